@@ -1,0 +1,92 @@
+/**
+ * @module core/server
+ * One upstream server as every part of bulwark sees it. Each fault-tolerance part owns
+ * exactly one flag (Envoy's per-host health flags): the active checker, outlier
+ * detection, the breaker and the admin set and clear their own flag and never each
+ * other's. A server is available when it carries no flag. Schedulers never read flags:
+ * they are handed the available servers only (see balancer/server-set.ts).
+ */
+
+export const SERVER_FLAGS = ['failed_health_check', 'ejected', 'circuit_open', 'draining', 'disabled'] as const;
+export type ServerFlag = (typeof SERVER_FLAGS)[number];
+
+export interface FlagState {
+  /** Epoch milliseconds when the flag was set. */
+  readonly since: number;
+  /** Human-readable cause, e.g. "3 consecutive check failures: connect ECONNREFUSED". */
+  readonly reason: string;
+}
+
+export interface FlagChange {
+  readonly server: Server;
+  readonly flag: ServerFlag;
+  /** true when the flag was set, false when cleared. */
+  readonly set: boolean;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export type FlagListener = (change: FlagChange) => void;
+
+export interface ServerInit {
+  readonly upstream: string;
+  readonly name: string;
+  /** Origin only: scheme, host and port, e.g. "http://127.0.0.1:3001". */
+  readonly origin: string;
+  readonly weight: number;
+}
+
+export class Server {
+  readonly id: string;
+  readonly upstream: string;
+  readonly name: string;
+  readonly origin: string;
+  /** Configured weight. Schedulers read `weight`; later issues may derive it (slow start). */
+  weight: number;
+  /** Requests forwarded to this server and not yet finished. Maintained by the proxy. */
+  activeRequests = 0;
+  readonly #flags = new Map<ServerFlag, FlagState>();
+  readonly #listeners = new Set<FlagListener>();
+
+  constructor(init: ServerInit) {
+    this.upstream = init.upstream;
+    this.name = init.name;
+    this.origin = init.origin;
+    this.weight = init.weight;
+    this.id = `${init.upstream}/${init.name}`;
+  }
+
+  get available(): boolean {
+    return this.#flags.size === 0;
+  }
+
+  get flags(): ReadonlyMap<ServerFlag, FlagState> {
+    return this.#flags;
+  }
+
+  hasFlag(flag: ServerFlag): boolean {
+    return this.#flags.has(flag);
+  }
+
+  /** Sets `flag` (idempotent: an already-set flag keeps its original `since`). */
+  setFlag(flag: ServerFlag, reason: string, at: number): void {
+    if (this.#flags.has(flag)) return;
+    this.#flags.set(flag, { since: at, reason });
+    this.#emit({ server: this, flag, set: true, reason, at });
+  }
+
+  clearFlag(flag: ServerFlag, reason: string, at: number): void {
+    if (!this.#flags.delete(flag)) return;
+    this.#emit({ server: this, flag, set: false, reason, at });
+  }
+
+  /** Subscribes to flag changes; returns the unsubscribe function. */
+  onFlagChange(listener: FlagListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: FlagChange): void {
+    for (const l of this.#listeners) l(change);
+  }
+}
