@@ -1,0 +1,94 @@
+// How to start each benchmark target. Every starter resolves with
+//   { url, cpuPids, stop(), after?() }
+// where `cpuPids` are the processes whose CPU time is charged to the target
+// and `after()` (optional) returns extra facts collected once it has stopped.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const BENCH_DIR = path.resolve(HERE, '..');
+export const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+export const BULWARK_CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+/** Start `n` origin processes; resolves with [{ child, port }]. */
+export function startOrigins(n) {
+  return Promise.all(Array.from({ length: n }, (_, i) => spawnReady(`origin${i + 1}`, path.join(BENCH_DIR, 'origin.js'), [0])));
+}
+
+/** "direct": hit the first origin, charge the CPU of all origins (informational). */
+async function direct({ origins }) {
+  return {
+    url: `http://127.0.0.1:${origins[0].port}/`,
+    cpuPids: origins.map((o) => o.child.pid),
+    stop: async () => {},
+  };
+}
+
+/** A standalone proxy script from this folder: `<script> 0 <originPorts...>`. */
+function scriptProxy(name, file) {
+  return async ({ origins }) => {
+    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)]);
+    return { url: `http://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
+  };
+}
+
+/** bulwark via its CLI, round-robin, JSON access log on stdout -> a real file. */
+async function bulwark({ origins, tmpDir }) {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const confPath = path.join(tmpDir, 'bulwark.yaml');
+  const logPath = path.join(tmpDir, 'bulwark-access.log');
+  const errPath = path.join(tmpDir, 'bulwark-stderr.log');
+  fs.writeFileSync(
+    confPath,
+    [
+      `listen: 127.0.0.1:${port}`,
+      `admin: { listen: 127.0.0.1:${adminPort} }`,
+      `log: { level: info, access: true }`,
+      `upstreams:`,
+      `  bench:`,
+      `    scheduler: round-robin`,
+      `    servers:`,
+      ...origins.map((o) => `      - { url: http://127.0.0.1:${o.port} }`),
+      `routes:`,
+      `  - upstream: bench`,
+      ``,
+    ].join('\n'),
+  );
+  const out = fs.openSync(logPath, 'w');
+  const err = fs.openSync(errPath, 'w');
+  const child = spawnTracked('bulwark', process.execPath, [BULWARK_CLI, 'start', '-c', confPath], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', out, err],
+  });
+  fs.closeSync(out); // the child holds its own copies of the fds
+  fs.closeSync(err);
+  try {
+    await waitHttp200(`http://127.0.0.1:${adminPort}/healthz`, child);
+  } catch (e) {
+    await stop(child);
+    const tail = fs.readFileSync(errPath, 'utf8').slice(-2000) + fs.readFileSync(logPath, 'utf8').slice(-1000);
+    throw new Error(`bulwark did not become ready: ${e.message}\n--- bulwark output (tail) ---\n${tail}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    cpuPids: [child.pid],
+    stop: () => stop(child),
+    // Count access-log lines once bulwark has exited (so its buffers are flushed).
+    after: () => {
+      const text = fs.readFileSync(logPath, 'utf8');
+      let lines = 0;
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+      return { accessLogLines: lines, accessLogBytes: Buffer.byteLength(text) };
+    },
+  };
+}
+
+/** All targets, in the order they run. */
+export const TARGETS = {
+  direct,
+  bulwark,
+  'http-proxy': scriptProxy('http-proxy', 'http-proxy.js'),
+  undici: scriptProxy('undici', 'undici-floor.js'),
+};

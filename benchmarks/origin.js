@@ -1,0 +1,33 @@
+// Tiny origin server used by the benchmark harness.
+//
+// Usage: node benchmarks/origin.js [port]      (or PORT=<port>; 0 / unset = any free port)
+// Prints "ready <port>" on stdout once listening.
+//
+// Every request gets the same small 200 response; the connection is kept alive.
+import http from 'node:http';
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+const BODY = Buffer.from('hello world\n');
+
+const server = http.createServer((req, res) => {
+  // Drain any request body (proxies may send one), then answer.
+  req.resume();
+  res.writeHead(200, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': BODY.length,
+    'cache-control': 'no-store',
+    'x-origin': String(server.address().port),
+  });
+  res.end(BODY);
+});
+
+// Keep idle keep-alive sockets open longer than any client/proxy pool would,
+// so proxies never race a server-side idle close.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+
+server.listen(port, '127.0.0.1', () => {
+  console.log(`ready ${server.address().port}`);
+});
+
+process.on('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());

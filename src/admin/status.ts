@@ -1,0 +1,61 @@
+/**
+ * @module admin/status
+ * Builds the /status document from read-only views of the running proxy. The views are
+ * interfaces defined here, by the consumer (Traefik's habit), so admin/ depends on what it
+ * reads rather than on the proxy's classes.
+ */
+import type { Server } from '../core/server.js';
+
+export interface UpstreamView {
+  readonly name: string;
+  readonly scheduler: { readonly name: string };
+  readonly servers: { readonly all: readonly Server[] };
+}
+
+export interface RuntimeView {
+  readonly version: number;
+  /** Epoch ms when the running config was applied. */
+  readonly loadedAt: number;
+  upstreams(): Iterable<UpstreamView>;
+}
+
+export interface StatusDocument {
+  config: { version: number; loaded_at: string };
+  upstreams: Array<{
+    name: string;
+    scheduler: string;
+    servers: Array<{
+      name: string;
+      url: string;
+      weight: number;
+      available: boolean;
+      flags: string[];
+      flag_details: Record<string, { since: string; reason: string }>;
+      active_requests: number;
+    }>;
+  }>;
+}
+
+export function buildStatus(view: RuntimeView): StatusDocument {
+  const upstreams: StatusDocument['upstreams'] = [];
+  for (const u of view.upstreams()) {
+    upstreams.push({
+      name: u.name,
+      scheduler: u.scheduler.name,
+      servers: u.servers.all.map((s) => {
+        const details: Record<string, { since: string; reason: string }> = {};
+        for (const [flag, st] of s.flags) details[flag] = { since: new Date(st.since).toISOString(), reason: st.reason };
+        return {
+          name: s.name,
+          url: s.origin,
+          weight: s.weight,
+          available: s.available,
+          flags: [...s.flags.keys()],
+          flag_details: details,
+          active_requests: s.activeRequests,
+        };
+      }),
+    });
+  }
+  return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString() }, upstreams };
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `bulwark` command: argument parsing and process lifecycle (signals, exit codes).
+ * Exit codes: 0 success; 1 invalid config or runtime failure; 2 bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatConfigIssue, BulwarkError } from '../core/errors.js';
+import { validateConfigFile } from '../config/index.js';
+import { App } from './app.js';
+
+const USAGE = `Usage: bulwark <command> [options]
+
+Commands:
+  start -c FILE      start the proxy with the given config file
+  validate -c FILE   check a config file; prints every error, exits 1 if any
+  help               show this help
+
+Options:
+  -c, --config FILE  config file (default: conf/bulwark.yaml)
+  -h, --help         show this help
+  -v, --version      print the version
+
+Signals (start): SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then exit 0.
+A second signal exits at once with status 1.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function start(file: string): Promise<number> {
+  let app: App;
+  try {
+    app = await App.start({ configFile: file });
+  } catch (err) {
+    process.stderr.write(`bulwark: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) {
+        app.logging.logger.warn({ event: 'forced_exit', signal: sig }, `second ${sig}: exiting now`);
+        app.logging.flush();
+        process.exit(1);
+      }
+      signalled = true;
+      app.logging.logger.info({ event: 'signal', signal: sig }, `${sig} received: draining`);
+      void app.stop().then(() => resolve(0));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function validate(file: string): Promise<number> {
+  const issues = await validateConfigFile(file);
+  if (issues.length === 0) {
+    process.stdout.write(`${file}: ok\n`);
+    return 0;
+  }
+  for (const i of issues) process.stderr.write(`${formatConfigIssue(i)}\n`);
+  process.stderr.write(`${file}: ${issues.length} error${issues.length === 1 ? '' : 's'}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: 'conf/bulwark.yaml' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`bulwark: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`bulwark ${version()}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (positionals.length > 1) {
+    process.stderr.write(`bulwark: unexpected argument "${positionals[1]}"\n\n${USAGE}`);
+    return 2;
+  }
+  switch (command) {
+    case 'start':
+      return start(values.config);
+    case 'validate':
+      return validate(values.config);
+    default:
+      process.stderr.write(`bulwark: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = err instanceof BulwarkError ? ` [${err.code}]` : '';
+    process.stderr.write(`bulwark: fatal${code}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,92 @@
+/**
+ * @module config/validate-upstreams
+ * Validation of the `upstreams:` block: each upstream's scheduler and pool settings and its
+ * servers, including the checks that span keys (hash_key only with consistent-hash, server
+ * names unique within an upstream). Split from validate.ts because it is the largest block.
+ */
+import { SCHEDULER_NAMES } from '../core/config.js';
+import type { HashKey, ServerConfig, UpstreamConfig } from '../core/config.js';
+import {
+  CONNECTIONS_RANGE,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_HASH_KEY,
+  DEFAULT_SCHEDULER,
+  DEFAULT_UPSTREAM_KEEP_ALIVE,
+  DEFAULT_UPSTREAM_TIMEOUTS,
+  DEFAULT_WEIGHT,
+  defaultServerName,
+  WEIGHT_RANGE,
+} from './defaults.js';
+import type { Block, Checker, Entry } from './validate-context.js';
+import { duration, hashKey, integer, name, oneOf, readDurations, serverUrl } from './validate-values.js';
+
+const UPSTREAM_KEYS = ['scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts', 'servers'] as const;
+const SERVER_KEYS = ['url', 'name', 'weight'] as const;
+const TIMEOUT_KEYS = Object.keys(DEFAULT_UPSTREAM_TIMEOUTS);
+
+/**
+ * Reads every upstream, in file order. An upstream with errors is still returned (with
+ * defaults in place of the bad values) so that routes naming it are not reported as well.
+ */
+export function readUpstreams(checker: Checker, top: Block): Map<string, UpstreamConfig> {
+  const upstreams = new Map<string, UpstreamConfig>();
+  const entry = top.need('upstreams');
+  const block = entry && checker.block(entry.value, entry.path);
+  if (!block) return upstreams;
+  if (block.all().length === 0) checker.report(block.node, block.path, 'must define at least one upstream');
+  for (const e of block.all()) {
+    checker.value(e.key, e.path, name);
+    upstreams.set(e.name, readUpstream(checker, e));
+  }
+  return upstreams;
+}
+
+function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
+  const u = checker.block(e.value, e.path, UPSTREAM_KEYS);
+  const base = { name: e.name, connections: DEFAULT_CONNECTIONS, keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE };
+  if (!u) return { ...base, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
+
+  // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
+  const s = u.get('scheduler');
+  const scheduler = s ? checker.value(s.value, s.path, oneOf(SCHEDULER_NAMES)) : DEFAULT_SCHEDULER;
+  const h = u.get('hash_key');
+  let key: HashKey | undefined;
+  if (h) {
+    key = checker.value(h.value, h.path, hashKey);
+    if (scheduler !== undefined && scheduler !== 'consistent-hash') {
+      checker.report(h.key, h.path, `is only allowed when scheduler is consistent-hash (this upstream uses ${scheduler})`);
+    }
+  }
+  return {
+    name: e.name,
+    scheduler: scheduler ?? DEFAULT_SCHEDULER,
+    hash_key: scheduler === 'consistent-hash' ? (key ?? DEFAULT_HASH_KEY) : undefined,
+    connections: u.read('connections', integer(CONNECTIONS_RANGE), base.connections),
+    keep_alive: u.read('keep_alive', duration, base.keep_alive),
+    timeouts: readDurations(u.child('timeouts', TIMEOUT_KEYS), DEFAULT_UPSTREAM_TIMEOUTS),
+    servers: readServers(checker, u, e.name),
+  };
+}
+
+function readServers(checker: Checker, u: Block, upstream: string): ServerConfig[] {
+  const entry = u.need('servers');
+  if (!entry) return [];
+  const servers: ServerConfig[] = [];
+  const pathOfName = new Map<string, string>();
+  for (const [i, item] of checker.list(entry.value, entry.path, 'server').entries()) {
+    const s = checker.block(item.node, item.path, SERVER_KEYS);
+    if (!s) continue;
+    const url = s.require('url', serverUrl);
+    const serverName = s.read('name', name, defaultServerName(upstream, i));
+    const weight = s.read('weight', integer(WEIGHT_RANGE), DEFAULT_WEIGHT);
+    const first = pathOfName.get(serverName);
+    if (first === undefined) pathOfName.set(serverName, item.path);
+    else {
+      const n = s.get('name');
+      const what = n ? `duplicate server name "${serverName}"` : `duplicate server name "${serverName}" (the default for this server)`;
+      checker.report(n?.value ?? s.node, n?.path ?? item.path, `${what}; ${first} has the same name`);
+    }
+    if (url !== undefined) servers.push({ name: serverName, url, weight });
+  }
+  return servers;
+}

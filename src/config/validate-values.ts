@@ -1,0 +1,110 @@
+/**
+ * @module config/validate-values
+ * Parsers for single config values: each takes the plain YAML value and returns either the
+ * normalised value or the rule it broke (an Invalid). They know nothing about positions or
+ * paths, so every rule can be tested on its own and its wording is defined exactly once.
+ */
+import type { HashKey } from '../core/config.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration, parseSize } from './duration.js';
+import { NAME_PATTERN } from './defaults.js';
+import { didYouMean } from './suggest.js';
+import { Invalid } from './validate-context.js';
+import type { Block, Parse } from './validate-context.js';
+
+export const DURATION_RULE = 'must be a duration like 500ms, 2s or 1m';
+export const SIZE_RULE = 'must be a size like 512b, 16kb or 10mb';
+export const HASH_KEY_RULE = 'must be one of: ip, path, header:NAME, cookie:NAME';
+export const HOST_RULE = 'must be a host name like api.example.com or a wildcard like *.example.com';
+export const URL_RULE = 'must be an http:// or https:// URL like http://127.0.0.1:3001';
+
+/** RFC 9110 token: what a header or cookie name may be made of. */
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HOST_LABELS_RE = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
+
+/** A duration in ms, longer than 0 and short enough for a Node.js timer. */
+export const duration: Parse<number> = (value) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) return new Invalid(DURATION_RULE);
+  if (ms <= 0) return new Invalid('must be longer than 0');
+  if (ms > MAX_DURATION_MS) return new Invalid(`must be at most ${formatDuration(MAX_DURATION_MS)}`);
+  return ms;
+};
+
+/** A size in bytes, at least `min` (described as `minText` in the rule). */
+export function size(min: number, minText: string): Parse<number> {
+  return (value) => {
+    const bytes = parseSize(value);
+    if (bytes === undefined) return new Invalid(SIZE_RULE);
+    return bytes >= min ? bytes : new Invalid(`must be at least ${minText}`);
+  };
+}
+
+export function integer(range: { readonly min: number; readonly max: number }): Parse<number> {
+  return (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max
+      ? value
+      : new Invalid(`must be an integer between ${range.min} and ${range.max}`);
+}
+
+export function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+  return (value) => {
+    if (values.includes(value as T)) return value as T;
+    return new Invalid(`must be one of: ${values.join(', ')}${typeof value === 'string' ? didYouMean(value, values) : ''}`);
+  };
+}
+
+export const boolean: Parse<boolean> = (value) => (typeof value === 'boolean' ? value : new Invalid('must be true or false'));
+
+/** An upstream or server name. */
+export const name: Parse<string> = (value) =>
+  typeof value === 'string' && NAME_PATTERN.test(value) ? value : new Invalid(`must match ${String(NAME_PATTERN)}`);
+
+/** ip | path | header:NAME (lower-cased) | cookie:NAME. */
+export const hashKey: Parse<HashKey> = (value) => {
+  if (value === 'ip' || value === 'path') return { kind: value };
+  const m = typeof value === 'string' ? /^(header|cookie):(.*)$/.exec(value) : null;
+  if (!m) return new Invalid(HASH_KEY_RULE);
+  const kind = m[1] as 'header' | 'cookie';
+  const field = m[2] as string;
+  if (!TOKEN_RE.test(field)) return new Invalid(`${kind} name must be a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~)`);
+  return { kind, name: kind === 'header' ? field.toLowerCase() : field };
+};
+
+/** An upstream server URL, normalised to its origin ("http://127.0.0.1:3001"). */
+export const serverUrl: Parse<string> = (value) => {
+  if (typeof value !== 'string') return new Invalid(URL_RULE);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return new Invalid(URL_RULE);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Invalid(`${URL_RULE} (got "${url.protocol}")`);
+  if (!url.hostname) return new Invalid(`${URL_RULE} (no host)`);
+  if (url.username || url.password) return new Invalid('must not contain a user name or password');
+  if (url.pathname !== '/') return new Invalid(`must not have a path (got "${url.pathname}"); routes choose paths`);
+  if (url.search || value.includes('?')) return new Invalid('must not have a query string');
+  if (url.hash || value.includes('#')) return new Invalid('must not have a fragment');
+  return url.origin;
+};
+
+/** A route host: "api.example.com" or "*.example.com", lower-cased, no port. */
+export const routeHost: Parse<string> = (value) => {
+  if (typeof value !== 'string') return new Invalid(HOST_RULE);
+  const host = value.toLowerCase();
+  if (/:\d*$/.test(host)) return new Invalid('must not include a port');
+  const labels = host.startsWith('*.') ? host.slice(2) : host;
+  if (HOST_LABELS_RE.test(labels)) return host;
+  return new Invalid(host === '*' ? `${HOST_RULE}; leave host out to match any host` : HOST_RULE);
+};
+
+export const pathPrefix: Parse<string> = (value) => {
+  if (typeof value !== 'string' || !value.startsWith('/')) return new Invalid('must start with "/"');
+  return /[\s?#]/.test(value) ? new Invalid('must be a path without spaces, "?" or "#"') : value;
+};
+
+/** Durations for every key of `defaults` read from `block`, each defaulting to its entry there. */
+export function readDurations<K extends string>(block: Block, defaults: Readonly<Record<K, number>>): Record<K, number> {
+  const keys = Object.keys(defaults) as K[];
+  return Object.fromEntries(keys.map((k) => [k, block.read(k, duration, defaults[k])])) as Record<K, number>;
+}

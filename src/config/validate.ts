@@ -1,0 +1,111 @@
+/**
+ * @module config/validate
+ * Top-level validation: walks the document once, block by block, collecting every issue
+ * rather than stopping at the first, and builds the normalised BulwarkConfig with defaults
+ * filled in. Upstreams and routes have their own files; checks that span blocks (listen
+ * address conflicts, route → upstream, header vs request timeout) are made here.
+ */
+import { isSeq } from 'yaml';
+import type { ParsedNode } from 'yaml';
+import { LOG_LEVELS } from '../core/config.js';
+import type { BulwarkConfig, FrontConfig, ListenAddress } from '../core/config.js';
+import { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
+import {
+  DEFAULT_ACCESS_LOG,
+  DEFAULT_ADMIN_LISTEN,
+  DEFAULT_FRONT_TIMEOUTS,
+  DEFAULT_LISTEN,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_HEADER_SIZE,
+  MIN_HEADER_SIZE,
+} from './defaults.js';
+import { formatDuration } from './duration.js';
+import { joinPath } from './validate-context.js';
+import type { Block, Checker } from './validate-context.js';
+import { readRoutes } from './validate-routes.js';
+import { readUpstreams } from './validate-upstreams.js';
+import { boolean, oneOf, readDurations, size } from './validate-values.js';
+
+const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes'] as const;
+const FRONT_KEYS = ['timeouts', 'max_header_size', 'max_body_size'] as const;
+const FRONT_TIMEOUT_KEYS = Object.keys(DEFAULT_FRONT_TIMEOUTS);
+
+/** A listen address and where it was written (no node when it is the default). */
+interface Located {
+  readonly address: ListenAddress;
+  readonly node: ParsedNode | null;
+  readonly path: string;
+}
+
+/**
+ * Validates a whole document. Always returns a config (bad values replaced by defaults)
+ * so one pass can go on to find every issue; it is only usable when `checker.issues` is empty.
+ */
+export function validateConfig(checker: Checker, root: ParsedNode | null): BulwarkConfig {
+  const top = checker.optionalBlock(root, '', TOP_KEYS);
+  const listen = readListen(checker, top);
+  const adminListen = readAddress(checker, top.child('admin', ['listen']), DEFAULT_ADMIN_LISTEN);
+  checkConflicts(checker, [...listen, adminListen]);
+  const log = top.child('log', ['level', 'access']);
+  const upstreams = readUpstreams(checker, top);
+  return {
+    listen: listen.map((l) => l.address),
+    admin: { listen: adminListen.address },
+    log: { level: log.read('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL), access: log.read('access', boolean, DEFAULT_ACCESS_LOG) },
+    front: readFront(checker, top.child('front', FRONT_KEYS)),
+    upstreams,
+    routes: readRoutes(checker, top, upstreams.keys()),
+  };
+}
+
+/** `listen:` is one address or a non-empty list of them. */
+function readListen(checker: Checker, top: Block): Located[] {
+  const e = top.get('listen');
+  if (!e || !isSeq(e.value)) return [readAddress(checker, top, DEFAULT_LISTEN)];
+  return checker.list(e.value, e.path, 'address').flatMap(({ node, path }) => {
+    const address = checker.value(node, path, parseListenAddress);
+    return address ? [{ address, node, path }] : [];
+  });
+}
+
+/** The single address under `listen:` in `block`, or the fallback (also when it is invalid). */
+function readAddress(checker: Checker, block: Block, fallback: ListenAddress): Located {
+  const e = block.get('listen');
+  const address = e && checker.value(e.value, e.path, parseListenAddress);
+  if (e && address) return { address, node: e.value, path: e.path };
+  return { address: fallback, node: null, path: joinPath(block.path, 'listen') };
+}
+
+/** Each address that cannot be bound next to an earlier one is reported where it is written. */
+function checkConflicts(checker: Checker, addresses: readonly Located[]): void {
+  addresses.forEach((a, i) => {
+    const earlier = addresses.slice(0, i).find((b) => addressesConflict(a.address, b.address));
+    if (!earlier) return;
+    const text = formatListenAddress(a.address);
+    const rule =
+      a.address.host === earlier.address.host
+        ? `duplicate address ${text}: already used by ${earlier.path}`
+        : `${text} conflicts with ${earlier.path} (${formatListenAddress(earlier.address)}): same port on an overlapping host`;
+    checker.report(a.node ?? earlier.node, a.path, rule);
+  });
+}
+
+function readFront(checker: Checker, front: Block): FrontConfig {
+  const block = front.child('timeouts', FRONT_TIMEOUT_KEYS);
+  const timeouts = readDurations(block, DEFAULT_FRONT_TIMEOUTS);
+  // Node.js refuses to start a server whose headers timeout exceeds its request timeout.
+  if (timeouts.headers > timeouts.request) {
+    const headers = block.get('headers');
+    const at = headers ?? block.get('request');
+    const rule = headers
+      ? `must not be longer than ${block.path}.request (${formatDuration(timeouts.request)})`
+      : `must not be shorter than ${block.path}.headers (${formatDuration(timeouts.headers)})`;
+    checker.report(at?.value, at?.path ?? block.path, rule);
+  }
+  return {
+    timeouts,
+    max_header_size: front.read('max_header_size', size(MIN_HEADER_SIZE, '1kb'), DEFAULT_MAX_HEADER_SIZE),
+    max_body_size: front.read('max_body_size', size(0, '0b'), DEFAULT_MAX_BODY_SIZE),
+  };
+}

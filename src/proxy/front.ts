@@ -1,0 +1,79 @@
+/**
+ * @module proxy/front
+ * The client-facing listeners: node:http servers with every front timeout and limit set,
+ * and the graceful drain used on SIGTERM/SIGINT (stop accepting, let in-flight requests
+ * finish within the drain budget, then cut what remains).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FrontConfig, ListenAddress } from '../core/config.js';
+import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import type { Proxy } from './proxy.js';
+
+/** Node only enforces header/request timeouts when it sweeps connections; sweep often. */
+function checkingInterval(front: FrontConfig): number {
+  const shortest = Math.min(front.timeouts.headers, front.timeouts.request);
+  return Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
+}
+
+export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server {
+  const server = http.createServer(
+    {
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: Math.min(front.timeouts.headers, front.timeouts.request),
+      requestTimeout: front.timeouts.request,
+      keepAliveTimeout: front.timeouts.keep_alive,
+      connectionsCheckingInterval: checkingInterval(front),
+      // Over this, Node answers 431 Request Header Fields Too Large itself.
+      maxHeaderSize: front.max_header_size,
+    },
+    proxy.handle,
+  );
+  // Expect: 100-continue (RFC 9110 §10.1.1). bulwark answers it itself: an oversized body is
+  // refused before the client sends it; otherwise 100 goes out at once, so nothing stalls
+  // waiting for an upstream that never sees the Expect header.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const cl = Number(req.headers['content-length']);
+    if (!(cl > front.max_body_size)) res.writeContinue();
+    proxy.handle(req, res);
+  });
+  return server;
+}
+
+export function listen(server: http.Server, addr: ListenAddress): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new BulwarkError(ErrorCodes.LISTEN, `cannot listen on ${addr.host}:${addr.port}: ${err.code ?? err.message}`, 500, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Graceful drain: stops accepting on every server, closes idle keep-alive connections
+ * (repeatedly, as in-flight responses finish), and waits for `proxy.inFlight` to reach 0.
+ * After `timeoutMs` the remaining connections are destroyed.
+ * @returns true when every in-flight request finished within the budget.
+ */
+export async function drain(servers: readonly http.Server[], proxy: Proxy, timeoutMs: number): Promise<boolean> {
+  proxy.draining = true;
+  const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+  const deadline = Date.now() + timeoutMs;
+  let clean = true;
+  for (;;) {
+    for (const s of servers) s.closeIdleConnections();
+    if (proxy.inFlight === 0) break;
+    if (Date.now() >= deadline) {
+      clean = false;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(closed);
+  return clean;
+}

@@ -1,0 +1,144 @@
+/**
+ * @module proxy/headers
+ * Header rewriting in both directions. RFC 9110 §7.6.1: a proxy must not forward
+ * hop-by-hop fields, which are the fixed set below plus every field named in
+ * Connection. We strip *before* adding our own fields, so a client sending
+ * `Connection: close, X-Forwarded-For` cannot remove what bulwark adds.
+ * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
+ * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  // Not hop-by-hop, but a proxy must answer it itself (Node sends 100 Continue for us)
+  // and undici refuses to send it (RFC 9110 §10.1.1).
+  'expect',
+]);
+
+/** host[:port] where host is a reg-name, IPv4 or a bracketed IPv6 literal (RFC 3986 §3.2.2). */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]{0,5})?$/;
+
+/** Request ids we accept from clients: short and printable, so they are safe in logs. */
+const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+export interface RequestHeadInfo {
+  /** The flat [name, value, ...] list to send upstream. */
+  readonly headers: string[];
+  /** The Host value (undefined when absent). */
+  readonly host: string | undefined;
+  readonly requestId: string;
+  /** Set when the head must be refused with 400; names the problem. */
+  readonly error: string | undefined;
+}
+
+/** Collects the field names listed in Connection headers (lower-case). */
+function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      for (const t of raw[i + 1]!.split(',')) {
+        const tok = t.trim().toLowerCase();
+        if (tok) (tokens ??= new Set()).add(tok);
+      }
+    }
+  }
+  return tokens;
+}
+
+/**
+ * Builds the upstream request head from the client's raw headers.
+ * @param clientIp appended to X-Forwarded-For.
+ * @param proto the scheme the client used ("http" or "https").
+ * @param newId generates a request id when the client sent none.
+ */
+export function forwardRequestHeaders(
+  raw: readonly string[],
+  clientIp: string,
+  proto: string,
+  newId: () => string,
+): RequestHeadInfo {
+  const dropped = connectionTokens(raw);
+  const out: string[] = [];
+  let host: string | undefined;
+  let hostCount = 0;
+  let xff: string | undefined;
+  let requestId: string | undefined;
+  let error: string | undefined;
+
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      // TE: only "trailers" may be forwarded (RFC 9110 §10.1.4).
+      if (lower === 'te' && value.split(',').some((v) => v.trim().toLowerCase() === 'trailers')) out.push('te', 'trailers');
+      continue;
+    }
+    if (dropped !== undefined && dropped.has(lower)) continue;
+    switch (lower) {
+      case 'host':
+        hostCount++;
+        host = value;
+        out.push(name, value);
+        continue;
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+      case 'x-forwarded-host':
+        // Ours replace the client's: only bulwark knows how the client connected.
+        continue;
+      case 'x-request-id':
+        if (requestId === undefined && VALID_REQUEST_ID.test(value)) requestId = value;
+        continue;
+    }
+    out.push(name, value);
+  }
+
+  if (hostCount > 1) error = 'duplicate Host header';
+  else if (host !== undefined && !VALID_HOST.test(host)) error = 'invalid Host header';
+
+  requestId ??= newId();
+  out.push('x-forwarded-for', xff === undefined ? clientIp : `${xff}, ${clientIp}`);
+  out.push('x-forwarded-proto', proto);
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  out.push('x-request-id', requestId);
+  return { headers: out, host, requestId, error };
+}
+
+/**
+ * Builds the client response head from an upstream response head: hop-by-hop fields and
+ * fields named in Connection are dropped, repeated fields (Set-Cookie) stay separate, and
+ * the request id is added. Returns Node's flat [name, value, ...] form for writeHead.
+ */
+export function forwardResponseHeaders(headers: IncomingHttpHeaders, requestId: string): string[] {
+  const conn = headers['connection'];
+  let dropped: Set<string> | undefined;
+  if (conn !== undefined) {
+    for (const t of conn.split(',')) {
+      const tok = t.trim().toLowerCase();
+      if (tok) (dropped ??= new Set()).add(tok);
+    }
+  }
+  const out: string[] = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (dropped !== undefined && dropped.has(name)) || name === 'x-request-id') continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  out.push('x-request-id', requestId);
+  return out;
+}

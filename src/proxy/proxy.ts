@@ -1,0 +1,166 @@
+/**
+ * @module proxy/proxy
+ * The request path: validate the head, route, pick a server, forward. The routing table
+ * and upstreams live in one immutable ProxyState that a request captures when it starts,
+ * so a later config swap (hot reload) is atomic: no request sees half of each config.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { systemRandom, type Random } from '../core/clock.js';
+import type { BulwarkConfig } from '../core/config.js';
+import type { PickContext } from '../balancer/scheduler.js';
+import { BodyLimit, bodyTooLarge } from './body-limit.js';
+import { Exchange } from './exchange.js';
+import { forwardRequestHeaders } from './headers.js';
+import { sendError } from './respond.js';
+import { Router, hostName } from './router.js';
+import { UpstreamRuntime, type PoolFactory } from './upstream.js';
+
+/** One access-log entry; handed to `onAccess` after the response ends or fails. */
+export interface AccessRecord {
+  /** Epoch ms when the request arrived. */
+  readonly time: number;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly upstream: string | undefined;
+  readonly server: string | undefined;
+  readonly duration_ms: number;
+  readonly request_id: string;
+  /** Error code for failed exchanges, "" otherwise. */
+  readonly error: string;
+}
+
+export interface ProxyOptions {
+  readonly random?: Random;
+  readonly poolFactory?: PoolFactory;
+  readonly newRequestId?: () => string;
+  readonly onAccess?: (record: AccessRecord) => void;
+}
+
+export class ProxyState {
+  readonly config: BulwarkConfig;
+  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
+  readonly router: Router<UpstreamRuntime>;
+
+  constructor(config: BulwarkConfig, random: Random, poolFactory?: PoolFactory) {
+    const ups = new Map<string, UpstreamRuntime>();
+    for (const [name, u] of config.upstreams) ups.set(name, new UpstreamRuntime(u, { random, poolFactory }));
+    this.config = config;
+    this.upstreams = ups;
+    this.router = new Router(config.routes, (name) => ups.get(name)!);
+  }
+}
+
+/** The lazily-read request facts a scheduler may use (most schedulers read none). */
+class RequestContext implements PickContext {
+  readonly #req: IncomingMessage;
+  readonly path: string;
+  constructor(req: IncomingMessage, path: string) {
+    this.#req = req;
+    this.path = path;
+  }
+  get clientIp(): string | undefined {
+    return this.#req.socket.remoteAddress;
+  }
+  get headers(): IncomingMessage['headers'] {
+    return this.#req.headers;
+  }
+}
+
+const ABSOLUTE_FORM = /^https?:\/\//i;
+
+export class Proxy {
+  #state: ProxyState;
+  readonly #newId: () => string;
+  readonly #onAccess: ((r: AccessRecord) => void) | undefined;
+  /** Requests being handled right now (for graceful drain). */
+  inFlight = 0;
+  /** Set during graceful drain: responses ask clients to close their connections. */
+  draining = false;
+  readonly #exchangeDone: (ex: Exchange) => void;
+
+  constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
+    this.#state = new ProxyState(config, opts.random ?? systemRandom, opts.poolFactory);
+    this.#newId = opts.newRequestId ?? randomUUID;
+    this.#onAccess = opts.onAccess;
+    this.#exchangeDone = (ex) => this.#record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream, ex.server.name, ex.error);
+  }
+
+  get state(): ProxyState {
+    return this.#state;
+  }
+
+  /** The node:http 'request' listener. Bound, so it can be passed around. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const start = performance.now();
+    const state = this.#state;
+    this.inFlight++;
+    if (this.draining) res.shouldKeepAlive = false;
+    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId);
+    const id = head.requestId;
+    let host = head.host;
+    let path = req.url ?? '/';
+    if (head.error !== undefined) return this.#local(req, res, start, id, 400, head.error, undefined);
+    if (path.charCodeAt(0) !== 47 /* / */) {
+      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host.
+      if (!ABSOLUTE_FORM.test(path)) return this.#local(req, res, start, id, 400, 'unsupported request target', undefined);
+      const u = new URL(path);
+      host = u.host;
+      path = u.pathname + u.search;
+    }
+    if (host === undefined && req.httpVersion === '1.1') {
+      return this.#local(req, res, start, id, 400, 'missing Host header', undefined); // RFC 9112 §3.2
+    }
+    const upstream = state.router.match(hostName(host), path);
+    if (upstream === undefined) return this.#local(req, res, start, id, 404, 'no route matches this request', undefined);
+
+    const max = state.config.front.max_body_size;
+    let body: Readable | null = null;
+    const cl = req.headers['content-length'];
+    if (cl !== undefined) {
+      if (Number(cl) > max) return this.#local(req, res, start, id, 413, bodyTooLarge(max).message, upstream.name, true);
+      if (cl !== '0') body = req;
+    } else if (req.headers['transfer-encoding'] !== undefined) {
+      body = req.pipe(new BodyLimit(max));
+    }
+
+    const server = upstream.pick(new RequestContext(req, path));
+    if (server === undefined) {
+      return this.#local(req, res, start, id, 503, `no server available in upstream "${upstream.name}"`, upstream.name);
+    }
+    const ex = new Exchange(req, res, id, upstream.name, server, start, this.#exchangeDone);
+    upstream.pool(server).dispatch({ path, method: req.method!, headers: head.headers, body }, ex);
+  };
+
+  /** Answers the request from bulwark itself (no upstream exchange). */
+  #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, detail: string, upstream: string | undefined, close = false): void {
+    sendError(res, status, id, detail, close);
+    this.#record(req, start, id, status, upstream, undefined, '');
+  }
+
+  #record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string): void {
+    this.inFlight--;
+    const sink = this.#onAccess;
+    if (sink === undefined) return;
+    const now = performance.now();
+    sink({
+      time: Math.round(performance.timeOrigin + start),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status,
+      upstream,
+      server,
+      duration_ms: Math.round((now - start) * 1000) / 1000,
+      request_id: id,
+      error,
+    });
+  }
+
+  /** Closes every upstream pool (in-flight requests complete first). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#state.upstreams.values()].map((u) => u.close()));
+  }
+}

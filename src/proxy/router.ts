@@ -1,0 +1,63 @@
+/**
+ * @module proxy/router
+ * Route matching: by host (exact, or "*.example.com" for any name below example.com) and
+ * by path prefix; the first matching route wins, like HAProxy's ordered use_backend rules.
+ * Matching is a linear scan over pre-compiled routes: route tables are short, and a scan
+ * keeps "first match wins" obvious.
+ */
+import type { RouteConfig } from '../core/config.js';
+
+interface CompiledRoute<T> {
+  readonly exactHost: string | undefined;
+  /** For "*.example.com": ".example.com". */
+  readonly hostSuffix: string | undefined;
+  readonly pathPrefix: string | undefined;
+  readonly target: T;
+}
+
+export class Router<T> {
+  readonly #routes: readonly CompiledRoute<T>[];
+
+  /**
+   * @param resolve maps a route's upstream name to its target; the config validator
+   *   guarantees every name resolves.
+   */
+  constructor(routes: readonly RouteConfig[], resolve: (upstream: string) => T) {
+    this.#routes = routes.map((r) => {
+      const wildcard = r.host !== undefined && r.host.startsWith('*.');
+      return {
+        exactHost: wildcard ? undefined : r.host,
+        hostSuffix: wildcard ? r.host!.slice(1) : undefined,
+        pathPrefix: r.path_prefix,
+        target: resolve(r.upstream),
+      };
+    });
+  }
+
+  /**
+   * @param host the request's host, lower-case, port removed ("" when absent).
+   * @param path the request target's path (may include the query string).
+   */
+  match(host: string, path: string): T | undefined {
+    for (const r of this.#routes) {
+      if (r.exactHost !== undefined && r.exactHost !== host) continue;
+      if (r.hostSuffix !== undefined && !(host.length > r.hostSuffix.length && host.endsWith(r.hostSuffix))) continue;
+      if (r.pathPrefix !== undefined && !path.startsWith(r.pathPrefix)) continue;
+      return r.target;
+    }
+    return undefined;
+  }
+}
+
+/** Lower-cases a Host value and removes its port: "API.Example.com:8080" → "api.example.com". */
+export function hostName(host: string | undefined): string {
+  if (host === undefined || host === '') return '';
+  let end = host.length;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    end = host.indexOf(']') + 1;
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) end = colon;
+  }
+  return host.slice(0, end).toLowerCase();
+}

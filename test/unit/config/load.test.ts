@@ -1,0 +1,151 @@
+/**
+ * @module test/unit/config/load
+ * The file-level entry points and the shipped conf/ files: the examples must validate,
+ * every conf/invalid example must fail with the error it names, unreadable files are one issue.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ACCESS_LOG,
+  DEFAULT_ADMIN_LISTEN,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_FRONT_TIMEOUTS,
+  DEFAULT_LISTEN,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_HEADER_SIZE,
+  DEFAULT_SCHEDULER,
+  DEFAULT_UPSTREAM_KEEP_ALIVE,
+  DEFAULT_UPSTREAM_TIMEOUTS,
+  loadConfigFile,
+  parseConfig,
+  validateConfigFile,
+} from '../../../src/config/index.js';
+import { ConfigError, ErrorCodes, formatConfigIssue } from '../../../src/core/errors.js';
+import { MINIMAL } from './fixtures.js';
+
+const CONF = join(import.meta.dirname, '../../../conf');
+const INVALID = join(CONF, 'invalid');
+
+describe('shipped config files', () => {
+  it('conf/bulwark.yaml is valid and spells out every default', async () => {
+    const { config, text } = await loadConfigFile(join(CONF, 'bulwark.yaml'));
+    expect(text).toContain('upstreams:');
+    expect(config.listen).toEqual([DEFAULT_LISTEN]);
+    expect(config.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
+    expect(config.log).toEqual({ level: DEFAULT_LOG_LEVEL, access: DEFAULT_ACCESS_LOG });
+    expect(config.front).toEqual({ timeouts: DEFAULT_FRONT_TIMEOUTS, max_header_size: DEFAULT_MAX_HEADER_SIZE, max_body_size: DEFAULT_MAX_BODY_SIZE });
+    expect([...config.upstreams.values()]).toEqual([
+      {
+        name: 'web',
+        scheduler: DEFAULT_SCHEDULER,
+        hash_key: undefined,
+        connections: DEFAULT_CONNECTIONS,
+        keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE,
+        timeouts: DEFAULT_UPSTREAM_TIMEOUTS,
+        servers: [1, 2, 3].map((n) => ({ name: `web-${n}`, url: `http://127.0.0.1:300${n}`, weight: 1 })),
+      },
+    ]);
+    expect(config.routes).toEqual([{ host: undefined, path_prefix: undefined, upstream: 'web' }]);
+  });
+
+  it('conf/demo.yaml is valid', async () => {
+    const { config } = await loadConfigFile(join(CONF, 'demo.yaml'));
+    expect(config.listen).toEqual([{ host: '127.0.0.1', port: 8080 }]);
+    expect(config.admin.listen).toEqual({ host: '127.0.0.1', port: 9901 });
+    expect([...config.upstreams.keys()]).toEqual(['demo']);
+    expect(config.upstreams.get('demo')?.scheduler).toBe('round-robin');
+    expect(config.upstreams.get('demo')?.servers.map((s) => [s.name, s.url])).toEqual([
+      ['demo-1', 'http://127.0.0.1:3001'],
+      ['demo-2', 'http://127.0.0.1:3002'],
+      ['demo-3', 'http://127.0.0.1:3003'],
+    ]);
+    expect(config.routes).toEqual([{ host: undefined, path_prefix: undefined, upstream: 'demo' }]);
+  });
+});
+
+describe('conf/invalid examples', async () => {
+  const files = (await readdir(INVALID)).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('has 5 to 8 examples', () => {
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeLessThanOrEqual(8);
+  });
+
+  it.each(files)('%s is rejected with the error its first line names', async (name) => {
+    const file = join(INVALID, name);
+    const expected = /^# expect: (.+)$/m.exec(await readFile(file, 'utf8'))?.[1];
+    expect(expected, 'a "# expect: ..." comment').toBeDefined();
+    const issues = await validateConfigFile(file);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.map((i) => formatConfigIssue(i)).join('\n')).toContain(expected);
+    await expect(loadConfigFile(file)).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+describe('loadConfigFile and validateConfigFile', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bulwark-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a missing file as a single issue at line 0', async () => {
+    const file = join(dir, 'missing.yaml');
+    const expected = [{ file, line: 0, column: 0, path: '', rule: 'cannot read file: ENOENT' }];
+    expect(await validateConfigFile(file)).toEqual(expected);
+    const err = await loadConfigFile(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect((err as ConfigError).issues).toEqual(expected);
+    expect((err as ConfigError).message).toBe(`1 config error:\n${file}: cannot read file: ENOENT`);
+  });
+
+  it('reports a directory as unreadable', async () => {
+    expect(await validateConfigFile(dir)).toEqual([{ file: dir, line: 0, column: 0, path: '', rule: 'cannot read file: EISDIR' }]);
+  });
+
+  it('returns the config and the text of a valid file', async () => {
+    const file = join(dir, 'ok.yaml');
+    await writeFile(file, MINIMAL);
+    const { config, text } = await loadConfigFile(file);
+    expect(text).toBe(MINIMAL);
+    expect(config).toEqual(parseConfig(MINIMAL, file).config);
+    expect(await validateConfigFile(file)).toEqual([]);
+  });
+
+  it('throws one ConfigError carrying every issue, with the file name', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, `${MINIMAL}log: { level: loud, access: maybe }\n`);
+    const err = (await loadConfigFile(file).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.issues.map((i) => [i.file, i.line, i.path])).toEqual([
+      [file, 7, 'log.level'],
+      [file, 7, 'log.access'],
+    ]);
+    expect(err.message).toMatch(/^2 config errors:\n.*bad\.yaml:7:15: log\.level: must be one of/);
+  });
+
+  it('parseConfig returns no config whenever there are issues', () => {
+    expect(parseConfig('listen: [', 'x.yaml').config).toBeUndefined();
+    expect(parseConfig(`${MINIMAL}log: 1\n`, 'x.yaml').config).toBeUndefined();
+    expect(parseConfig(MINIMAL, 'x.yaml')).toMatchObject({ issues: [], config: { routes: [{ upstream: 'web' }] } });
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('documents every key', async () => {
+    const doc = await readFile(join(import.meta.dirname, '../../../docs/configuration.md'), 'utf8');
+    const keys = [
+      'listen', 'admin.listen', 'log.level', 'log.access', 'front.timeouts.headers', 'front.timeouts.request',
+      'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
+      'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
+      'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
+    ];
+    for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
+  });
+});

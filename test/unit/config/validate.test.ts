@@ -1,0 +1,210 @@
+/**
+ * @module test/unit/config/validate
+ * Top-level rules: defaults, listen/admin/log/front values and the shape of the document.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ADMIN_LISTEN,
+  DEFAULT_FRONT_TIMEOUTS,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_HEADER_SIZE,
+} from '../../../src/config/index.js';
+import { LOG_LEVELS } from '../../../src/core/config.js';
+import { MINIMAL, onlyRule, problems, valid, yamlWith } from './fixtures.js';
+
+const DURATION = 'must be a duration like 500ms, 2s or 1m';
+const SIZE = 'must be a size like 512b, 16kb or 10mb';
+
+describe('defaults', () => {
+  it('fills in every default for a minimal config', () => {
+    const c = valid(MINIMAL);
+    expect(c.listen).toEqual([DEFAULT_LISTEN]);
+    expect(c.listen).toEqual([{ host: '0.0.0.0', port: 8080 }]);
+    expect(c.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
+    expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 9901 });
+    expect(c.log).toEqual({ level: 'info', access: true });
+    expect(c.front).toEqual({
+      timeouts: { headers: 10_000, request: 60_000, keep_alive: 5_000, drain: 10_000 },
+      max_header_size: 16 * 1024,
+      max_body_size: 10 * 1024 * 1024,
+    });
+    expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
+    expect([c.front.max_header_size, c.front.max_body_size]).toEqual([DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_BODY_SIZE]);
+  });
+
+  it('treats an empty block (`log:` with nothing under it) as all defaults', () => {
+    const c = valid(`${MINIMAL}log:\nadmin:\nfront:\n  timeouts:\n`);
+    expect(c.log).toEqual({ level: 'info', access: true });
+    expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
+  });
+
+  it('keeps values given next to defaulted siblings', () => {
+    const c = valid(yamlWith({ front: { timeouts: { drain: '30s' } }, log: { access: false } }));
+    expect(c.front.timeouts).toEqual({ ...DEFAULT_FRONT_TIMEOUTS, drain: 30_000 });
+    expect(c.log).toEqual({ level: 'info', access: false });
+  });
+});
+
+describe('listen', () => {
+  it('accepts one address or a list, in every form', () => {
+    expect(valid(yamlWith({ listen: 9000 })).listen).toEqual([{ host: '0.0.0.0', port: 9000 }]);
+    expect(valid(yamlWith({ listen: ['127.0.0.1:80', '[::1]:80', ':81', 82] })).listen).toEqual([
+      { host: '127.0.0.1', port: 80 },
+      { host: '::1', port: 80 },
+      { host: '0.0.0.0', port: 81 },
+      { host: '0.0.0.0', port: 82 },
+    ]);
+  });
+
+  it.each([0, 65535])('accepts port %d', (port) => {
+    expect(valid(yamlWith({ listen: port })).listen).toEqual([{ host: '0.0.0.0', port }]);
+  });
+
+  it.each([-1, 65536])('rejects port %d', (port) => {
+    expect(onlyRule(yamlWith({ listen: port }), 'listen')).toBe('port must be an integer between 0 and 65535');
+  });
+
+  it('rejects an empty list and reports bad items by index', () => {
+    expect(onlyRule(yamlWith({ listen: [] }), 'listen')).toBe('must list at least one address');
+    expect(onlyRule(yamlWith({ listen: [80, 'nope'] }), 'listen[1]')).toMatch(/^must be an address like/);
+    expect(onlyRule(yamlWith({ listen: { port: 80 } }), 'listen')).toMatch(/^must be an address like/);
+  });
+
+  it('rejects duplicate and overlapping addresses', () => {
+    expect(problems(yamlWith({ listen: ['0.0.0.0:8080', ':8080'] }))).toEqual([
+      'listen[1]: duplicate address 0.0.0.0:8080: already used by listen[0]',
+    ]);
+    expect(problems(yamlWith({ listen: ['0.0.0.0:80', '127.0.0.1:80'] }))).toEqual([
+      'listen[1]: 127.0.0.1:80 conflicts with listen[0] (0.0.0.0:80): same port on an overlapping host',
+    ]);
+    expect(problems(yamlWith({ listen: 9901, admin: { listen: '127.0.0.1:9901' } }))).toEqual([
+      'admin.listen: 127.0.0.1:9901 conflicts with listen (0.0.0.0:9901): same port on an overlapping host',
+    ]);
+  });
+
+  it('reports a default admin address that collides with listen', () => {
+    expect(problems(yamlWith({ listen: '127.0.0.1:9901' }))).toEqual([
+      'admin.listen: duplicate address 127.0.0.1:9901: already used by listen',
+    ]);
+  });
+
+  it('allows several ephemeral ports (port 0) and the same port on different hosts', () => {
+    expect(valid(yamlWith({ listen: [0, 0], admin: { listen: '127.0.0.1:0' } })).listen).toHaveLength(2);
+    expect(valid(yamlWith({ listen: ['127.0.0.1:80', '127.0.0.2:80', '[::1]:80'] })).listen).toHaveLength(3);
+  });
+});
+
+describe('admin and log', () => {
+  it('reads admin.listen as a single address', () => {
+    expect(valid(yamlWith({ admin: { listen: ':9000' } })).admin.listen).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(onlyRule(yamlWith({ admin: { listen: [9000] } }), 'admin.listen')).toMatch(/^must be an address like/);
+    expect(onlyRule(yamlWith({ admin: { port: 9000 } }), 'admin.port')).toBe('unknown key "port"; expected one of: listen');
+  });
+
+  it.each(LOG_LEVELS)('accepts log level %s', (level) => {
+    expect(valid(yamlWith({ log: { level } })).log.level).toBe(level);
+  });
+
+  it('rejects other log levels, suggesting the nearest', () => {
+    expect(onlyRule(yamlWith({ log: { level: 'warning' } }), 'log.level')).toBe(
+      'must be one of: fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(onlyRule(yamlWith({ log: { level: 'inof' } }), 'log.level')).toMatch(/\(did you mean "info"\?\)$/);
+    expect(onlyRule(yamlWith({ log: { level: 'INFO' } }), 'log.level')).toMatch(/\(did you mean "info"\?\)$/);
+  });
+
+  it.each([true, false])('accepts access: %s', (access) => {
+    expect(valid(yamlWith({ log: { access } })).log.access).toBe(access);
+  });
+
+  it.each(['yes', 'on', 1, 'true'])('rejects access: %j', (access) => {
+    expect(onlyRule(yamlWith({ log: { access } }), 'log.access')).toBe('must be true or false');
+  });
+});
+
+describe('front', () => {
+  it.each(['headers', 'request', 'keep_alive', 'drain'])('validates front.timeouts.%s as a duration', (key) => {
+    const at = (v: unknown) => yamlWith({ front: { timeouts: { headers: '1ms', request: '596h', [key]: v } } });
+    expect(valid(at('1ms')).front.timeouts[key as 'drain']).toBe(1);
+    expect(valid(at('1.5s')).front.timeouts[key as 'drain']).toBe(1500);
+    expect(valid(at('596h')).front.timeouts[key as 'drain']).toBe(596 * 3_600_000);
+    const path = `front.timeouts.${key}`;
+    expect(onlyRule(at(10), path)).toBe(DURATION);
+    expect(onlyRule(at('10'), path)).toBe(DURATION);
+    expect(onlyRule(at('10 s'), path)).toBe(DURATION);
+    expect(onlyRule(at('-1s'), path)).toBe(DURATION);
+    expect(onlyRule(at('0s'), path)).toBe('must be longer than 0');
+    expect(onlyRule(at('0.1ms'), path)).toBe('must be longer than 0');
+    expect(onlyRule(at('597h'), path)).toBe('must be at most 596h');
+  });
+
+  it('requires headers <= request, as Node.js does', () => {
+    expect(valid(yamlWith({ front: { timeouts: { headers: '5s', request: '5s' } } })).front.timeouts.headers).toBe(5000);
+    expect(problems(yamlWith({ front: { timeouts: { headers: '61s' } } }))).toEqual([
+      'front.timeouts.headers: must not be longer than front.timeouts.request (1m)',
+    ]);
+    expect(problems(yamlWith({ front: { timeouts: { request: '5s' } } }))).toEqual([
+      'front.timeouts.request: must not be shorter than front.timeouts.headers (10s)',
+    ]);
+  });
+
+  it('validates max_header_size: a size of at least 1kb', () => {
+    const at = (v: unknown) => yamlWith({ front: { max_header_size: v } });
+    expect(valid(at(1024)).front.max_header_size).toBe(1024);
+    expect(valid(at('1kb')).front.max_header_size).toBe(1024);
+    expect(valid(at('64KB')).front.max_header_size).toBe(65_536);
+    expect(onlyRule(at(1023), 'front.max_header_size')).toBe('must be at least 1kb');
+    expect(onlyRule(at('1023b'), 'front.max_header_size')).toBe('must be at least 1kb');
+    expect(onlyRule(at('16k'), 'front.max_header_size')).toBe(SIZE);
+  });
+
+  it('validates max_body_size: a size of at least 0', () => {
+    const at = (v: unknown) => yamlWith({ front: { max_body_size: v } });
+    expect(valid(at(0)).front.max_body_size).toBe(0);
+    expect(valid(at('0b')).front.max_body_size).toBe(0);
+    expect(valid(at('1gb')).front.max_body_size).toBe(1024 ** 3);
+    expect(valid(at('1.5mb')).front.max_body_size).toBe(1.5 * 1024 ** 2);
+    expect(onlyRule(at(-1), 'front.max_body_size')).toBe(SIZE);
+    expect(onlyRule(at(1.5), 'front.max_body_size')).toBe(SIZE);
+    expect(onlyRule(at('1tb'), 'front.max_body_size')).toBe(SIZE);
+    expect(onlyRule(at('10 mb'), 'front.max_body_size')).toBe(SIZE);
+  });
+});
+
+describe('document shape', () => {
+  it('rejects unknown keys at every level, suggesting the closest', () => {
+    expect(onlyRule(`${MINIMAL}lsten: 80\n`, 'lsten')).toBe(
+      'unknown key "lsten"; expected one of: listen, admin, log, front, upstreams, routes (did you mean "listen"?)',
+    );
+    expect(onlyRule(yamlWith({ front: { timeout: {} } }), 'front.timeout')).toMatch(/did you mean "timeouts"/);
+    expect(onlyRule(yamlWith({ front: { timeouts: { keepalive: '1s' } } }), 'front.timeouts.keepalive')).toMatch(
+      /did you mean "keep_alive"/,
+    );
+    expect(onlyRule(`${MINIMAL}colour: blue\n`, 'colour')).not.toMatch(/did you mean/);
+  });
+
+  it('rejects duplicate keys, naming the first', () => {
+    expect(problems(`${MINIMAL}log:\n  level: info\n  level: warn\n`)).toEqual(['log.level: duplicate key "level" (first at line 8)']);
+  });
+
+  it('rejects non-string keys and non-mapping blocks', () => {
+    expect(problems(`${MINIMAL}log:\n  [a]: 1\n`)).toEqual(['log: keys must be plain strings']);
+    expect(problems(`${MINIMAL}log: verbose\n`)).toEqual(['log: must be a mapping']);
+    expect(problems(`${MINIMAL}front: [1]\n`)).toEqual(['front: must be a mapping']);
+  });
+
+  it('requires upstreams and routes, pointing at the top mapping', () => {
+    expect(problems('log: { level: info }\n')).toEqual(['upstreams: is required', 'routes: is required']);
+    expect(problems('')).toEqual(['upstreams: is required', 'routes: is required']);
+  });
+
+  it('rejects a file that is not a mapping, without follow-on issues', () => {
+    expect(problems('- a\n- b\n')).toEqual(['the file must be a mapping of keys to values']);
+  });
+
+  it('follows aliases', () => {
+    const text = `${MINIMAL}front:\n  timeouts: { headers: &t 3s, request: *t }\n`;
+    expect(valid(text).front.timeouts).toMatchObject({ headers: 3000, request: 3000 });
+  });
+});
