@@ -101,7 +101,7 @@ export class App {
       this.adminServer.closeAllConnections();
       await this.proxy.close();
       log.info({ event: 'stopped', clean }, clean ? 'stopped: all requests finished' : 'stopped: drain timeout cut in-flight requests');
-      this.logging.flush();
+      await this.logging.flush();
       return clean;
     })();
     return this.#stopping;

@@ -1,45 +1,48 @@
 /**
  * @module cli/log
- * Structured JSON logs on stdout (pino), plus the access log. Access lines are written
- * straight to pino's async destination in pino's line format: one JSON object per line,
- * level 30, with the request fields flat. Hand-formatting them keeps per-request cost to
- * one string build; the proxy only calls the sink, it never imports a logger.
+ * Structured JSON logs (pino) and the access log, both through one batching LineWriter so
+ * lines stay in order. Access lines are formatted by hand in pino's line shape (level 30,
+ * epoch-ms time, flat request fields): one string build per request, escaping only where a
+ * value can need it. The proxy only calls the sink; it never imports a logger.
  */
 import pino from 'pino';
 import type { LogLevel } from '../core/config.js';
 import type { AccessRecord } from '../proxy/proxy.js';
+import { LineWriter } from './log-writer.js';
 
 export interface Logging {
   readonly logger: pino.Logger;
   readonly access: (r: AccessRecord) => void;
-  /** Flushes buffered lines synchronously (call before exit). */
-  flush(): void;
+  /** Writes out everything logged so far. */
+  flush(): Promise<void>;
+  /** Synchronous best effort, for a forced exit. */
+  flushSync(): void;
 }
 
-interface SyncFlushable extends pino.DestinationStream {
-  flushSync?: () => void;
+/** Characters that JSON strings must escape; values without them are quoted as they are. */
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
+
+function q(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 export function createLogging(level: LogLevel, dest?: pino.DestinationStream): Logging {
-  const stream: SyncFlushable = dest ?? pino.destination({ dest: 1, sync: false });
+  const writer = dest === undefined ? new LineWriter() : undefined;
+  const stream: pino.DestinationStream = dest ?? writer!;
   const logger = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, stream);
   const access = (r: AccessRecord): void => {
+    // Upstream and server names are validated config names ([A-Za-z0-9_.-]); method is an
+    // HTTP token (Node's parser enforces it), so only path and request id need checking.
     stream.write(
-      `{"level":30,"time":${r.time},"msg":"access","method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path)},` +
-        `"status":${r.status},"upstream":${r.upstream === undefined ? 'null' : JSON.stringify(r.upstream)},` +
-        `"server":${r.server === undefined ? 'null' : JSON.stringify(r.server)},"duration_ms":${r.duration_ms},` +
-        `"request_id":${JSON.stringify(r.request_id)}${r.error === '' ? '' : `,"error":${JSON.stringify(r.error)}`}}\n`,
+      `{"level":30,"time":${r.time},"msg":"access","method":"${r.method}","path":${q(r.path)},"status":${r.status},` +
+        `"upstream":${r.upstream === undefined ? 'null' : `"${r.upstream}"`},"server":${r.server === undefined ? 'null' : `"${r.server}"`},` +
+        `"duration_ms":${r.duration_ms},"request_id":${q(r.request_id)}${r.error === '' ? '' : `,"error":"${r.error}"`}}\n`,
     );
   };
   return {
     logger,
     access,
-    flush: () => {
-      try {
-        stream.flushSync?.();
-      } catch {
-        // Destination not ready yet or already closed: nothing buffered to lose.
-      }
-    },
+    flush: () => writer?.flush() ?? Promise.resolve(),
+    flushSync: () => writer?.flushSync(),
   };
 }

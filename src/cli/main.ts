@@ -44,7 +44,7 @@ async function start(file: string): Promise<number> {
     const onSignal = (sig: NodeJS.Signals): void => {
       if (signalled) {
         app.logging.logger.warn({ event: 'forced_exit', signal: sig }, `second ${sig}: exiting now`);
-        app.logging.flush();
+        app.logging.flushSync();
         process.exit(1);
       }
       signalled = true;

@@ -1,7 +1,7 @@
 /**
  * @module config/defaults
  * Every default and every limit of bulwark.yaml in one place, so the validator, the
- * shipped conf/bulwark.yaml and docs/configuration.md can be checked against one source.
+ * shipped conf/bulwark.yaml and README.md can be checked against one source.
  * Durations are milliseconds and sizes bytes, as in BulwarkConfig.
  */
 import type { ListenAddress, LogLevel, SchedulerName } from '../core/config.js';

@@ -38,6 +38,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   completed = false;
   #controller: Controller | null = null;
   #done = false;
+  /** The 'drain' listener is added on first backpressure only: most responses never need it. */
+  #drainHooked = false;
   readonly #onDone: ExchangeDone;
 
   constructor(
@@ -58,7 +60,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#onDone = onDone;
     server.activeRequests++;
     (res as unknown as Record<symbol, Exchange>)[kExchange] = this;
-    res.on('drain', onDrain);
     res.on('close', onClose);
   }
 
@@ -77,7 +78,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    if (!this.res.write(chunk)) controller.pause();
+    if (this.res.write(chunk)) return;
+    controller.pause();
+    if (!this.#drainHooked) {
+      this.#drainHooked = true;
+      this.res.on('drain', onDrain);
+    }
   }
 
   onResponseEnd(): void {

@@ -37,6 +37,7 @@ export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server
     if (!(cl > front.max_body_size)) res.writeContinue();
     proxy.handle(req, res);
   });
+  server.on('upgrade', proxy.upgrade);
   return server;
 }
 
@@ -74,6 +75,8 @@ export async function drain(servers: readonly http.Server[], proxy: Proxy, timeo
     await new Promise((r) => setTimeout(r, 25));
   }
   for (const s of servers) s.closeAllConnections();
+  // Upgraded connections (WebSocket tunnels) are not the http server's any more.
+  for (const t of proxy.tunnels) t.destroy();
   await Promise.all(closed);
   return clean;
 }

@@ -7,13 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { systemRandom, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { Exchange } from './exchange.js';
-import { forwardRequestHeaders } from './headers.js';
+import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
+import { rejectUpgrade, tunnel } from './upgrade.js';
 import { sendError } from './respond.js';
 import { Router, hostName } from './router.js';
 import { UpstreamRuntime, type PoolFactory } from './upstream.js';
@@ -72,6 +73,24 @@ class RequestContext implements PickContext {
 
 const ABSOLUTE_FORM = /^https?:\/\//i;
 
+function noServer(upstream: string): string {
+  return `no server available in upstream "${upstream}"`;
+}
+
+/** The outcome of validating and routing a request head. */
+export class Resolved {
+  constructor(
+    readonly head: RequestHeadInfo,
+    /** Path and query to send upstream. */
+    readonly path: string,
+    /** The matched upstream; undefined when `status` says why not. */
+    readonly upstream: UpstreamRuntime | undefined,
+    /** 0 when routed, else the status to answer with. */
+    readonly status: number,
+    readonly detail: string,
+  ) {}
+}
+
 export class Proxy {
   #state: ProxyState;
   readonly #newId: () => string;
@@ -80,44 +99,56 @@ export class Proxy {
   inFlight = 0;
   /** Set during graceful drain: responses ask clients to close their connections. */
   draining = false;
+  /** Open upgraded connections (WebSocket tunnels), cut at the end of a drain. */
+  readonly tunnels = new Set<Duplex>();
   readonly #exchangeDone: (ex: Exchange) => void;
 
   constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
     this.#state = new ProxyState(config, opts.random ?? systemRandom, opts.poolFactory);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.#onAccess = opts.onAccess;
-    this.#exchangeDone = (ex) => this.#record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream, ex.server.name, ex.error);
+    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream, ex.server.name, ex.error);
   }
 
   get state(): ProxyState {
     return this.#state;
   }
 
-  /** The node:http 'request' listener. Bound, so it can be passed around. */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const start = performance.now();
-    const state = this.#state;
-    this.inFlight++;
-    if (this.draining) res.shouldKeepAlive = false;
+  /**
+   * Validates the request head and routes it. Returns the target, or a local answer
+   * (status and detail) when the request can't be forwarded.
+   */
+  resolve(req: IncomingMessage): Resolved {
     const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId);
-    const id = head.requestId;
     let host = head.host;
     let path = req.url ?? '/';
-    if (head.error !== undefined) return this.#local(req, res, start, id, 400, head.error, undefined);
+    if (head.error !== undefined) return new Resolved(head, path, undefined, 400, head.error);
     if (path.charCodeAt(0) !== 47 /* / */) {
       // RFC 9112 §3.2.2: absolute-form; its authority replaces Host.
-      if (!ABSOLUTE_FORM.test(path)) return this.#local(req, res, start, id, 400, 'unsupported request target', undefined);
+      if (!ABSOLUTE_FORM.test(path)) return new Resolved(head, path, undefined, 400, 'unsupported request target');
       const u = new URL(path);
       host = u.host;
       path = u.pathname + u.search;
     }
     if (host === undefined && req.httpVersion === '1.1') {
-      return this.#local(req, res, start, id, 400, 'missing Host header', undefined); // RFC 9112 §3.2
+      return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
     }
-    const upstream = state.router.match(hostName(host), path);
-    if (upstream === undefined) return this.#local(req, res, start, id, 404, 'no route matches this request', undefined);
+    const upstream = this.#state.router.match(hostName(host), path);
+    if (upstream === undefined) return new Resolved(head, path, undefined, 404, 'no route matches this request');
+    return new Resolved(head, path, upstream, 0, '');
+  }
 
-    const max = state.config.front.max_body_size;
+  /** The node:http 'request' listener. Bound, so it can be passed around. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const start = performance.now();
+    this.inFlight++;
+    if (this.draining) res.shouldKeepAlive = false;
+    const r = this.resolve(req);
+    const id = r.head.requestId;
+    const upstream = r.upstream;
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined);
+
+    const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
     const cl = req.headers['content-length'];
     if (cl !== undefined) {
@@ -127,21 +158,36 @@ export class Proxy {
       body = req.pipe(new BodyLimit(max));
     }
 
-    const server = upstream.pick(new RequestContext(req, path));
+    const server = upstream.pick(new RequestContext(req, r.path));
     if (server === undefined) {
-      return this.#local(req, res, start, id, 503, `no server available in upstream "${upstream.name}"`, upstream.name);
+      return this.#local(req, res, start, id, 503, noServer(upstream.name), upstream.name);
     }
     const ex = new Exchange(req, res, id, upstream.name, server, start, this.#exchangeDone);
-    upstream.pool(server).dispatch({ path, method: req.method!, headers: head.headers, body }, ex);
+    upstream.pool(server).dispatch({ path: r.path, method: req.method!, headers: r.head.headers, body }, ex);
+  };
+
+  /** The node:http 'upgrade' listener (WebSocket and other protocol upgrades). Bound. */
+  readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const start = performance.now();
+    this.inFlight++;
+    const r = this.resolve(req);
+    const id = r.head.requestId;
+    const done = (status: number, upstream: string | undefined, server: string | undefined, error: string): void =>
+      this.record(req, start, id, status, upstream, server, error);
+    if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, r.detail, done);
+    const server = r.upstream.pick(new RequestContext(req, r.path));
+    if (server === undefined) return rejectUpgrade(socket, 503, id, noServer(r.upstream.name), done, r.upstream.name);
+    tunnel({ req, requestId: id, socket, head, path: r.path, headers: r.head.headers, server, connectTimeout: r.upstream.config.timeouts.connect, tunnels: this.tunnels, done });
   };
 
   /** Answers the request from bulwark itself (no upstream exchange). */
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, detail: string, upstream: string | undefined, close = false): void {
     sendError(res, status, id, detail, close);
-    this.#record(req, start, id, status, upstream, undefined, '');
+    this.record(req, start, id, status, upstream, undefined, '');
   }
 
-  #record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string): void {
+  /** Ends one request's accounting (exactly once per request) and emits its access record. */
+  record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string): void {
     this.inFlight--;
     const sink = this.#onAccess;
     if (sink === undefined) return;
