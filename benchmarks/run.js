@@ -6,38 +6,51 @@
 //   http-proxy  node-http-proxy with a keep-alive agent, round-robin (the baseline peer)
 //   undici      bare node:http -> undici Pool pass-through (the floor for a Node proxy)
 //
-// For each target: start it, warm up, run autocannon, and read the target's
-// CPU time (utime+stime from /proc/<pid>/stat) right before and after the run.
-// CPU µs/request = CPU time delta / completed requests.
+// A sample = one target started fresh, warmed up, loaded with autocannon, stopped;
+// the target's CPU time (utime+stime from /proc/<pid>/stat) is read right before
+// and after the measured load, and CPU µs/request = CPU delta / completed requests.
+//
+// One sample per target is noisy on a small shared machine (±10–40% on 2 cores),
+// so the run is BENCH_ROUNDS rounds; each round takes one sample of every target,
+// interleaved, with the order rotated by one per round (no target always first/last).
+// Reported per target: the median over rounds of req/s, p50, p99 and CPU µs/req, the
+// min–max spread of req/s and CPU µs/req, and summed non-2xx/errors. Ratios to
+// http-proxy are computed per round (same round, similar machine state); the
+// reported ratio and the verdict use the median of those per-round ratios.
 //
 // Environment knobs:
-//   BENCH_DURATION     seconds of measured load per target (default 10)
-//   BENCH_CONNECTIONS  concurrent autocannon connections   (default 50)
-//   BENCH_WARMUP       seconds of unmeasured warm-up load  (default 2)
+//   BENCH_ROUNDS       rounds, i.e. samples per target        (default 3)
+//   BENCH_DURATION     seconds of measured load per sample    (default 5)
+//   BENCH_CONNECTIONS  concurrent autocannon connections      (default 50)
+//   BENCH_WARMUP       seconds of unmeasured warm-up load per sample (default 2)
 //   BENCH_TARGETS      comma list of targets to run, e.g. "direct,bulwark"
 //                      (default: direct,bulwark,http-proxy,undici)
 //
-// Output: a table on stdout, a one-line verdict for bulwark's goals
-// (CPU/req ≤ 0.65× and req/s ≥ 1.5× http-proxy), and the full results as JSON in
-// benchmarks/results/<timestamp>.json and benchmarks/results/latest.json.
+// Output: a table on stdout, bulwark's per-round ratios, a one-line verdict for its
+// goals (CPU/req ≤ 0.65× and req/s ≥ 1.5× http-proxy), and every sample plus the
+// medians as JSON in benchmarks/results/<timestamp>.json and results/latest.json.
 // Linux only (reads /proc). Everything stays on 127.0.0.1.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { CLK_TCK, cpuSeconds, stopAll } from './lib/proc.js';
+import { CLK_TCK, stopAll } from './lib/proc.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
-import { addRatios, table, verdict, GOALS } from './lib/report.js';
+import { measureSample } from './lib/sample.js';
+import { summarize, addRatios } from './lib/stats.js';
+import { table, perRoundLine, verdict, GOALS } from './lib/report.js';
 
 const num = (name, def) => {
   const v = Number(process.env[name] ?? def);
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
   return v;
 };
-const DURATION = num('BENCH_DURATION', 10);
-const CONNECTIONS = Math.round(num('BENCH_CONNECTIONS', 50));
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2); // 0 disables warm-up
-const PIPELINING = 1;
+const ROUNDS = Math.round(num('BENCH_ROUNDS', 3));
+const LOAD = {
+  duration: num('BENCH_DURATION', 5),
+  warmup: Number(process.env.BENCH_WARMUP ?? 2), // 0 disables warm-up
+  connections: Math.round(num('BENCH_CONNECTIONS', 50)),
+  pipelining: 1,
+};
 const ORIGINS = 3;
 const targetNames = (process.env.BENCH_TARGETS ?? Object.keys(TARGETS).join(','))
   .split(',')
@@ -70,93 +83,77 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     cleanup().finally(() => process.exit(130));
   });
 }
-// Hard bound on the whole run: per target warm-up + duration + 30 s slack for start/stop.
-const budgetMs = (targetNames.length * (WARMUP + DURATION + 30) + 30) * 1000;
+// Hard bound on the whole run: per sample warm-up + duration + 30 s slack for start/stop.
+const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + 30) + 30) * 1000;
 setTimeout(() => {
   console.error(`benchmark exceeded its ${budgetMs / 1000} s budget; aborting`);
   cleanup().finally(() => process.exit(1));
 }, budgetMs).unref();
 
-/** Run autocannon and resolve with its result. */
-function load(url, seconds) {
-  return autocannon({ url, connections: CONNECTIONS, pipelining: PIPELINING, duration: seconds });
-}
-
-/** Benchmark one target; resolves with its row for the table/JSON. */
-async function measure(name, origins) {
-  const t = await TARGETS[name]({ origins, tmpDir });
-  try {
-    let warmupRequests = 0;
-    if (WARMUP > 0) warmupRequests = (await load(t.url, WARMUP)).requests.total;
-    const cpu0 = t.cpuPids.reduce((s, pid) => s + cpuSeconds(pid), 0);
-    const r = await load(t.url, DURATION);
-    const cpu1 = t.cpuPids.reduce((s, pid) => s + cpuSeconds(pid), 0);
-    const completed = r.requests.total;
-    const row = {
-      url: t.url,
-      rps: r.requests.mean,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      non2xx: r.non2xx,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      completed,
-      warmupRequests,
-      cpuSeconds: cpu1 - cpu0,
-      cpuUsPerReq: completed > 0 ? ((cpu1 - cpu0) * 1e6) / completed : null,
-      autocannon: r,
-    };
-    await t.stop();
-    if (t.after) Object.assign(row, t.after());
-    return row;
-  } finally {
-    await t.stop();
-  }
-}
+/** Round r (0-based) runs the targets rotated left by r. */
+const orderOf = (r) => targetNames.map((_, i) => targetNames[(i + r) % targetNames.length]);
 
 async function main() {
   const startedAt = new Date();
   console.log(
-    `bench: ${targetNames.join(', ')} | ${DURATION}s x ${CONNECTIONS} connections, pipelining ${PIPELINING}, warm-up ${WARMUP}s | ` +
-      `node ${process.version}, ${os.cpus().length} CPUs`,
+    `bench: ${targetNames.join(', ')} | ${ROUNDS} rounds x ${LOAD.duration}s x ${LOAD.connections} connections, ` +
+      `pipelining ${LOAD.pipelining}, warm-up ${LOAD.warmup}s | node ${process.version}, ${os.cpus().length} CPUs`,
   );
   const origins = await startOrigins(ORIGINS);
   console.log(`origins on ports ${origins.map((o) => o.port).join(', ')}`);
 
-  const rows = {};
-  for (const name of targetNames) {
-    process.stdout.write(`running ${name}... `);
-    try {
-      rows[name] = await measure(name, origins);
-      console.log(`${Math.round(rows[name].rps)} req/s`);
-    } catch (e) {
-      rows[name] = { error: e.message };
-      console.log('FAILED');
-      console.error(e.message);
+  const samples = Object.fromEntries(targetNames.map((n) => [n, []])); // samples[name][round - 1]
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = orderOf(r);
+    rounds.push({ round: r + 1, order });
+    process.stdout.write(`round ${r + 1}/${ROUNDS}:`);
+    const failures = [];
+    for (const [pos, name] of order.entries()) {
+      process.stdout.write(` ${name} `);
+      const meta = { round: r + 1, position: pos + 1 };
+      try {
+        const s = await measureSample(name, { origins, tmpDir }, LOAD);
+        samples[name][r] = { ...meta, ...s };
+        process.stdout.write(`${Math.round(s.rps)} req/s,`);
+      } catch (e) {
+        samples[name][r] = { ...meta, error: e.message };
+        process.stdout.write('FAILED,');
+        failures.push(`${name} (round ${r + 1}): ${e.message}`);
+      }
     }
+    process.stdout.write('\n');
+    for (const f of failures) console.error(f);
   }
-  addRatios(rows);
 
-  console.log('\n' + table(rows));
-  if (rows.direct && !rows.direct.error) console.log('* direct: CPU column is the origins\' CPU per request (no proxy), informational.');
+  const rows = Object.fromEntries(targetNames.map((n) => [n, summarize(samples[n])]));
+  addRatios(rows, samples);
+
+  console.log(`\n${table(rows)}`);
+  console.log(`medians over ${ROUNDS} rounds; ranges are min–max over rounds; ×hp = median of per-round ratios to http-proxy.`);
+  if (rows.direct && !rows.direct.error) console.log("* direct: CPU column is the origins' CPU per request (no proxy), informational.");
   const b = rows.bulwark;
   if (b && !b.error) {
-    const expected = b.warmupRequests + b.completed;
     console.log(
-      `bulwark access log: ${b.accessLogLines} lines for ${expected} requests (warm-up + measured; ` +
-        `autocannon may also abort a few in flight at the end; startup log lines count too)`,
+      `bulwark access log: ${b.accessLogLines} lines for ${b.warmupRequests + b.completed} requests over ${b.samples - b.failed} samples ` +
+        `(warm-up + measured; autocannon may also abort a few in flight at the end; startup log lines count too)`,
     );
   }
+  const pr = perRoundLine(rows);
+  if (pr) console.log(pr);
   const v = verdict(rows);
-  console.log('\n' + v.line);
+  console.log(`\n${v.line}`);
 
   const result = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    config: { duration: DURATION, connections: CONNECTIONS, pipelining: PIPELINING, warmup: WARMUP, origins: ORIGINS, targets: targetNames },
+    config: { rounds: ROUNDS, ...LOAD, origins: ORIGINS, targets: targetNames },
     env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().map((c) => c.model), clkTck: CLK_TCK },
     goals: GOALS,
-    targets: rows,
+    method: 'per target: median over rounds; ratios: median of per-round ratios to http-proxy',
+    rounds,
+    targets: rows, // medians, ranges, sums, vsHttpProxy (median + per round)
+    samples, // every sample, by target, in round order
     verdict: v,
   };
   const dir = path.join(BENCH_DIR, 'results');
@@ -166,7 +163,8 @@ async function main() {
   fs.writeFileSync(file, json);
   fs.writeFileSync(path.join(dir, 'latest.json'), json);
   console.log(`results: ${path.relative(process.cwd(), file)} (and results/latest.json)`);
-  return Object.values(rows).some((r) => r.error) ? 1 : 0;
+  const anyFailed = Object.values(samples).some((list) => list.some((s) => s.error));
+  return anyFailed ? 1 : 0;
 }
 
 main()

@@ -1,25 +1,15 @@
-// Turning measurements into ratios, a table and a verdict.
+// Turning the per-target summaries (medians over rounds) into a table, the
+// per-round ratio line and the verdict.
 
 /** Goals for bulwark, relative to http-proxy measured in the same run. */
 export const GOALS = { cpuRatioMax: 0.65, rpsRatioMin: 1.5 };
 
 const fmt = (v, digits = 0) => (v == null || Number.isNaN(v) ? '-' : v.toFixed(digits));
+const fmtRange = (r, digits = 0) => (r ? `${fmt(r[0], digits)}–${fmt(r[1], digits)}` : '-');
 
-/** Add `vsHttpProxy` ratios to every row (needs an http-proxy row). */
-export function addRatios(rows) {
-  const base = rows['http-proxy'];
-  for (const row of Object.values(rows)) {
-    if (!base || row.error) continue;
-    row.vsHttpProxy = {
-      rps: row.rps / base.rps,
-      cpuPerReq: row.cpuUsPerReq / base.cpuUsPerReq,
-    };
-  }
-}
-
-/** A plain-text table, one line per target. */
+/** A plain-text table, one line per target (medians over rounds, plus min–max spreads). */
 export function table(rows) {
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU µs/req', 'req/s ×hp', 'CPU ×hp'];
+  const head = ['target', 'req/s', 'req/s range', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU µs/req', 'CPU range', 'req/s ×hp', 'CPU ×hp'];
   const lines = [head];
   for (const [name, r] of Object.entries(rows)) {
     if (r.error) {
@@ -27,13 +17,15 @@ export function table(rows) {
       continue;
     }
     lines.push([
-      name + (name === 'direct' ? ' *' : ''),
+      name + (name === 'direct' ? ' *' : '') + (r.failed ? ` (${r.failed}/${r.samples} failed)` : ''),
       fmt(r.rps),
+      fmtRange(r.rpsRange),
       fmt(r.p50, 2),
       fmt(r.p99, 2),
       String(r.non2xx),
       String(r.errors + r.timeouts),
       fmt(r.cpuUsPerReq, 1),
+      fmtRange(r.cpuRange, 1),
       fmt(r.vsHttpProxy?.rps, 2),
       fmt(r.vsHttpProxy?.cpuPerReq, 2),
     ]);
@@ -47,18 +39,30 @@ export function table(rows) {
   return [render(head), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(render)].join('\n');
 }
 
-/** The PASS/FAIL line for bulwark's two goals, or null-ish when not measurable. */
+/** e.g. "bulwark/http-proxy per round: CPU 0.61 0.64 0.60 | req/s 1.62 1.55 1.70"; null if n/a. */
+export function perRoundLine(rows, name = 'bulwark') {
+  const pr = rows[name]?.vsHttpProxy?.perRound;
+  if (!pr) return null;
+  const list = (k) => pr.map((r) => fmt(r[k], 2)).join(' ');
+  return `${name}/http-proxy per round: CPU ${list('cpuPerReq')} | req/s ${list('rps')}`;
+}
+
+/** The PASS/FAIL line for bulwark's two goals (median per-round ratios), or n/a. */
 export function verdict(rows) {
   const b = rows.bulwark;
-  if (!b || b.error || !b.vsHttpProxy) {
-    return { pass: null, line: 'verdict: n/a (needs bulwark and http-proxy in the same run)' };
+  const v = b?.vsHttpProxy;
+  if (!b || b.error || !v || v.cpuPerReq == null || v.rps == null) {
+    return { pass: null, line: 'verdict: n/a (needs bulwark and http-proxy succeeding in the same round)' };
   }
-  const cpuOk = b.vsHttpProxy.cpuPerReq <= GOALS.cpuRatioMax;
-  const rpsOk = b.vsHttpProxy.rps >= GOALS.rpsRatioMin;
+  const hp = rows['http-proxy'];
+  const n = v.perRound.filter((r) => r.rps != null).length;
+  const cpuOk = v.cpuPerReq <= GOALS.cpuRatioMax;
+  const rpsOk = v.rps >= GOALS.rpsRatioMin;
   const line =
-    `verdict: CPU/req ${cpuOk ? 'PASS' : 'FAIL'} (${fmt(b.vsHttpProxy.cpuPerReq, 2)}× http-proxy, goal ≤ ${GOALS.cpuRatioMax}×; ` +
-    `${fmt(b.cpuUsPerReq, 1)} vs ${fmt(rows['http-proxy'].cpuUsPerReq, 1)} µs)  |  ` +
-    `req/s ${rpsOk ? 'PASS' : 'FAIL'} (${fmt(b.vsHttpProxy.rps, 2)}× http-proxy, goal ≥ ${GOALS.rpsRatioMin}×; ` +
-    `${fmt(b.rps)} vs ${fmt(rows['http-proxy'].rps)})`;
-  return { pass: cpuOk && rpsOk, cpuOk, rpsOk, line };
+    `verdict (median of ${n} per-round ratios): ` +
+    `CPU/req ${cpuOk ? 'PASS' : 'FAIL'} (${fmt(v.cpuPerReq, 2)}× http-proxy, goal ≤ ${GOALS.cpuRatioMax}×; ` +
+    `medians ${fmt(b.cpuUsPerReq, 1)} vs ${fmt(hp.cpuUsPerReq, 1)} µs)  |  ` +
+    `req/s ${rpsOk ? 'PASS' : 'FAIL'} (${fmt(v.rps, 2)}× http-proxy, goal ≥ ${GOALS.rpsRatioMin}×; ` +
+    `medians ${fmt(b.rps)} vs ${fmt(hp.rps)})`;
+  return { pass: cpuOk && rpsOk, cpuOk, rpsOk, rounds: n, line };
 }

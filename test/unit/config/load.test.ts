@@ -137,9 +137,9 @@ describe('loadConfigFile and validateConfigFile', () => {
   });
 });
 
-describe('docs/configuration.md', () => {
+describe('README.md configuration reference', () => {
   it('documents every key', async () => {
-    const doc = await readFile(join(import.meta.dirname, '../../../docs/configuration.md'), 'utf8');
+    const doc = await readFile(join(import.meta.dirname, '../../../README.md'), 'utf8');
     const keys = [
       'listen', 'admin.listen', 'log.level', 'log.access', 'front.timeouts.headers', 'front.timeouts.request',
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
