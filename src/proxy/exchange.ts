@@ -18,6 +18,11 @@ import { sendError } from './respond.js';
 
 export const kExchange = Symbol('bulwark.exchange');
 
+/** Read when a response starts: during a graceful drain responses close their connection. */
+export interface DrainState {
+  readonly draining: boolean;
+}
+
 /** Called once per finished exchange. */
 export type ExchangeDone = (ex: Exchange) => void;
 
@@ -41,6 +46,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The 'drain' listener is added on first backpressure only: most responses never need it. */
   #drainHooked = false;
   readonly #onDone: ExchangeDone;
+  readonly #drain: DrainState;
 
   constructor(
     req: IncomingMessage,
@@ -49,8 +55,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     upstream: string,
     server: Server,
     start: number,
+    drain: DrainState,
     onDone: ExchangeDone,
   ) {
+    this.#drain = drain;
     this.req = req;
     this.res = res;
     this.requestId = requestId;
@@ -72,6 +80,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200 || this.#done) return; // 1xx interim responses are not forwarded
     this.status = statusCode;
+    if (this.#drain.draining) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(headers, this.requestId);
     if (statusMessage) this.res.writeHead(statusCode, statusMessage, head);
     else this.res.writeHead(statusCode, head);

@@ -61,12 +61,15 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
  * @param clientIp appended to X-Forwarded-For.
  * @param proto the scheme the client used ("http" or "https").
  * @param newId generates a request id when the client sent none.
+ * @param authority the authority of an absolute-form request target: it replaces the
+ *   client's Host (RFC 9112 §3.2.2: a proxy generates Host from the target).
  */
 export function forwardRequestHeaders(
   raw: readonly string[],
   clientIp: string,
   proto: string,
   newId: () => string,
+  authority?: string,
 ): RequestHeadInfo {
   const dropped = connectionTokens(raw);
   const out: string[] = [];
@@ -90,7 +93,7 @@ export function forwardRequestHeaders(
       case 'host':
         hostCount++;
         host = value;
-        out.push(name, value);
+        if (authority === undefined) out.push(name, value);
         continue;
       case 'x-forwarded-for':
         xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -108,6 +111,10 @@ export function forwardRequestHeaders(
 
   if (hostCount > 1) error = 'duplicate Host header';
   else if (host !== undefined && !VALID_HOST.test(host)) error = 'invalid Host header';
+  if (authority !== undefined) {
+    host = authority;
+    out.push('host', authority);
+  }
 
   requestId ??= newId();
   out.push('x-forwarded-for', xff === undefined ? clientIp : `${xff}, ${clientIp}`);

@@ -73,6 +73,14 @@ class RequestContext implements PickContext {
 
 const ABSOLUTE_FORM = /^https?:\/\//i;
 
+function parseUrl(target: string): URL | undefined {
+  try {
+    return new URL(target);
+  } catch {
+    return undefined;
+  }
+}
+
 function noServer(upstream: string): string {
   return `no server available in upstream "${upstream}"`;
 }
@@ -119,21 +127,26 @@ export class Proxy {
    * (status and detail) when the request can't be forwarded.
    */
   resolve(req: IncomingMessage): Resolved {
-    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId);
-    let host = head.host;
     let path = req.url ?? '/';
-    if (head.error !== undefined) return new Resolved(head, path, undefined, 400, head.error);
+    let authority: string | undefined;
+    let badTarget = false;
     if (path.charCodeAt(0) !== 47 /* / */) {
-      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host.
-      if (!ABSOLUTE_FORM.test(path)) return new Resolved(head, path, undefined, 400, 'unsupported request target');
-      const u = new URL(path);
-      host = u.host;
-      path = u.pathname + u.search;
+      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host. Node's parser lets
+      // some unparseable targets through ("http://", "http://x:99999/"): those are a 400.
+      const u = ABSOLUTE_FORM.test(path) ? parseUrl(path) : undefined;
+      if (u === undefined || u.host === '') badTarget = true;
+      else {
+        authority = u.host;
+        path = u.pathname + u.search;
+      }
     }
-    if (host === undefined && req.httpVersion === '1.1') {
+    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority);
+    if (head.error !== undefined) return new Resolved(head, path, undefined, 400, head.error);
+    if (badTarget) return new Resolved(head, path, undefined, 400, 'invalid request target');
+    if (head.host === undefined && req.httpVersion === '1.1') {
       return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
     }
-    const upstream = this.#state.router.match(hostName(host), path);
+    const upstream = this.#state.router.match(hostName(head.host), path);
     if (upstream === undefined) return new Resolved(head, path, undefined, 404, 'no route matches this request');
     return new Resolved(head, path, upstream, 0, '');
   }
@@ -146,7 +159,8 @@ export class Proxy {
     const r = this.resolve(req);
     const id = r.head.requestId;
     const upstream = r.upstream;
-    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined);
+    // A malformed head (400) may be a smuggling attempt: never reuse that connection.
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status === 400);
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
@@ -162,7 +176,7 @@ export class Proxy {
     if (server === undefined) {
       return this.#local(req, res, start, id, 503, noServer(upstream.name), upstream.name);
     }
-    const ex = new Exchange(req, res, id, upstream.name, server, start, this.#exchangeDone);
+    const ex = new Exchange(req, res, id, upstream.name, server, start, this, this.#exchangeDone);
     upstream.pool(server).dispatch({ path: r.path, method: req.method!, headers: r.head.headers, body }, ex);
   };
 

@@ -1,0 +1,86 @@
+/**
+ * @module test/integration/client-abort.test
+ * A client that goes away cancels its upstream request: the origin sees its request
+ * closed soon after the client destroys its socket (before or during the response body),
+ * the server's active request count returns to 0, and the access log says so.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { activeRequests, useHarness, waitAccess } from '../helpers/harness.js';
+import { deferred, send, waitFor, withTimeout } from '../helpers/net.js';
+
+describe('client abort', () => {
+  const h = useHarness();
+
+  /** An origin that records when its response is closed; `streaming` sends a head and a chunk first. */
+  async function hangingOrigin(streaming: boolean) {
+    const upstreamClosed = deferred();
+    const { origin, bw } = await h.proxied((req, res) => {
+      if (req.url === '/ok') return res.end('ok');
+      res.on('close', () => upstreamClosed.resolve());
+      if (streaming) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('tick');
+      }
+      // never ends on its own
+    });
+    return { origin, bw, upstreamClosed: upstreamClosed.promise };
+  }
+
+  it('cancels the upstream request when the client aborts before the response head', async () => {
+    const { origin, bw, upstreamClosed } = await hangingOrigin(false);
+    const req = http.get(`${bw.url}/slow`, { agent: false });
+    req.on('error', () => {});
+    await waitFor(() => origin.requests.length === 1, 3000, 'the request at the origin');
+    expect(activeRequests(bw)).toBe(1);
+    req.destroy();
+    await withTimeout(upstreamClosed, 3000, 'the upstream request to be cancelled');
+    await waitFor(() => activeRequests(bw) === 0, 3000, 'activeRequests to return to 0');
+    const [line] = await waitAccess(bw, 1);
+    expect(line!['status']).toBe(499);
+    expect(line!['error']).toBe('BLWK_CLIENT_ABORTED');
+  });
+
+  it('cancels the upstream request when the client aborts while the body streams', async () => {
+    const { bw, upstreamClosed } = await hangingOrigin(true);
+    const gotChunk = deferred<http.ClientRequest>();
+    const req = http.get(`${bw.url}/stream`, { agent: false }, (res) => res.once('data', () => gotChunk.resolve(req)));
+    req.on('error', () => {});
+    (await withTimeout(gotChunk.promise, 3000, 'the first chunk')).destroy();
+    await withTimeout(upstreamClosed, 3000, 'the upstream request to be cancelled');
+    await waitFor(() => activeRequests(bw) === 0, 3000, 'activeRequests to return to 0');
+    const [line] = await waitAccess(bw, 1);
+    expect(line!['error']).toBe('BLWK_CLIENT_ABORTED');
+  });
+
+  it('cancels the upstream request when the client aborts in the middle of an upload', async () => {
+    const originGotData = deferred();
+    const upstreamClosed = deferred();
+    const { bw } = await h.proxied((req, res) => {
+      res.on('close', () => upstreamClosed.resolve());
+      req.once('data', () => originGotData.resolve());
+    });
+    const req = http.request(`${bw.url}/upload`, { method: 'POST', agent: false, headers: { 'content-length': 1000 } });
+    req.on('error', () => {});
+    req.write('x'.repeat(100));
+    await withTimeout(originGotData.promise, 3000, 'the first upload bytes at the origin');
+    req.destroy();
+    await withTimeout(upstreamClosed.promise, 3000, 'the upstream request to be cancelled');
+    await waitFor(() => activeRequests(bw) === 0, 3000, 'activeRequests to return to 0');
+  });
+
+  it('still serves new requests after clients aborted', async () => {
+    const { origin, bw } = await hangingOrigin(false);
+    for (let i = 0; i < 3; i++) {
+      const req = http.get(`${bw.url}/slow`, { agent: false });
+      req.on('error', () => {});
+      await waitFor(() => origin.requests.length === i + 1, 3000, 'the request at the origin');
+      req.destroy();
+    }
+    await waitFor(() => activeRequests(bw) === 0, 3000, 'activeRequests to return to 0');
+    expect(bw.app.proxy.inFlight).toBe(0);
+    const r = await send(bw.url, { path: '/ok' });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('ok');
+  });
+});

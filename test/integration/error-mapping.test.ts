@@ -1,0 +1,88 @@
+/**
+ * @module test/integration/error-mapping.test
+ * Upstream failures map to the right status: connect refused → 502, no server available
+ * → 503, response timeout → 504, an invalid response or a reset before the head → 502.
+ * bulwark's own error body is short plain text carrying the request id, which matches the
+ * X-Request-Id response header.
+ */
+import { describe, expect, it } from 'vitest';
+import { simpleConfig } from '../helpers/bulwark.js';
+import { disableAll, useHarness } from '../helpers/harness.js';
+import { send, type Reply } from '../helpers/net.js';
+import { closedPort } from '../helpers/origin.js';
+
+/** Asserts bulwark's own error reply shape; returns its request id. */
+function expectErrorReply(r: Reply, status: number): string {
+  expect(r.status).toBe(status);
+  expect(r.headers['content-type']).toMatch(/^text\/plain/);
+  const id = r.headers['x-request-id'];
+  expect(typeof id).toBe('string');
+  expect(r.text).toContain(String(status));
+  expect(r.text).toContain(id as string);
+  expect(r.body.length).toBeLessThan(1024);
+  return id as string;
+}
+
+describe('upstream error mapping', () => {
+  const h = useHarness();
+
+  it('answers 502 when the connection to the server is refused', async () => {
+    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await closedPort()}`]));
+    expectErrorReply(await send(bw.url), 502);
+  });
+
+  it('answers 502 with the client-sent request id in header and body', async () => {
+    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await closedPort()}`]));
+    const id = expectErrorReply(await send(bw.url, { headers: { 'x-request-id': 'trace-me-42' } }), 502);
+    expect(id).toBe('trace-me-42');
+  });
+
+  it('answers 503 (with Retry-After) when no server is available', async () => {
+    const { origin, bw } = await h.proxied();
+    disableAll(bw);
+    const r = await send(bw.url);
+    expectErrorReply(r, 503);
+    expect(r.headers['retry-after']).toBeDefined();
+    expect(origin.requests).toHaveLength(0);
+  });
+
+  it('answers 504 when the server does not answer within timeouts.response', async () => {
+    const { origin, bw } = await h.proxied(() => {}, { upstream: '    timeouts: { response: 200ms }' });
+    expectErrorReply(await send(bw.url), 504);
+    expect(origin.requests).toHaveLength(1);
+  });
+
+  it('answers 502 when the server sends bytes that are not HTTP', async () => {
+    const garbage = await h.rawOrigin((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH_9.6\r\nthis is not http\r\n\r\n')));
+    const bw = await h.bulwark(simpleConfig([garbage.url]));
+    expectErrorReply(await send(bw.url), 502);
+  });
+
+  it('answers 502 when the server sends an invalid status line', async () => {
+    const bad = await h.rawOrigin((s) => s.once('data', () => s.end('HTTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n')));
+    const bw = await h.bulwark(simpleConfig([bad.url]));
+    expectErrorReply(await send(bw.url), 502);
+  });
+
+  it('answers 502 when the server resets the connection before any response', async () => {
+    const reset = await h.rawOrigin((s) => s.once('data', () => s.resetAndDestroy()));
+    const bw = await h.bulwark(simpleConfig([reset.url]));
+    expectErrorReply(await send(bw.url), 502);
+  });
+
+  it('answers 502 when the server closes the connection before any response', async () => {
+    const closer = await h.rawOrigin((s) => s.once('data', () => s.end()));
+    const bw = await h.bulwark(simpleConfig([closer.url]));
+    expectErrorReply(await send(bw.url), 502);
+  });
+
+  it('keeps serving after upstream errors (the next request to a good origin succeeds)', async () => {
+    const { bw } = await h.proxied((_req, res) => res.end('fine'), { upstream: '    timeouts: { response: 200ms }' });
+    disableAll(bw);
+    expect((await send(bw.url)).status).toBe(503);
+    for (const s of bw.app.proxy.state.upstreams.get('web')!.servers.all) s.clearFlag('disabled', 'test', Date.now());
+    const r = await send(bw.url);
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('fine');
+  });
+});
