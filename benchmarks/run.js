@@ -52,7 +52,7 @@ const LOAD = {
   pipelining: 1,
 };
 const ORIGINS = 3;
-const targetNames = (process.env.BENCH_TARGETS ?? Object.keys(TARGETS).join(','))
+const targetNames = (process.env.BENCH_TARGETS ?? 'direct,bulwark,http-proxy,undici')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);

@@ -35,7 +35,11 @@ function scriptProxy(name, file) {
 }
 
 /** bulwark via its CLI, round-robin, JSON access log on stdout -> a real file. */
-async function bulwark({ origins, tmpDir }) {
+const bulwark = (ctx) => startBulwark(ctx, true);
+/** The same with the access log off: the difference is the access log's cost. */
+const bulwarkNoLog = (ctx) => startBulwark(ctx, false);
+
+async function startBulwark({ origins, tmpDir }, access) {
   const [port, adminPort] = [await freePort(), await freePort()];
   const confPath = path.join(tmpDir, 'bulwark.yaml');
   const logPath = path.join(tmpDir, 'bulwark-access.log');
@@ -45,7 +49,7 @@ async function bulwark({ origins, tmpDir }) {
     [
       `listen: 127.0.0.1:${port}`,
       `admin: { listen: 127.0.0.1:${adminPort} }`,
-      `log: { level: info, access: true }`,
+      `log: { level: info, access: ${access} }`,
       `upstreams:`,
       `  bench:`,
       `    scheduler: round-robin`,
@@ -91,4 +95,6 @@ export const TARGETS = {
   bulwark,
   'http-proxy': scriptProxy('http-proxy', 'http-proxy.js'),
   undici: scriptProxy('undici', 'undici-floor.js'),
+  // Opt-in (BENCH_TARGETS=...,bulwark-nolog): measures what the access log costs.
+  'bulwark-nolog': bulwarkNoLog,
 };

@@ -2,7 +2,7 @@
  * @module cli/log-writer
  * A batching line writer for stdout (or any fd). Under load bulwark logs one access line
  * per request, and a syscall per line would cost more than the proxying itself; so lines
- * are appended to a string and written in batches of ≥16 KiB, or every `flushMs` when
+ * are appended to a string and written in batches of ≥64 KiB, or every `flushMs` when
  * traffic is light. Writes are asynchronous (off the event loop), one at a time, and
  * handle short writes and EAGAIN (stdout may be a non-blocking pipe).
  *
@@ -31,7 +31,7 @@ export class LineWriter {
 
   constructor(opts: LineWriterOptions = {}) {
     this.#fd = opts.fd ?? 1;
-    this.#batch = opts.batchBytes ?? 16384;
+    this.#batch = opts.batchBytes ?? 65536;
     this.#max = opts.maxBuffered ?? 8 * 1024 * 1024;
     this.#timer = setInterval(() => this.#kick(), opts.flushMs ?? 100);
     this.#timer.unref();
@@ -104,7 +104,9 @@ export class LineWriter {
       // Any other error (EPIPE: the reader went away) drops this batch; logging must never
       // take the proxy down.
       this.#writing = false;
-      this.#kick();
+      // Write again now only if a full batch is waiting (or someone awaits a flush); small
+      // leftovers wait for the timer, so a busy proxy makes few, large writes.
+      if (this.#buf.length >= this.#batch || this.#idle.length > 0) this.#kick();
     });
   }
 }
