@@ -17,6 +17,8 @@ export interface RuntimeView {
   /** Epoch ms when the running config was applied. */
   readonly loadedAt: number;
   upstreams(): Iterable<UpstreamView>;
+  /** Extra per-upstream state (breaker states, outlier counters...), merged into /status. */
+  upstreamDetails?(name: string): Record<string, unknown>;
 }
 
 export interface StatusDocument {
@@ -24,10 +26,12 @@ export interface StatusDocument {
   upstreams: Array<{
     name: string;
     scheduler: string;
+    [detail: string]: unknown;
     servers: Array<{
       name: string;
       url: string;
       weight: number;
+      backup: boolean;
       available: boolean;
       flags: string[];
       flag_details: Record<string, { since: string; reason: string }>;
@@ -42,6 +46,7 @@ export function buildStatus(view: RuntimeView): StatusDocument {
     upstreams.push({
       name: u.name,
       scheduler: u.scheduler.name,
+      ...view.upstreamDetails?.(u.name),
       servers: u.servers.all.map((s) => {
         const details: Record<string, { since: string; reason: string }> = {};
         for (const [flag, st] of s.flags) details[flag] = { since: new Date(st.since).toISOString(), reason: st.reason };
@@ -49,6 +54,7 @@ export function buildStatus(view: RuntimeView): StatusDocument {
           name: s.name,
           url: s.origin,
           weight: s.weight,
+          backup: s.backup,
           available: s.available,
           flags: [...s.flags.keys()],
           flag_details: details,

@@ -17,7 +17,10 @@ export class ServerSet {
     for (const s of this.all) this.#unsubscribe.push(s.onFlagChange(() => this.refresh()));
   }
 
-  /** Servers with no flag set, in configuration order. A new array after every change. */
+  /**
+   * Servers with no flag set, in configuration order: the available primaries, or the
+   * available backups when no primary is available. A new array after every change.
+   */
   get available(): readonly Server[] {
     return this.#available;
   }
@@ -37,6 +40,7 @@ export class ServerSet {
   }
 
   #compute(): readonly Server[] {
-    return Object.freeze(this.all.filter((s) => s.available));
+    const primaries = this.all.filter((s) => s.available && !s.backup);
+    return Object.freeze(primaries.length > 0 ? primaries : this.all.filter((s) => s.available && s.backup));
   }
 }

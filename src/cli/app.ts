@@ -15,6 +15,8 @@ import { createAdminServer } from '../admin/server.js';
 import type { RuntimeView } from '../admin/status.js';
 import { createFrontServer, drain, listen } from '../proxy/front.js';
 import { Proxy } from '../proxy/proxy.js';
+import type { UpstreamRuntime } from '../proxy/upstream.js';
+import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { createLogging, type Logging } from './log.js';
 
 export interface AppOptions {
@@ -35,6 +37,8 @@ export class App {
   /** Bound proxy addresses, in config order. */
   readonly addresses: AddressInfo[] = [];
   adminAddress: AddressInfo | undefined;
+  /** Health checker, outlier detector, breaker and slow start of each upstream. */
+  readonly faultTolerance = new Map<string, FaultTolerance>();
   readonly #version = 1;
   readonly #loadedAt: number;
   #stopping: Promise<boolean> | undefined;
@@ -45,8 +49,10 @@ export class App {
     this.configFile = opts.configFile;
     this.#loadedAt = clock.now();
     this.logging = createLogging(config.log.level, opts.logDestination);
+    const random = opts.random ?? systemRandom;
     this.proxy = new Proxy(config, {
-      random: opts.random ?? systemRandom,
+      random,
+      clock,
       onAccess: config.log.access ? this.logging.access : undefined,
     });
     const log = this.logging.logger;
@@ -57,10 +63,14 @@ export class App {
         );
       }
     }
+    for (const u of this.proxy.state.upstreams.values()) {
+      this.faultTolerance.set(u.name, attachFaultTolerance(u, { clock, random }, log));
+    }
     const view: RuntimeView = {
       version: this.#version,
       loadedAt: this.#loadedAt,
       upstreams: () => this.proxy.state.upstreams.values(),
+      upstreamDetails: (name) => upstreamDetails(this.proxy.state.upstreams.get(name), this.faultTolerance.get(name)),
     };
     this.adminServer = createAdminServer(view);
   }
@@ -97,6 +107,7 @@ export class App {
       const log = this.logging.logger;
       log.info({ event: 'draining', in_flight: this.proxy.inFlight, timeout_ms: drainMs }, 'draining');
       const clean = await drain(this.frontServers, this.proxy, drainMs);
+      for (const ft of this.faultTolerance.values()) ft.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();
       await this.proxy.close();
@@ -106,6 +117,23 @@ export class App {
     })();
     return this.#stopping;
   }
+}
+
+/** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
+function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | undefined): Record<string, unknown> {
+  if (u === undefined) return {};
+  const out: Record<string, unknown> = {};
+  if (ft?.outlier !== undefined) out['outlier_detection'] = ft.outlier.stats();
+  if (ft?.breaker !== undefined) {
+    out['circuit_breaker'] = {
+      states: Object.fromEntries(u.servers.all.map((s) => [s.name, ft.breaker!.state(s)])),
+      pending: u.pending?.length ?? 0,
+      overflowed: u.pending?.overflowed ?? 0,
+      pending_timed_out: u.pending?.timedOut ?? 0,
+    };
+  }
+  if (u.retry !== undefined) out['retries'] = { in_flight: u.retry.inFlight, budget_exhausted: u.retry.budgetExhausted };
+  return out;
 }
 
 function serverId(s: Server): string {

@@ -11,7 +11,8 @@ import { Invalid } from './validate-context.js';
 
 const ANY_V4 = '0.0.0.0';
 const ANY = '::';
-const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+/** A DNS host name: dot-separated labels of letters, digits and inner hyphens. */
+export const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 export const ADDRESS_RULE = 'must be an address like 0.0.0.0:8080, [::1]:8080, :8080 or 8080';
 export const PORT_RULE = `port must be an integer between ${PORT_RANGE.min} and ${PORT_RANGE.max}`;

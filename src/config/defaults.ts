@@ -2,9 +2,10 @@
  * @module config/defaults
  * Every default and every limit of bulwark.yaml in one place, so the validator, the
  * shipped conf/bulwark.yaml and README.md can be checked against one source.
- * Durations are milliseconds and sizes bytes, as in BulwarkConfig.
+ * Durations are milliseconds, sizes bytes and percentages fractions (0.1 for 10%), as in
+ * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
-import type { ListenAddress, LogLevel, SchedulerName } from '../core/config.js';
+import type { BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
@@ -35,9 +36,72 @@ export const DEFAULT_UPSTREAM_TIMEOUTS = {
   idle: 60_000,
 } as const;
 
+/** slow_start: 0 is off (the one duration that may be 0). */
+export const DEFAULT_SLOW_START = 0;
+
+export const HEALTH_CHECK_TYPES = ['http', 'tcp'] as const;
+export const HEALTH_CHECK_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
+/** What a `health_check:` block gets for every key it leaves out. */
+export const DEFAULT_HEALTH_CHECK: HealthCheckConfig = {
+  type: 'http',
+  path: '/',
+  method: 'GET',
+  host: undefined,
+  expect_status: { min: 200, max: 399 },
+  expect_body: undefined,
+  interval: 2_000,
+  timeout: 1_000,
+  rise: 2,
+  fall: 3,
+  jitter: 0.1,
+  fast_interval: 500,
+};
+export const RISE_FALL_RANGE = { min: 1, max: 100 } as const;
+export const STATUS_CODE_RANGE = { min: 100, max: 599 } as const;
+export const CHECK_JITTER_PERCENT = { min: 0, max: 50 } as const;
+
+export const DEFAULT_OUTLIER_DETECTION: OutlierConfig = {
+  consecutive_5xx: 5,
+  consecutive_gateway_failures: 3,
+  base_ejection_time: 30_000,
+  max_ejection_time: 300_000,
+  max_ejection_percent: 0.5,
+  jitter: 0.1,
+};
+export const CONSECUTIVE_RANGE = { min: 1, max: 1000 } as const;
+export const EJECTION_PERCENT = { min: 0, max: 100 } as const;
+
+export const DEFAULT_CIRCUIT_BREAKER: BreakerConfig = {
+  max_concurrent: 1000,
+  max_pending: 100,
+  pending_timeout: 1_000,
+  error_rate: 0.5,
+  min_requests: 20,
+  window: 10_000,
+  open_for: 30_000,
+  half_open_probes: 3,
+};
+export const MAX_CONCURRENT_RANGE = { min: 1, max: 1_000_000 } as const;
+/** 0 means no queue: a request over max_concurrent is rejected at once. */
+export const MAX_PENDING_RANGE = { min: 0, max: 1_000_000 } as const;
+export const MIN_REQUESTS_RANGE = { min: 1, max: 1_000_000 } as const;
+export const HALF_OPEN_PROBES_RANGE = { min: 1, max: 1000 } as const;
+export const ERROR_RATE_PERCENT = { min: 1, max: 100 } as const;
+
+/** Everything a `retries:` block defaults to but per_try_timeout, which is the upstream's timeouts.response. */
+export const DEFAULT_RETRIES: Omit<RetryConfig, 'per_try_timeout'> = {
+  attempts: 2,
+  on: ['connect-failure', 'reset', '502', '503', '504'],
+  budget: 0.2,
+  buffer_body: 64 * 1024,
+};
+export const ATTEMPTS_RANGE = { min: 0, max: 10 } as const;
+export const RETRY_BUDGET_PERCENT = { min: 1, max: 100 } as const;
+
 export const DEFAULT_WEIGHT = 1;
 export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;
 export const PORT_RANGE = { min: 0, max: 65_535 } as const;
+export const DEFAULT_BACKUP = false;
 
 /** Upstream and server names: safe in URLs, metrics labels and log lines. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;

@@ -1,8 +1,9 @@
 /**
  * @module config/duration
- * Human-friendly durations ("500ms", "2s", "1.5m") and sizes ("16kb", "10mb") as they are
- * written in bulwark.yaml, turned into the milliseconds and bytes the rest of the code uses.
- * Kept apart from validation so the CLI can parse the same spellings in flags.
+ * Human-friendly durations ("500ms", "2s", "1.5m"), sizes ("16kb", "10mb") and percentages
+ * ("10%") as they are written in bulwark.yaml, turned into the milliseconds, bytes and
+ * fractions the rest of the code uses. Kept apart from validation so the CLI can parse the
+ * same spellings in flags.
  */
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -16,6 +17,7 @@ export const MAX_DURATION_MS = 596 * 3_600_000;
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const SIZE_RE = /^(\d+(?:\.\d+)?)(b|kb|mb|gb)$/i;
+const PERCENT_RE = /^(\d+(?:\.\d+)?)%$/;
 
 /**
  * Parses "500ms", "2s", "1m", "1h" or a decimal such as "1.5s" into whole milliseconds
@@ -41,6 +43,17 @@ export function parseSize(value: unknown): number | undefined {
   if (!m) return undefined;
   const bytes = Math.round(Number(m[1]) * (SIZE_UNITS[(m[2] as string).toLowerCase()] as number));
   return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/**
+ * Parses a percentage "10%" or "12.5%" into a fraction (0.1, 0.125). Returns undefined for
+ * anything else, bare numbers included: "jitter: 10" could mean 10% or 10 times, and 0.1
+ * could mean 10% or 0.1%, so the % sign is required. No upper limit here; callers check ranges.
+ */
+export function parsePercent(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = PERCENT_RE.exec(text.trim());
+  return m ? Number(m[1]) / 100 : undefined;
 }
 
 /** Formats milliseconds the way they are written in config ("1500ms", "2s", "5m"), for messages. */

@@ -1,12 +1,12 @@
 /**
  * @module config
  * The public face of config/: load and validate bulwark.yaml, plus the small parsers
- * (durations, sizes, listen addresses) and defaults that the CLI and docs reuse.
+ * (durations, sizes, percentages, listen addresses) and defaults that the CLI and docs reuse.
  * Everything else in this folder is internal to validation.
  */
 export { loadConfigFile, parseConfig, validateConfigFile } from './load.js';
 export type { ParseResult } from './load.js';
-export { formatDuration, MAX_DURATION_MS, parseDuration, parseSize } from './duration.js';
+export { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from './duration.js';
 export { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 export { Invalid } from './validate-context.js';
 export * from './defaults.js';

@@ -147,4 +147,9 @@ export class Block {
   child(key: string, allowed: readonly string[]): Block {
     return this.checker.optionalBlock(this.entries.get(key)?.value, joinPath(this.path, key), allowed);
   }
+
+  /** A nested mapping whose presence switches something on: undefined when absent, else like child() (empty = defaults). */
+  feature(key: string, allowed: readonly string[]): Block | undefined {
+    return this.entries.has(key) ? this.child(key, allowed) : undefined;
+  }
 }

@@ -2,15 +2,18 @@
  * @module config/validate-upstreams
  * Validation of the `upstreams:` block: each upstream's scheduler and pool settings and its
  * servers, including the checks that span keys (hash_key only with consistent-hash, server
- * names unique within an upstream). Split from validate.ts because it is the largest block.
+ * names unique within an upstream, at least one server that is not a backup). The
+ * health_check, outlier_detection, circuit_breaker and retries blocks have their own files.
  */
 import { SCHEDULER_NAMES } from '../core/config.js';
 import type { HashKey, ServerConfig, UpstreamConfig } from '../core/config.js';
 import {
   CONNECTIONS_RANGE,
+  DEFAULT_BACKUP,
   DEFAULT_CONNECTIONS,
   DEFAULT_HASH_KEY,
   DEFAULT_SCHEDULER,
+  DEFAULT_SLOW_START,
   DEFAULT_UPSTREAM_KEEP_ALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
   DEFAULT_WEIGHT,
@@ -18,10 +21,24 @@ import {
   WEIGHT_RANGE,
 } from './defaults.js';
 import type { Block, Checker, Entry } from './validate-context.js';
-import { duration, hashKey, integer, name, oneOf, readDurations, serverUrl } from './validate-values.js';
+import { readHealthCheck } from './validate-health.js';
+import { readCircuitBreaker, readOutlierDetection, readRetries } from './validate-resilience.js';
+import { boolean, duration, durationOrOff, hashKey, integer, name, oneOf, readDurations, serverUrl } from './validate-values.js';
 
-const UPSTREAM_KEYS = ['scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts', 'servers'] as const;
-const SERVER_KEYS = ['url', 'name', 'weight'] as const;
+const UPSTREAM_KEYS = [
+  'scheduler',
+  'hash_key',
+  'connections',
+  'keep_alive',
+  'timeouts',
+  'slow_start',
+  'health_check',
+  'outlier_detection',
+  'circuit_breaker',
+  'retries',
+  'servers',
+] as const;
+const SERVER_KEYS = ['url', 'name', 'weight', 'backup'] as const;
 const TIMEOUT_KEYS = Object.keys(DEFAULT_UPSTREAM_TIMEOUTS);
 
 /**
@@ -43,8 +60,9 @@ export function readUpstreams(checker: Checker, top: Block): Map<string, Upstrea
 
 function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
   const u = checker.block(e.value, e.path, UPSTREAM_KEYS);
-  const base = { name: e.name, connections: DEFAULT_CONNECTIONS, keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE };
-  if (!u) return { ...base, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
+  const base = { name: e.name, connections: DEFAULT_CONNECTIONS, keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE, slow_start: DEFAULT_SLOW_START };
+  const off = { health_check: undefined, outlier_detection: undefined, circuit_breaker: undefined, retries: undefined };
+  if (!u) return { ...base, ...off, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
 
   // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
   const s = u.get('scheduler');
@@ -57,13 +75,19 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
       checker.report(h.key, h.path, `is only allowed when scheduler is consistent-hash (this upstream uses ${scheduler})`);
     }
   }
+  const timeouts = readDurations(u.child('timeouts', TIMEOUT_KEYS), DEFAULT_UPSTREAM_TIMEOUTS);
   return {
     name: e.name,
     scheduler: scheduler ?? DEFAULT_SCHEDULER,
     hash_key: scheduler === 'consistent-hash' ? (key ?? DEFAULT_HASH_KEY) : undefined,
     connections: u.read('connections', integer(CONNECTIONS_RANGE), base.connections),
     keep_alive: u.read('keep_alive', duration, base.keep_alive),
-    timeouts: readDurations(u.child('timeouts', TIMEOUT_KEYS), DEFAULT_UPSTREAM_TIMEOUTS),
+    timeouts,
+    slow_start: u.read('slow_start', durationOrOff, base.slow_start),
+    health_check: readHealthCheck(checker, u),
+    outlier_detection: readOutlierDetection(checker, u),
+    circuit_breaker: readCircuitBreaker(u),
+    retries: readRetries(checker, u, timeouts.response),
     servers: readServers(checker, u, e.name),
   };
 }
@@ -73,12 +97,15 @@ function readServers(checker: Checker, u: Block, upstream: string): ServerConfig
   if (!entry) return [];
   const servers: ServerConfig[] = [];
   const pathOfName = new Map<string, string>();
+  let primaries = 0;
   for (const [i, item] of checker.list(entry.value, entry.path, 'server').entries()) {
     const s = checker.block(item.node, item.path, SERVER_KEYS);
     if (!s) continue;
     const url = s.require('url', serverUrl);
     const serverName = s.read('name', name, defaultServerName(upstream, i));
     const weight = s.read('weight', integer(WEIGHT_RANGE), DEFAULT_WEIGHT);
+    const backup = s.read('backup', boolean, DEFAULT_BACKUP);
+    if (!backup) primaries++;
     const first = pathOfName.get(serverName);
     if (first === undefined) pathOfName.set(serverName, item.path);
     else {
@@ -86,7 +113,10 @@ function readServers(checker: Checker, u: Block, upstream: string): ServerConfig
       const what = n ? `duplicate server name "${serverName}"` : `duplicate server name "${serverName}" (the default for this server)`;
       checker.report(n?.value ?? s.node, n?.path ?? item.path, `${what}; ${first} has the same name`);
     }
-    if (url !== undefined) servers.push({ name: serverName, url, weight });
+    if (url !== undefined) servers.push({ name: serverName, url, weight, backup });
   }
+  // Backups stand in only while no primary is available: with no primary they would never serve.
+  // (pathOfName is empty only when no server could be read at all; that is reported already.)
+  if (primaries === 0 && pathOfName.size > 0) checker.report(entry.value, entry.path, 'at least one server must not be a backup');
   return servers;
 }

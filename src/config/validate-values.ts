@@ -5,17 +5,18 @@
  * paths, so every rule can be tested on its own and its wording is defined exactly once.
  */
 import type { HashKey } from '../core/config.js';
-import { formatDuration, MAX_DURATION_MS, parseDuration, parseSize } from './duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from './duration.js';
 import { NAME_PATTERN } from './defaults.js';
 import { didYouMean } from './suggest.js';
-import { Invalid } from './validate-context.js';
-import type { Block, Parse } from './validate-context.js';
+import { Invalid, joinPath } from './validate-context.js';
+import type { Block, Checker, Parse } from './validate-context.js';
 
 export const DURATION_RULE = 'must be a duration like 500ms, 2s or 1m';
 export const SIZE_RULE = 'must be a size like 512b, 16kb or 10mb';
 export const HASH_KEY_RULE = 'must be one of: ip, path, header:NAME, cookie:NAME';
 export const HOST_RULE = 'must be a host name like api.example.com or a wildcard like *.example.com';
 export const URL_RULE = 'must be an http:// or https:// URL like http://127.0.0.1:3001';
+export const PERCENT_RULE = 'must be a percentage like 10% or 12.5%';
 
 /** RFC 9110 token: what a header or cookie name may be made of. */
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -29,6 +30,23 @@ export const duration: Parse<number> = (value) => {
   if (ms > MAX_DURATION_MS) return new Invalid(`must be at most ${formatDuration(MAX_DURATION_MS)}`);
   return ms;
 };
+
+/** A duration that may also be 0 ("0s", "0ms"), meaning off. */
+export const durationOrOff: Parse<number> = (value) => {
+  if (parseDuration(value) !== 0) return duration(value);
+  return Number.parseFloat(value as string) === 0 ? 0 : new Invalid('must be 0s (off) or at least 1ms');
+};
+
+/** A percentage within `range` (given in percent, as written), as a fraction: "10%" → 0.1. */
+export function percent(range: { readonly min: number; readonly max: number }): Parse<number> {
+  return (value) => {
+    const fraction = parsePercent(value);
+    if (fraction === undefined) {
+      return new Invalid(typeof value === 'number' ? `${PERCENT_RULE} (with the % sign: a bare number could be a fraction or a percentage)` : PERCENT_RULE);
+    }
+    return fraction >= range.min / 100 && fraction <= range.max / 100 ? fraction : new Invalid(`must be between ${range.min}% and ${range.max}%`);
+  };
+}
 
 /** A size in bytes, at least `min` (described as `minText` in the rule). */
 export function size(min: number, minText: string): Parse<number> {
@@ -52,6 +70,12 @@ export function oneOf<T extends string>(values: readonly T[]): Parse<T> {
     return new Invalid(`must be one of: ${values.join(', ')}${typeof value === 'string' ? didYouMean(value, values) : ''}`);
   };
 }
+
+/** A non-empty string; numbers and booleans are refused rather than turned into text. */
+export const text: Parse<string> = (value) => {
+  if (typeof value !== 'string') return new Invalid('must be a string (quote numbers and true/false: "200")');
+  return value === '' ? new Invalid('must not be empty') : value;
+};
 
 export const boolean: Parse<boolean> = (value) => (typeof value === 'boolean' ? value : new Invalid('must be true or false'));
 
@@ -103,8 +127,32 @@ export const pathPrefix: Parse<string> = (value) => {
   return /[\s?#]/.test(value) ? new Invalid('must be a path without spaces, "?" or "#"') : value;
 };
 
+/** A parser for every field of T. */
+export type Fields<T> = { readonly [K in keyof T]-?: Parse<T[K]> };
+
+/** Every key of `parsers` read from `block` with its parser, each defaulting to its entry in `defaults`. */
+export function readFields<T extends object>(block: Block, parsers: Fields<T>, defaults: T): T {
+  const keys = Object.keys(parsers) as (keyof T & string)[];
+  return Object.fromEntries(keys.map((k) => [k, block.read(k, parsers[k], defaults[k])])) as T;
+}
+
 /** Durations for every key of `defaults` read from `block`, each defaulting to its entry there. */
 export function readDurations<K extends string>(block: Block, defaults: Readonly<Record<K, number>>): Record<K, number> {
-  const keys = Object.keys(defaults) as K[];
-  return Object.fromEntries(keys.map((k) => [k, block.read(k, duration, defaults[k])])) as Record<K, number>;
+  const parsers = Object.fromEntries(Object.keys(defaults).map((k) => [k, duration])) as Fields<Record<K, number>>;
+  return readFields<Record<K, number>>(block, parsers, defaults);
+}
+
+/**
+ * Reports when the duration `values[short]` is longer than `values[long]` (two keys of `block`):
+ * at `short` when it is written, otherwise at `long`, naming the other key and its value.
+ */
+export function checkNotLonger<K extends string>(checker: Checker, block: Block, values: Readonly<Record<K, number>>, short: K, long: K): void {
+  const [s, l] = [values[short], values[long]];
+  if (s <= l) return;
+  const written = block.get(short);
+  const at = written ?? block.get(long);
+  const rule = written
+    ? `must not be longer than ${joinPath(block.path, long)} (${formatDuration(l)})`
+    : `must not be shorter than ${joinPath(block.path, short)} (${formatDuration(s)})`;
+  checker.report(at?.value, at?.path ?? block.path, rule);
 }

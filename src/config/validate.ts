@@ -20,12 +20,11 @@ import {
   DEFAULT_MAX_HEADER_SIZE,
   MIN_HEADER_SIZE,
 } from './defaults.js';
-import { formatDuration } from './duration.js';
 import { joinPath } from './validate-context.js';
 import type { Block, Checker } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
-import { boolean, oneOf, readDurations, size } from './validate-values.js';
+import { boolean, checkNotLonger, oneOf, readDurations, size } from './validate-values.js';
 
 const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes'] as const;
 const FRONT_KEYS = ['timeouts', 'max_header_size', 'max_body_size'] as const;
@@ -95,14 +94,7 @@ function readFront(checker: Checker, front: Block): FrontConfig {
   const block = front.child('timeouts', FRONT_TIMEOUT_KEYS);
   const timeouts = readDurations(block, DEFAULT_FRONT_TIMEOUTS);
   // Node.js refuses to start a server whose headers timeout exceeds its request timeout.
-  if (timeouts.headers > timeouts.request) {
-    const headers = block.get('headers');
-    const at = headers ?? block.get('request');
-    const rule = headers
-      ? `must not be longer than ${block.path}.request (${formatDuration(timeouts.request)})`
-      : `must not be shorter than ${block.path}.headers (${formatDuration(timeouts.headers)})`;
-    checker.report(at?.value, at?.path ?? block.path, rule);
-  }
+  checkNotLonger(checker, block, timeouts, 'headers', 'request');
   return {
     timeouts,
     max_header_size: front.read('max_header_size', size(MIN_HEADER_SIZE, '1kb'), DEFAULT_MAX_HEADER_SIZE),

@@ -34,6 +34,8 @@ export interface ServerInit {
   /** Origin only: scheme, host and port, e.g. "http://127.0.0.1:3001". */
   readonly origin: string;
   readonly weight: number;
+  /** A backup server takes traffic only while no primary server is available. */
+  readonly backup?: boolean;
 }
 
 export class Server {
@@ -41,7 +43,14 @@ export class Server {
   readonly upstream: string;
   readonly name: string;
   readonly origin: string;
-  /** Configured weight. Schedulers read `weight`; later issues may derive it (slow start). */
+  readonly backup: boolean;
+  /** The weight from the config (or a runtime override). */
+  configuredWeight: number;
+  /**
+   * The effective weight schedulers read: `configuredWeight`, or less while slow start
+   * ramps a recovered server up (may be fractional). Whoever changes it must call
+   * ServerSet.refresh() so schedulers see a new array.
+   */
   weight: number;
   /** Requests forwarded to this server and not yet finished. Maintained by the proxy. */
   activeRequests = 0;
@@ -52,7 +61,9 @@ export class Server {
     this.upstream = init.upstream;
     this.name = init.name;
     this.origin = init.origin;
+    this.configuredWeight = init.weight;
     this.weight = init.weight;
+    this.backup = init.backup ?? false;
     this.id = `${init.upstream}/${init.name}`;
   }
 

@@ -1,20 +1,28 @@
 /**
  * @module proxy/exchange
- * One forwarded request: an undici dispatch handler that streams the upstream response
- * straight into the client response with backpressure (no buffering), and that ends the
- * exchange exactly once. Shared listener functions find their Exchange through a symbol
- * on the response object, so no closure is allocated per request.
+ * One client request from arrival to the last byte: picks a server (or waits in the
+ * bounded pending queue), runs attempts, retries when the retry policy allows, and streams
+ * the chosen response into the client response with backpressure (no buffering). Shared
+ * listener functions find their Exchange through a symbol on the response object, so no
+ * closure is allocated per request.
  *
- * Contract: an upstream failure after the response head was sent must never look like a
- * complete response, so the client socket is destroyed, never ended (a truncated body
- * must not pass for a whole one).
+ * Contracts: the exchange ends exactly once (`onDone`); each attempt's outcome is reported
+ * exactly once to the upstream's observers; an upstream failure after the response head
+ * was sent must never look like a complete response, so the client socket is destroyed,
+ * never ended (a truncated body must not pass for a whole one).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamStatus } from '../core/errors.js';
+import { classifyError, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
+import type { PickContext } from '../balancer/scheduler.js';
+import type { Waiter } from '../resilience/pending-queue.js';
+import { Attempt, type AttemptOwner } from './attempt.js';
 import { forwardResponseHeaders } from './headers.js';
 import { sendError } from './respond.js';
+import type { UpstreamRuntime } from './upstream.js';
 
 export const kExchange = Symbol('bulwark.exchange');
 
@@ -27,66 +35,142 @@ export interface DrainState {
 export type ExchangeDone = (ex: Exchange) => void;
 
 type Controller = Dispatcher.DispatchController;
+const CANCELLED: AttemptOutcome = { result: 'cancelled', status: 0, code: ErrorCodes.CLIENT_ABORTED };
 
-export class Exchange implements Dispatcher.DispatchHandler {
+export interface ExchangeInit {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
-  readonly upstream: string;
-  readonly server: Server;
+  readonly upstream: UpstreamRuntime;
+  readonly ctx: PickContext;
+  readonly path: string;
+  readonly headers: string[];
+  /** null: no body; Buffer: buffered (replayable); stream: forwarded as it arrives. */
+  readonly body: Readable | Buffer | null;
   readonly start: number;
+}
+
+export class Exchange implements AttemptOwner, Waiter {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly upstream: UpstreamRuntime;
+  readonly start: number;
+  /** The server of the latest attempt (undefined if none was made). */
+  server: Server | undefined;
   /** Client-facing status (0 when the client connection died before a head was sent). */
   status = 0;
   /** Error code when the exchange failed ("" otherwise). */
   error = '';
-  /** true once the upstream response completed normally. */
-  completed = false;
-  #controller: Controller | null = null;
+  readonly #i: ExchangeInit;
+  readonly #drain: DrainState;
+  readonly #onDone: ExchangeDone;
+  #attempt: Attempt | null = null;
+  #attempts = 0;
+  #tried: Server[] | undefined;
   #done = false;
+  #queued = false;
   /** The 'drain' listener is added on first backpressure only: most responses never need it. */
   #drainHooked = false;
-  readonly #onDone: ExchangeDone;
-  readonly #drain: DrainState;
 
-  constructor(
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    upstream: string,
-    server: Server,
-    start: number,
-    drain: DrainState,
-    onDone: ExchangeDone,
-  ) {
+  constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
+    this.#i = init;
+    this.req = init.req;
+    this.res = init.res;
+    this.requestId = init.requestId;
+    this.upstream = init.upstream;
+    this.start = init.start;
     this.#drain = drain;
-    this.req = req;
-    this.res = res;
-    this.requestId = requestId;
-    this.upstream = upstream;
-    this.server = server;
-    this.start = start;
     this.#onDone = onDone;
-    server.activeRequests++;
-    (res as unknown as Record<symbol, Exchange>)[kExchange] = this;
-    res.on('close', onClose);
+    (init.res as unknown as Record<symbol, Exchange>)[kExchange] = this;
+    init.res.on('close', onClose);
   }
 
-  onRequestStart(controller: Controller): void {
-    this.#controller = controller;
+  get finished(): boolean {
+    return this.#done;
+  }
+
+  /** Picks a server and dispatches, or queues when every server is busy, or answers 503. */
+  run(): void {
+    if (this.#done) return;
+    const server = this.upstream.pick(this.#i.ctx, this.#tried);
+    if (server !== undefined) return this.#dispatch(server);
+    if (this.#attempts === 0 && this.upstream.saturated && this.upstream.pending?.enqueue(this)) {
+      this.#queued = true;
+      return;
+    }
+    this.#fail(503, this.upstream.unavailableDetail(), ErrorCodes.NO_SERVER);
+  }
+
+  wake(): void {
+    this.#queued = false;
+    this.run();
+  }
+
+  expire(): void {
+    this.#queued = false;
+    this.#fail(503, `no free server in upstream "${this.upstream.name}" within pending_timeout`, ErrorCodes.NO_SERVER);
+  }
+
+  #dispatch(server: Server): void {
+    const retry = this.upstream.retry;
+    const isRetry = this.#attempts > 0;
+    this.#attempts++;
+    this.server = server;
+    if (retry !== undefined) (this.#tried ??= []).push(server);
+    if (isRetry) retry!.inFlight++;
+    this.upstream.attemptStart(server);
+    const a = new Attempt(this, server, isRetry);
+    this.#attempt = a;
+    const i = this.#i;
+    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: i.body };
+    if (retry !== undefined) opts.headersTimeout = retry.perTryTimeout;
+    this.upstream.pool(server).dispatch(opts, a);
+  }
+
+  /** Reports an attempt's outcome (once) and frees its slot. */
+  #endAttempt(a: Attempt, outcome: AttemptOutcome): void {
+    if (a.ended) return;
+    a.ended = true;
+    if (a.isRetry) this.upstream.retry!.inFlight--;
+    this.upstream.attemptEnd(a.server, outcome);
+  }
+
+  /** Retries elsewhere if the policy allows and another server qualifies. */
+  #retry(a: Attempt, outcome: AttemptOutcome): boolean {
+    const retry = this.upstream.retry;
+    if (retry === undefined || this.#done || this.res.headersSent) return false;
+    const replayable = !(this.#i.body !== null && !Buffer.isBuffer(this.#i.body));
+    if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable, this.upstream.activeRequests)) return false;
+    const next = this.upstream.pick(this.#i.ctx, this.#tried);
+    if (next === undefined) return false;
+    this.#endAttempt(a, outcome);
+    this.#dispatch(next);
+    return true;
+  }
+
+  attemptStarted(_a: Attempt, controller: Controller): void {
     // The client may have gone away while the request waited in the pool's queue.
     if (this.#done) controller.abort(clientAborted());
   }
 
-  onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (statusCode < 200 || this.#done) return; // 1xx interim responses are not forwarded
-    this.status = statusCode;
+  attemptHead(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string | undefined): void {
+    if (this.#done || a !== this.#attempt) return;
+    const retry = this.upstream.retry;
+    if (retry !== undefined && retry.retriesStatus(status)) {
+      // Hold this response back; if no retry happens at its end, it is answered locally.
+      a.heldStatus = status;
+      return;
+    }
+    this.status = status;
     if (this.#drain.draining) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(headers, this.requestId);
-    if (statusMessage) this.res.writeHead(statusCode, statusMessage, head);
-    else this.res.writeHead(statusCode, head);
+    if (statusMessage) this.res.writeHead(status, statusMessage, head);
+    else this.res.writeHead(status, head);
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
+  attemptData(a: Attempt, controller: Controller, chunk: Buffer): void {
+    if (a !== this.#attempt) return;
     if (this.res.write(chunk)) return;
     controller.pause();
     if (!this.#drainHooked) {
@@ -95,19 +179,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
-    this.completed = true;
+  attemptEnd(a: Attempt): void {
+    if (a.heldStatus !== 0) return this.#heldDone(a);
+    this.#endAttempt(a, { result: 'response', status: this.status, code: '' });
+    if (this.#done) return;
     this.res.end();
     this.#finish();
   }
 
-  onResponseError(_c: Controller, err: Error): void {
-    if (this.#done) return;
-    const code = (err as { code?: string }).code;
-    this.error = typeof code === 'string' ? code : 'ERROR';
+  attemptError(a: Attempt, err: Error): void {
+    if (a.ended) return;
+    if (this.#done) return this.#endAttempt(a, CANCELLED);
+    if (a.heldStatus !== 0) return this.#heldDone(a);
+    const outcome = classifyError(err);
+    if (this.#retry(a, outcome)) return;
+    this.#endAttempt(a, outcome);
+    this.error = outcome.code;
     if (!this.res.headersSent) {
       this.status = upstreamStatus(err);
-      const detail = err instanceof BulwarkError ? err.message : `upstream ${this.server.name}: ${describeUpstreamError(err)}`;
+      const detail = err instanceof BulwarkError ? err.message : `upstream ${a.server.name}: ${describeUpstreamError(err)}`;
       sendError(this.res, this.status, this.requestId, detail, this.status === 413);
     } else {
       // Mid-body failure: cut the client connection so the truncation is visible.
@@ -116,23 +206,40 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#finish();
   }
 
-  /** The client went away: cancel the upstream request. */
+  /** A held-back 502/503/504 finished: retry it, or answer with that status ourselves. */
+  #heldDone(a: Attempt): void {
+    const outcome: AttemptOutcome = { result: 'response', status: a.heldStatus, code: '' };
+    if (this.#retry(a, outcome)) return;
+    this.#endAttempt(a, outcome);
+    this.#fail(a.heldStatus, `upstream ${a.server.name} answered ${a.heldStatus} and no retry was possible`, '');
+  }
+
+  /** Answers from bulwark itself and ends the exchange. */
+  #fail(status: number, detail: string, code: string): void {
+    if (this.#done) return;
+    this.status = status;
+    this.error = code;
+    sendError(this.res, status, this.requestId, detail);
+    this.#finish();
+  }
+
+  /** The client went away: cancel the upstream request or leave the queue. */
   abortFromClient(): void {
     if (this.#done) return;
     this.error = ErrorCodes.CLIENT_ABORTED;
     if (!this.res.headersSent) this.status = 499; // nginx's "client closed request"
+    if (this.#queued) this.upstream.pending!.remove(this);
     this.#finish();
-    this.#controller?.abort(clientAborted());
+    this.#attempt?.controller?.abort(clientAborted());
   }
 
   resume(): void {
-    this.#controller?.resume();
+    this.#attempt?.controller?.resume();
   }
 
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.server.activeRequests--;
     this.#onDone(this);
   }
 }

@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
-import { systemRandom, type Random } from '../core/clock.js';
+import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
+import { ErrorCodes } from '../core/errors.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { Exchange } from './exchange.js';
@@ -36,6 +37,7 @@ export interface AccessRecord {
 
 export interface ProxyOptions {
   readonly random?: Random;
+  readonly clock?: Clock;
   readonly poolFactory?: PoolFactory;
   readonly newRequestId?: () => string;
   readonly onAccess?: (record: AccessRecord) => void;
@@ -46,9 +48,9 @@ export class ProxyState {
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
   readonly router: Router<UpstreamRuntime>;
 
-  constructor(config: BulwarkConfig, random: Random, poolFactory?: PoolFactory) {
+  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory) {
     const ups = new Map<string, UpstreamRuntime>();
-    for (const [name, u] of config.upstreams) ups.set(name, new UpstreamRuntime(u, { random, poolFactory }));
+    for (const [name, u] of config.upstreams) ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }));
     this.config = config;
     this.upstreams = ups;
     this.router = new Router(config.routes, (name) => ups.get(name)!);
@@ -81,8 +83,19 @@ function parseUrl(target: string): URL | undefined {
   }
 }
 
-function noServer(upstream: string): string {
-  return `no server available in upstream "${upstream}"`;
+/** Reads a whole (small, length-checked) body; `done(undefined)` when the client went away. */
+function readBody(req: IncomingMessage, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let settled = false;
+  const settle = (body: Buffer | undefined): void => {
+    if (settled) return;
+    settled = true;
+    done(body);
+  };
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.once('end', () => settle(Buffer.concat(chunks)));
+  req.once('error', () => settle(undefined));
+  req.once('close', () => settle(req.complete ? Buffer.concat(chunks) : undefined));
 }
 
 /** The outcome of validating and routing a request head. */
@@ -112,10 +125,10 @@ export class Proxy {
   readonly #exchangeDone: (ex: Exchange) => void;
 
   constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
-    this.#state = new ProxyState(config, opts.random ?? systemRandom, opts.poolFactory);
+    this.#state = new ProxyState(config, opts.random ?? systemRandom, opts.clock ?? systemClock, opts.poolFactory);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.#onAccess = opts.onAccess;
-    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream, ex.server.name, ex.error);
+    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error);
   }
 
   get state(): ProxyState {
@@ -164,20 +177,25 @@ export class Proxy {
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
+    let buffer = false;
     const cl = req.headers['content-length'];
     if (cl !== undefined) {
       if (Number(cl) > max) return this.#local(req, res, start, id, 413, bodyTooLarge(max).message, upstream.name, true);
-      if (cl !== '0') body = req;
+      if (cl !== '0') {
+        body = req;
+        // Small bodies are buffered when retries are on, so a retry can replay them.
+        buffer = upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit;
+      }
     } else if (req.headers['transfer-encoding'] !== undefined) {
       body = req.pipe(new BodyLimit(max));
     }
 
-    const server = upstream.pick(new RequestContext(req, r.path));
-    if (server === undefined) {
-      return this.#local(req, res, start, id, 503, noServer(upstream.name), upstream.name);
-    }
-    const ex = new Exchange(req, res, id, upstream.name, server, start, this, this.#exchangeDone);
-    upstream.pool(server).dispatch({ path: r.path, method: req.method!, headers: r.head.headers, body }, ex);
+    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start };
+    if (!buffer) return new Exchange(init, this, this.#exchangeDone).run();
+    readBody(req, (buf) => {
+      if (buf === undefined) return this.record(req, start, id, 499, upstream.name, undefined, ErrorCodes.CLIENT_ABORTED);
+      new Exchange({ ...init, body: buf }, this, this.#exchangeDone).run();
+    });
   };
 
   /** The node:http 'upgrade' listener (WebSocket and other protocol upgrades). Bound. */
@@ -190,7 +208,7 @@ export class Proxy {
       this.record(req, start, id, status, upstream, server, error);
     if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, r.detail, done);
     const server = r.upstream.pick(new RequestContext(req, r.path));
-    if (server === undefined) return rejectUpgrade(socket, 503, id, noServer(r.upstream.name), done, r.upstream.name);
+    if (server === undefined) return rejectUpgrade(socket, 503, id, r.upstream.unavailableDetail(), done, r.upstream.name);
     tunnel({ req, requestId: id, socket, head, path: r.path, headers: r.head.headers, server, connectTimeout: r.upstream.config.timeouts.connect, tunnels: this.tunnels, done });
   };
 

@@ -1,17 +1,21 @@
 /**
  * @module proxy/upstream
  * The runtime side of one configured upstream: its servers (with their flags), the
- * available-server view, its scheduler, and one undici Pool per server with keep-alive.
- * Pools are created by an injected factory (undici's own `factory` pattern) so tests and
- * later issues can wrap them.
+ * available-server view, its scheduler, one undici Pool per server with keep-alive, the
+ * attempt observers (outlier detection, breakers), and the per-upstream admission state
+ * (concurrency limit, pending queue, retry policy). Pools are created by an injected
+ * factory (undici's own `factory` pattern) so tests and later issues can wrap them.
  */
 import { Pool } from 'undici';
-import type { Random } from '../core/clock.js';
+import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
+import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { Server } from '../core/server.js';
 import { createScheduler } from '../balancer/index.js';
 import { ServerSet } from '../balancer/server-set.js';
 import type { PickContext, Scheduler } from '../balancer/scheduler.js';
+import { PendingQueue } from '../resilience/pending-queue.js';
+import { RetryPolicy } from '../resilience/retry-policy.js';
 
 export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
 
@@ -19,6 +23,7 @@ export const defaultPoolFactory: PoolFactory = (origin, opts) => new Pool(origin
 
 export interface UpstreamDeps {
   readonly random: Random;
+  readonly clock?: Clock;
   readonly poolFactory?: PoolFactory;
 }
 
@@ -27,16 +32,26 @@ export class UpstreamRuntime {
   readonly config: UpstreamConfig;
   readonly servers: ServerSet;
   readonly scheduler: Scheduler;
+  /** Told about every attempt; the composition root adds outlier detection and breakers. */
+  readonly observers: AttemptObserver[] = [];
+  /** Most in-flight requests per server (Infinity without a circuit_breaker block). */
+  readonly maxConcurrent: number;
+  readonly pending: PendingQueue | undefined;
+  readonly retry: RetryPolicy | undefined;
   readonly #pools = new Map<Server, Pool>();
 
   constructor(config: UpstreamConfig, deps: UpstreamDeps) {
     this.name = config.name;
     this.config = config;
     const servers = config.servers.map(
-      (s) => new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight }),
+      (s) => new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup }),
     );
     this.servers = new ServerSet(servers);
     this.scheduler = createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
+    const cb = config.circuit_breaker;
+    this.maxConcurrent = cb?.max_concurrent ?? Infinity;
+    this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);
+    this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {
@@ -53,9 +68,43 @@ export class UpstreamRuntime {
     }
   }
 
-  /** Picks a server for one request; undefined when none is available. */
-  pick(ctx: PickContext): Server | undefined {
-    return this.scheduler.pick(this.servers.available, ctx);
+  /**
+   * Picks a server for one attempt: an available server under its concurrency limit and
+   * not in `exclude` (servers this request already tried). The scheduler's own pick is
+   * taken when it qualifies; otherwise it picks again among the qualifying servers.
+   * @returns undefined when none qualifies (see `saturated` for why).
+   */
+  pick(ctx: PickContext, exclude?: readonly Server[]): Server | undefined {
+    const avail = this.servers.available;
+    const first = this.scheduler.pick(avail, ctx);
+    if (first === undefined) return undefined;
+    if (first.activeRequests < this.maxConcurrent && (exclude === undefined || !exclude.includes(first))) return first;
+    const rest = avail.filter((s) => s.activeRequests < this.maxConcurrent && (exclude === undefined || !exclude.includes(s)));
+    return this.scheduler.pick(rest, ctx);
+  }
+
+  /** True when some server is available but all of them are at their concurrency limit. */
+  get saturated(): boolean {
+    const avail = this.servers.available;
+    return avail.length > 0 && avail.every((s) => s.activeRequests >= this.maxConcurrent);
+  }
+
+  /** Why nothing can be picked, for the 503 body: each server and its flags. */
+  unavailableDetail(): string {
+    if (this.saturated) return `every server of upstream "${this.name}" is at max_concurrent (${this.maxConcurrent})`;
+    const parts = this.servers.all.map((s) => `${s.name}: ${s.available ? 'available' : [...s.flags.keys()].join('+')}`);
+    return `no server available in upstream "${this.name}" (${parts.join(', ')})`;
+  }
+
+  attemptStart(server: Server): void {
+    server.activeRequests++;
+    for (const o of this.observers) o.onAttemptStart?.(server);
+  }
+
+  attemptEnd(server: Server, outcome: AttemptOutcome): void {
+    server.activeRequests--;
+    for (const o of this.observers) o.onAttemptEnd?.(server, outcome);
+    this.pending?.release();
   }
 
   /** The pool for a server of this upstream. The caller guarantees `server` belongs here. */
@@ -72,12 +121,14 @@ export class UpstreamRuntime {
 
   /** Closes every pool gracefully: queued and in-flight requests complete first. */
   async close(): Promise<void> {
+    this.pending?.close();
     this.servers.close();
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }
 
   /** Destroys every pool at once, failing in-flight requests. */
   async destroy(): Promise<void> {
+    this.pending?.close();
     this.servers.close();
     await Promise.all([...this.#pools.values()].map((p) => p.destroy()));
   }

@@ -1,9 +1,9 @@
 /**
  * @module test/unit/config/duration
- * The duration and size spellings config accepts, at and just past each boundary.
+ * The duration, size and percentage spellings config accepts, at and just past each boundary.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDuration, MAX_DURATION_MS, parseDuration, parseSize } from '../../../src/config/index.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from '../../../src/config/index.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -50,6 +50,23 @@ describe('parseSize', () => {
       expect(parseSize(value)).toBeUndefined();
     },
   );
+});
+
+describe('parsePercent', () => {
+  it.each([
+    ['0%', 0],
+    ['10%', 0.1],
+    ['12.5%', 0.125],
+    ['100%', 1],
+    ['150%', 1.5],
+    [' 50% ', 0.5],
+  ])('%j is %d', (text, fraction) => {
+    expect(parsePercent(text)).toBe(fraction);
+  });
+
+  it.each([[10], [0.1], ['10'], ['10 %'], ['%'], ['-5%'], ['.5%'], ['5%%'], ['ten%'], [null], [true]])('rejects %j', (value) => {
+    expect(parsePercent(value)).toBeUndefined();
+  });
 });
 
 describe('formatDuration', () => {

@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/index.js';
-import type { BulwarkConfig } from '../../../src/core/config.js';
+import type { BulwarkConfig, UpstreamConfig } from '../../../src/core/config.js';
 import type { ConfigIssue } from '../../../src/core/errors.js';
 
 export const FILE = 'test.yaml';
@@ -49,6 +49,11 @@ export function issues(text: string): ConfigIssue[] {
   return parseConfig(text, FILE).issues;
 }
 
+/** Issues as [line, column, path, rule], for tests of where issues point. */
+export function located(text: string): [number, number, string, string][] {
+  return issues(text).map((i) => [i.line, i.column, i.path, i.rule]);
+}
+
 /** Issues as "path: rule", the form tests compare most easily. */
 export function problems(text: string): string[] {
   return issues(text).map((i) => (i.path ? `${i.path}: ${i.rule}` : i.rule));
@@ -60,6 +65,11 @@ export function valid(text: string): BulwarkConfig {
   expect(found).toEqual([]);
   if (!config) throw new Error('no config');
   return config;
+}
+
+/** The `web` upstream of a config that must be valid. */
+export function web(text: string): UpstreamConfig {
+  return valid(text).upstreams.get('web') as UpstreamConfig;
 }
 
 /** The one rule broken at `path`, asserting it is the only issue. */

@@ -10,13 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
+  DEFAULT_BACKUP,
+  DEFAULT_CIRCUIT_BREAKER,
   DEFAULT_CONNECTIONS,
   DEFAULT_FRONT_TIMEOUTS,
+  DEFAULT_HEALTH_CHECK,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_BODY_SIZE,
   DEFAULT_MAX_HEADER_SIZE,
+  DEFAULT_OUTLIER_DETECTION,
+  DEFAULT_RETRIES,
   DEFAULT_SCHEDULER,
+  DEFAULT_SLOW_START,
   DEFAULT_UPSTREAM_KEEP_ALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
   loadConfigFile,
@@ -28,6 +34,23 @@ import { MINIMAL } from './fixtures.js';
 
 const CONF = join(import.meta.dirname, '../../../conf');
 const INVALID = join(CONF, 'invalid');
+
+/**
+ * The text with its commented-out example blocks switched on: a line "# health_check:" (or
+ * outlier_detection, circuit_breaker, retries) and the "#   key: value" lines under it.
+ */
+function uncommentExamples(text: string): { text: string; blocks: string[] } {
+  const blocks: string[] = [];
+  let inBlock = false;
+  const lines = text.split('\n').map((line) => {
+    const head = /^(\s*)# (health_check|outlier_detection|circuit_breaker|retries):$/.exec(line);
+    const body = inBlock ? /^(\s*)# (  .*)$/.exec(line) : null;
+    inBlock = head !== null || body !== null;
+    if (head) blocks.push(head[2] as string);
+    return head ? `${head[1]}${head[2]}:` : body ? `${body[1]}${body[2]}` : line;
+  });
+  return { text: lines.join('\n'), blocks };
+}
 
 describe('shipped config files', () => {
   it('conf/bulwark.yaml is valid and spells out every default', async () => {
@@ -45,10 +68,28 @@ describe('shipped config files', () => {
         connections: DEFAULT_CONNECTIONS,
         keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE,
         timeouts: DEFAULT_UPSTREAM_TIMEOUTS,
-        servers: [1, 2, 3].map((n) => ({ name: `web-${n}`, url: `http://127.0.0.1:300${n}`, weight: 1 })),
+        slow_start: DEFAULT_SLOW_START,
+        health_check: undefined,
+        outlier_detection: undefined,
+        circuit_breaker: undefined,
+        retries: undefined,
+        servers: [1, 2, 3].map((n) => ({ name: `web-${n}`, url: `http://127.0.0.1:300${n}`, weight: 1, backup: DEFAULT_BACKUP })),
       },
     ]);
     expect(config.routes).toEqual([{ host: undefined, path_prefix: undefined, upstream: 'web' }]);
+  });
+
+  it('conf/bulwark.yaml has commented examples of the off-by-default blocks, showing their defaults', async () => {
+    const { text, blocks } = uncommentExamples(await readFile(join(CONF, 'bulwark.yaml'), 'utf8'));
+    expect(blocks).toEqual(['health_check', 'outlier_detection', 'circuit_breaker', 'retries']);
+    const { config, issues } = parseConfig(text, 'bulwark.yaml');
+    expect(issues).toEqual([]);
+    expect(config?.upstreams.get('web')).toMatchObject({
+      health_check: DEFAULT_HEALTH_CHECK,
+      outlier_detection: DEFAULT_OUTLIER_DETECTION,
+      circuit_breaker: DEFAULT_CIRCUIT_BREAKER,
+      retries: { ...DEFAULT_RETRIES, per_try_timeout: DEFAULT_UPSTREAM_TIMEOUTS.response },
+    });
   });
 
   it('conf/demo.yaml is valid', async () => {
@@ -69,9 +110,9 @@ describe('shipped config files', () => {
 describe('conf/invalid examples', async () => {
   const files = (await readdir(INVALID)).filter((f) => f.endsWith('.yaml')).sort();
 
-  it('has 5 to 8 examples', () => {
+  it('has 5 to 10 examples', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);
-    expect(files.length).toBeLessThanOrEqual(8);
+    expect(files.length).toBeLessThanOrEqual(10);
   });
 
   it.each(files)('%s is rejected with the error its first line names', async (name) => {
@@ -145,7 +186,16 @@ describe('README.md configuration reference', () => {
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
+      'slow_start', 'backup',
     ];
+    const blocks = {
+      health_check: DEFAULT_HEALTH_CHECK,
+      outlier_detection: DEFAULT_OUTLIER_DETECTION,
+      circuit_breaker: DEFAULT_CIRCUIT_BREAKER,
+      retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
+    };
+    keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
+    expect(keys).toHaveLength(26 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

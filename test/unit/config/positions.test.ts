@@ -4,10 +4,7 @@
  * that one pass collects them all), YAML syntax errors, duplicate keys and aliases.
  */
 import { describe, expect, it } from 'vitest';
-import { FILE, issues } from './fixtures.js';
-
-/** Issues as [line, column, path, rule]. */
-const located = (text: string) => issues(text).map((i) => [i.line, i.column, i.path, i.rule]);
+import { FILE, issues, located } from './fixtures.js';
 
 const BROKEN = `listen: [":8080", "0.0.0.0:8080"]
 admin:
@@ -45,7 +42,8 @@ describe('issue positions', () => {
         11,
         5,
         'upstreams.web.schedular',
-        'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, servers (did you mean "scheduler"?)',
+        'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, ' +
+          'health_check, outlier_detection, circuit_breaker, retries, servers (did you mean "scheduler"?)',
       ],
       [12, 5, 'upstreams.web.hash_key', 'is only allowed when scheduler is consistent-hash (this upstream uses round-robin)'],
       [13, 18, 'upstreams.web.connections', 'must be an integer between 1 and 10000'],

@@ -4,10 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCHEDULER_NAMES } from '../../../src/core/config.js';
-import type { UpstreamConfig } from '../../../src/core/config.js';
-import { onlyRule, problems, serverWith, upstreamWith, valid, yamlWith } from './fixtures.js';
+import { located, onlyRule, problems, serverWith, upstreamWith, valid, web, yamlWith } from './fixtures.js';
 
-const web = (text: string): UpstreamConfig => valid(text).upstreams.get('web') as UpstreamConfig;
 const URL_RULE = 'must be an http:// or https:// URL like http://127.0.0.1:3001';
 
 describe('upstreams block', () => {
@@ -19,7 +17,12 @@ describe('upstreams block', () => {
       connections: 128,
       keep_alive: 4000,
       timeouts: { connect: 2000, response: 30_000, idle: 60_000 },
-      servers: [{ name: 'web-1', url: 'http://127.0.0.1:3001', weight: 1 }],
+      slow_start: 0,
+      health_check: undefined,
+      outlier_detection: undefined,
+      circuit_breaker: undefined,
+      retries: undefined,
+      servers: [{ name: 'web-1', url: 'http://127.0.0.1:3001', weight: 1, backup: false }],
     });
   });
 
@@ -41,8 +44,11 @@ describe('upstreams block', () => {
 
   it('rejects unknown upstream keys with a suggestion', () => {
     expect(onlyRule(upstreamWith({ schedular: 'random' }), 'upstreams.web.schedular')).toBe(
-      'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, servers (did you mean "scheduler"?)',
+      'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, health_check, ' +
+        'outlier_detection, circuit_breaker, retries, servers (did you mean "scheduler"?)',
     );
+    expect(onlyRule(upstreamWith({ health_checks: {} }), 'upstreams.web.health_checks')).toMatch(/\(did you mean "health_check"\?\)$/);
+    expect(onlyRule(upstreamWith({ retires: {} }), 'upstreams.web.retires')).toMatch(/\(did you mean "retries"\?\)$/);
   });
 });
 
@@ -133,7 +139,7 @@ describe('servers', () => {
       'upstreams.web.servers: is required',
     ]);
     expect(problems(serverWith({ url: 'http://a', port: 80 }))).toEqual([
-      'upstreams.web.servers[0].port: unknown key "port"; expected one of: url, name, weight',
+      'upstreams.web.servers[0].port: unknown key "port"; expected one of: url, name, weight, backup',
     ]);
   });
 
@@ -194,5 +200,58 @@ describe('servers', () => {
     expect(onlyRule(serverWith({ url: 'http://a', weight }), 'upstreams.web.servers[0].weight')).toBe(
       'must be an integer between 1 and 1000',
     );
+  });
+});
+
+describe('backup servers', () => {
+  const servers = (...list: Record<string, unknown>[]) => upstreamWith({ servers: list });
+
+  it('reads backup, default false', () => {
+    const u = web(servers({ url: 'http://a' }, { url: 'http://b', backup: true }, { url: 'http://c', backup: false }));
+    expect(u.servers.map((s) => s.backup)).toEqual([false, true, false]);
+  });
+
+  it.each(['yes', 1, 'true', null])('rejects backup: %j', (backup) => {
+    expect(onlyRule(serverWith({ url: 'http://a', backup }), 'upstreams.web.servers[0].backup')).toBe('must be true or false');
+  });
+
+  it('requires at least one server that is not a backup, pointing at the list', () => {
+    const text = 'upstreams:\n  web:\n    servers:\n      - { url: "http://a", backup: true }\n      - { url: "http://b", backup: true }\nroutes: [{ upstream: web }]\n';
+    expect(located(text)).toEqual([
+      [4, 7, 'upstreams.web.servers', 'at least one server must not be a backup'],
+    ]);
+    expect(problems(serverWith({ url: 'http://a', backup: true }))).toEqual(['upstreams.web.servers: at least one server must not be a backup']);
+  });
+
+  it('counts a primary server even when another of its fields is invalid', () => {
+    expect(problems(servers({ name: 'p' }, { url: 'http://b', backup: true }))).toEqual(['upstreams.web.servers[0].url: is required']);
+    expect(problems(servers({ url: 'http://a', backup: 'no' }, { url: 'http://b', backup: true }))).toEqual([
+      'upstreams.web.servers[0].backup: must be true or false',
+    ]);
+  });
+});
+
+describe('slow_start', () => {
+  it.each([
+    [undefined, 0],
+    ['0s', 0],
+    ['0ms', 0],
+    ['0.0s', 0],
+    ['1ms', 1],
+    ['30s', 30_000],
+    ['596h', 596 * 3_600_000],
+  ])('reads %j as %d ms (0 = off)', (slow_start, ms) => {
+    expect(web(upstreamWith(slow_start === undefined ? {} : { slow_start })).slow_start).toBe(ms);
+  });
+
+  it.each([
+    [30, 'must be a duration like 500ms, 2s or 1m'],
+    [0, 'must be a duration like 500ms, 2s or 1m'],
+    ['30', 'must be a duration like 500ms, 2s or 1m'],
+    ['-1s', 'must be a duration like 500ms, 2s or 1m'],
+    ['0.4ms', 'must be 0s (off) or at least 1ms'],
+    ['597h', 'must be at most 596h'],
+  ])('rejects %j', (slow_start, rule) => {
+    expect(onlyRule(upstreamWith({ slow_start }), 'upstreams.web.slow_start')).toBe(rule);
   });
 });
