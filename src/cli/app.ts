@@ -58,8 +58,12 @@ export class App {
     const log = this.logging.logger;
     for (const u of this.proxy.state.upstreams.values()) {
       for (const s of u.servers.all) {
+        // A server going out is a warning; coming back is news.
         s.onFlagChange((c) =>
-          log.warn({ event: c.set ? 'server_flag_set' : 'server_flag_cleared', server: serverId(c.server), flag: c.flag, reason: c.reason }, `server ${serverId(c.server)} ${c.set ? 'marked' : 'cleared'} ${c.flag}: ${c.reason}`),
+          log[c.set ? 'warn' : 'info'](
+            { event: c.set ? 'server_flag_set' : 'server_flag_cleared', server: serverId(c.server), flag: c.flag, reason: c.reason, available: c.server.available },
+            `server ${serverId(c.server)} ${c.set ? 'marked' : 'cleared'} ${c.flag}: ${c.reason}`,
+          ),
         );
       }
     }

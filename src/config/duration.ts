@@ -56,10 +56,4 @@ export function parsePercent(text: unknown): number | undefined {
   return m ? Number(m[1]) / 100 : undefined;
 }
 
-/** Formats milliseconds the way they are written in config ("1500ms", "2s", "5m"), for messages. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
+export { formatDuration } from '../core/format.js';

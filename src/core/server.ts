@@ -79,10 +79,15 @@ export class Server {
     return this.#flags.has(flag);
   }
 
-  /** Sets `flag` (idempotent: an already-set flag keeps its original `since`). */
+  /**
+   * Sets `flag`. Setting an already-set flag keeps its original `since`; if the reason
+   * changed (a breaker re-opening while open, say), the reason is updated and a `set`
+   * event goes out again so logs show why the server is still out.
+   */
   setFlag(flag: ServerFlag, reason: string, at: number): void {
-    if (this.#flags.has(flag)) return;
-    this.#flags.set(flag, { since: at, reason });
+    const current = this.#flags.get(flag);
+    if (current !== undefined && current.reason === reason) return;
+    this.#flags.set(flag, { since: current?.since ?? at, reason });
     this.#emit({ server: this, flag, set: true, reason, at });
   }
 

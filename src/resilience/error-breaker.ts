@@ -16,9 +16,8 @@
  * Requests that never reached a server (the proxy's own 503s for concurrency overflow or a
  * full pending queue) are never reported to observers, so they can't trip a breaker.
  *
- * Known limit: Server.setFlag keeps an already-set flag's reason, so when a probe fails
- * after the probe limit set the flag, the reopen changes no flag and emits no event (the
- * flag keeps reading "half-open: N probes in flight"; `state()` says 'open').
+ * When a probe fails after the probe limit set the flag, re-opening sets the flag again
+ * with the new reason: Server.setFlag updates the reason of a set flag and emits an event.
  *
  * Caller guarantees: onAttemptStart/onAttemptEnd pair up per attempt (core/outcome);
  * flag listeners don't throw. Servers not passed to the constructor are ignored. `stop()`
@@ -28,7 +27,7 @@ import type { Clock } from '../core/clock.js';
 import type { BreakerConfig } from '../core/config.js';
 import { isFailure, type AttemptObserver, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../core/format.js';
 import { RollingWindow } from './rolling-window.js';
 import { Timer } from './timer.js';
 

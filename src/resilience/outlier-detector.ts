@@ -27,7 +27,7 @@ import type { Clock, Random } from '../core/clock.js';
 import type { OutlierConfig } from '../core/config.js';
 import { isGatewayFailure, type AttemptObserver, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../core/format.js';
 import { Timer } from './timer.js';
 
 export type OutlierKind = 'consecutive_5xx' | 'consecutive_gateway_failures';

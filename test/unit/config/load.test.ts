@@ -102,7 +102,12 @@ describe('shipped config files', () => {
       ['demo-1', 'http://127.0.0.1:3001'],
       ['demo-2', 'http://127.0.0.1:3002'],
       ['demo-3', 'http://127.0.0.1:3003'],
+      ['demo-4', 'http://127.0.0.1:3004'],
     ]);
+    const demo = config.upstreams.get('demo')!;
+    expect(demo.health_check).toMatchObject({ path: '/healthz', interval: 1000, fall: 2, rise: 2 });
+    expect(demo.outlier_detection).toMatchObject({ consecutive_5xx: 3, base_ejection_time: 5000 });
+    expect(demo.retries).toMatchObject({ attempts: 2 });
     expect(config.routes).toEqual([{ host: undefined, path_prefix: undefined, upstream: 'demo' }]);
   });
 });

@@ -135,12 +135,15 @@ describe('ErrorRateBreaker: open and half-open', () => {
     expect(breaker.state(s1)).toBe('open');
     clock.advance(1);
     expect(breaker.state(s1)).toBe('half_open');
-    // Failure after the probe limit set the flag: it stays set; the circuit is open again.
+    // Failure after the probe limit set the flag: it stays set, with the new reason
+    // announced again; the circuit is open again.
     start(3);
     report(breaker, s1, ok);
     report(breaker, s1, refused);
     expect(breaker.state(s1)).toBe('open');
     expect(s1.available).toBe(false);
+    expect(events.at(-1)).toMatch(/^s1 \+circuit_open: half-open probe failed: ECONNREFUSED; open for 30s$/);
+    expect(s1.flags.get('circuit_open')?.reason).toMatch(/half-open probe failed/);
     expect(clock.pendingTimers).toBe(1);
   });
 
