@@ -2,40 +2,95 @@
  * @module admin/server
  * The admin listener (127.0.0.1:9901 by default). It is a separate node:http server from
  * the proxy listener, so nothing here is ever reachable through the proxy.
- * Read-only endpoints are GET (HEAD too); a wrong method gets 405 with an Allow header.
+ * Read-only endpoints answer GET (and HEAD); endpoints that change anything answer POST
+ * only. A wrong method gets 405 with an Allow header and changes nothing. Every request
+ * passes the Host/Origin guard and, when configured, the token check first.
  */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ActionResult, AdminActions } from './actions.js';
+import { checkRequest } from './guard.js';
 import { buildStatus, type RuntimeView } from './status.js';
 
-type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export interface AdminOptions {
+  readonly view: RuntimeView;
+  readonly actions: AdminActions;
+  /** The admin token (from admin.token_env), or undefined when none is required. */
+  readonly token: string | undefined;
+  /** The bound address, for the Host guard (known once listening). */
+  readonly address: () => AddressInfo | undefined;
+}
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
+const MAX_BODY = 64 * 1024;
+
+function send(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...extra });
   res.end(text);
 }
 
-function text(res: http.ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
-  res.end(body);
+function result(res: http.ServerResponse, r: ActionResult): void {
+  if (r.ok) send(res, 200, r.body);
+  else send(res, r.status, { error: r.error, ...(r.details ? { details: r.details } : {}) });
 }
 
-export function createAdminServer(view: RuntimeView): http.Server {
-  const gets = new Map<string, Route>([
-    ['/healthz', (_req, res) => text(res, 200, 'ok\n')],
-    ['/status', (_req, res) => json(res, 200, buildStatus(view))],
-  ]);
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) return req.destroy(new Error('body too large'));
+      chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text.trim() === '' ? undefined : JSON.parse(text));
+      } catch {
+        reject(new Error('body is not valid JSON'));
+      }
+    });
+  });
+}
+
+const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
+
+export function createAdminServer(opts: AdminOptions): http.Server {
+  const { view, actions } = opts;
   return http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const route = gets.get(path);
-    if (route === undefined) return text(res, 404, `404 Not Found: no admin endpoint ${path}\n`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return text(res, 405, `405 Method Not Allowed: ${path} accepts GET\n`, { allow: 'GET, HEAD' });
+    const bound = opts.address();
+    const denied = bound === undefined ? undefined : checkRequest(req, bound, opts.token);
+    if (denied !== undefined) {
+      const extra: Record<string, string> = denied.status === 401 ? { 'www-authenticate': 'Bearer realm="bulwark-admin"' } : {};
+      return send(res, denied.status, `${denied.status} ${http.STATUS_CODES[denied.status]}: ${denied.message}\n`, extra);
     }
-    route(req, res);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    const wrongMethod = (allow: string): void => send(res, 405, `405 Method Not Allowed: ${path} accepts ${allow}\n`, { allow });
+
+    if (path === '/healthz' || path === '/status') {
+      if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
+      return path === '/healthz' ? send(res, 200, 'ok\n') : send(res, 200, buildStatus(view));
+    }
+    if (path === '/reload') {
+      if (method !== 'POST') return wrongMethod('POST');
+      void actions.reload().then((r) => result(res, r));
+      return;
+    }
+    const m = SERVER_PATH.exec(path);
+    if (m !== null) {
+      if (method !== 'POST') return wrongMethod('POST');
+      const [, upstream, server, action] = m as unknown as [string, string, string, 'drain' | 'disable' | 'enable' | 'weight'];
+      if (action !== 'weight') return result(res, actions.server(upstream, server, action));
+      readJson(req).then(
+        (body) => result(res, actions.weight(upstream, server, (body as { weight?: unknown } | undefined)?.weight)),
+        (err: Error) => send(res, 400, { error: err.message }),
+      );
+      return;
+    }
+    send(res, 404, `404 Not Found: no admin endpoint ${path}\n`);
   });
 }

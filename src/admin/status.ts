@@ -17,12 +17,16 @@ export interface RuntimeView {
   /** Epoch ms when the running config was applied. */
   readonly loadedAt: number;
   upstreams(): Iterable<UpstreamView>;
+  /** Extra config state (reload errors, settings awaiting a restart), merged into `config`. */
+  configDetails?(): Record<string, unknown>;
   /** Extra per-upstream state (breaker states, outlier counters...), merged into /status. */
   upstreamDetails?(name: string): Record<string, unknown>;
+  /** Extra per-server state (runtime overrides), merged into the server's entry. */
+  serverDetails?(server: Server): Record<string, unknown>;
 }
 
 export interface StatusDocument {
-  config: { version: number; loaded_at: string };
+  config: { version: number; loaded_at: string; [detail: string]: unknown };
   upstreams: Array<{
     name: string;
     scheduler: string;
@@ -36,6 +40,7 @@ export interface StatusDocument {
       flags: string[];
       flag_details: Record<string, { since: string; reason: string }>;
       active_requests: number;
+      [detail: string]: unknown;
     }>;
   }>;
 }
@@ -59,9 +64,10 @@ export function buildStatus(view: RuntimeView): StatusDocument {
           flags: [...s.flags.keys()],
           flag_details: details,
           active_requests: s.activeRequests,
+          ...view.serverDetails?.(s),
         };
       }),
     });
   }
-  return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString() }, upstreams };
+  return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString(), ...view.configDetails?.() }, upstreams };
 }

@@ -17,6 +17,11 @@ export interface FaultTolerance {
   readonly outlier: OutlierDetector | undefined;
   readonly breaker: ErrorRateBreaker | undefined;
   readonly slowStart: SlowStart | undefined;
+  /**
+   * Follows a reload that kept this upstream's fault-tolerance settings: the parts move to
+   * the new runtime `u`, keeping the state of servers that stay.
+   */
+  sync(u: UpstreamRuntime): void;
   stop(): void;
 }
 
@@ -43,6 +48,14 @@ export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; r
     outlier,
     breaker,
     slowStart,
+    sync: (next) => {
+      health?.sync(next.servers.all);
+      outlier?.sync(next.servers.all);
+      breaker?.sync(next.servers.all);
+      slowStart?.sync(next.servers);
+      if (outlier !== undefined) next.observers.push(outlier);
+      if (breaker !== undefined) next.observers.push(breaker);
+    },
     stop: () => {
       health?.stop();
       outlier?.stop();

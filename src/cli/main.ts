@@ -22,8 +22,9 @@ Options:
   -h, --help         show this help
   -v, --version      print the version
 
-Signals (start): SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then exit 0.
-A second signal exits at once with status 1.
+Signals (start): SIGHUP reloads the config file (as does saving it, or POST /reload on the
+admin listener). SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then
+exit 0; a second one exits at once with status 1.
 `;
 
 function version(): string {
@@ -53,6 +54,8 @@ async function start(file: string): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP reloads the config file, like nginx -s reload (but in process, nothing dropped).
+    process.on('SIGHUP', () => void app.reload('signal'));
   });
 }
 

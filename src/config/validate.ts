@@ -20,8 +20,8 @@ import {
   DEFAULT_MAX_HEADER_SIZE,
   MIN_HEADER_SIZE,
 } from './defaults.js';
-import { joinPath } from './validate-context.js';
-import type { Block, Checker } from './validate-context.js';
+import { Invalid, joinPath } from './validate-context.js';
+import type { Block, Checker, Parse } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
 import { boolean, checkNotLonger, oneOf, readDurations, size } from './validate-values.js';
@@ -44,18 +44,33 @@ interface Located {
 export function validateConfig(checker: Checker, root: ParsedNode | null): BulwarkConfig {
   const top = checker.optionalBlock(root, '', TOP_KEYS);
   const listen = readListen(checker, top);
-  const adminListen = readAddress(checker, top.child('admin', ['listen']), DEFAULT_ADMIN_LISTEN);
+  const adminBlock = top.child('admin', ['listen', 'token_env']);
+  const adminListen = readAddress(checker, adminBlock, DEFAULT_ADMIN_LISTEN);
   checkConflicts(checker, [...listen, adminListen]);
+  const tokenEnv = adminBlock.read('token_env', envName, undefined);
+  // The admin API can drain servers and reload config: off loopback it needs a token.
+  if (tokenEnv === undefined && !isLoopback(adminListen.address.host)) {
+    checker.report(adminListen.node ?? adminBlock.node, joinPath(adminBlock.path, 'token_env'), `is required when admin.listen is not a loopback address (${formatListenAddress(adminListen.address)})`);
+  }
   const log = top.child('log', ['level', 'access']);
   const upstreams = readUpstreams(checker, top);
   return {
     listen: listen.map((l) => l.address),
-    admin: { listen: adminListen.address },
+    admin: { listen: adminListen.address, token_env: tokenEnv },
     log: { level: log.read('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL), access: log.read('access', boolean, DEFAULT_ACCESS_LOG) },
     front: readFront(checker, top.child('front', FRONT_KEYS)),
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),
   };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName: Parse<string> = (v) =>
+  typeof v === 'string' && ENV_NAME.test(v) ? v : new Invalid('must be an environment variable name like BULWARK_ADMIN_TOKEN');
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can reach them. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** `listen:` is one address or a non-empty list of them. */

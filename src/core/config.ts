@@ -90,7 +90,7 @@ export interface RetryConfig {
   /** Retries after the first attempt (0 disables). */
   readonly attempts: number;
   readonly on: readonly RetryCondition[];
-  /** Fraction 0..1: retries in flight may be at most this share of active requests (min 3). */
+  /** Fraction 0..1: retries over a rolling 10 s may be at most this share of requests (plus 3/s). */
   readonly budget: number;
   /** Response-header timeout of each attempt, ms. */
   readonly per_try_timeout: number;
@@ -156,7 +156,11 @@ export interface FrontConfig {
 
 export interface BulwarkConfig {
   readonly listen: readonly ListenAddress[];
-  readonly admin: { readonly listen: ListenAddress };
+  readonly admin: {
+    readonly listen: ListenAddress;
+    /** Name of the environment variable holding the admin API token; required off loopback. */
+    readonly token_env: string | undefined;
+  };
   readonly log: { readonly level: LogLevel; readonly access: boolean };
   readonly front: FrontConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;

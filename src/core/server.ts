@@ -43,7 +43,8 @@ export class Server {
   readonly upstream: string;
   readonly name: string;
   readonly origin: string;
-  readonly backup: boolean;
+  /** Set from config; a reload may change it. */
+  backup: boolean;
   /** The weight from the config (or a runtime override). */
   configuredWeight: number;
   /**

@@ -3,15 +3,25 @@
  * Active health checks (HAProxy `check` with rise/fall and fastinter). Each server is
  * probed on its own connection; `fall` consecutive failures set the server's
  * `failed_health_check` flag and `rise` consecutive successes clear it. Servers start
- * available: the checker sets no flag until checks have failed.
+ * available: the checker sets no flag until checks have failed. A server that already
+ * carries `failed_health_check` when the checker starts or when sync adds it (left by the
+ * checker this one replaces) starts down: it takes `rise` passing checks to clear the
+ * flag, which this checker then clears although it did not set it.
+ *
+ * Hot reload: `sync(servers)` follows a changed server list. Servers in both lists keep
+ * their counters, their next check and any check in flight; new servers get fresh
+ * counters and, once the checker is started, are checked at once, as start() does. Servers
+ * gone have their timer cancelled and their in-flight probe aborted (its result dropped);
+ * their flag is left as it is.
  *
  * Scheduling uses the injected Clock (so tests and timing logic never sleep); probe
  * deadlines use real timers because they bound real I/O. The next check of a server is
  * scheduled only when its current one has finished, so checks of one server never overlap.
  *
  * Callers must guarantee: nobody else sets or clears `failed_health_check` on these
- * servers; result listeners and flag listeners do not throw (a throw surfaces as an
- * unhandled rejection). A stopped checker cannot be started again: build a new one.
+ * servers while this checker watches them (a checker stopped before this one started may
+ * have left it set); result listeners and flag listeners do not throw (a throw surfaces
+ * as an unhandled rejection). A stopped checker cannot be started again: build a new one.
  */
 import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import type { HealthCheckConfig } from '../core/config.js';
@@ -70,28 +80,39 @@ export class HealthChecker {
     this.#config = config;
     this.#deps = deps;
     this.#probe = config.type === 'tcp' ? tcpProbe(config) : httpProbe(config);
-    for (const s of servers) {
-      const fresh = { consecutiveSuccesses: 0, consecutiveFailures: 0, lastDetail: '', lastCheckAt: 0, down: false };
-      this.#entries.set(s, { ...fresh, timer: undefined, inFlight: undefined });
-    }
+    this.sync(servers);
   }
 
   /** Checks every server at once, then each on its own schedule. Idempotent. */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    for (const [server, entry] of this.#entries) void this.#check(server, entry);
+    for (const [server, entry] of this.#entries) {
+      entry.down = server.hasFlag(FLAG);
+      void this.#check(server, entry);
+    }
+  }
+
+  /**
+   * Follows a changed server list: kept servers keep their counters and schedule, new ones
+   * start fresh (checked at once if started), gone ones are no longer checked (flag left).
+   * Idempotent, O(n); no-op once stopped.
+   */
+  sync(servers: readonly Server[]): void {
+    if (this.#stopped) return;
+    const keep = new Set(servers);
+    for (const [server, entry] of this.#entries) {
+      if (keep.has(server)) continue;
+      this.#entries.delete(server);
+      this.#cancel(entry);
+    }
+    for (const server of keep) if (!this.#entries.has(server)) this.#add(server);
   }
 
   /** Cancels every timer and aborts in-flight probes; their results are dropped. Idempotent. */
   stop(): void {
     this.#stopped = true;
-    for (const entry of this.#entries.values()) {
-      if (entry.timer !== undefined) this.#deps.clock.clearTimeout(entry.timer);
-      entry.timer = undefined;
-      entry.inFlight?.abort();
-      entry.inFlight = undefined;
-    }
+    for (const entry of this.#entries.values()) this.#cancel(entry);
   }
 
   /** Subscribes to every completed check; returns the unsubscribe function. */
@@ -106,6 +127,22 @@ export class HealthChecker {
     if (!e) return undefined;
     const { consecutiveSuccesses, consecutiveFailures, lastDetail, lastCheckAt } = e;
     return { consecutiveSuccesses, consecutiveFailures, lastDetail, lastCheckAt };
+  }
+
+  /** Watches `server` with fresh counters, down if it is already flagged; checks it at once if started. */
+  #add(server: Server): void {
+    const fresh = { consecutiveSuccesses: 0, consecutiveFailures: 0, lastDetail: '', lastCheckAt: 0 };
+    const entry: Entry = { ...fresh, down: server.hasFlag(FLAG), timer: undefined, inFlight: undefined };
+    this.#entries.set(server, entry);
+    if (this.#started) void this.#check(server, entry);
+  }
+
+  /** Cancels the entry's next check and aborts its probe in flight, whose result is then dropped. */
+  #cancel(entry: Entry): void {
+    if (entry.timer !== undefined) this.#deps.clock.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.inFlight?.abort();
+    entry.inFlight = undefined;
   }
 
   async #check(server: Server, entry: Entry): Promise<void> {

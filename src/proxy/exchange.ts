@@ -63,6 +63,7 @@ export class Exchange implements AttemptOwner, Waiter {
   /** Error code when the exchange failed ("" otherwise). */
   error = '';
   readonly #i: ExchangeInit;
+  #body: Readable | Buffer | null;
   readonly #drain: DrainState;
   readonly #onDone: ExchangeDone;
   #attempt: Attempt | null = null;
@@ -82,8 +83,24 @@ export class Exchange implements AttemptOwner, Waiter {
     this.start = init.start;
     this.#drain = drain;
     this.#onDone = onDone;
+    this.#body = init.body;
+    init.upstream.exchangeStarted();
     (init.res as unknown as Record<symbol, Exchange>)[kExchange] = this;
     init.res.on('close', onClose);
+  }
+
+  /**
+   * Reads the whole (small, length-checked) request body first so retries can replay it,
+   * then runs. A client that goes away meanwhile ends the exchange as aborted.
+   */
+  bufferThenRun(): void {
+    const req = this.req;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => {
+      this.#body = Buffer.concat(chunks);
+      this.run();
+    });
   }
 
   get finished(): boolean {
@@ -119,11 +136,12 @@ export class Exchange implements AttemptOwner, Waiter {
     this.server = server;
     if (retry !== undefined) (this.#tried ??= []).push(server);
     if (isRetry) retry!.inFlight++;
+    else retry?.requestStarted();
     this.upstream.attemptStart(server);
     const a = new Attempt(this, server, isRetry);
     this.#attempt = a;
     const i = this.#i;
-    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: i.body };
+    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: this.#body };
     if (retry !== undefined) opts.headersTimeout = retry.perTryTimeout;
     this.upstream.pool(server).dispatch(opts, a);
   }
@@ -140,8 +158,8 @@ export class Exchange implements AttemptOwner, Waiter {
   #retry(a: Attempt, outcome: AttemptOutcome): boolean {
     const retry = this.upstream.retry;
     if (retry === undefined || this.#done || this.res.headersSent) return false;
-    const replayable = !(this.#i.body !== null && !Buffer.isBuffer(this.#i.body));
-    if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable, this.upstream.activeRequests)) return false;
+    const replayable = this.#body === null || Buffer.isBuffer(this.#body);
+    if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable)) return false;
     const next = this.upstream.pick(this.#i.ctx, this.#tried);
     if (next === undefined) return false;
     this.#endAttempt(a, outcome);
@@ -240,6 +258,7 @@ export class Exchange implements AttemptOwner, Waiter {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.upstream.exchangeEnded();
     this.#onDone(this);
   }
 }

@@ -48,9 +48,16 @@ export class ProxyState {
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
   readonly router: Router<UpstreamRuntime>;
 
-  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory) {
+  /**
+   * @param previous the state this one replaces on a reload: upstreams of the same name
+   *   are built from their predecessors, keeping servers, pools and schedulers that did not
+   *   change (see UpstreamRuntime).
+   */
+  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState) {
     const ups = new Map<string, UpstreamRuntime>();
-    for (const [name, u] of config.upstreams) ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }));
+    for (const [name, u] of config.upstreams) {
+      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, previous?.upstreams.get(name)));
+    }
     this.config = config;
     this.upstreams = ups;
     this.router = new Router(config.routes, (name) => ups.get(name)!);
@@ -83,20 +90,6 @@ function parseUrl(target: string): URL | undefined {
   }
 }
 
-/** Reads a whole (small, length-checked) body; `done(undefined)` when the client went away. */
-function readBody(req: IncomingMessage, done: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let settled = false;
-  const settle = (body: Buffer | undefined): void => {
-    if (settled) return;
-    settled = true;
-    done(body);
-  };
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.once('end', () => settle(Buffer.concat(chunks)));
-  req.once('error', () => settle(undefined));
-  req.once('close', () => settle(req.complete ? Buffer.concat(chunks) : undefined));
-}
 
 /** The outcome of validating and routing a request head. */
 export class Resolved {
@@ -115,7 +108,11 @@ export class Resolved {
 export class Proxy {
   #state: ProxyState;
   readonly #newId: () => string;
-  readonly #onAccess: ((r: AccessRecord) => void) | undefined;
+  readonly #random: Random;
+  readonly #clock: Clock;
+  readonly #poolFactory: PoolFactory | undefined;
+  /** The access-log sink; undefined turns access logging off (a reload may change it). */
+  onAccess: ((r: AccessRecord) => void) | undefined;
   /** Requests being handled right now (for graceful drain). */
   inFlight = 0;
   /** Set during graceful drain: responses ask clients to close their connections. */
@@ -125,14 +122,32 @@ export class Proxy {
   readonly #exchangeDone: (ex: Exchange) => void;
 
   constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
-    this.#state = new ProxyState(config, opts.random ?? systemRandom, opts.clock ?? systemClock, opts.poolFactory);
+    this.#random = opts.random ?? systemRandom;
+    this.#clock = opts.clock ?? systemClock;
+    this.#poolFactory = opts.poolFactory;
+    this.#state = new ProxyState(config, this.#random, this.#clock, this.#poolFactory);
     this.#newId = opts.newRequestId ?? randomUUID;
-    this.#onAccess = opts.onAccess;
+    this.onAccess = opts.onAccess;
     this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error);
   }
 
   get state(): ProxyState {
     return this.#state;
+  }
+
+  /** Builds the state for a new config from the running one (nothing is swapped yet). */
+  prepare(config: BulwarkConfig): ProxyState {
+    return new ProxyState(config, this.#random, this.#clock, this.#poolFactory, this.#state);
+  }
+
+  /**
+   * Makes `next` the state new requests use, atomically; requests already running finish
+   * on the state they captured. Returns the replaced state.
+   */
+  swap(next: ProxyState): ProxyState {
+    const prev = this.#state;
+    this.#state = next;
+    return prev;
   }
 
   /**
@@ -191,11 +206,9 @@ export class Proxy {
     }
 
     const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start };
-    if (!buffer) return new Exchange(init, this, this.#exchangeDone).run();
-    readBody(req, (buf) => {
-      if (buf === undefined) return this.record(req, start, id, 499, upstream.name, undefined, ErrorCodes.CLIENT_ABORTED);
-      new Exchange({ ...init, body: buf }, this, this.#exchangeDone).run();
-    });
+    const ex = new Exchange(init, this, this.#exchangeDone);
+    if (buffer) ex.bufferThenRun();
+    else ex.run();
   };
 
   /** The node:http 'upgrade' listener (WebSocket and other protocol upgrades). Bound. */
@@ -221,7 +234,7 @@ export class Proxy {
   /** Ends one request's accounting (exactly once per request) and emits its access record. */
   record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string): void {
     this.inFlight--;
-    const sink = this.#onAccess;
+    const sink = this.onAccess;
     if (sink === undefined) return;
     const now = performance.now();
     sink({

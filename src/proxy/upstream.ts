@@ -21,6 +21,11 @@ export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
 
 export const defaultPoolFactory: PoolFactory = (origin, opts) => new Pool(origin, opts);
 
+/** The settings baked into a pool: when they change, servers get new pools. */
+function poolKey(c: UpstreamConfig): string {
+  return JSON.stringify([c.connections, c.keep_alive, c.timeouts]);
+}
+
 export interface UpstreamDeps {
   readonly random: Random;
   readonly clock?: Clock;
@@ -38,23 +43,49 @@ export class UpstreamRuntime {
   readonly maxConcurrent: number;
   readonly pending: PendingQueue | undefined;
   readonly retry: RetryPolicy | undefined;
+  /** Servers that are new, or whose config (weight, backup) changed, in this runtime. */
+  readonly touched = new Set<Server>();
   readonly #pools = new Map<Server, Pool>();
+  #exchanges = 0;
+  #idle: (() => void) | undefined;
 
-  constructor(config: UpstreamConfig, deps: UpstreamDeps) {
+  /**
+   * @param previous the runtime this one replaces on a reload. Servers with the same name
+   *   and URL keep their Server object (flags, counters) and, when the pool settings are
+   *   unchanged, their pool; the scheduler is kept when its settings are unchanged.
+   */
+  constructor(config: UpstreamConfig, deps: UpstreamDeps, previous?: UpstreamRuntime) {
     this.name = config.name;
     this.config = config;
-    const servers = config.servers.map(
-      (s) => new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup }),
-    );
+    const samePools = previous !== undefined && poolKey(previous.config) === poolKey(config);
+    const servers = config.servers.map((s) => {
+      const old = previous?.servers.find(s.name);
+      if (old === undefined || old.origin !== s.url) {
+        const fresh = new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup });
+        this.touched.add(fresh);
+        return fresh;
+      }
+      const prevConfig = previous!.config.servers.find((p) => p.name === s.name)!;
+      if (prevConfig.weight !== s.weight || prevConfig.backup !== s.backup) {
+        old.configuredWeight = s.weight;
+        old.weight = s.weight;
+        old.backup = s.backup;
+        this.touched.add(old);
+      }
+      if (samePools) this.#pools.set(old, previous!.pool(old));
+      return old;
+    });
     this.servers = new ServerSet(servers);
-    this.scheduler = createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
+    const sameScheduler = previous !== undefined && previous.config.scheduler === config.scheduler && JSON.stringify(previous.config.hash_key) === JSON.stringify(config.hash_key);
+    this.scheduler = sameScheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
     const cb = config.circuit_breaker;
     this.maxConcurrent = cb?.max_concurrent ?? Infinity;
     this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);
-    this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries);
+    this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {
+      if (this.#pools.has(s)) continue;
       this.#pools.set(
         s,
         factory(s.origin, {
@@ -66,6 +97,39 @@ export class UpstreamRuntime {
         }),
       );
     }
+  }
+
+  /** Exchanges running on this runtime (a retired runtime closes its pools at 0). */
+  get exchanges(): number {
+    return this.#exchanges;
+  }
+
+  exchangeStarted(): void {
+    this.#exchanges++;
+  }
+
+  exchangeEnded(): void {
+    if (--this.#exchanges === 0 && this.#idle !== undefined) this.#idle();
+  }
+
+  /**
+   * Retires this runtime after a reload replaced it: once its last exchange has ended,
+   * closes the pools the successor does not use (their in-flight requests are complete by
+   * then) and stops following flags. Resolves with the servers whose pools were closed.
+   */
+  async retire(successor: UpstreamRuntime | undefined): Promise<Server[]> {
+    if (this.#exchanges > 0) await new Promise<void>((r) => (this.#idle = r));
+    this.pending?.close();
+    this.servers.close();
+    const closed: Server[] = [];
+    const closing: Promise<void>[] = [];
+    for (const [server, pool] of this.#pools) {
+      if (successor !== undefined && successor.#pools.get(server) === pool) continue;
+      closed.push(server);
+      closing.push(pool.close());
+    }
+    await Promise.all(closing);
+    return closed;
   }
 
   /**

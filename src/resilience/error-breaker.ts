@@ -19,9 +19,20 @@
  * When a probe fails after the probe limit set the flag, re-opening sets the flag again
  * with the new reason: Server.setFlag updates the reason of a set flag and emits an event.
  *
+ * Hot reload: `sync(servers)` follows a changed server list. Servers in both lists keep
+ * their circuit as it is (state, window, probe counts, the open_for timer); new servers
+ * get a closed circuit with an empty window. Servers gone are forgotten: their timer is
+ * cancelled and a `circuit_open` flag on them is left as it is (they are retired).
+ *
+ * A server that arrives (constructor or sync) already carrying `circuit_open` gets a
+ * closed circuit and the flag is not this breaker's to clear. In a hot reload that
+ * changes circuit_breaker, the previous breaker's stop() clears the flags it set, so the
+ * new one never inherits an open circuit.
+ *
  * Caller guarantees: onAttemptStart/onAttemptEnd pair up per attempt (core/outcome);
- * flag listeners don't throw. Servers not passed to the constructor are ignored. `stop()`
- * clears the flags this breaker set, so a retired breaker can't keep a server out.
+ * flag listeners don't throw. Servers not passed to the constructor or the last sync are
+ * ignored. `stop()` clears the flags this breaker set, so a retired breaker can't keep a
+ * server out.
  */
 import type { Clock } from '../core/clock.js';
 import type { BreakerConfig } from '../core/config.js';
@@ -29,6 +40,7 @@ import { isFailure, type AttemptObserver, type AttemptOutcome } from '../core/ou
 import type { Server } from '../core/server.js';
 import { formatDuration } from '../core/format.js';
 import { RollingWindow } from './rolling-window.js';
+import { syncServers } from './server-map.js';
 import { Timer } from './timer.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -55,10 +67,20 @@ export class ErrorRateBreaker implements AttemptObserver {
     this.#config = config;
     this.#clock = deps.clock;
     this.#probes = Math.max(1, config.half_open_probes);
-    for (const s of servers) {
-      const window = new RollingWindow(config.window);
-      this.#circuits.set(s, { state: 'closed', window, timer: new Timer(deps.clock), started: 0, passed: 0 });
-    }
+    this.sync(servers);
+  }
+
+  /**
+   * Follows a changed server list: kept servers keep their circuit, new ones get a closed
+   * one, gone ones are forgotten (timer cancelled, flag left). Idempotent; no-op once stopped.
+   */
+  sync(servers: readonly Server[]): void {
+    if (this.#stopped) return;
+    const fresh = (): Circuit => {
+      const window = new RollingWindow(this.#config.window);
+      return { state: 'closed', window, timer: new Timer(this.#clock), started: 0, passed: 0 };
+    };
+    syncServers(this.#circuits, servers, fresh, (_server, c) => c.timer.cancel());
   }
 
   /** 'closed' also for a server this breaker does not watch. */

@@ -19,6 +19,18 @@
  *
  * A threshold of 0 turns that detector off.
  *
+ * Hot reload: `sync(servers)` follows a changed server list. Servers in both lists keep
+ * their runs, ejection count, decay reference and any ejection with its timer; new
+ * servers start fresh; the cap is recomputed for the new count (ejections already over it
+ * stand). Servers gone are forgotten: their un-eject timer is cancelled and they no
+ * longer count towards the cap, but an `ejected` flag on them is left as it is (they are
+ * retired, and nobody schedules to them any more).
+ *
+ * A server that arrives (constructor or sync) already carrying `ejected` is watched with
+ * fresh state and the flag is not this detector's to clear: it stays until whoever set it
+ * clears it. In a hot reload that changes outlier_detection, the previous detector's
+ * stop() clears the flags it set, so the new one never inherits an ejection.
+ *
  * Caller guarantees: `servers` is the upstream's full list; flag listeners don't throw.
  * Outcomes for servers not in the list are ignored. `stop()` also clears the flags this
  * detector set, so a retired detector can't leave a server ejected for good.
@@ -28,6 +40,7 @@ import type { OutlierConfig } from '../core/config.js';
 import { isGatewayFailure, type AttemptObserver, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
 import { formatDuration } from '../core/format.js';
+import { syncServers } from './server-map.js';
 import { Timer } from './timer.js';
 
 export type OutlierKind = 'consecutive_5xx' | 'consecutive_gateway_failures';
@@ -61,7 +74,8 @@ export class OutlierDetector implements AttemptObserver {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #hosts = new Map<Server, HostState>();
-  readonly #maxEjected: number;
+  /** max(1, floor(max_ejection_percent × servers)); recomputed by sync. */
+  #maxEjected = 1;
   /** max(base, max): Envoy's cap, so a max below base can't shorten the first ejection. */
   readonly #cap: number;
   readonly #detected: OutlierCounts = { consecutive_5xx: 0, consecutive_gateway_failures: 0 };
@@ -73,13 +87,26 @@ export class OutlierDetector implements AttemptObserver {
     this.#config = config;
     this.#clock = deps.clock;
     this.#random = deps.random;
-    this.#maxEjected = Math.max(1, Math.floor(config.max_ejection_percent * servers.length));
     this.#cap = Math.max(config.base_ejection_time, config.max_ejection_time);
-    const now = deps.clock.now();
-    for (const s of servers) {
-      const timer = new Timer(deps.clock);
-      this.#hosts.set(s, { run5xx: 0, runGateway: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: now, timer });
-    }
+    this.sync(servers);
+  }
+
+  /**
+   * Follows a changed server list: kept servers keep all their state, new ones start
+   * fresh, gone ones are forgotten (timer cancelled, flag left). Idempotent; no-op once stopped.
+   */
+  sync(servers: readonly Server[]): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    const fresh = (): HostState => {
+      const timer = new Timer(this.#clock);
+      return { run5xx: 0, runGateway: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: now, timer };
+    };
+    syncServers(this.#hosts, servers, fresh, (_server, h) => {
+      h.timer.cancel();
+      if (h.ejectedUntil !== undefined) this.#ejectedNow--;
+    });
+    this.#maxEjected = Math.max(1, Math.floor(this.#config.max_ejection_percent * this.#hosts.size));
   }
 
   onAttemptEnd(server: Server, outcome: AttemptOutcome): void {

@@ -4,17 +4,28 @@
  * A retry is only safe when nothing reached the client yet (the caller guarantees that by
  * asking before it writes a response head), the request can be replayed, and either the
  * method is idempotent (RFC 9110 §9.2.2) or no byte of the request reached a server
- * (connect failure). The budget keeps retries from multiplying an outage: retries in
- * flight may be at most `budget` × active requests, with a floor of 3 so a quiet upstream
- * can still retry (Envoy's retry_budget with min_retry_concurrency).
+ * (connect failure).
+ *
+ * The budget keeps retries from multiplying an outage (Finagle's RetryBudget): over a
+ * rolling 10 s window, retries may be at most `budget` × the requests that came in, plus a
+ * small reserve (MIN_RETRIES_PER_SEC) so a quiet upstream can still retry. A rate budget
+ * rather than a cap on concurrent retries, because a server dying takes all its in-flight
+ * requests with it at once: that burst must be retried (it is far below 20% of recent
+ * traffic), while a total outage, where every request fails, still gets at most 20% more
+ * attempts.
  */
 import type { RetryCondition, RetryConfig } from '../core/config.js';
+import type { Clock } from '../core/clock.js';
 import type { AttemptOutcome } from '../core/outcome.js';
+import { RollingWindow } from './rolling-window.js';
 
 /** RFC 9110 §9.2.2 idempotent methods. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-export const MIN_RETRY_CONCURRENCY = 3;
+/** Retries always allowed per second, whatever the traffic. */
+export const MIN_RETRIES_PER_SEC = 3;
+/** The budget's window. */
+export const BUDGET_WINDOW_MS = 10_000;
 
 /** The retry-on condition an outcome matches, if any. */
 export function retryCondition(o: AttemptOutcome): RetryCondition | undefined {
@@ -36,14 +47,23 @@ export function retryCondition(o: AttemptOutcome): RetryCondition | undefined {
 export class RetryPolicy {
   readonly #config: RetryConfig;
   readonly #on: ReadonlySet<RetryCondition>;
-  /** Retry attempts running now, across the upstream. */
+  readonly #clock: Clock;
+  /** Requests ("successes") and retries ("failures") over the budget window. */
+  readonly #window = new RollingWindow(BUDGET_WINDOW_MS);
+  /** Retry attempts running now, across the upstream (for /status). */
   inFlight = 0;
   /** Retries refused because the budget was spent (for metrics and tests). */
   budgetExhausted = 0;
 
-  constructor(config: RetryConfig) {
+  constructor(config: RetryConfig, clock: Clock) {
     this.#config = config;
     this.#on = new Set(config.on);
+    this.#clock = clock;
+  }
+
+  /** Counts a new request (its first attempt) towards the budget. */
+  requestStarted(): void {
+    this.#window.record(this.#clock.now(), false);
   }
 
   /** Whether responses with this status should be held back (not forwarded) for a retry. */
@@ -52,20 +72,23 @@ export class RetryPolicy {
   }
 
   /**
+   * Decides, and when it says yes counts the retry against the budget.
    * @param attemptsMade attempts so far, including the failed one.
    * @param replayable the body is absent or buffered.
-   * @param activeRequests the upstream's in-flight requests (for the budget).
    */
-  allows(o: AttemptOutcome, method: string, attemptsMade: number, replayable: boolean, activeRequests: number): boolean {
+  allows(o: AttemptOutcome, method: string, attemptsMade: number, replayable: boolean): boolean {
     if (attemptsMade > this.#config.attempts) return false;
     const cond = retryCondition(o);
     if (cond === undefined || !this.#on.has(cond) || !replayable) return false;
     if (!IDEMPOTENT.has(method) && o.result !== 'connect_failure') return false;
-    const budget = Math.max(MIN_RETRY_CONCURRENCY, Math.floor(this.#config.budget * activeRequests));
-    if (this.inFlight >= budget) {
+    const w = this.#window;
+    const requests = w.requests - w.failures;
+    const allowed = this.#config.budget * requests + (MIN_RETRIES_PER_SEC * BUDGET_WINDOW_MS) / 1000;
+    if (w.failures >= allowed) {
       this.budgetExhausted++;
       return false;
     }
+    w.record(this.#clock.now(), true);
     return true;
   }
 

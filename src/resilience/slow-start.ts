@@ -14,13 +14,22 @@
  * check) ramps when it first becomes available. `configuredWeight` is read at every step,
  * so a runtime override during a ramp is followed.
  *
- * Caller guarantees: nothing else changes `weight` while a server ramps; `set` stays open
- * while this lives. `stop()` cancels the ramps, restores every weight it lowered to
- * `configuredWeight` and stops listening. With durationMs <= 0 it does nothing at all.
+ * Hot reload: `sync(set)` moves to the upstream's new ServerSet (over the kept and new
+ * servers) and refreshes that one from then on. Kept servers keep their ramp, timer and
+ * all; new servers are watched as at construction (available ones don't ramp); servers
+ * gone have their ramp cancelled, their weight restored to `configuredWeight` if it was
+ * lowered (so a server that is added back later is not stuck slow) and are no longer
+ * listened to. Their flags are never touched.
+ *
+ * Caller guarantees: nothing else changes `weight` while a server ramps; the current set
+ * stays open while this lives. `stop()` cancels the ramps, restores every weight it
+ * lowered to `configuredWeight` and stops listening; a stopped SlowStart ignores sync.
+ * With durationMs <= 0 it does nothing at all.
  */
 import type { Clock } from '../core/clock.js';
 import type { Server } from '../core/server.js';
 import type { ServerSet } from '../balancer/server-set.js';
+import { syncServers } from './server-map.js';
 import { Timer } from './timer.js';
 
 interface Ramp {
@@ -31,16 +40,18 @@ interface Ramp {
   /** True once this SlowStart has lowered the weight (so stop() knows to restore it). */
   lowered: boolean;
   readonly timer: Timer;
+  /** Stops listening to the server's flag changes. */
+  readonly unsubscribe: () => void;
 }
 
 export class SlowStart {
-  readonly #set: ServerSet;
+  #set: ServerSet;
   readonly #duration: number;
   readonly #interval: number;
   readonly #floor: number;
   readonly #clock: Clock;
   readonly #ramps = new Map<Server, Ramp>();
-  readonly #unsubscribe: Array<() => void> = [];
+  #stopped = false;
 
   constructor(set: ServerSet, durationMs: number, deps: { clock: Clock }) {
     this.#set = set;
@@ -48,11 +59,17 @@ export class SlowStart {
     this.#interval = Math.max(100, durationMs / 20);
     this.#floor = Math.min(1, this.#interval / durationMs);
     this.#clock = deps.clock;
-    if (durationMs <= 0) return;
-    for (const s of set.all) {
-      this.#ramps.set(s, { available: s.available, since: 0, lowered: false, timer: new Timer(deps.clock) });
-      this.#unsubscribe.push(s.onFlagChange(() => this.#changed(s)));
-    }
+    this.sync(set);
+  }
+
+  /**
+   * Moves to `set` (the upstream's new ServerSet): kept servers keep their ramps, new ones
+   * are watched, gone ones are forgotten with their weight restored. Idempotent; no-op once stopped.
+   */
+  sync(set: ServerSet): void {
+    if (this.#stopped || this.#duration <= 0) return;
+    this.#set = set;
+    syncServers(this.#ramps, set.all, (s) => this.#watch(s), (s, r) => this.#forget(s, r));
   }
 
   /** Whether `server` is ramping up right now. */
@@ -62,16 +79,26 @@ export class SlowStart {
 
   /** Cancels all ramps, restores lowered weights to configuredWeight and stops listening. */
   stop(): void {
-    for (const u of this.#unsubscribe.splice(0)) u();
+    if (this.#stopped) return;
+    this.#stopped = true;
     let changed = false;
-    for (const [server, r] of this.#ramps) {
-      r.timer.cancel();
-      if (!r.lowered) continue;
-      r.lowered = false;
-      server.weight = server.configuredWeight;
-      changed = true;
-    }
+    for (const [server, r] of this.#ramps) changed = this.#forget(server, r) || changed;
     if (changed) this.#set.refresh();
+  }
+
+  #watch(server: Server): Ramp {
+    const unsubscribe = server.onFlagChange(() => this.#changed(server));
+    return { available: server.available, since: 0, lowered: false, timer: new Timer(this.#clock), unsubscribe };
+  }
+
+  /** Stops listening and cancels the ramp; restores a lowered weight and says whether it did. */
+  #forget(server: Server, r: Ramp): boolean {
+    r.unsubscribe();
+    r.timer.cancel();
+    if (!r.lowered) return false;
+    r.lowered = false;
+    server.weight = server.configuredWeight;
+    return true;
   }
 
   #changed(server: Server): void {

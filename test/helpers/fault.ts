@@ -8,6 +8,7 @@
 import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import type { FaultTolerance } from '../../src/cli/fault-tolerance.js';
+import type { AttemptOutcome } from '../../src/core/outcome.js';
 import type { Server, ServerFlag } from '../../src/core/server.js';
 import { ChaosOrigin } from './chaos-origin.js';
 import type { TestBulwark } from './bulwark.js';
@@ -42,12 +43,12 @@ export interface ServerSpec {
  * YAML for upstream "web" (servers named after their origins) behind a catch-all route;
  * `upstream` is merged into the upstream block (health_check, retries, ...).
  */
-export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}): string {
+export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean } = {}): string {
   const specs = servers.map((s) => (s instanceof ChaosOrigin ? { origin: s } : s));
   return stringify({
     listen: '127.0.0.1:0',
     admin: { listen: '127.0.0.1:0' },
-    log: { level: 'info', access: false },
+    log: { level: 'info', access: opts.access ?? false },
     upstreams: {
       web: {
         ...upstream,
@@ -59,8 +60,27 @@ export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstr
 }
 
 /** Starts bulwark in front of `servers` (see ftConfig); stopped after the test. */
-export function ftBulwark(h: Harness, servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}): Promise<TestBulwark> {
-  return h.bulwark(ftConfig(servers, upstream));
+export function ftBulwark(h: Harness, servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean } = {}): Promise<TestBulwark> {
+  return h.bulwark(ftConfig(servers, upstream, opts));
+}
+
+export interface SeenAttempt {
+  readonly server: string;
+  readonly outcome: AttemptOutcome;
+  /** Date.now() when the attempt ended. */
+  readonly at: number;
+}
+
+/**
+ * Records every attempt's outcome on upstream "web" from now on, through the same
+ * observer list outlier detection and the breaker use. Shows retries that clients never see.
+ */
+export function recordAttempts(bw: TestBulwark): SeenAttempt[] {
+  const seen: SeenAttempt[] = [];
+  bw.app.proxy.state.upstreams.get('web')!.observers.push({
+    onAttemptEnd: (server, outcome) => void seen.push({ server: server.name, outcome, at: Date.now() }),
+  });
+  return seen;
 }
 
 export interface StatusServer {

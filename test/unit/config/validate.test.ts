@@ -97,9 +97,19 @@ describe('listen', () => {
 
 describe('admin and log', () => {
   it('reads admin.listen as a single address', () => {
-    expect(valid(yamlWith({ admin: { listen: ':9000' } })).admin.listen).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(valid(yamlWith({ admin: { listen: ':9000', token_env: 'T' } })).admin.listen).toEqual({ host: '0.0.0.0', port: 9000 });
     expect(onlyRule(yamlWith({ admin: { listen: [9000] } }), 'admin.listen')).toMatch(/^must be an address like/);
-    expect(onlyRule(yamlWith({ admin: { port: 9000 } }), 'admin.port')).toBe('unknown key "port"; expected one of: listen');
+    expect(onlyRule(yamlWith({ admin: { port: 9000 } }), 'admin.port')).toBe('unknown key "port"; expected one of: listen, token_env');
+  });
+
+  it('requires admin.token_env off loopback, and checks its form', () => {
+    expect(onlyRule(yamlWith({ admin: { listen: '0.0.0.0:9901' } }), 'admin.token_env')).toBe(
+      'is required when admin.listen is not a loopback address (0.0.0.0:9901)',
+    );
+    expect(valid(yamlWith({ admin: { listen: '127.0.0.2:9901' } })).admin.token_env).toBeUndefined();
+    expect(valid(yamlWith({ admin: { listen: '[::1]:9901' } })).admin.token_env).toBeUndefined();
+    expect(valid(yamlWith({ admin: { listen: '10.0.0.1:9901', token_env: 'BULWARK_ADMIN_TOKEN' } })).admin.token_env).toBe('BULWARK_ADMIN_TOKEN');
+    expect(onlyRule(yamlWith({ admin: { token_env: 'not a name' } }), 'admin.token_env')).toMatch(/^must be an environment variable name/);
   });
 
   it.each(LOG_LEVELS)('accepts log level %s', (level) => {

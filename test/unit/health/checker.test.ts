@@ -17,22 +17,13 @@ import {
   nextResult,
   rig,
   serverFor,
+  switchable,
   T0,
   until,
   type Rig,
 } from './fixtures.js';
 
 afterEach(closeAll);
-
-/** An origin answering `status.code`, which the test changes between checks. */
-async function switchable(): Promise<{ url: string; status: { code: number } }> {
-  const status = { code: 200 };
-  const origin = await httpOrigin((_req, res) => {
-    res.statusCode = status.code;
-    res.end('ok');
-  });
-  return { url: origin.url, status };
-}
 
 async function started(r: Rig): Promise<void> {
   const first = nextResult(r.checker);

@@ -1,7 +1,8 @@
 /**
  * @module test/unit/health/fixtures
  * Shared tools for the health-checker tests: a config builder with small test values, a
- * Server for an origin URL, a raw TCP origin, socket tracking, and `nextResult`, the
+ * Server for an origin URL, checkers over one or more servers, an origin whose status the
+ * test switches, a raw TCP origin, socket tracking, and `nextResult`, the
  * "advance the ManualClock, then await the check it fired" step. Every listener opened
  * here is on 127.0.0.1 port 0 and closed by `closeAll()` (call it in afterEach).
  */
@@ -53,6 +54,16 @@ export async function httpOrigin(handler?: Parameters<typeof startOrigin>[0]): P
   return Object.assign(origin, { sockets });
 }
 
+/** An origin answering `status.code`, which the test changes between checks; closed by closeAll. */
+export async function switchable(): Promise<Origin & { sockets: net.Socket[]; status: { code: number } }> {
+  const status = { code: 200 };
+  const origin = await httpOrigin((_req, res) => {
+    res.statusCode = status.code;
+    res.end('ok');
+  });
+  return Object.assign(origin, { status });
+}
+
 /** A raw TCP listener that accepts and holds connections, recording what they send; closed by closeAll. */
 export async function tcpOrigin(): Promise<{ url: string; sockets: net.Socket[]; received: Buffer[] }> {
   const sockets: net.Socket[] = [];
@@ -76,20 +87,27 @@ export interface Rig {
   readonly results: CheckResult[];
 }
 
+/** A checker over `servers`, stopped by closeAll. Not started. */
+export function checkerFor(servers: readonly Server[], config: HealthCheckConfig, clock = new ManualClock(T0)): HealthChecker {
+  const checker = new HealthChecker(servers, config, { clock, random: seededRandom(1) });
+  cleanups.push(() => checker.stop());
+  return checker;
+}
+
 /** A checker over one server, stopped by closeAll. Not started. */
 export function rig(url: string, config: HealthCheckConfig, clock = new ManualClock(T0)): Rig {
   const server = serverFor(url);
-  const checker = new HealthChecker([server], config, { clock, random: seededRandom(1) });
+  const checker = checkerFor([server], config, clock);
   const results: CheckResult[] = [];
   checker.onResult((r) => results.push(r));
-  cleanups.push(() => checker.stop());
   return { clock, checker, server, results };
 }
 
-/** Resolves with the next completed check (subscribe before triggering it). */
-export function nextResult(checker: HealthChecker): Promise<CheckResult> {
+/** Resolves with the next completed check, of `server` if given (subscribe before triggering it). */
+export function nextResult(checker: HealthChecker, server?: Server): Promise<CheckResult> {
   return new Promise((resolve) => {
     const off = checker.onResult((r) => {
+      if (server !== undefined && r.server !== server) return;
       off();
       resolve(r);
     });

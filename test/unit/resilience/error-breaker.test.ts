@@ -8,6 +8,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import type { BreakerConfig } from '../../../src/core/config.js';
 import { ErrorRateBreaker } from '../../../src/resilience/error-breaker.js';
 import { RollingWindow } from '../../../src/resilience/rolling-window.js';
+import type { Server } from '../../../src/core/server.js';
 import { makeServers } from '../../helpers/servers.js';
 import { cancelled, ok, recordFlags, refused, report, status } from './fixtures.js';
 
@@ -193,5 +194,67 @@ describe('RollingWindow', () => {
     expect([w.requests, w.failures]).toEqual([2, 1]);
     w.reset();
     expect([w.requests, w.failures]).toEqual([0, 0]);
+  });
+});
+
+describe('ErrorRateBreaker: sync', () => {
+  it('kept circuits keep their state, window and timer; new servers start closed and empty', () => {
+    const { clock, servers, breaker, s1 } = setup();
+    const s2 = servers[1]!;
+    report(breaker, s1, refused, 10);
+    report(breaker, s2, refused, 9);
+    clock.advance(10_000 - 1);
+    const added = makeServers(1, 'v')[0]!;
+    breaker.sync([s1, s2, added]);
+    expect(breaker.state(s1)).toBe('open');
+    expect(clock.pendingTimers).toBe(1);
+    report(breaker, s2, refused); // the tenth failure within the window
+    expect(breaker.state(s2)).toBe('open');
+    report(breaker, added, refused, 9);
+    expect(breaker.state(added)).toBe('closed');
+    report(breaker, added, refused);
+    expect(breaker.state(added)).toBe('open');
+    clock.advance(30_000 - 9_999);
+    expect(breaker.state(s1)).toBe('half_open');
+    expect(s1.available).toBe(true);
+  });
+
+  it('keeps a half-open circuit with its probes in flight', () => {
+    const { breaker, servers, s1, halfOpen, start } = setup();
+    halfOpen();
+    start(3);
+    breaker.sync(servers);
+    expect(s1.available).toBe(false);
+    report(breaker, s1, ok, 3);
+    expect(breaker.state(s1)).toBe('closed');
+    expect(s1.available).toBe(true);
+  });
+
+  it('forgets removed servers: no timer, flag left set, outcomes ignored; idempotent', () => {
+    const { clock, events, servers, breaker, s1 } = setup();
+    report(breaker, s1, refused, 10);
+    breaker.sync(servers.slice(1));
+    breaker.sync(servers.slice(1));
+    expect(clock.pendingTimers).toBe(0);
+    expect(breaker.state(s1)).toBe('closed'); // not watched
+    clock.advance(60_000);
+    breaker.onAttemptStart(s1);
+    report(breaker, s1, ok, 5);
+    breaker.stop();
+    expect(s1.hasFlag('circuit_open')).toBe(true);
+    expect(events).toHaveLength(1);
+  });
+
+  it('a server already carrying circuit_open gets a closed circuit and keeps the flag; no-op once stopped', () => {
+    const { clock, servers, breaker } = setup();
+    const [flagged, late] = makeServers(2, 'v') as [Server, Server];
+    flagged.setFlag('circuit_open', 'set by a previous breaker', clock.now());
+    breaker.sync([...servers, flagged]);
+    expect(breaker.state(flagged)).toBe('closed');
+    breaker.stop();
+    expect(flagged.flags.get('circuit_open')?.reason).toBe('set by a previous breaker');
+    breaker.sync([late]);
+    report(breaker, late, refused, 20);
+    expect(late.available).toBe(true);
   });
 });

@@ -201,3 +201,84 @@ describe('OutlierDetector: cap, health checks, stop', () => {
     expect(s1.available).toBe(true);
   });
 });
+
+describe('OutlierDetector: sync', () => {
+  it('kept servers keep their ejection (timer included), runs and ejection count', () => {
+    const { clock, servers, events, detector, s1, s2, eject } = setup();
+    eject(s1);
+    report(detector, s2, status(500), 4);
+    clock.advance(10_000);
+    const [s3, fresh] = [servers[2]!, makeServers(1, 'v')[0]!];
+    detector.sync([s1, s2, s3, fresh]);
+    expect(detector.info(s1)).toEqual({ timesEjected: 1, ejectedUntil: 1_030_000 });
+    expect(clock.pendingTimers).toBe(1);
+    report(detector, s2, status(500)); // the fifth in a row: the run survived the sync
+    expect(s2.hasFlag('ejected')).toBe(true);
+    clock.advance(20_000);
+    expect(s1.available).toBe(true);
+    expect(events).toContain('s1 -ejected: ejection time elapsed');
+    eject(s1);
+    expect(events.at(-1)).toMatch(/ejected for 1m \(ejection #2\)$/);
+  });
+
+  it('new servers start fresh; the cap follows the new server count', () => {
+    const { clock, servers, detector, eject } = setup({ servers: 2 }); // cap 1
+    const added = makeServers(4, 'v');
+    expect(detector.info(added[0]!)).toBeUndefined();
+    detector.sync([...servers, ...added]); // 6 servers: cap 3
+    expect(detector.info(added[0]!)).toEqual({ timesEjected: 0, ejectedUntil: undefined });
+    report(detector, added[0]!, status(500), 4);
+    expect(added[0]!.available).toBe(true);
+    for (const s of [servers[0]!, added[0]!, added[1]!, added[2]!]) eject(s);
+    expect(detector.stats()).toMatchObject({ ejectedNow: 3, enforced: { consecutive_5xx: 3 } });
+    detector.sync(added.slice(0, 2)); // 2 servers, both ejected: over the new cap of 1, they stay
+    expect(detector.stats().ejectedNow).toBe(2);
+    expect(clock.pendingTimers).toBe(2);
+    clock.advance(30_000);
+    eject(added[0]);
+    eject(added[1]);
+    expect([added[0]!.hasFlag('ejected'), added[1]!.hasFlag('ejected')]).toEqual([true, false]);
+  });
+
+  it('forgets removed servers: no timer, no longer counted, ejected flag left set, outcomes ignored', () => {
+    const { clock, events, detector, s1, s2, servers, eject } = setup();
+    eject(s1);
+    detector.sync(servers.slice(1));
+    expect(clock.pendingTimers).toBe(0);
+    expect(detector.info(s1)).toBeUndefined();
+    expect(detector.stats().ejectedNow).toBe(0);
+    clock.advance(3_600_000);
+    detector.onHealthCheckPassed(s1);
+    report(detector, s1, status(500), 10);
+    detector.stop();
+    expect(s1.flags.get('ejected')?.reason).toMatch(/ejection #1\)$/);
+    expect(events).toHaveLength(1);
+    expect(s2.available).toBe(true);
+  });
+
+  it('is idempotent and a no-op once stopped', () => {
+    const { clock, servers, detector, s1, eject } = setup();
+    eject(s1);
+    detector.sync(servers);
+    detector.sync([...servers].reverse());
+    expect(detector.info(s1)?.ejectedUntil).toBe(1_030_000);
+    expect(detector.stats().ejectedNow).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    detector.stop();
+    const late = makeServers(1, 'v')[0]!;
+    detector.sync([late]);
+    expect(detector.info(late)).toBeUndefined();
+    expect(detector.info(s1)).toBeDefined();
+  });
+
+  it('watches a server already carrying `ejected` (set elsewhere) without clearing it', () => {
+    const { clock, detector, servers } = setup();
+    const flagged = makeServers(1, 'v')[0]!;
+    flagged.setFlag('ejected', 'set by a previous detector', clock.now());
+    detector.sync([...servers, flagged]);
+    expect(detector.info(flagged)).toEqual({ timesEjected: 0, ejectedUntil: undefined });
+    detector.onHealthCheckPassed(flagged);
+    detector.stop();
+    expect(flagged.flags.get('ejected')?.reason).toBe('set by a previous detector');
+  });
+});

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServerSet } from '../../../src/balancer/server-set.js';
 import { ManualClock } from '../../../src/core/clock.js';
+import type { Server } from '../../../src/core/server.js';
 import { SlowStart } from '../../../src/resilience/slow-start.js';
 import { makeServers } from '../../helpers/servers.js';
 
@@ -134,5 +135,79 @@ describe('SlowStart', () => {
     expect(s1.weight).toBeCloseTo(0.5);
     clock.advance(1);
     expect(s1.weight).toBeCloseTo(10 * (0.05 + 0.95 / 20));
+  });
+});
+
+describe('SlowStart sync', () => {
+  /** setup() with s1 a third of the way up its ramp and s3 ramping too, then a new set over s1, s2 and a new s4. */
+  function reloaded() {
+    const t = setup();
+    const [, s2, s3] = t.servers as [Server, Server, Server];
+    t.fail();
+    t.recover();
+    s3.setFlag('ejected', 'test', t.clock.now());
+    s3.clearFlag('ejected', 'test', t.clock.now());
+    t.clock.advance(600);
+    const s4 = makeServers([8], 'v')[0]!;
+    const next = new ServerSet([t.s1, s2, s4]);
+    t.slow.sync(next);
+    return { ...t, s2, s3, s4, next };
+  }
+
+  it('a kept server keeps ramping, and each step now refreshes the new set', () => {
+    const { clock, set, slow, s1, next } = reloaded();
+    expect(slow.ramping(s1)).toBe(true);
+    expect(s1.weight).toBeCloseTo(10 * (0.05 + 0.95 * 0.3));
+    const old = set.available;
+    const before = next.available;
+    clock.advance(100);
+    expect(next.available).not.toBe(before);
+    expect(set.available).toBe(old);
+    expect(s1.weight).toBeCloseTo(10 * (0.05 + 0.95 * 0.35));
+    clock.advance(1300);
+    expect(s1.weight).toBe(10);
+    expect(slow.ramping(s1)).toBe(false);
+  });
+
+  it('a new server is watched like one present at construction: no ramp until it comes back', () => {
+    const { clock, slow, s4, next } = reloaded();
+    expect([s4.weight, slow.ramping(s4)]).toEqual([8, false]);
+    s4.setFlag('failed_health_check', 'test', clock.now());
+    s4.clearFlag('failed_health_check', 'test', clock.now());
+    expect(slow.ramping(s4)).toBe(true);
+    expect(s4.weight).toBeCloseTo(0.4);
+    expect(next.available).toContain(s4);
+    const before = next.available;
+    clock.advance(100);
+    expect(next.available).not.toBe(before);
+  });
+
+  it('a removed server: ramp cancelled, weight restored, no longer listened to', () => {
+    const { clock, slow, s3 } = reloaded();
+    expect(s3.weight).toBe(4);
+    expect(slow.ramping(s3)).toBe(false);
+    expect(clock.pendingTimers).toBe(1); // s1's next step
+    s3.setFlag('ejected', 'retired', clock.now());
+    s3.clearFlag('ejected', 'retired', clock.now());
+    expect([s3.weight, slow.ramping(s3), clock.pendingTimers]).toEqual([4, false, 1]);
+  });
+
+  it('is idempotent; stop() then restores kept ramps on the new set; a stopped one ignores sync', () => {
+    const { clock, slow, s1, next } = reloaded();
+    slow.sync(next);
+    slow.sync(next);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(100);
+    expect(s1.weight).toBeCloseTo(10 * (0.05 + 0.95 * 0.35));
+    const before = next.available;
+    slow.stop();
+    expect(next.available).not.toBe(before);
+    expect(s1.weight).toBe(10);
+    const later = new ServerSet(makeServers([5], 'w'));
+    slow.sync(later);
+    later.all[0]!.setFlag('ejected', 'test', clock.now());
+    later.all[0]!.clearFlag('ejected', 'test', clock.now());
+    expect(later.all[0]!.weight).toBe(5);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

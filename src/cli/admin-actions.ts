@@ -1,0 +1,95 @@
+/**
+ * @module cli/admin-actions
+ * The runtime API's effects (HAProxy's `set server state` / `set server weight`):
+ * drain and disable set the admin-owned flags `draining` and `disabled` (the scheduler
+ * stops picking the server; in-flight requests finish), enable clears them, and weight
+ * overrides the configured weight. An override lasts until a config reload touches that
+ * server; `/status` shows it under `override`.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Server } from '../core/server.js';
+import type { ActionResult, AdminActions, ServerAction } from '../admin/actions.js';
+import type { ProxyState } from '../proxy/proxy.js';
+
+export interface Override {
+  state?: 'drain' | 'disable';
+  weight?: number;
+}
+
+export class RuntimeOverrides {
+  readonly #overrides = new WeakMap<Server, Override>();
+
+  get(server: Server): Override | undefined {
+    return this.#overrides.get(server);
+  }
+
+  /** Forgets a server's override (a config change touched it). */
+  clear(server: Server): void {
+    this.#overrides.delete(server);
+  }
+
+  update(server: Server, change: Override): void {
+    const o = { ...this.#overrides.get(server), ...change };
+    if (o.state === undefined) delete o.state;
+    if (o.weight === undefined) delete o.weight;
+    if (Object.keys(o).length === 0) this.#overrides.delete(server);
+    else this.#overrides.set(server, o);
+  }
+}
+
+export function createAdminActions(
+  state: () => ProxyState,
+  overrides: RuntimeOverrides,
+  clock: Clock,
+  reload: () => Promise<ActionResult>,
+): AdminActions {
+  const find = (upstream: string, name: string): { server: Server; refresh: () => void } | ActionResult => {
+    const u = state().upstreams.get(upstream);
+    if (u === undefined) return { ok: false, status: 404, error: `no upstream "${upstream}"` };
+    const server = u.servers.find(name);
+    if (server === undefined) return { ok: false, status: 404, error: `no server "${name}" in upstream "${upstream}"` };
+    return { server, refresh: () => u.servers.refresh() };
+  };
+  const describe = (s: Server): unknown => ({
+    upstream: s.upstream,
+    server: s.name,
+    available: s.available,
+    flags: [...s.flags.keys()],
+    weight: s.weight,
+    override: overrides.get(s) ?? null,
+  });
+
+  return {
+    reload,
+    server(upstream: string, name: string, action: ServerAction): ActionResult {
+      const f = find(upstream, name);
+      if ('ok' in f) return f;
+      const s = f.server;
+      const now = clock.now();
+      if (action === 'enable') {
+        s.clearFlag('draining', 'admin: enabled', now);
+        s.clearFlag('disabled', 'admin: enabled', now);
+        overrides.update(s, { state: undefined });
+      } else {
+        // One admin state at a time: drain replaces disable and vice versa.
+        const [set, other] = action === 'drain' ? (['draining', 'disabled'] as const) : (['disabled', 'draining'] as const);
+        s.setFlag(set, `admin: ${action} requested`, now);
+        s.clearFlag(other, `admin: ${action} requested`, now);
+        overrides.update(s, { state: action });
+      }
+      return { ok: true, body: describe(s) };
+    },
+    weight(upstream: string, name: string, weight: unknown): ActionResult {
+      const f = find(upstream, name);
+      if ('ok' in f) return f;
+      if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 1000) {
+        return { ok: false, status: 400, error: 'weight must be an integer between 1 and 1000, sent as {"weight": N}' };
+      }
+      f.server.configuredWeight = weight;
+      f.server.weight = weight;
+      f.refresh();
+      overrides.update(f.server, { weight });
+      return { ok: true, body: describe(f.server) };
+    },
+  };
+}

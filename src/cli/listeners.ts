@@ -1,0 +1,80 @@
+/**
+ * @module cli/listeners
+ * The set of client-facing listeners, keyed by configured address. A reload that changes
+ * `listen` binds every new address before closing any old one, so there is no moment with
+ * nothing listening; if a bind fails, the new sockets are closed again and the old ones
+ * keep serving (the caller reports the error). A closed listener stops accepting at once
+ * and its in-flight requests finish.
+ */
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FrontConfig, ListenAddress } from '../core/config.js';
+import { createFrontServer, listen } from '../proxy/front.js';
+import type { Proxy } from '../proxy/proxy.js';
+
+interface Bound {
+  readonly server: http.Server;
+  readonly address: AddressInfo;
+}
+
+const key = (a: ListenAddress): string => `${a.host}|${a.port}`;
+
+export class FrontListeners {
+  readonly #proxy: Proxy;
+  #front: FrontConfig;
+  #bound = new Map<string, Bound>();
+
+  constructor(front: FrontConfig, proxy: Proxy) {
+    this.#front = front;
+    this.#proxy = proxy;
+  }
+
+  get servers(): http.Server[] {
+    return [...this.#bound.values()].map((b) => b.server);
+  }
+
+  /** Bound addresses in config order. */
+  get addresses(): AddressInfo[] {
+    return [...this.#bound.values()].map((b) => b.address);
+  }
+
+  /**
+   * Makes the bound set equal to `wanted`: binds what is new (all or nothing), then closes
+   * what is gone. Throws (having changed nothing) when a new address cannot be bound.
+   */
+  async update(wanted: readonly ListenAddress[]): Promise<{ opened: AddressInfo[]; closed: AddressInfo[] }> {
+    const fresh = new Map<string, Bound>();
+    for (const a of wanted) {
+      if (this.#bound.has(key(a)) || fresh.has(key(a))) continue;
+      const server = createFrontServer(this.#front, this.#proxy);
+      try {
+        fresh.set(key(a), { server, address: await listen(server, a) });
+      } catch (err) {
+        server.close();
+        for (const b of fresh.values()) b.server.close();
+        throw err;
+      }
+    }
+    const next = new Map<string, Bound>();
+    for (const a of wanted) next.set(key(a), this.#bound.get(key(a)) ?? fresh.get(key(a))!);
+    const closed: AddressInfo[] = [];
+    for (const [k, b] of this.#bound) {
+      if (next.has(k)) continue;
+      closed.push(b.address);
+      b.server.close();
+      b.server.closeIdleConnections();
+    }
+    this.#bound = next;
+    return { opened: [...fresh.values()].map((b) => b.address), closed };
+  }
+
+  /** Applies changed front timeouts to the running servers (Node reads them per request). */
+  applyTimeouts(front: FrontConfig): void {
+    this.#front = front;
+    for (const b of this.#bound.values()) {
+      b.server.requestTimeout = front.timeouts.request;
+      b.server.headersTimeout = Math.min(front.timeouts.headers, front.timeouts.request);
+      b.server.keepAliveTimeout = front.timeouts.keep_alive;
+    }
+  }
+}

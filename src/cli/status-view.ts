@@ -1,0 +1,48 @@
+/**
+ * @module cli/status-view
+ * The read-only view the admin API's /status is built from: config version and reload
+ * state, upstreams with their fault-tolerance state, and runtime overrides.
+ */
+import type { RuntimeView } from '../admin/status.js';
+import type { UpstreamRuntime } from '../proxy/upstream.js';
+import type { App } from './app.js';
+import type { FaultTolerance } from './fault-tolerance.js';
+
+/** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
+function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | undefined): Record<string, unknown> {
+  if (u === undefined) return {};
+  const out: Record<string, unknown> = {};
+  if (ft?.outlier !== undefined) out['outlier_detection'] = ft.outlier.stats();
+  if (ft?.breaker !== undefined) {
+    out['circuit_breaker'] = {
+      states: Object.fromEntries(u.servers.all.map((s) => [s.name, ft.breaker!.state(s)])),
+      pending: u.pending?.length ?? 0,
+      overflowed: u.pending?.overflowed ?? 0,
+      pending_timed_out: u.pending?.timedOut ?? 0,
+    };
+  }
+  if (u.retry !== undefined) out['retries'] = { in_flight: u.retry.inFlight, budget_exhausted: u.retry.budgetExhausted };
+  return out;
+}
+
+export function statusView(app: App): RuntimeView {
+  return {
+    get version() {
+      return app.status.version;
+    },
+    get loadedAt() {
+      return app.status.loadedAt;
+    },
+    configDetails: () => ({
+      file: app.configFile,
+      last_error:
+        app.status.lastError === undefined
+          ? null
+          : { at: new Date(app.status.lastError.at).toISOString(), trigger: app.status.lastError.trigger, errors: app.status.lastError.errors },
+      needs_restart: app.status.needsRestart,
+    }),
+    upstreams: () => app.proxy.state.upstreams.values(),
+    upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),
+    serverDetails: (s) => ({ override: app.overrides.get(s) ?? null }),
+  };
+}

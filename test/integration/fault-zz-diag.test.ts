@@ -1,0 +1,26 @@
+import autocannon from 'autocannon';
+import { it } from 'vitest';
+import { FAST_CHECKS, chaosOrigins, ftConfig, sleep, webStatus } from '../helpers/fault.js';
+import { useHarness } from '../helpers/harness.js';
+const h = useHarness();
+it('diag', async () => {
+  const [a, b, c] = await chaosOrigins(h, ['a', 'b', 'c']);
+  const bw = await h.bulwark(ftConfig([a!, b!, c!], { health_check: FAST_CHECKS, retries: { budget: '100%' } }).replace('access: false', 'access: true'));
+  bw.app.config; 
+  const run = autocannon({ url: `${bw.url}/`, connections: 50, duration: 3 });
+  const codes: Record<string, number> = {};
+  await sleep(1000);
+  const t0 = Date.now();
+  const times: number[] = [];
+  run.on('response', (_c: unknown, status: number) => { if (status !== 200) { codes[status] = (codes[status] ?? 0) + 1; times.push(Date.now() - t0); } });
+  await b!.kill();
+  const result = await run;
+  const st = await webStatus(bw);
+  console.log(JSON.stringify({ total: result.requests.total, non2xx: result.non2xx, codes, retries: st.retries }));
+  await sleep(300);
+  const bad = bw.logs.filter((l) => l['msg'] === 'access' && l['status'] !== 200);
+  const errs: Record<string, number> = {};
+  for (const l of bad) errs[`${l['status']} ${l['server']} ${l['error']}`] = (errs[`${l['status']} ${l['server']} ${l['error']}`] ?? 0) + 1;
+  console.log(JSON.stringify(errs));
+  console.log(bw.logs.filter((l) => l['event'] === 'server_flag_set').map((l) => JSON.stringify(l)).join('\n'));
+});
