@@ -10,9 +10,25 @@ export type ActionResult =
   | { readonly ok: true; readonly body: unknown }
   | { readonly ok: false; readonly status: number; readonly error: string; readonly details?: readonly string[] };
 
+export interface RunningConfig {
+  readonly version: number;
+  readonly loaded_at: string;
+  readonly file: string;
+  /** The config file's text as it was when this version was applied. */
+  readonly text: string;
+}
+
 export interface AdminActions {
   /** Re-reads the config file and applies it (the same pipeline as a file change or SIGHUP). */
   reload(): Promise<ActionResult>;
+  /** The running config, for the backup sidecar. */
+  config(): RunningConfig;
+  /** Every sticky-session entry of every upstream, one JSON object per line. */
+  exportSessions(): string;
+  /** Loads entries exported by exportSessions (merge keeps others; replace clears first). */
+  importSessions(ndjson: string, mode: 'merge' | 'replace'): ActionResult;
+  /** The backup sidecar reports its last run here; shown in /status under `backup`. */
+  backupReport(report: unknown): ActionResult;
   server(upstream: string, server: string, action: ServerAction): ActionResult;
   weight(upstream: string, server: string, weight: unknown): ActionResult;
 }

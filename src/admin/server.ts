@@ -22,6 +22,8 @@ export interface AdminOptions {
 }
 
 const MAX_BODY = 64 * 1024;
+/** Session imports carry whole tables (100k entries is ~10 MB). */
+const MAX_IMPORT = 256 * 1024 * 1024;
 
 function send(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
@@ -35,25 +37,27 @@ function result(res: http.ServerResponse, r: ActionResult): void {
   else send(res, r.status, { error: r.error, ...(r.details ? { details: r.details } : {}) });
 }
 
-function readJson(req: http.IncomingMessage): Promise<unknown> {
+function readText(req: http.IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) return req.destroy(new Error('body too large'));
+      if (size > max) return req.destroy(new Error(`body larger than ${max} bytes`));
       chunks.push(c);
     });
     req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text.trim() === '' ? undefined : JSON.parse(text));
-      } catch {
-        reject(new Error('body is not valid JSON'));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const text = await readText(req, MAX_BODY);
+  try {
+    return text.trim() === '' ? undefined : JSON.parse(text);
+  } catch {
+    throw new Error('body is not valid JSON');
+  }
 }
 
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
@@ -78,6 +82,34 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     if (path === '/reload') {
       if (method !== 'POST') return wrongMethod('POST');
       void actions.reload().then((r) => result(res, r));
+      return;
+    }
+    if (path === '/config') {
+      if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
+      return send(res, 200, actions.config());
+    }
+    if (path === '/sessions/export') {
+      if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
+      const body = actions.exportSessions();
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      return void res.end(body);
+    }
+    if (path === '/sessions/import') {
+      if (method !== 'POST') return wrongMethod('POST');
+      const mode = new URL(req.url ?? '/', 'http://admin').searchParams.get('mode') ?? 'merge';
+      if (mode !== 'merge' && mode !== 'replace') return send(res, 400, { error: 'mode must be merge or replace' });
+      readText(req, MAX_IMPORT).then(
+        (text) => result(res, actions.importSessions(text, mode)),
+        (err: Error) => send(res, 413, { error: err.message }),
+      );
+      return;
+    }
+    if (path === '/backup/report') {
+      if (method !== 'POST') return wrongMethod('POST');
+      readJson(req).then(
+        (body) => result(res, actions.backupReport(body)),
+        (err: Error) => send(res, 400, { error: err.message }),
+      );
       return;
     }
     const m = SERVER_PATH.exec(path);

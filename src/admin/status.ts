@@ -17,6 +17,8 @@ export interface RuntimeView {
   /** Epoch ms when the running config was applied. */
   readonly loadedAt: number;
   upstreams(): Iterable<UpstreamView>;
+  /** Extra top-level sections (e.g. the backup sidecar's last report). */
+  extra?(): Record<string, unknown>;
   /** Extra config state (reload errors, settings awaiting a restart), merged into `config`. */
   configDetails?(): Record<string, unknown>;
   /** Extra per-upstream state (breaker states, outlier counters...), merged into /status. */
@@ -26,6 +28,7 @@ export interface RuntimeView {
 }
 
 export interface StatusDocument {
+  [section: string]: unknown;
   config: { version: number; loaded_at: string; [detail: string]: unknown };
   upstreams: Array<{
     name: string;
@@ -69,5 +72,5 @@ export function buildStatus(view: RuntimeView): StatusDocument {
       }),
     });
   }
-  return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString(), ...view.configDetails?.() }, upstreams };
+  return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString(), ...view.configDetails?.() }, upstreams, ...view.extra?.() };
 }

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Server } from '../core/server.js';
-import type { ActionResult, AdminActions, ServerAction } from '../admin/actions.js';
+import type { ActionResult, AdminActions, RunningConfig, ServerAction } from '../admin/actions.js';
 import type { ProxyState } from '../proxy/proxy.js';
 
 export interface Override {
@@ -37,12 +37,25 @@ export class RuntimeOverrides {
   }
 }
 
-export function createAdminActions(
-  state: () => ProxyState,
-  overrides: RuntimeOverrides,
-  clock: Clock,
-  reload: () => Promise<ActionResult>,
-): AdminActions {
+/** Moves sticky-session tables in and out (cli/sessions). */
+export interface SessionTables {
+  exportAll(): string;
+  importAll(ndjson: string, mode: 'merge' | 'replace'): ActionResult;
+}
+
+export interface ActionDeps {
+  readonly state: () => ProxyState;
+  readonly overrides: RuntimeOverrides;
+  readonly clock: Clock;
+  readonly reload: () => Promise<ActionResult>;
+  readonly config: () => RunningConfig;
+  readonly sessions: SessionTables;
+  /** Keeps the backup sidecar's last report for /status. */
+  readonly backupReport: (report: Record<string, unknown>) => void;
+}
+
+export function createAdminActions(deps: ActionDeps): AdminActions {
+  const { state, overrides, clock, reload } = deps;
   const find = (upstream: string, name: string): { server: Server; refresh: () => void } | ActionResult => {
     const u = state().upstreams.get(upstream);
     if (u === undefined) return { ok: false, status: 404, error: `no upstream "${upstream}"` };
@@ -61,6 +74,16 @@ export function createAdminActions(
 
   return {
     reload,
+    config: deps.config,
+    exportSessions: () => deps.sessions.exportAll(),
+    importSessions: (text, mode) => deps.sessions.importAll(text, mode),
+    backupReport(report: unknown): ActionResult {
+      if (typeof report !== 'object' || report === null || Array.isArray(report)) {
+        return { ok: false, status: 400, error: 'report must be a JSON object' };
+      }
+      deps.backupReport({ ...(report as Record<string, unknown>), received_at: new Date(clock.now()).toISOString() });
+      return { ok: true, body: { ok: true } };
+    },
     server(upstream: string, name: string, action: ServerAction): ActionResult {
       const f = find(upstream, name);
       if ('ok' in f) return f;

@@ -14,11 +14,12 @@ import type { Server } from '../core/server.js';
 import { ConfigWatcher, loadConfigFile } from '../config/index.js';
 import { createAdminServer } from '../admin/server.js';
 import { drain, listen } from '../proxy/front.js';
-import { Proxy } from '../proxy/proxy.js';
+import { Proxy, type ProxyState } from '../proxy/proxy.js';
 import { createAdminActions, RuntimeOverrides } from './admin-actions.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from './listeners.js';
 import { createLogging, type Logging } from './log.js';
+import { sessionTables } from './sessions.js';
 import { faultToleranceKey, Reloader, type ConfigStatus, type ReloadOutcome, type ReloadTrigger } from './reload.js';
 import { statusView } from './status-view.js';
 
@@ -44,6 +45,8 @@ export class App {
   /** Health checker, outlier detector, breaker and slow start of each upstream. */
   readonly faultTolerance = new Map<string, FaultTolerance>();
   readonly overrides = new RuntimeOverrides();
+  /** The backup sidecar's last report (POST /backup/report), for /status. */
+  backupReport: Record<string, unknown> | undefined;
   readonly status: ConfigStatus;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -65,11 +68,20 @@ export class App {
       this.faultTolerance.set(u.name, attachFaultTolerance(u, { clock: this.#clock, random: this.#random }, this.logging.logger));
     }
     this.#reloader = new Reloader(opts.configFile, this.status, (next) => this.#apply(next), () => this.#clock.now());
-    const actions = createAdminActions(() => this.proxy.state, this.overrides, this.#clock, async () => {
-      const o = await this.reload('api');
-      return o.result === 'rejected'
-        ? { ok: false, status: 400, error: 'config rejected; the running config is unchanged', details: o.errors }
-        : { ok: true, body: o };
+    const state = (): ProxyState => this.proxy.state;
+    const actions = createAdminActions({
+      state,
+      overrides: this.overrides,
+      clock: this.#clock,
+      reload: async () => {
+        const o = await this.reload('api');
+        return o.result === 'rejected'
+          ? { ok: false, status: 400, error: 'config rejected; the running config is unchanged', details: o.errors }
+          : { ok: true, body: o };
+      },
+      config: () => ({ version: this.status.version, loaded_at: new Date(this.status.loadedAt).toISOString(), file: this.configFile, text: this.status.text }),
+      sessions: sessionTables(state),
+      backupReport: (r) => (this.backupReport = r),
     });
     this.adminServer = createAdminServer({ view: statusView(this), actions, token, address: () => this.adminAddress });
   }

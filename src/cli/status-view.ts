@@ -21,6 +21,7 @@ function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | un
       pending_timed_out: u.pending?.timedOut ?? 0,
     };
   }
+  if (u.affinity !== undefined) out['sticky'] = { mode: u.affinity.config.mode, size: u.affinity.table.size, repins: u.affinity.table.repins };
   if (u.retry !== undefined) out['retries'] = { in_flight: u.retry.inFlight, budget_exhausted: u.retry.budgetExhausted };
   return out;
 }
@@ -41,6 +42,7 @@ export function statusView(app: App): RuntimeView {
           : { at: new Date(app.status.lastError.at).toISOString(), trigger: app.status.lastError.trigger, errors: app.status.lastError.errors },
       needs_restart: app.status.needsRestart,
     }),
+    extra: () => (app.backupReport === undefined ? {} : { backup: app.backupReport }),
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),
     serverDetails: (s) => ({ override: app.overrides.get(s) ?? null }),

@@ -5,7 +5,7 @@
  * Durations are milliseconds, sizes bytes and percentages fractions (0.1 for 10%), as in
  * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
-import type { BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName } from '../core/config.js';
+import type { BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
@@ -97,6 +97,28 @@ export const DEFAULT_RETRIES: Omit<RetryConfig, 'per_try_timeout'> = {
 };
 export const ATTEMPTS_RANGE = { min: 0, max: 10 } as const;
 export const RETRY_BUDGET_PERCENT = { min: 1, max: 100 } as const;
+
+/** What a `sticky:` block gets for every key it leaves out (name: the cookie mode's default). */
+export const DEFAULT_STICKY: StickyConfig = {
+  mode: 'cookie',
+  name: 'bulwark_sid',
+  ttl: 30 * 60_000,
+  max_entries: 100_000,
+};
+/** Each slot costs about 33 bytes up front (lru-cache preallocates), so 10M reserves ~330 MB. */
+export const MAX_ENTRIES_RANGE = { min: 1, max: 10_000_000 } as const;
+
+/** What a `backup:` block gets for every key it leaves out; `dir` has no default. */
+export const DEFAULT_BACKUP_SETTINGS: Omit<BackupConfig, 'dir'> = {
+  interval: 5 * 60_000,
+  keep_last: 48,
+  keep_within: 7 * 86_400_000,
+  encrypt_key_env: undefined,
+  on_reload: true,
+};
+export const KEEP_LAST_RANGE = { min: 1, max: 100_000 } as const;
+/** keep_within is a retention age, not a timer, so it may pass the 596h timer limit: up to 3650d. */
+export const MAX_KEEP_WITHIN_DAYS = 3650;
 
 export const DEFAULT_WEIGHT = 1;
 export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;

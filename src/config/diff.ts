@@ -71,6 +71,7 @@ export function diffConfig(a: BulwarkConfig, b: BulwarkConfig): ConfigDiff {
   const routesChanged = !same(a.routes, b.routes);
   if (routesChanged) summary.push('routes changed');
   if (!same(a.log, b.log)) summary.push('log settings changed');
+  if (!same(a.backup, b.backup)) summary.push('backup settings changed');
   if (!same(a.front.timeouts, b.front.timeouts) || a.front.max_body_size !== b.front.max_body_size) summary.push('front limits or timeouts changed');
   return {
     changed: !same(a, b),

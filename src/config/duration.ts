@@ -1,12 +1,12 @@
 /**
  * @module config/duration
- * Human-friendly durations ("500ms", "2s", "1.5m"), sizes ("16kb", "10mb") and percentages
+ * Human-friendly durations ("500ms", "2s", "1.5m", "7d"), sizes ("16kb", "10mb") and percentages
  * ("10%") as they are written in bulwark.yaml, turned into the milliseconds, bytes and
  * fractions the rest of the code uses. Kept apart from validation so the CLI can parse the
  * same spellings in flags.
  */
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 /**
@@ -15,12 +15,12 @@ const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 
  */
 export const MAX_DURATION_MS = 596 * 3_600_000;
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const SIZE_RE = /^(\d+(?:\.\d+)?)(b|kb|mb|gb)$/i;
 const PERCENT_RE = /^(\d+(?:\.\d+)?)%$/;
 
 /**
- * Parses "500ms", "2s", "1m", "1h" or a decimal such as "1.5s" into whole milliseconds
+ * Parses "500ms", "2s", "1m", "1h", "7d" or a decimal such as "1.5s" into whole milliseconds
  * (rounded). Returns undefined for anything else, bare numbers included: a unit is required
  * so that "timeout: 30" can never be read as 30ms by one person and 30s by another.
  */

@@ -84,10 +84,13 @@ export class Checker {
     return new Block(this, map, path, entries);
   }
 
-  /** Like block(), but a missing or empty value (`log:` with nothing under it) is an empty block. */
-  optionalBlock(node: ParsedNode | null | undefined, path: string, allowed?: readonly string[]): Block {
+  /**
+   * Like block(), but a missing or empty value (`log:` with nothing under it) is an empty block.
+   * `key`, the node of the key it is written under, is where an empty block's missing keys are reported.
+   */
+  optionalBlock(node: ParsedNode | null | undefined, path: string, allowed?: readonly string[], key?: ParsedNode): Block {
     const resolved = this.source.resolve(node);
-    if (isEmpty(resolved)) return new Block(this, undefined, path, new Map());
+    if (isEmpty(resolved)) return new Block(this, undefined, path, new Map(), false, key);
     // Not a mapping (reported): read on with defaults, without also calling its keys missing.
     return this.block(resolved, path, allowed) ?? new Block(this, undefined, path, new Map(), true);
   }
@@ -114,7 +117,14 @@ export class Block {
     private readonly entries: ReadonlyMap<string, Entry>,
     /** Set when the value was not a mapping at all: missing keys are then not reported. */
     private readonly broken = false,
+    /** The key an empty block is written under (`backup:`), if any. */
+    private readonly key?: ParsedNode,
   ) {}
+
+  /** Where an issue about the block as a whole points: the mapping, else the key of an empty block. */
+  get at(): YAMLMap | ParsedNode | undefined {
+    return this.node ?? this.key;
+  }
 
   get(key: string): Entry | undefined {
     return this.entries.get(key);
@@ -130,10 +140,10 @@ export class Block {
     return (e && this.checker.value(e.value, e.path, parse)) ?? fallback;
   }
 
-  /** The entry under key; reports "is required" at this mapping when it is absent. */
-  need(key: string): Entry | undefined {
+  /** The entry under key; reports `rule` ("is required") at this mapping when it is absent. */
+  need(key: string, rule = 'is required'): Entry | undefined {
     const e = this.entries.get(key);
-    if (!e && !this.broken) this.checker.report(this.node, joinPath(this.path, key), 'is required');
+    if (!e && !this.broken) this.checker.report(this.at, joinPath(this.path, key), rule);
     return e;
   }
 
@@ -145,7 +155,8 @@ export class Block {
 
   /** A nested mapping with all-optional keys. */
   child(key: string, allowed: readonly string[]): Block {
-    return this.checker.optionalBlock(this.entries.get(key)?.value, joinPath(this.path, key), allowed);
+    const e = this.entries.get(key);
+    return this.checker.optionalBlock(e?.value, joinPath(this.path, key), allowed, e?.key);
   }
 
   /** A nested mapping whose presence switches something on: undefined when absent, else like child() (empty = defaults). */

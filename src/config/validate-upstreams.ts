@@ -3,7 +3,7 @@
  * Validation of the `upstreams:` block: each upstream's scheduler and pool settings and its
  * servers, including the checks that span keys (hash_key only with consistent-hash, server
  * names unique within an upstream, at least one server that is not a backup). The
- * health_check, outlier_detection, circuit_breaker and retries blocks have their own files.
+ * health_check, outlier_detection, circuit_breaker, retries and sticky blocks have their own files.
  */
 import { SCHEDULER_NAMES } from '../core/config.js';
 import type { HashKey, ServerConfig, UpstreamConfig } from '../core/config.js';
@@ -23,6 +23,7 @@ import {
 import type { Block, Checker, Entry } from './validate-context.js';
 import { readHealthCheck } from './validate-health.js';
 import { readCircuitBreaker, readOutlierDetection, readRetries } from './validate-resilience.js';
+import { readSticky } from './validate-sticky.js';
 import { boolean, duration, durationOrOff, hashKey, integer, name, oneOf, readDurations, serverUrl } from './validate-values.js';
 
 const UPSTREAM_KEYS = [
@@ -36,6 +37,7 @@ const UPSTREAM_KEYS = [
   'outlier_detection',
   'circuit_breaker',
   'retries',
+  'sticky',
   'servers',
 ] as const;
 const SERVER_KEYS = ['url', 'name', 'weight', 'backup'] as const;
@@ -61,7 +63,7 @@ export function readUpstreams(checker: Checker, top: Block): Map<string, Upstrea
 function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
   const u = checker.block(e.value, e.path, UPSTREAM_KEYS);
   const base = { name: e.name, connections: DEFAULT_CONNECTIONS, keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE, slow_start: DEFAULT_SLOW_START };
-  const off = { health_check: undefined, outlier_detection: undefined, circuit_breaker: undefined, retries: undefined };
+  const off = { health_check: undefined, outlier_detection: undefined, circuit_breaker: undefined, retries: undefined, sticky: undefined };
   if (!u) return { ...base, ...off, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
 
   // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
@@ -88,6 +90,7 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
     outlier_detection: readOutlierDetection(checker, u),
     circuit_breaker: readCircuitBreaker(u),
     retries: readRetries(checker, u, timeouts.response),
+    sticky: readSticky(checker, u),
     servers: readServers(checker, u, e.name),
   };
 }

@@ -11,25 +11,30 @@ import { didYouMean } from './suggest.js';
 import { Invalid, joinPath } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
 
-export const DURATION_RULE = 'must be a duration like 500ms, 2s or 1m';
+export const DURATION_RULE = 'must be a duration like 500ms, 2s, 1m or 7d';
 export const SIZE_RULE = 'must be a size like 512b, 16kb or 10mb';
 export const HASH_KEY_RULE = 'must be one of: ip, path, header:NAME, cookie:NAME';
 export const HOST_RULE = 'must be a host name like api.example.com or a wildcard like *.example.com';
 export const URL_RULE = 'must be an http:// or https:// URL like http://127.0.0.1:3001';
 export const PERCENT_RULE = 'must be a percentage like 10% or 12.5%';
+export const TOKEN_RULE = "must be a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~)";
 
 /** RFC 9110 token: what a header or cookie name may be made of. */
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HOST_LABELS_RE = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 
+/** A duration in ms, longer than 0 and at most `max` (written as `maxText` in the rule). */
+export function durationUpTo(max: number, maxText: string): Parse<number> {
+  return (value) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) return new Invalid(DURATION_RULE);
+    if (ms <= 0) return new Invalid('must be longer than 0');
+    return ms <= max ? ms : new Invalid(`must be at most ${maxText}`);
+  };
+}
+
 /** A duration in ms, longer than 0 and short enough for a Node.js timer. */
-export const duration: Parse<number> = (value) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) return new Invalid(DURATION_RULE);
-  if (ms <= 0) return new Invalid('must be longer than 0');
-  if (ms > MAX_DURATION_MS) return new Invalid(`must be at most ${formatDuration(MAX_DURATION_MS)}`);
-  return ms;
-};
+export const duration: Parse<number> = durationUpTo(MAX_DURATION_MS, formatDuration(MAX_DURATION_MS));
 
 /** A duration that may also be 0 ("0s", "0ms"), meaning off. */
 export const durationOrOff: Parse<number> = (value) => {
@@ -83,16 +88,31 @@ export const boolean: Parse<boolean> = (value) => (typeof value === 'boolean' ? 
 export const name: Parse<string> = (value) =>
   typeof value === 'string' && NAME_PATTERN.test(value) ? value : new Invalid(`must match ${String(NAME_PATTERN)}`);
 
+/** A header or cookie name: an RFC 9110 token; header names are lower-cased, as Node delivers them. */
+export function fieldName(kind: 'header' | 'cookie', prefix = ''): Parse<string> {
+  return (value) => {
+    if (typeof value !== 'string' || !TOKEN_RE.test(value)) return new Invalid(`${prefix}${TOKEN_RULE}`);
+    return kind === 'header' ? value.toLowerCase() : value;
+  };
+}
+const headerField = fieldName('header', 'header name ');
+const cookieField = fieldName('cookie', 'cookie name ');
+
 /** ip | path | header:NAME (lower-cased) | cookie:NAME. */
 export const hashKey: Parse<HashKey> = (value) => {
   if (value === 'ip' || value === 'path') return { kind: value };
   const m = typeof value === 'string' ? /^(header|cookie):(.*)$/.exec(value) : null;
   if (!m) return new Invalid(HASH_KEY_RULE);
   const kind = m[1] as 'header' | 'cookie';
-  const field = m[2] as string;
-  if (!TOKEN_RE.test(field)) return new Invalid(`${kind} name must be a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~)`);
-  return { kind, name: kind === 'header' ? field.toLowerCase() : field };
+  const field = (kind === 'header' ? headerField : cookieField)(m[2]);
+  return field instanceof Invalid ? field : { kind, name: field };
 };
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The name of an environment variable (`[A-Za-z_][A-Za-z0-9_]*`); `example` shows one in the rule. */
+export function envName(example: string): Parse<string> {
+  return (v) => (typeof v === 'string' && ENV_NAME.test(v) ? v : new Invalid(`must be an environment variable name like ${example}`));
+}
 
 /** An upstream server URL, normalised to its origin ("http://127.0.0.1:3001"). */
 export const serverUrl: Parse<string> = (value) => {

@@ -2,7 +2,7 @@
  * @module config/validate
  * Top-level validation: walks the document once, block by block, collecting every issue
  * rather than stopping at the first, and builds the normalised BulwarkConfig with defaults
- * filled in. Upstreams and routes have their own files; checks that span blocks (listen
+ * filled in. Upstreams, routes and backup have their own files; checks that span blocks (listen
  * address conflicts, route → upstream, header vs request timeout) are made here.
  */
 import { isSeq } from 'yaml';
@@ -20,13 +20,14 @@ import {
   DEFAULT_MAX_HEADER_SIZE,
   MIN_HEADER_SIZE,
 } from './defaults.js';
-import { Invalid, joinPath } from './validate-context.js';
-import type { Block, Checker, Parse } from './validate-context.js';
+import { joinPath } from './validate-context.js';
+import type { Block, Checker } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
-import { boolean, checkNotLonger, oneOf, readDurations, size } from './validate-values.js';
+import { readBackup } from './validate-backup.js';
+import { boolean, checkNotLonger, envName, oneOf, readDurations, size } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes', 'backup'] as const;
 const FRONT_KEYS = ['timeouts', 'max_header_size', 'max_body_size'] as const;
 const FRONT_TIMEOUT_KEYS = Object.keys(DEFAULT_FRONT_TIMEOUTS);
 
@@ -47,7 +48,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
   const adminBlock = top.child('admin', ['listen', 'token_env']);
   const adminListen = readAddress(checker, adminBlock, DEFAULT_ADMIN_LISTEN);
   checkConflicts(checker, [...listen, adminListen]);
-  const tokenEnv = adminBlock.read('token_env', envName, undefined);
+  const tokenEnv = adminBlock.read('token_env', envName('BULWARK_ADMIN_TOKEN'), undefined);
   // The admin API can drain servers and reload config: off loopback it needs a token.
   if (tokenEnv === undefined && !isLoopback(adminListen.address.host)) {
     checker.report(adminListen.node ?? adminBlock.node, joinPath(adminBlock.path, 'token_env'), `is required when admin.listen is not a loopback address (${formatListenAddress(adminListen.address)})`);
@@ -61,12 +62,9 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     front: readFront(checker, top.child('front', FRONT_KEYS)),
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),
+    backup: readBackup(checker, top),
   };
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envName: Parse<string> = (v) =>
-  typeof v === 'string' && ENV_NAME.test(v) ? v : new Invalid('must be an environment variable name like BULWARK_ADMIN_TOKEN');
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach them. */
 export function isLoopback(host: string): boolean {

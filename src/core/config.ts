@@ -98,6 +98,24 @@ export interface RetryConfig {
   readonly buffer_body: number;
 }
 
+export const STICKY_MODES = ['cookie', 'learn', 'header', 'ip'] as const;
+export type StickyMode = (typeof STICKY_MODES)[number];
+
+/** Session affinity (HAProxy stick tables): a key from each request pins it to one server. */
+export interface StickyConfig {
+  /**
+   * Where the key comes from: a cookie bulwark inserts (`cookie`), the application's own
+   * session cookie, learnt from its Set-Cookie (`learn`), a request header, or the client IP.
+   */
+  readonly mode: StickyMode;
+  /** cookie: the cookie inserted; learn: the app's cookie; header: the header (lower-cased); ip: undefined. */
+  readonly name: string | undefined;
+  /** How long an unused pin is kept, ms (each use restarts it). */
+  readonly ttl: number;
+  /** Most pins kept per upstream; the least recently used goes first. */
+  readonly max_entries: number;
+}
+
 export interface UpstreamTimeouts {
   /** TCP connect timeout, ms. */
   readonly connect: number;
@@ -128,6 +146,8 @@ export interface UpstreamConfig {
   readonly retries: RetryConfig | undefined;
   /** Ramp-up time for a server that becomes available again, ms; 0 = off. */
   readonly slow_start: number;
+  /** Absent: no session affinity. */
+  readonly sticky: StickyConfig | undefined;
 }
 
 export interface RouteConfig {
@@ -154,6 +174,22 @@ export interface FrontConfig {
   readonly max_body_size: number;
 }
 
+/** The backup sidecar: periodic snapshots of runtime state. Durations in ms. */
+export interface BackupConfig {
+  /** Absolute; a relative `dir` in the file is resolved against the config file's folder. */
+  readonly dir: string;
+  /** Time between snapshots. */
+  readonly interval: number;
+  /** Snapshots always kept: the newest this many. */
+  readonly keep_last: number;
+  /** Snapshots younger than this are kept too, however many there are. */
+  readonly keep_within: number;
+  /** Name of the environment variable holding the encryption key; undefined: not encrypted. */
+  readonly encrypt_key_env: string | undefined;
+  /** Also take a snapshot after each successful reload. */
+  readonly on_reload: boolean;
+}
+
 export interface BulwarkConfig {
   readonly listen: readonly ListenAddress[];
   readonly admin: {
@@ -165,4 +201,6 @@ export interface BulwarkConfig {
   readonly front: FrontConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];
+  /** Absent: no backup sidecar. */
+  readonly backup: BackupConfig | undefined;
 }

@@ -18,6 +18,14 @@ export const ErrorCodes = {
   UPSTREAM_TIMEOUT: 'BLWK_UPSTREAM_TIMEOUT',
   CLIENT_ABORTED: 'BLWK_CLIENT_ABORTED',
   LISTEN: 'BLWK_LISTEN',
+  /** A backup snapshot failed verification (damaged, wrong or missing key, unknown format). */
+  BACKUP_INVALID: 'BLWK_BACKUP_INVALID',
+  /** The backup directory could not be written or read (permissions, disk full, ...). */
+  BACKUP_IO: 'BLWK_BACKUP_IO',
+  /** Another process holds the backup directory's lock. */
+  BACKUP_LOCKED: 'BLWK_BACKUP_LOCKED',
+  /** The caller passed data that cannot be backed up (empty config, malformed session). */
+  BACKUP_INPUT: 'BLWK_BACKUP_INPUT',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -28,6 +28,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   controller: Controller | null = null;
   /** Set when this attempt's response is held back for a retry: its body is dropped. */
   heldStatus = 0;
+  /** Where the held-back response will be retried. */
+  retryTo: Server | undefined;
   /** Set once the attempt's outcome has been reported. */
   ended = false;
 

@@ -73,6 +73,8 @@ export class Exchange implements AttemptOwner, Waiter {
   #queued = false;
   /** The 'drain' listener is added on first backpressure only: most responses never need it. */
   #drainHooked = false;
+  /** The session key of a request on a sticky upstream (read on the first attempt). */
+  #stickyKey: string | undefined;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -110,6 +112,12 @@ export class Exchange implements AttemptOwner, Waiter {
   /** Picks a server and dispatches, or queues when every server is busy, or answers 503. */
   run(): void {
     if (this.#done) return;
+    const aff = this.upstream.affinity;
+    if (aff !== undefined && this.#attempts === 0) {
+      const key = (this.#stickyKey = aff.key(this.req));
+      const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
+      if (pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent) return this.#dispatch(pinned);
+    }
     const server = this.upstream.pick(this.#i.ctx, this.#tried);
     if (server !== undefined) return this.#dispatch(server);
     if (this.#attempts === 0 && this.upstream.saturated && this.upstream.pending?.enqueue(this)) {
@@ -154,13 +162,21 @@ export class Exchange implements AttemptOwner, Waiter {
     this.upstream.attemptEnd(a.server, outcome);
   }
 
+  /**
+   * The server a retry of this failed attempt would go to, when the policy allows a retry
+   * (which is then counted against the budget) and another server qualifies.
+   */
+  #retryTarget(outcome: AttemptOutcome): Server | undefined {
+    const retry = this.upstream.retry;
+    if (retry === undefined || this.#done || this.res.headersSent) return undefined;
+    const replayable = this.#body === null || Buffer.isBuffer(this.#body);
+    if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable)) return undefined;
+    return this.upstream.pick(this.#i.ctx, this.#tried);
+  }
+
   /** Retries elsewhere if the policy allows and another server qualifies. */
   #retry(a: Attempt, outcome: AttemptOutcome): boolean {
-    const retry = this.upstream.retry;
-    if (retry === undefined || this.#done || this.res.headersSent) return false;
-    const replayable = this.#body === null || Buffer.isBuffer(this.#body);
-    if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable)) return false;
-    const next = this.upstream.pick(this.#i.ctx, this.#tried);
+    const next = this.#retryTarget(outcome);
     if (next === undefined) return false;
     this.#endAttempt(a, outcome);
     this.#dispatch(next);
@@ -176,13 +192,24 @@ export class Exchange implements AttemptOwner, Waiter {
     if (this.#done || a !== this.#attempt) return;
     const retry = this.upstream.retry;
     if (retry !== undefined && retry.retriesStatus(status)) {
-      // Hold this response back; if no retry happens at its end, it is answered locally.
-      a.heldStatus = status;
-      return;
+      // A 502/503/504 that will be retried is held back (its body dropped) and retried once
+      // it ends; one that can't be retried (POST, attempts or budget spent, no other
+      // server) is forwarded as the server sent it, as Envoy does.
+      const next = this.#retryTarget({ result: 'response', status, code: '' });
+      if (next !== undefined) {
+        a.heldStatus = status;
+        a.retryTo = next;
+        return;
+      }
     }
     this.status = status;
     if (this.#drain.draining) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(headers, this.requestId);
+    const aff = this.upstream.affinity;
+    if (aff !== undefined) {
+      const cookie = aff.commit(this.#stickyKey, a.server, headers['set-cookie']);
+      if (cookie !== undefined) head.push('set-cookie', cookie);
+    }
     if (statusMessage) this.res.writeHead(status, statusMessage, head);
     else this.res.writeHead(status, head);
   }
@@ -224,12 +251,15 @@ export class Exchange implements AttemptOwner, Waiter {
     this.#finish();
   }
 
-  /** A held-back 502/503/504 finished: retry it, or answer with that status ourselves. */
+  /** A held-back 502/503/504 finished (or broke off): retry it where decided. */
   #heldDone(a: Attempt): void {
     const outcome: AttemptOutcome = { result: 'response', status: a.heldStatus, code: '' };
-    if (this.#retry(a, outcome)) return;
     this.#endAttempt(a, outcome);
-    this.#fail(a.heldStatus, `upstream ${a.server.name} answered ${a.heldStatus} and no retry was possible`, '');
+    if (this.#done) return;
+    // The chosen server may have gone out meanwhile: pick again if so.
+    const next = a.retryTo!.available ? a.retryTo! : this.upstream.pick(this.#i.ctx, this.#tried);
+    if (next !== undefined) return this.#dispatch(next);
+    this.#fail(a.heldStatus, `upstream ${a.server.name} answered ${a.heldStatus}; no other server to retry on`, '');
   }
 
   /** Answers from bulwark itself and ends the exchange. */

@@ -16,6 +16,7 @@ import { ServerSet } from '../balancer/server-set.js';
 import type { PickContext, Scheduler } from '../balancer/scheduler.js';
 import { PendingQueue } from '../resilience/pending-queue.js';
 import { RetryPolicy } from '../resilience/retry-policy.js';
+import { Affinity } from './affinity.js';
 
 export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
 
@@ -43,6 +44,8 @@ export class UpstreamRuntime {
   readonly maxConcurrent: number;
   readonly pending: PendingQueue | undefined;
   readonly retry: RetryPolicy | undefined;
+  /** Session affinity (sticky sessions), when configured. */
+  readonly affinity: Affinity | undefined;
   /** Servers that are new, or whose config (weight, backup) changed, in this runtime. */
   readonly touched = new Set<Server>();
   readonly #pools = new Map<Server, Pool>();
@@ -82,6 +85,10 @@ export class UpstreamRuntime {
     this.maxConcurrent = cb?.max_concurrent ?? Infinity;
     this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
+    // The session table survives a reload unless its settings changed.
+    const prevAff = previous?.affinity;
+    const keepTable = prevAff !== undefined && JSON.stringify(prevAff.config) === JSON.stringify(config.sticky);
+    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, keepTable ? prevAff.table : undefined);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {

@@ -79,7 +79,10 @@ export class RetryPolicy {
   allows(o: AttemptOutcome, method: string, attemptsMade: number, replayable: boolean): boolean {
     if (attemptsMade > this.#config.attempts) return false;
     const cond = retryCondition(o);
-    if (cond === undefined || !this.#on.has(cond) || !replayable) return false;
+    // A timeout (per_try_timeout included) is the gateway timing out: it matches 504 too,
+    // as Envoy's per-try timeouts do.
+    const listed = cond !== undefined && (this.#on.has(cond) || (cond === 'timeout' && this.#on.has('504')));
+    if (!listed || !replayable) return false;
     if (!IDEMPOTENT.has(method) && o.result !== 'connect_failure') return false;
     const w = this.#window;
     const requests = w.requests - w.failures;

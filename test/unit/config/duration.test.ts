@@ -14,6 +14,8 @@ describe('parseDuration', () => {
     ['1m', 60_000],
     ['1.5m', 90_000],
     ['1h', 3_600_000],
+    ['7d', 604_800_000],
+    ['1.5d', 129_600_000],
     ['0s', 0],
     ['0.4ms', 0],
     ['0.6ms', 1],
@@ -22,7 +24,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each([[2], ['2'], ['2 s'], ['-1s'], ['1d'], ['1S'], ['s'], ['.5s'], ['1.s'], ['1m30s'], [''], [null], [true], [{}]])(
+  it.each([[2], ['2'], ['2 s'], ['-1s'], ['1D'], ['1w'], ['1S'], ['s'], ['.5s'], ['1.s'], ['1m30s'], [''], [null], [true], [{}]])(
     'rejects %j',
     (value) => {
       expect(parseDuration(value)).toBeUndefined();

@@ -36,14 +36,14 @@ describe('issue positions', () => {
       [1, 19, 'listen[1]', 'duplicate address 0.0.0.0:8080: already used by listen[0]'],
       [3, 11, 'admin.listen', 'port must be an integer between 0 and 65535'],
       [4, 15, 'log.level', 'must be one of: fatal, error, warn, info, debug, trace, silent'],
-      [7, 14, 'front.timeouts.headers', 'must be a duration like 500ms, 2s or 1m'],
+      [7, 14, 'front.timeouts.headers', 'must be a duration like 500ms, 2s, 1m or 7d'],
       [8, 18, 'front.max_body_size', 'must be a size like 512b, 16kb or 10mb'],
       [
         11,
         5,
         'upstreams.web.schedular',
         'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, ' +
-          'health_check, outlier_detection, circuit_breaker, retries, servers (did you mean "scheduler"?)',
+          'health_check, outlier_detection, circuit_breaker, retries, sticky, servers (did you mean "scheduler"?)',
       ],
       [12, 5, 'upstreams.web.hash_key', 'is only allowed when scheduler is consistent-hash (this upstream uses round-robin)'],
       [13, 18, 'upstreams.web.connections', 'must be an integer between 1 and 10000'],
@@ -74,8 +74,8 @@ describe('issue positions', () => {
   it('points a value reached through an alias at the anchored value', () => {
     const text = 'x-timeout: &t 5\nupstreams:\n  web:\n    keep_alive: *t\n    servers: [{ url: "http://a" }]\nroutes: [{ upstream: web }]\n';
     expect(located(text)).toEqual([
-      [1, 1, 'x-timeout', 'unknown key "x-timeout"; expected one of: listen, admin, log, front, upstreams, routes'],
-      [1, 15, 'upstreams.web.keep_alive', 'must be a duration like 500ms, 2s or 1m'],
+      [1, 1, 'x-timeout', 'unknown key "x-timeout"; expected one of: listen, admin, log, front, upstreams, routes, backup'],
+      [1, 15, 'upstreams.web.keep_alive', 'must be a duration like 500ms, 2s, 1m or 7d'],
     ]);
   });
 

@@ -9,7 +9,7 @@ import { located, onlyRule, problems, upstreamWith, web } from './fixtures.js';
 
 const check = (hc: unknown) => web(upstreamWith({ health_check: hc })).health_check;
 const ruleOf = (key: string, value: unknown) => onlyRule(upstreamWith({ health_check: { [key]: value } }), `upstreams.web.health_check.${key}`);
-const DURATION = 'must be a duration like 500ms, 2s or 1m';
+const DURATION = 'must be a duration like 500ms, 2s, 1m or 7d';
 
 describe('health_check block', () => {
   it('is undefined when absent: no active checks', () => {

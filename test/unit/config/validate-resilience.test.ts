@@ -74,7 +74,7 @@ describe('duration keys', () => {
   ])('%s.%s is a duration longer than 0', (block, key) => {
     expect(read(block, { [key]: '1ms' })[key]).toBe(1);
     expect(read(block, { [key]: '1.5s' })[key]).toBe(1500);
-    expect(ruleOf(block, key, 5)).toBe('must be a duration like 500ms, 2s or 1m');
+    expect(ruleOf(block, key, 5)).toBe('must be a duration like 500ms, 2s, 1m or 7d');
     expect(ruleOf(block, key, '0s')).toBe('must be longer than 0');
     expect(ruleOf(block, key, '597h')).toBe('must be at most 596h');
   });

@@ -22,6 +22,7 @@ describe('upstreams block', () => {
       outlier_detection: undefined,
       circuit_breaker: undefined,
       retries: undefined,
+      sticky: undefined,
       servers: [{ name: 'web-1', url: 'http://127.0.0.1:3001', weight: 1, backup: false }],
     });
   });
@@ -45,7 +46,7 @@ describe('upstreams block', () => {
   it('rejects unknown upstream keys with a suggestion', () => {
     expect(onlyRule(upstreamWith({ schedular: 'random' }), 'upstreams.web.schedular')).toBe(
       'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, health_check, ' +
-        'outlier_detection, circuit_breaker, retries, servers (did you mean "scheduler"?)',
+        'outlier_detection, circuit_breaker, retries, sticky, servers (did you mean "scheduler"?)',
     );
     expect(onlyRule(upstreamWith({ health_checks: {} }), 'upstreams.web.health_checks')).toMatch(/\(did you mean "health_check"\?\)$/);
     expect(onlyRule(upstreamWith({ retires: {} }), 'upstreams.web.retires')).toMatch(/\(did you mean "retries"\?\)$/);
@@ -116,11 +117,11 @@ describe('pool settings', () => {
     const u = web(upstreamWith({ keep_alive: '1ms', timeouts: { connect: '500ms', response: '1.5m', idle: '1h' } }));
     expect([u.keep_alive, u.timeouts]).toEqual([1, { connect: 500, response: 90_000, idle: 3_600_000 }]);
     expect(web(upstreamWith({ timeouts: { idle: '2m' } })).timeouts).toEqual({ connect: 2000, response: 30_000, idle: 120_000 });
-    expect(onlyRule(upstreamWith({ keep_alive: 4 }), 'upstreams.web.keep_alive')).toBe('must be a duration like 500ms, 2s or 1m');
+    expect(onlyRule(upstreamWith({ keep_alive: 4 }), 'upstreams.web.keep_alive')).toBe('must be a duration like 500ms, 2s, 1m or 7d');
     expect(onlyRule(upstreamWith({ keep_alive: '0ms' }), 'upstreams.web.keep_alive')).toBe('must be longer than 0');
     for (const key of ['connect', 'response', 'idle']) {
       expect(onlyRule(upstreamWith({ timeouts: { [key]: '5' } }), `upstreams.web.timeouts.${key}`)).toBe(
-        'must be a duration like 500ms, 2s or 1m',
+        'must be a duration like 500ms, 2s, 1m or 7d',
       );
     }
     expect(onlyRule(upstreamWith({ timeouts: { read: '1s' } }), 'upstreams.web.timeouts.read')).toBe(
@@ -245,10 +246,10 @@ describe('slow_start', () => {
   });
 
   it.each([
-    [30, 'must be a duration like 500ms, 2s or 1m'],
-    [0, 'must be a duration like 500ms, 2s or 1m'],
-    ['30', 'must be a duration like 500ms, 2s or 1m'],
-    ['-1s', 'must be a duration like 500ms, 2s or 1m'],
+    [30, 'must be a duration like 500ms, 2s, 1m or 7d'],
+    [0, 'must be a duration like 500ms, 2s, 1m or 7d'],
+    ['30', 'must be a duration like 500ms, 2s, 1m or 7d'],
+    ['-1s', 'must be a duration like 500ms, 2s, 1m or 7d'],
     ['0.4ms', 'must be 0s (off) or at least 1ms'],
     ['597h', 'must be at most 596h'],
   ])('rejects %j', (slow_start, rule) => {

@@ -13,7 +13,7 @@ import {
 import { LOG_LEVELS } from '../../../src/core/config.js';
 import { MINIMAL, onlyRule, problems, valid, yamlWith } from './fixtures.js';
 
-const DURATION = 'must be a duration like 500ms, 2s or 1m';
+const DURATION = 'must be a duration like 500ms, 2s, 1m or 7d';
 const SIZE = 'must be a size like 512b, 16kb or 10mb';
 
 describe('defaults', () => {
@@ -185,7 +185,7 @@ describe('front', () => {
 describe('document shape', () => {
   it('rejects unknown keys at every level, suggesting the closest', () => {
     expect(onlyRule(`${MINIMAL}lsten: 80\n`, 'lsten')).toBe(
-      'unknown key "lsten"; expected one of: listen, admin, log, front, upstreams, routes (did you mean "listen"?)',
+      'unknown key "lsten"; expected one of: listen, admin, log, front, upstreams, routes, backup (did you mean "listen"?)',
     );
     expect(onlyRule(yamlWith({ front: { timeout: {} } }), 'front.timeout')).toMatch(/did you mean "timeouts"/);
     expect(onlyRule(yamlWith({ front: { timeouts: { keepalive: '1s' } } }), 'front.timeouts.keepalive')).toMatch(

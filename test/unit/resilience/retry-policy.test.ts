@@ -29,8 +29,13 @@ describe('RetryPolicy', () => {
     expect(p.allows(refused, 'GET', 1, true)).toBe(true);
     expect(p.allows(s503, 'GET', 2, true)).toBe(true);
     expect(p.allows(s503, 'GET', 3, true)).toBe(false); // 2 retries made already
-    expect(p.allows(timeout, 'GET', 1, true)).toBe(false); // timeout not in `on`
     expect(p.allows(s500, 'GET', 1, true)).toBe(false);
+  });
+
+  it('a timeout matches `timeout`, or `504` (the gateway timed out), and nothing else', () => {
+    expect(new RetryPolicy(config, new ManualClock(0)).allows(timeout, 'GET', 1, true)).toBe(true);
+    expect(new RetryPolicy({ ...config, on: ['timeout'] }, new ManualClock(0)).allows(timeout, 'GET', 1, true)).toBe(true);
+    expect(new RetryPolicy({ ...config, on: ['503', 'reset'] }, new ManualClock(0)).allows(timeout, 'GET', 1, true)).toBe(false);
   });
 
   it('never retries a body that cannot be replayed', () => {

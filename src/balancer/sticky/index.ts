@@ -1,0 +1,16 @@
+/**
+ * @module balancer/sticky
+ * Session affinity (HAProxy stick tables): one StickyTable per upstream maps a session key
+ * to a server name; stickyKey() finds the key of a request; cookie.ts mints and learns
+ * session cookies. The proxy decides what to do with a pin (use it if the server is
+ * available, else pick and repin); nothing here knows about servers' state.
+ */
+export { StickyTable } from './table.js';
+export { MAX_KEY_LENGTH } from './entry.js';
+export type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
+export { requestCookie, stickyKey } from './key.js';
+export type { StickyRequest } from './key.js';
+export { learnFromSetCookie, newSessionId, setCookieHeader } from './cookie.js';
+export type { SessionCookieOptions } from './cookie.js';
+export { parseNdjson, toNdjson } from './ndjson.js';
+export type { ParsedNdjson } from './ndjson.js';

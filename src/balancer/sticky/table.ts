@@ -1,0 +1,146 @@
+/**
+ * @module balancer/sticky/table
+ * One upstream's stick table (HAProxy `stick-table`): session key → the name of the server
+ * the session is pinned to. Bounded by `max_entries` (the least recently used pin goes
+ * first) and by `ttl`, which restarts on every get(), as HAProxy refreshes an entry's
+ * expiry on each access: an active session never loses its server, an idle one is
+ * forgotten `ttl` after its last request. Expired pins are not swept by timers
+ * (`ttlAutopurge: false`): get() drops one it meets, LRU eviction reclaims the rest, and
+ * purgeStale() can be called on a slow timer. No timers also means no per-entry cost.
+ *
+ * Pins hold server *names*, not Server objects, so a table survives reloads and restores.
+ * The caller must: check that a pinned server still exists and is available, and set() the
+ * key to the server it picks instead (counted in `repins`); pass keys it bounded (stickyKey
+ * does: at most MAX_KEY_LENGTH characters); give `now` in epoch ms and never 0 (lru-cache
+ * reads it through its `perf` option, so tests control time with it; a 0 start means "no
+ * ttl" to lru-cache). Default Date.now: expiries then stay valid across restarts, and a
+ * wall-clock step only shifts every pin's expiry by the step.
+ * Memory: lru-cache preallocates about 33 bytes per slot of `max_entries` at construction.
+ */
+import { LRUCache } from 'lru-cache';
+import type { StickyConfig } from '../../core/config.js';
+import { isEntry } from './entry.js';
+import type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
+import { parseNdjson, toNdjson } from './ndjson.js';
+
+/** The value stored: one frozen object per server name, shared by every key pinned to it. */
+interface Pin {
+  readonly server: string;
+}
+
+/** Distinct pin objects kept for reuse; beyond this (only a strange import gets there) pins are not shared. */
+const MAX_SHARED_PINS = 4096;
+
+export class StickyTable {
+  readonly upstream: string;
+  /** set() calls that moved a live pin to another server (its server was gone or unavailable). */
+  repins = 0;
+  readonly #cache: LRUCache<string, Pin>;
+  readonly #pins = new Map<string, Pin>();
+  readonly #now: () => number;
+  readonly #ttl: number;
+
+  constructor(config: StickyConfig, options: { readonly upstream: string; readonly now?: () => number }) {
+    this.upstream = options.upstream;
+    this.#now = options.now ?? Date.now;
+    this.#ttl = config.ttl;
+    this.#cache = new LRUCache<string, Pin>({
+      max: config.max_entries,
+      ttl: config.ttl,
+      ttlAutopurge: false,
+      updateAgeOnGet: true,
+      // 0: read the clock on every check instead of caching it behind a 1 ms timer, which
+      // would also hide a test clock's jumps. Date.now() costs less than arming that timer.
+      ttlResolution: 0,
+      perf: { now: this.#now },
+    });
+  }
+
+  /** The server `key` is pinned to, restarting its ttl; undefined when none (or expired). */
+  get(key: string): string | undefined {
+    return this.#cache.get(key)?.server;
+  }
+
+  /** Pins `key` to `server` for a fresh ttl, evicting the least recently used pin when full. */
+  set(key: string, server: string): void {
+    const old = this.#cache.peek(key);
+    if (old !== undefined && old.server !== server) this.repins++;
+    this.#cache.set(key, this.#pin(server));
+  }
+
+  delete(key: string): boolean {
+    return this.#cache.delete(key);
+  }
+
+  /** Pins held, including expired ones not reclaimed yet (see purgeStale). */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  /** Drops every expired pin; O(size). Returns whether any was dropped. */
+  purgeStale(): boolean {
+    return this.#cache.purgeStale();
+  }
+
+  /** The live pins, least recently used first, so importing them in order keeps the LRU order. */
+  *entries(): Generator<StickyEntry> {
+    const now = this.#now();
+    // rentries() yields [key, value] pairs; its declared type is only (K | V)[].
+    for (const [key, pin] of this.#cache.rentries() as Generator<[string, Pin]>) {
+      yield { key, server: pin.server, expiresAt: Math.round(now + this.#cache.getRemainingTTL(key)) };
+    }
+  }
+
+  /**
+   * Adds entries (in order, so the last is the most recently used), skipping expired and
+   * malformed ones; `replace` empties the table first, once the input has been read. An
+   * entry expiring later than a fresh pin would is cut to `ttl` from now.
+   */
+  import(entries: Iterable<StickyEntry>, mode: ImportMode): ImportCounts {
+    const now = this.#now();
+    const counts: ImportCounts = { imported: 0, expired: 0, invalid: 0, kept: 0, otherUpstream: 0 };
+    const live: StickyEntry[] = [];
+    for (const e of entries) {
+      if (!isEntry(e)) counts.invalid++;
+      else if (e.expiresAt <= now) counts.expired++;
+      else live.push(e);
+    }
+    if (mode === 'replace') this.#cache.clear();
+    for (const e of live) {
+      // getRemainingTTL: 0 for an absent key, <= 0 for an expired one.
+      const remaining = mode === 'merge' ? this.#cache.getRemainingTTL(e.key) : 0;
+      if (remaining > 0 && now + remaining >= e.expiresAt) counts.kept++;
+      else {
+        // Back-date the start so the pin expires at expiresAt, yet each get() still grants a full ttl.
+        this.#cache.set(e.key, this.#pin(e.server), { start: Math.min(now, e.expiresAt - this.#ttl) });
+        counts.imported++;
+      }
+    }
+    return counts;
+  }
+
+  /** The live pins as NDJSON, one `{"key","upstream","server","expires_at"}` object a line. */
+  exportNdjson(): string {
+    return toNdjson(this.upstream, this.entries());
+  }
+
+  /** Imports the lines of exportNdjson() text that belong to this table's upstream. */
+  importNdjson(text: string, mode: ImportMode): ImportCounts {
+    const parsed = parseNdjson(text, this.upstream);
+    const counts = this.import(parsed.entries, mode);
+    return { ...counts, invalid: counts.invalid + parsed.invalid, otherUpstream: parsed.otherUpstream };
+  }
+
+  #pin(server: string): Pin {
+    let pin = this.#pins.get(server);
+    if (pin === undefined) {
+      pin = Object.freeze({ server });
+      if (this.#pins.size < MAX_SHARED_PINS) this.#pins.set(server, pin);
+    }
+    return pin;
+  }
+}

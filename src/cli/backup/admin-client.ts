@@ -1,0 +1,146 @@
+/**
+ * @module cli/backup/admin-client
+ * The backup agent's and the `bulwark backup` commands' only way to the proxy: its admin
+ * API over HTTP. Where it is: `--admin URL`, else BULWARK_ADMIN_URL (set by the supervisor
+ * to the bound address), else the config's `admin.listen` with a wildcard host (0.0.0.0,
+ * ::) mapped to 127.0.0.1. Every request carries a Host header naming that address (the
+ * admin guard wants it) and, when `admin.token_env` is set, the Bearer token from it.
+ */
+import http from 'node:http';
+import { isIPv6 } from 'node:net';
+import type { BulwarkConfig } from '../../core/config.js';
+import { CommandError } from './errors.js';
+
+export interface AdminTarget {
+  /** Origin of the admin API, e.g. "http://127.0.0.1:9901". */
+  readonly url: string;
+  readonly token: string | undefined;
+}
+
+export interface AdminReply {
+  readonly status: number;
+  readonly text: string;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** The admin API's URL for a bound or configured address (wildcards become loopback). */
+export function adminUrlFor(host: string, port: number): string {
+  const h = WILDCARDS.has(host) ? '127.0.0.1' : host;
+  return `http://${isIPv6(h) ? `[${h}]` : h}:${port}`;
+}
+
+function checkUrl(raw: string, from: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new CommandError(`${from}: "${raw}" is not a URL (expected e.g. http://127.0.0.1:9901)`, 2);
+  }
+  if (u.protocol !== 'http:' || (u.pathname !== '/' && u.pathname !== '') || u.search !== '') {
+    throw new CommandError(`${from}: "${raw}" must be an http:// origin without a path (e.g. http://127.0.0.1:9901)`, 2);
+  }
+  return u.origin;
+}
+
+/** Where the admin API is, and its token. Throws a CommandError naming what is missing. */
+export function resolveAdminTarget(config: BulwarkConfig, opts: { readonly admin?: string; readonly env: NodeJS.ProcessEnv }): AdminTarget {
+  let url: string;
+  if (opts.admin !== undefined) url = checkUrl(opts.admin, '--admin');
+  else if (opts.env['BULWARK_ADMIN_URL']) url = checkUrl(opts.env['BULWARK_ADMIN_URL'], 'BULWARK_ADMIN_URL');
+  else {
+    const { host, port } = config.admin.listen;
+    if (port === 0) throw new CommandError('admin.listen has port 0 (chosen by the OS at start): pass the admin address with --admin URL', 2);
+    url = adminUrlFor(host, port);
+  }
+  const name = config.admin.token_env;
+  const token = name === undefined ? undefined : opts.env[name];
+  if (name !== undefined && !token) throw new CommandError(`admin.token_env names ${name}, which is not set or empty: the admin API needs its token`);
+  return { url, token };
+}
+
+export class AdminClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #host: string;
+  readonly #timeoutMs: number;
+
+  constructor(target: AdminTarget, timeoutMs = 30_000) {
+    this.url = target.url;
+    this.#token = target.token;
+    const u = new URL(target.url);
+    this.#host = `${u.hostname}:${u.port || '80'}`;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** One request; rejects with a message naming the URL when the proxy cannot be reached. */
+  request(method: string, path: string, body?: string, contentType = 'application/json'): Promise<AdminReply> {
+    const headers: http.OutgoingHttpHeaders = { host: this.#host };
+    if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = contentType;
+    const target = `${this.url}${path}`;
+    return new Promise((resolve, reject) => {
+      const req = http.request(target, { method, headers, agent: false, timeout: this.#timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(new CommandError(`cannot reach the bulwark admin API at ${this.url} (${method} ${path}): ${err.code ?? err.message}; is bulwark running? (--admin URL sets the address)`)),
+      );
+      req.end(body);
+    });
+  }
+
+  /** A request that must answer 2xx; returns the body text. */
+  async expectOk(method: string, path: string, body?: string, contentType?: string): Promise<string> {
+    const r = await this.request(method, path, body, contentType);
+    if (r.status < 200 || r.status > 299) {
+      throw new CommandError(`admin API ${method} ${this.url}${path} answered ${r.status}: ${errorText(r.text)}`);
+    }
+    return r.text;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse(await this.expectOk(method, path, body === undefined ? undefined : JSON.stringify(body))) as T;
+  }
+
+  /** The running config: its text and version. */
+  config(): Promise<{ version: number; text: string }> {
+    return this.json('GET', '/config');
+  }
+
+  /** The running config's version (from /status). */
+  async version(): Promise<number> {
+    return (await this.json<{ config: { version: number } }>('GET', '/status')).config.version;
+  }
+
+  exportSessions(): Promise<string> {
+    return this.expectOk('GET', '/sessions/export');
+  }
+
+  importSessions(ndjson: string, mode: 'merge' | 'replace'): Promise<AdminReply> {
+    return this.request('POST', `/sessions/import?mode=${mode}`, ndjson, 'application/x-ndjson');
+  }
+
+  reload(): Promise<AdminReply> {
+    return this.request('POST', '/reload');
+  }
+
+  async report(report: Record<string, unknown>): Promise<void> {
+    await this.expectOk('POST', '/backup/report', JSON.stringify(report));
+  }
+}
+
+/** The `error` of a JSON error body (plus its details), or the text as it is. */
+export function errorText(text: string): string {
+  try {
+    const v = JSON.parse(text) as { error?: unknown; details?: unknown };
+    if (typeof v.error === 'string') return Array.isArray(v.details) ? `${v.error}\n  ${v.details.join('\n  ')}` : v.error;
+  } catch {
+    // not JSON
+  }
+  return text.trim();
+}

@@ -1,0 +1,58 @@
+/**
+ * @module proxy/affinity
+ * Session affinity on the request path (HAProxy stick tables): the first attempt of a
+ * request goes to the server its session is pinned to, if that server can take it;
+ * otherwise the scheduler picks and the session is re-pinned to whichever server answers
+ * (counted in `repins`). Cookie mode inserts an opaque session cookie on the first
+ * response; learn mode learns the application's own session cookie from responses.
+ * Retries never follow the pin: a retry goes to a server this request has not tried.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { StickyConfig } from '../core/config.js';
+import type { Server } from '../core/server.js';
+import { learnFromSetCookie, newSessionId, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
+
+export class Affinity {
+  readonly config: StickyConfig;
+  readonly table: StickyTable;
+  readonly #maxAgeSec: number;
+
+  constructor(config: StickyConfig, upstream: string, table?: StickyTable) {
+    this.config = config;
+    this.table = table ?? new StickyTable(config, { upstream });
+    this.#maxAgeSec = Math.round(config.ttl / 1000);
+  }
+
+  /** The request's session key, if it carries one. */
+  key(req: IncomingMessage): string | undefined {
+    return stickyKey(this.config, { headers: req.headers, clientIp: req.socket.remoteAddress });
+  }
+
+  /** The server `key` is pinned to, when it is in `servers` and usable (caller checks limits). */
+  pinned(key: string, servers: readonly Server[]): Server | undefined {
+    const name = this.table.get(key);
+    if (name === undefined) return undefined;
+    for (const s of servers) if (s.name === name) return s.available ? s : undefined;
+    return undefined;
+  }
+
+  /**
+   * Records which server answered the request (called once, when its response head is
+   * forwarded). Returns a Set-Cookie value to add to the response, if any.
+   */
+  commit(key: string | undefined, server: Server, responseSetCookie: string | string[] | undefined): string | undefined {
+    const mode = this.config.mode;
+    if (mode === 'cookie' && key === undefined) {
+      const id = newSessionId();
+      this.table.set(id, server.name);
+      return setCookieHeader(this.config.name!, id, { secure: false, maxAgeSec: this.#maxAgeSec });
+    }
+    if (mode === 'learn') {
+      const learned = learnFromSetCookie(responseSetCookie, this.config.name!);
+      if (learned !== undefined) this.table.set(learned, server.name);
+    }
+    // (set() counts a moved pin as a re-pin.)
+    if (key !== undefined && this.table.get(key) !== server.name) this.table.set(key, server.name);
+    return undefined;
+  }
+}

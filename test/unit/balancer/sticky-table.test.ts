@@ -1,0 +1,206 @@
+/**
+ * @module test/unit/balancer/sticky-table
+ * StickyTable: pins with a ttl that each get() restarts, LRU eviction at max_entries,
+ * repins, import merge vs replace, and the NDJSON round trip at 100k entries (timed and
+ * logged, not asserted). Time is a plain variable handed in as `now`.
+ */
+import { describe, expect, it } from 'vitest';
+import { StickyTable } from '../../../src/balancer/sticky/index.js';
+import type { StickyEntry } from '../../../src/balancer/sticky/index.js';
+import type { StickyConfig } from '../../../src/core/config.js';
+
+const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+
+function table(over: Partial<StickyConfig> = {}, upstream = 'web') {
+  const clock = { t: T0 };
+  const config: StickyConfig = { mode: 'cookie', name: 'bulwark_sid', ttl: 30 * MIN, max_entries: 100, ...over };
+  return { clock, t: new StickyTable(config, { upstream, now: () => clock.t }) };
+}
+
+describe('get and set', () => {
+  it('pins a key to a server name and forgets it on delete and clear', () => {
+    const { t } = table();
+    expect(t.get('a')).toBeUndefined();
+    t.set('a', 'web-1');
+    t.set('b', 'web-2');
+    expect([t.get('a'), t.get('b'), t.size]).toEqual(['web-1', 'web-2', 2]);
+    expect(t.delete('a')).toBe(true);
+    expect(t.delete('a')).toBe(false);
+    expect(t.get('a')).toBeUndefined();
+    t.clear();
+    expect([t.get('b'), t.size]).toEqual([undefined, 0]);
+  });
+
+  it('counts a repin only when a live pin moves to another server', () => {
+    const { t, clock } = table();
+    t.set('a', 'web-1');
+    t.set('a', 'web-1');
+    expect(t.repins).toBe(0);
+    t.set('a', 'web-2');
+    expect([t.get('a'), t.repins]).toEqual(['web-2', 1]);
+    clock.t += 31 * MIN;
+    t.set('a', 'web-1'); // the old pin had expired: a new pin, not a move
+    expect(t.repins).toBe(1);
+  });
+});
+
+describe('ttl', () => {
+  it('expires a pin ttl after it was set', () => {
+    const { t, clock } = table({ ttl: 10_000 });
+    t.set('a', 'web-1');
+    t.set('b', 'web-1');
+    clock.t += 10_000;
+    expect([...t.entries()].map((e) => e.key)).toEqual(['a', 'b']); // exactly ttl: still live
+    clock.t += 1;
+    expect(t.get('a')).toBeUndefined();
+    expect(t.size).toBe(1); // the expired pin met by get() is dropped; b waits
+  });
+
+  it('restarts the ttl on every get (updateAgeOnGet), as HAProxy refreshes on access', () => {
+    const { t, clock } = table({ ttl: 10_000 });
+    t.set('a', 'web-1');
+    for (let i = 0; i < 5; i++) {
+      clock.t += 9_000;
+      expect(t.get('a')).toBe('web-1');
+    }
+    clock.t += 10_001;
+    expect(t.get('a')).toBeUndefined();
+  });
+
+  it('keeps expired pins until met or purged (no timers), and never lists them', () => {
+    const { t, clock } = table({ ttl: 10_000 });
+    t.set('a', 'web-1');
+    t.set('b', 'web-1');
+    clock.t += 5_000;
+    t.set('c', 'web-2');
+    clock.t += 6_000;
+    expect(t.size).toBe(3);
+    expect([...t.entries()].map((e) => e.key)).toEqual(['c']);
+    expect(t.purgeStale()).toBe(true);
+    expect(t.size).toBe(1);
+  });
+
+  it('lists entries least recently used first, with their expiry in epoch ms', () => {
+    const { t, clock } = table({ ttl: 10_000 });
+    t.set('a', 'web-1');
+    clock.t += 1_000;
+    t.set('b', 'web-2');
+    clock.t += 1_000;
+    t.get('a');
+    expect([...t.entries()]).toEqual([
+      { key: 'b', server: 'web-2', expiresAt: T0 + 11_000 },
+      { key: 'a', server: 'web-1', expiresAt: T0 + 12_000 },
+    ]);
+  });
+});
+
+describe('max_entries', () => {
+  it('evicts the least recently used pin when full', () => {
+    const { t } = table({ max_entries: 3 });
+    for (const k of ['a', 'b', 'c']) t.set(k, 'web-1');
+    t.get('a'); // b is now the least recently used
+    t.set('d', 'web-2');
+    expect(t.size).toBe(3);
+    expect(['a', 'b', 'c', 'd'].map((k) => t.get(k))).toEqual(['web-1', undefined, 'web-1', 'web-2']);
+  });
+
+  it('works with a single slot', () => {
+    const { t } = table({ max_entries: 1 });
+    t.set('a', 'web-1');
+    t.set('b', 'web-2');
+    expect([t.get('a'), t.get('b')]).toEqual([undefined, 'web-2']);
+  });
+});
+
+describe('import', () => {
+  const e = (key: string, server: string, expiresAt: number): StickyEntry => ({ key, server, expiresAt });
+
+  it('skips expired and malformed entries, counting each', () => {
+    const { t } = table();
+    const bad = [{ key: '', server: 's', expiresAt: T0 + 1 }, { key: 'k', server: 1, expiresAt: T0 + 1 }, { key: 'k', server: 's', expiresAt: NaN }, null, 'x'];
+    const counts = t.import([e('a', 'web-1', T0 + MIN), e('old', 'web-1', T0), e('x'.repeat(257), 'web-1', T0 + MIN), ...(bad as unknown as StickyEntry[])], 'merge');
+    expect(counts).toEqual({ imported: 1, expired: 1, invalid: 6, kept: 0, otherUpstream: 0 });
+    expect([...t.entries()]).toEqual([e('a', 'web-1', T0 + MIN)]);
+  });
+
+  it('keeps each expiry, cut to ttl from now, and grants a full ttl on the next get', () => {
+    const { t, clock } = table({ ttl: 10 * MIN });
+    t.import([e('a', 'web-1', T0 + MIN), e('far', 'web-2', T0 + 60 * MIN)], 'replace');
+    expect([...t.entries()]).toEqual([e('a', 'web-1', T0 + MIN), e('far', 'web-2', T0 + 10 * MIN)]);
+    clock.t += MIN / 2;
+    expect(t.get('a')).toBe('web-1');
+    expect([...t.entries()].find((x) => x.key === 'a')?.expiresAt).toBe(clock.t + 10 * MIN);
+    clock.t = T0 + 10 * MIN + 1;
+    expect(t.get('far')).toBeUndefined();
+  });
+
+  it('merge adds to the table and keeps whichever pin of a key expires later', () => {
+    const { t, clock } = table({ ttl: 10 * MIN });
+    t.set('mine', 'web-1'); // expires T0 + 10m
+    t.set('stale', 'web-1');
+    clock.t += 5 * MIN; // stale and mine now expire at T0 + 10m, 5m from now
+    t.get('mine'); // mine: T0 + 15m
+    const counts = t.import([e('mine', 'web-2', T0 + 12 * MIN), e('stale', 'web-2', T0 + 12 * MIN), e('new', 'web-3', T0 + 7 * MIN)], 'merge');
+    expect(counts).toMatchObject({ imported: 2, kept: 1 });
+    expect(['mine', 'stale', 'new'].map((k) => t.get(k))).toEqual(['web-1', 'web-2', 'web-3']);
+    expect(t.repins).toBe(0); // imports are not repins
+  });
+
+  it('replace empties the table first, keeping the imported order as LRU order', () => {
+    const { t } = table({ max_entries: 2 });
+    t.set('mine', 'web-1');
+    const counts = t.import([e('a', 'web-1', T0 + MIN), e('b', 'web-2', T0 + MIN), e('c', 'web-3', T0 + MIN)], 'replace');
+    expect(counts.imported).toBe(3); // a is evicted by c: the oldest goes first
+    expect(['mine', 'a', 'b', 'c'].map((k) => t.get(k))).toEqual([undefined, undefined, 'web-2', 'web-3']);
+  });
+});
+
+describe('NDJSON', () => {
+  it('writes one object a line with key, upstream, server and expires_at', () => {
+    const { t } = table({ ttl: MIN }, 'api "v2"');
+    t.set('k"1', 'api-1');
+    expect(t.exportNdjson()).toBe(`{"key":"k\\"1","upstream":"api \\"v2\\"","server":"api-1","expires_at":${T0 + MIN}}\n`);
+    expect(table().t.exportNdjson()).toBe('');
+  });
+
+  it('reads only its own upstream lines, counting bad and foreign lines', () => {
+    const { t } = table();
+    const text = [
+      `{"key":"a","upstream":"web","server":"web-1","expires_at":${T0 + MIN}}`,
+      `{"key":"b","upstream":"api","server":"api-1","expires_at":${T0 + MIN}}`,
+      `{"key":"c","upstream":"web","server":"web-2","expires_at":${T0 - 1}}\r`,
+      '',
+      'not json',
+      '[1,2]',
+      `{"key":"d","upstream":"web","server":"web-1","expires_at":"soon"}`,
+      `{"key":"e","upstream":"web","server":"web-2","expires_at":${T0 + MIN},"extra":true}`,
+    ].join('\n');
+    expect(t.importNdjson(text, 'merge')).toEqual({ imported: 2, expired: 1, invalid: 3, kept: 0, otherUpstream: 1 });
+    expect([t.get('a'), t.get('e'), t.get('b')]).toEqual(['web-1', 'web-2', undefined]);
+  });
+
+  it('round-trips 100k entries: export, import into a fresh table, same content', () => {
+    const n = 100_000;
+    const { t, clock } = table({ max_entries: n, ttl: 30 * MIN });
+    for (let i = 0; i < n; i++) {
+      if (i % 1000 === 0) clock.t += 1; // spread the expiries
+      t.set(`session-${i.toString(36)}-${'x'.repeat(i % 7)}`, `web-${i % 5}`);
+    }
+    const before = [...t.entries()];
+    let start = performance.now();
+    const text = t.exportNdjson();
+    const exportMs = performance.now() - start;
+
+    const { t: copy, clock: c } = table({ max_entries: n, ttl: 30 * MIN });
+    c.t = clock.t;
+    start = performance.now();
+    const counts = copy.importNdjson(text, 'replace');
+    const importMs = performance.now() - start;
+    console.log(`sticky NDJSON, ${n} entries, ${(text.length / 1e6).toFixed(1)} MB: export ${exportMs.toFixed(0)} ms, import ${importMs.toFixed(0)} ms`);
+
+    expect(counts).toEqual({ imported: n, expired: 0, invalid: 0, kept: 0, otherUpstream: 0 });
+    expect([...copy.entries()]).toEqual(before);
+    expect(copy.exportNdjson()).toBe(text);
+  });
+});
