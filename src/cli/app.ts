@@ -16,6 +16,8 @@ import { createAdminServer } from '../admin/server.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy, type ProxyState } from '../proxy/proxy.js';
 import { createAdminActions, RuntimeOverrides } from './admin-actions.js';
+import { startBackup } from './backup/startup.js';
+import type { BackupSupervisor } from './backup/supervisor.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from './listeners.js';
 import { createLogging, type Logging } from './log.js';
@@ -53,6 +55,7 @@ export class App {
   readonly #reloader: Reloader;
   readonly #watched = new WeakSet<Server>();
   #watcher: ConfigWatcher | undefined;
+  #backupAgent: BackupSupervisor | undefined;
   #stopping: Promise<boolean> | undefined;
 
   private constructor(config: BulwarkConfig, text: string, token: string | undefined, opts: AppOptions) {
@@ -125,6 +128,8 @@ export class App {
       { event: 'started', listen: app.addresses.map(fmt), admin: fmt(app.adminAddress), config: opts.configFile, version: 1 },
       `bulwark listening on ${app.addresses.map(fmt).join(', ')} (admin ${fmt(app.adminAddress)})`,
     );
+    // With `backup:`: sessions from the newest valid snapshot, then the supervised agent.
+    app.#backupAgent = await startBackup(app);
     return app;
   }
 
@@ -206,7 +211,10 @@ export class App {
       const log = this.logging.logger;
       this.#watcher?.close();
       log.info({ event: 'draining', in_flight: this.proxy.inFlight, timeout_ms: drainMs }, 'draining');
+      // The agent takes its last snapshot through the admin API, so that closes after it.
+      const agentStopped = this.#backupAgent?.stop();
       const clean = await drain(this.frontServers, this.proxy, drainMs);
+      await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();

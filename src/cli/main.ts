@@ -9,12 +9,15 @@ import { parseArgs } from 'node:util';
 import { formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { validateConfigFile } from '../config/index.js';
 import { App } from './app.js';
+import { backupCommand } from './backup/commands.js';
 
 const USAGE = `Usage: bulwark <command> [options]
 
 Commands:
   start -c FILE      start the proxy with the given config file
   validate -c FILE   check a config file; prints every error, exits 1 if any
+  backup <command>   snapshots of the config and sessions: list, create, verify,
+                     restore, prune, agent (bulwark backup --help for details)
   help               show this help
 
 Options:
@@ -71,6 +74,8 @@ async function validate(file: string): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `backup` has subcommands with options of their own (restore --config is a flag there).
+  if (argv[0] === 'backup') return backupCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

@@ -30,6 +30,10 @@ export class Attempt implements Dispatcher.DispatchHandler {
   heldStatus = 0;
   /** Where the held-back response will be retried. */
   retryTo: Server | undefined;
+  /** The per_try_timeout timer (retries configured only). */
+  timer: NodeJS.Timeout | undefined;
+  /** Set when per_try_timeout fired: the error the try is aborted with. */
+  timedOut: Error | undefined;
   /** Set once the attempt's outcome has been reported. */
   ended = false;
 

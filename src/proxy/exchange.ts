@@ -150,7 +150,9 @@ export class Exchange implements AttemptOwner, Waiter {
     this.#attempt = a;
     const i = this.#i;
     const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: this.#body };
-    if (retry !== undefined) opts.headersTimeout = retry.perTryTimeout;
+    // per_try_timeout runs on a native timer: undici's own header timeout ticks every ~0.5 s,
+    // too coarse for sub-second per-try budgets.
+    if (retry !== undefined) a.timer = setTimeout(onAttemptTimeout, retry.perTryTimeout, a, retry.perTryTimeout);
     this.upstream.pool(server).dispatch(opts, a);
   }
 
@@ -158,6 +160,7 @@ export class Exchange implements AttemptOwner, Waiter {
   #endAttempt(a: Attempt, outcome: AttemptOutcome): void {
     if (a.ended) return;
     a.ended = true;
+    clearTimeout(a.timer);
     if (a.isRetry) this.upstream.retry!.inFlight--;
     this.upstream.attemptEnd(a.server, outcome);
   }
@@ -183,12 +186,14 @@ export class Exchange implements AttemptOwner, Waiter {
     return true;
   }
 
-  attemptStarted(_a: Attempt, controller: Controller): void {
-    // The client may have gone away while the request waited in the pool's queue.
+  attemptStarted(a: Attempt, controller: Controller): void {
+    // The client may have gone away, or the try timed out, while it waited in the pool's queue.
     if (this.#done) controller.abort(clientAborted());
+    else if (a.timedOut !== undefined) controller.abort(a.timedOut);
   }
 
   attemptHead(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string | undefined): void {
+    clearTimeout(a.timer);
     if (this.#done || a !== this.#attempt) return;
     const retry = this.upstream.retry;
     if (retry !== undefined && retry.retriesStatus(status)) {
@@ -257,7 +262,8 @@ export class Exchange implements AttemptOwner, Waiter {
     this.#endAttempt(a, outcome);
     if (this.#done) return;
     // The chosen server may have gone out meanwhile: pick again if so.
-    const next = a.retryTo!.available ? a.retryTo! : this.upstream.pick(this.#i.ctx, this.#tried);
+    const chosen = a.retryTo!;
+    const next = chosen.available && chosen.activeRequests < this.upstream.maxConcurrent ? chosen : this.upstream.pick(this.#i.ctx, this.#tried);
     if (next !== undefined) return this.#dispatch(next);
     this.#fail(a.heldStatus, `upstream ${a.server.name} answered ${a.heldStatus}; no other server to retry on`, '');
   }
@@ -291,6 +297,12 @@ export class Exchange implements AttemptOwner, Waiter {
     this.upstream.exchangeEnded();
     this.#onDone(this);
   }
+}
+
+/** per_try_timeout fired before the response head: abort the try (it is then retried or answered 504). */
+function onAttemptTimeout(a: Attempt, ms: number): void {
+  a.timedOut = Object.assign(new Error(`no response head within per_try_timeout (${ms}ms)`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+  a.controller?.abort(a.timedOut);
 }
 
 function clientAborted(): BulwarkError {

@@ -3,7 +3,8 @@
  * A test origin that can be told, at any moment, how to misbehave: node:http on 127.0.0.1
  * port 0 with every socket tracked. Behaviours (the "mode"):
  * - `answer()`: 200, body = its name, header `x-origin: <name>` (the default);
- * - `error(status, delayMs)`: that status (default 503), optionally after a delay;
+ * - `error(status, delayMs, bodyDelayMs)`: that status (default 503), optionally after a
+ *   delay, and optionally with the body sent `bodyDelayMs` after the head;
  * - `stall()`: accept the request and never answer;
  * - `reset()`: destroy the connection with a TCP RST as soon as a request arrives;
  * - `dieMidBody()`: send the head (Content-Length 100) and 10 bytes, then RST;
@@ -18,7 +19,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type ChaosMode =
   | { readonly kind: 'answer'; readonly delayMs?: number }
-  | { readonly kind: 'error'; readonly status: number; readonly delayMs?: number }
+  | { readonly kind: 'error'; readonly status: number; readonly delayMs?: number; readonly bodyDelayMs?: number }
   | { readonly kind: 'stall' }
   | { readonly kind: 'reset' }
   | { readonly kind: 'die-mid-body' };
@@ -31,6 +32,8 @@ export interface SeenRequest {
   readonly conn: number;
   /** Date.now() when it arrived. */
   readonly at: number;
+  /** The request body received so far (utf8). */
+  body: string;
 }
 
 export const HEALTH_PATH = '/healthz';
@@ -70,14 +73,11 @@ export class ChaosOrigin {
     return new ChaosOrigin(name, server, (server.address() as AddressInfo).port);
   }
 
-  get mode(): ChaosMode {
-    return this.#mode;
-  }
   answer(): void {
     this.#mode = { kind: 'answer' };
   }
-  error(status = 503, delayMs = 0): void {
-    this.#mode = { kind: 'error', status, delayMs };
+  error(status = 503, delayMs = 0, bodyDelayMs = 0): void {
+    this.#mode = { kind: 'error', status, delayMs, bodyDelayMs };
   }
   stall(): void {
     this.#mode = { kind: 'stall' };
@@ -103,10 +103,6 @@ export class ChaosOrigin {
   /** Requests seen on any path but /healthz: the proxied traffic. */
   get proxied(): number {
     return this.log.length - this.count(HEALTH_PATH);
-  }
-
-  get listening(): boolean {
-    return this.#server.listening;
   }
 
   /** Stops listening (connections are refused) and closes every connection; the port is kept. */
@@ -153,8 +149,9 @@ export class ChaosOrigin {
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
     const conn = (req.socket as Socket & { chaosId?: number }).chaosId ?? 0;
-    this.log.push({ method: req.method ?? '', path, headers: req.headers, conn, at: Date.now() });
-    req.resume(); // read (and drop) any body so the connection can be reused
+    const seen: SeenRequest = { method: req.method ?? '', path, headers: req.headers, conn, at: Date.now(), body: '' };
+    this.log.push(seen);
+    req.setEncoding('utf8').on('data', (c: string) => (seen.body += c)); // read it all: the connection stays reusable
     const mode = (path === HEALTH_PATH ? this.#health : undefined) ?? this.#mode;
     const head = { 'content-type': 'text/plain', 'x-origin': this.name };
     switch (mode.kind) {
@@ -169,7 +166,13 @@ export class ChaosOrigin {
       case 'answer':
       case 'error': {
         const status = mode.kind === 'error' ? mode.status : 200;
-        const send = (): void => void res.writeHead(status, head).end(status === 200 ? this.name : `${this.name}: ${status}`);
+        const body = status === 200 ? this.name : `${this.name}: ${status}`;
+        const bodyDelay = mode.kind === 'error' ? (mode.bodyDelayMs ?? 0) : 0;
+        const send = (): void => {
+          if (bodyDelay === 0) return void res.writeHead(status, head).end(body);
+          res.writeHead(status, { ...head, 'content-length': Buffer.byteLength(body) }).flushHeaders();
+          this.#later(bodyDelay, () => res.end(body));
+        };
         if (mode.delayMs) this.#later(mode.delayMs, send);
         else send();
       }

@@ -21,13 +21,16 @@ describe('failover when a server dies under load', () => {
     const run = autocannon({ url: `${bw.url}/`, connections: 50, duration: 3 });
     await sleep(1000);
     const beforeKill = b!.proxied;
+    const killedAt = Date.now();
     await b!.kill(); // RST on every connection, then connections refused
     const result = await run;
 
     expect(beforeKill).toBeGreaterThan(0); // b took its share before it died
     expect(result.requests.total).toBeGreaterThan(300);
-    expect({ non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts }).toEqual({ non2xx: 0, errors: 0, timeouts: 0 });
-    expect((await webStatus(bw)).retries!.budget_exhausted).toBe(0);
+    // (Status codes, the budget and the detection time are in the object so a failure explains itself.)
+    const markedDown = Number(flagEvents(bw, 'b', 'failed_health_check')[0]?.['time']);
+    const seen = { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, budget_exhausted: (await webStatus(bw)).retries!.budget_exhausted };
+    expect({ ...seen, codes: result.statusCodeStats, detect_ms: markedDown - killedAt }).toMatchObject({ non2xx: 0, errors: 0, timeouts: 0, budget_exhausted: 0 });
     expect(serverOf(bw, 'b').flags.get('failed_health_check')?.reason).toMatch(/^3 consecutive check failures: connect ECONNREFUSED/);
     // The kill really hit live traffic: attempts on b failed (reset in flight, then refused),
     // and every one of them was retried elsewhere, since no client saw a failure.

@@ -53,7 +53,10 @@ export function learnFromSetCookie(setCookie: string | string[] | undefined, nam
   if (setCookie === undefined) return undefined;
   if (typeof setCookie === 'string') return learnOne(setCookie, name, now) ?? undefined;
   let learnt: string | null | undefined;
-  for (const h of setCookie) learnt = learnOne(h, name, now) ?? learnt;
+  for (const h of setCookie) {
+    const r = learnOne(h, name, now);
+    if (r !== undefined) learnt = r;
+  }
   return learnt ?? undefined;
 }
 

@@ -4,7 +4,7 @@
  * `{"key":"…","upstream":"web","server":"web-1","expires_at":1700000000000}`, with
  * `expires_at` in epoch ms. Lines carry their upstream so the tables of every upstream can
  * share one file; each table reads only its own lines. Writing builds each line from
- * JSON.stringify'd strings (no object per entry); reading parses one line at a time, so a
+ * JSON.stringify'd strings and joins them once; reading parses one line at a time, so a
  * bad line costs only itself. Callers get counts, never an exception, for bad input.
  */
 import type { StickyEntry } from './entry.js';
@@ -21,11 +21,11 @@ export interface ParsedNdjson {
 /** One line per entry, each ending in "\n"; "" for none. */
 export function toNdjson(upstream: string, entries: Iterable<StickyEntry>): string {
   const u = JSON.stringify(upstream);
-  let out = '';
+  const lines: string[] = [];
   for (const e of entries) {
-    out += `{"key":${JSON.stringify(e.key)},"upstream":${u},"server":${JSON.stringify(e.server)},"expires_at":${e.expiresAt}}\n`;
+    lines.push(`{"key":${JSON.stringify(e.key)},"upstream":${u},"server":${JSON.stringify(e.server)},"expires_at":${e.expiresAt}}\n`);
   }
-  return out;
+  return lines.join('');
 }
 
 /** The entries of `upstream` in NDJSON text; blank lines (and a trailing "\r") are ignored. */

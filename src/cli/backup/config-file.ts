@@ -37,8 +37,8 @@ export function lineDiff(before: string, after: string): string[] {
     }
     if (!inRun) out.push(`@@ -${i + 1} +${j + 1} @@`);
     inRun = true;
-    if (j < m && (i >= n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) out.push(`+${b[j++]}`);
-    else out.push(`-${a[i++]}`);
+    if (i < n && (j >= m || lcs[(i + 1) * (m + 1) + j]! >= lcs[i * (m + 1) + j + 1]!)) out.push(`-${a[i++]}`);
+    else out.push(`+${b[j++]}`);
   }
   return out;
 }

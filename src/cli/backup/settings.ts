@@ -47,6 +47,11 @@ export async function loadBackupSettings(file: string, env: NodeJS.ProcessEnv): 
   } catch (err) {
     throw new CommandError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  return backupSettingsFrom(text, file, env);
+}
+
+/** The settings in config `text` (the contents of `file`, which relative paths are resolved against). */
+export function backupSettingsFrom(text: string, file: string, env: NodeJS.ProcessEnv): BackupSettings {
   const parsed = parseConfig(text, file);
   let config = parsed.config;
   let warning: string | undefined;

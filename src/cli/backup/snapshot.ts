@@ -49,6 +49,8 @@ export interface Taken {
   readonly ms: number;
   /** Bytes of the parts as stored. */
   readonly bytes: number;
+  /** The running config's text, as snapshotted. */
+  readonly configText: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
     try {
       const manifest = await createSnapshot(s.backup.dir, input);
       const bytes = manifest.parts.config.bytes + manifest.parts.sessions.bytes;
-      return { manifest, ms: Math.round(performance.now() - t0), bytes };
+      return { manifest, ms: Math.round(performance.now() - t0), bytes, configText: config.text };
     } catch (err) {
       const locked = err instanceof BulwarkError && err.code === ErrorCodes.BACKUP_LOCKED;
       if (!locked || Date.now() >= deadline) throw err;

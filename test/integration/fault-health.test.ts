@@ -1,0 +1,125 @@
+/**
+ * @module test/integration/fault-health.test
+ * Active health checks as seen from the origin and their effects: checks run on their own
+ * `Connection: close` connections (proxied traffic uses keep-alive ones) and stop with the
+ * App; backup servers take traffic only while every primary is down and give it back when
+ * one recovers; slow start ramps a recovered server's weight up over time.
+ */
+import { describe, expect, it } from 'vitest';
+import { HEALTH_PATH, type ChaosOrigin } from '../helpers/chaos-origin.js';
+import { FAST_CHECKS, chaosOrigins, ftBulwark, serverOf, sleep, waitFlag, webStatus } from '../helpers/fault.js';
+import { useHarness } from '../helpers/harness.js';
+import { send, waitFor } from '../helpers/net.js';
+
+describe('active health checks', () => {
+  const h = useHarness();
+
+  it('use connections of their own (Connection: close, bulwark-health-check); proxied traffic uses keep-alive', async () => {
+    const [o] = await chaosOrigins(h, ['a']);
+    const bw = await ftBulwark(h, [o!], { health_check: FAST_CHECKS });
+    const client = h.client(bw.url);
+    for (let i = 0; i < 5; i++) {
+      const r = await client.request({ path: `/p${i}`, method: 'GET' });
+      expect(await r.body.text()).toBe('a');
+    }
+    await waitFor(() => o!.count(HEALTH_PATH) >= 3, 3000, 'three health checks');
+
+    const checks = o!.log.filter((r) => r.path === HEALTH_PATH);
+    const proxied = o!.log.filter((r) => r.path !== HEALTH_PATH);
+    for (const c of checks) expect(c.headers).toMatchObject({ connection: 'close', 'user-agent': 'bulwark-health-check' });
+    expect(new Set(checks.map((c) => c.conn)).size).toBe(checks.length); // one connection per check
+    expect(proxied).toHaveLength(5);
+    for (const p of proxied) expect(p.headers['connection']).toBe('keep-alive');
+    const proxiedConns = new Set(proxied.map((p) => p.conn));
+    expect(proxiedConns.size).toBe(1); // sequential requests reuse one pooled connection
+    expect(checks.some((c) => proxiedConns.has(c.conn))).toBe(false);
+  });
+
+  it.each([
+    ['never answers (timeout)', (o: ChaosOrigin) => o.stall(), 'timeout after 100ms'],
+    ['answers /healthz with 503', (o: ChaosOrigin) => o.healthz({ kind: 'error', status: 503 }), 'HTTP 503 (expected 200-399)'],
+    ['resets the connection', (o: ChaosOrigin) => o.reset(), 'reset ECONNRESET'],
+  ] as const)('mark a server down that %s', async (_what, breakIt, detail) => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    const bw = await ftBulwark(h, [a!, b!], { health_check: FAST_CHECKS });
+    breakIt(b!);
+    await waitFlag(bw, 'b', 'failed_health_check');
+    expect(serverOf(bw, 'b').flags.get('failed_health_check')!.reason).toBe(`3 consecutive check failures: ${detail}`);
+    for (let i = 0; i < 4; i++) expect((await send(bw.url)).text).toBe('a');
+  });
+
+  it('stop when the App stops', async () => {
+    const [o] = await chaosOrigins(h, ['a']);
+    const bw = await ftBulwark(h, [o!], { health_check: FAST_CHECKS });
+    await waitFor(() => o!.count(HEALTH_PATH) >= 2, 3000, 'two health checks');
+    await bw.stop(100);
+    const after = o!.count(HEALTH_PATH);
+    await sleep(500); // five intervals
+    expect(o!.count(HEALTH_PATH)).toBe(after);
+  });
+
+  it('backup servers take traffic only while every primary is down, and give it back when one recovers', async () => {
+    const [a, b, k] = await chaosOrigins(h, ['a', 'b', 'k']);
+    const bw = await ftBulwark(h, [a!, b!, { origin: k!, backup: true }], { health_check: FAST_CHECKS });
+    const who = async (n: number): Promise<string[]> => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push((await send(bw.url)).text);
+      return out;
+    };
+    expect(new Set(await who(6))).toEqual(new Set(['a', 'b']));
+    expect(k!.proxied).toBe(0);
+    expect(k!.count(HEALTH_PATH)).toBeGreaterThan(0); // backups are checked too
+
+    await a!.kill();
+    await waitFlag(bw, 'a', 'failed_health_check');
+    expect(await who(4)).toEqual(['b', 'b', 'b', 'b']); // one primary left: still no backup
+    expect(k!.proxied).toBe(0);
+
+    await b!.kill();
+    await waitFlag(bw, 'b', 'failed_health_check');
+    expect(await who(4)).toEqual(['k', 'k', 'k', 'k']);
+    const status = await webStatus(bw);
+    expect(status.servers.map((s) => [s.name, s.available])).toEqual([['a', false], ['b', false], ['k', true]]);
+
+    await b!.restore();
+    await waitFlag(bw, 'b', 'failed_health_check', false);
+    const backupBefore = k!.proxied;
+    expect(await who(4)).toEqual(['b', 'b', 'b', 'b']);
+    expect(k!.proxied).toBe(backupBefore);
+  });
+
+  it('slow start ramps a recovered server up from a small weight to its full weight', async () => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    const bw = await ftBulwark(h, [{ origin: a!, weight: 10 }, { origin: b!, weight: 10 }], {
+      scheduler: 'weighted',
+      slow_start: '1s',
+      health_check: FAST_CHECKS,
+    });
+    const server = serverOf(bw, 'b');
+    expect(server.weight).toBe(10); // available at start: no ramp
+    await b!.kill();
+    await waitFlag(bw, 'b', 'failed_health_check');
+    await b!.restore();
+    await waitFlag(bw, 'b', 'failed_health_check', false);
+    const recoveredAt = Date.now();
+
+    // Sample the weight (and /status) while sending traffic, until the ramp is over.
+    const weights: Array<[number, number]> = [];
+    const served: Array<[number, string]> = [];
+    while (Date.now() - recoveredAt < 1600) {
+      weights.push([Date.now() - recoveredAt, server.weight]);
+      served.push([Date.now() - recoveredAt, (await send(bw.url)).text]);
+      await sleep(20);
+    }
+    const ws = weights.map(([, w]) => w);
+    expect(ws[0]).toBeLessThan(4); // starts from a small share of 10
+    for (let i = 1; i < ws.length; i++) expect(ws[i]).toBeGreaterThanOrEqual(ws[i - 1]!); // never goes down
+    expect(new Set(ws.filter((w) => w > 1.5 && w < 9)).size).toBeGreaterThanOrEqual(3); // in steps, not at once
+    expect(weights.find(([, w]) => w === 10)![0]).toBeGreaterThanOrEqual(800); // full weight only near the end of 1 s
+    expect(ws.at(-1)).toBe(10);
+    expect((await webStatus(bw)).servers.find((s) => s.name === 'b')!.weight).toBe(10);
+    // Early in the ramp b gets clearly less than its half of the traffic.
+    const early = served.filter(([t]) => t < 400).map(([, o]) => o);
+    expect(early.filter((o) => o === 'b').length).toBeLessThan(early.length * 0.35);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * @module test/integration/fault-outlier.test
+ * Outlier detection on real traffic: consecutive 5xx and consecutive gateway failures
+ * eject a server; each repeated ejection lasts longer (base × n); max_ejection_percent
+ * caps how many are out at once (detected > enforced); and bulwark's own 503s (concurrency
+ * overflow) are never held against a server.
+ */
+import { describe, expect, it } from 'vitest';
+import { chaosOrigins, flagEvents, ftBulwark, ftOf, serverOf, waitFlag, webStatus } from '../helpers/fault.js';
+import { useHarness } from '../helpers/harness.js';
+import { send, waitFor } from '../helpers/net.js';
+
+/** Sends GETs one after the other until `done()`; returns the statuses. */
+async function sendUntil(url: string, done: () => boolean, max = 200): Promise<number[]> {
+  const statuses: number[] = [];
+  while (!done()) {
+    if (statuses.length >= max) throw new Error(`still not done after ${max} requests`);
+    statuses.push((await send(url)).status);
+  }
+  return statuses;
+}
+
+describe('outlier detection', () => {
+  const h = useHarness();
+
+  it('ejects a server after consecutive 5xx; the second ejection lasts longer than the first', async () => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    b!.error(500);
+    const bw = await ftBulwark(h, [a!, b!], {
+      outlier_detection: { consecutive_5xx: 3, base_ejection_time: '200ms', max_ejection_time: '2s', jitter: '0%' },
+    });
+    const server = serverOf(bw, 'b');
+    await sendUntil(bw.url, () => server.hasFlag('ejected'));
+    expect(b!.proxied).toBe(3); // round-robin: every other request went to b, the 3rd 500 ejected it
+
+    const status = await webStatus(bw);
+    const reason = status.servers.find((s) => s.name === 'b')!.flag_details['ejected']!.reason;
+    expect(reason).toBe('3 consecutive 5xx responses (last: 500); ejected for 200ms (ejection #1)');
+    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 1 }, enforced: { consecutive_5xx: 1 }, ejectedNow: 1 });
+
+    // While ejected, a takes everything (b stays at 3); after 200 ms b is back, fails 3 more
+    // times, and is ejected again, for twice as long.
+    const first = ftOf(bw).outlier!.info(server)!;
+    expect(first.timesEjected).toBe(1);
+    await sendUntil(bw.url, () => ftOf(bw).outlier!.info(server)!.timesEjected === 2);
+    const second = ftOf(bw).outlier!.info(server)!;
+    expect(server.flags.get('ejected')!.reason).toBe('3 consecutive 5xx responses (last: 500); ejected for 400ms (ejection #2)');
+    await waitFlag(bw, 'b', 'ejected', false);
+
+    // The flag's set/cleared log lines time each ejection.
+    const events = flagEvents(bw, 'b', 'ejected');
+    expect(events.map((e) => e['event'])).toEqual(['server_flag_set', 'server_flag_cleared', 'server_flag_set', 'server_flag_cleared']);
+    const [set1, clear1, set2, clear2] = events.map((e) => Number(e['time']));
+    const firstMs = clear1! - set1!;
+    const secondMs = clear2! - set2!;
+    expect(firstMs).toBeGreaterThanOrEqual(190);
+    expect(secondMs).toBeGreaterThanOrEqual(390);
+    expect(secondMs).toBeGreaterThan(firstMs);
+    expect(second.ejectedUntil! - set2!).toBeGreaterThanOrEqual(395); // the plan: 400 ms (± clock ms)
+    expect(events[1]!['reason']).toBe('ejection time elapsed');
+    expect(b!.proxied).toBe(6);
+  });
+
+  it('ejects a server after consecutive gateway failures (connections reset)', async () => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    b!.reset();
+    const bw = await ftBulwark(h, [a!, b!], { outlier_detection: { consecutive_gateway_failures: 2, base_ejection_time: '5s', jitter: '0%' } });
+    const statuses = await sendUntil(bw.url, () => serverOf(bw, 'b').hasFlag('ejected'));
+    expect(statuses.filter((s) => s === 502)).toHaveLength(2);
+    expect(serverOf(bw, 'b').flags.get('ejected')!.reason).toBe('2 consecutive gateway failures (last: ECONNRESET); ejected for 5s (ejection #1)');
+    // Ejected: everything goes to a now.
+    for (let i = 0; i < 4; i++) expect((await send(bw.url)).text).toBe('a');
+  });
+
+  it('max_ejection_percent holds when several servers fail at once (4 servers, 50%, 3 failing: 2 ejected)', async () => {
+    const origins = await chaosOrigins(h, ['a', 'b', 'c', 'd']);
+    for (const o of origins.slice(1)) o.error(500);
+    const bw = await ftBulwark(h, origins, {
+      outlier_detection: { consecutive_5xx: 2, base_ejection_time: '10s', max_ejection_percent: '50%' },
+    });
+    // 40 requests: every failing server reaches 2 consecutive 5xx several times over.
+    for (let i = 0; i < 40; i++) await send(bw.url);
+    const status = await webStatus(bw);
+    const ejected = status.servers.filter((s) => s.flags.includes('ejected')).map((s) => s.name);
+    expect(ejected).toHaveLength(2);
+    expect(ejected).not.toContain('a');
+    const od = status.outlier_detection!;
+    expect(od.ejectedNow).toBe(2);
+    expect(od.enforced['consecutive_5xx']).toBe(2);
+    expect(od.detected['consecutive_5xx']).toBeGreaterThan(od.enforced['consecutive_5xx']!);
+    // The one over the cap still takes traffic (and still fails): it is detected, not enforced.
+    const overCap = origins.find((o) => o.name !== 'a' && !ejected.includes(o.name))!;
+    const before = overCap.proxied;
+    for (let i = 0; i < 4; i++) await send(bw.url);
+    expect(overCap.proxied).toBe(before + 2);
+  });
+
+  it("bulwark's own 503s (max_concurrent overflow) eject nothing and open no circuit", async () => {
+    const [a] = await chaosOrigins(h, ['a']);
+    a!.slow(300);
+    const bw = await ftBulwark(h, [a!], {
+      outlier_detection: { consecutive_5xx: 1, consecutive_gateway_failures: 1 },
+      circuit_breaker: { max_concurrent: 1, max_pending: 0, min_requests: 1, error_rate: '1%' },
+    });
+    const replies = (await Promise.all(Array.from({ length: 12 }, () => send(bw.url)))).map((r) => r.status);
+    expect(replies.filter((s) => s === 200)).toHaveLength(1);
+    expect(replies.filter((s) => s === 503)).toHaveLength(11);
+    expect(a!.proxied).toBe(1);
+    await waitFor(() => serverOf(bw, 'a').activeRequests === 0, 3000, 'the request to finish');
+    const status = await webStatus(bw);
+    expect(status.servers[0]).toMatchObject({ available: true, flags: [] });
+    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }, ejectedNow: 0 });
+    expect(status.circuit_breaker).toMatchObject({ states: { a: 'closed' }, overflowed: 11 });
+  });
+});
