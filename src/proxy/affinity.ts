@@ -42,7 +42,9 @@ export class Affinity {
    */
   commit(key: string | undefined, server: Server, responseSetCookie: string | string[] | undefined): string | undefined {
     const mode = this.config.mode;
-    if (mode === 'cookie' && key === undefined) {
+    // Cookie mode only honours ids bulwark issued (and still holds): an unknown id gets a
+    // fresh cookie, so clients can't fill the table with invented ids.
+    if (mode === 'cookie' && (key === undefined || this.table.get(key) === undefined)) {
       const id = newSessionId();
       this.table.set(id, server.name);
       return setCookieHeader(this.config.name!, id, { secure: false, maxAgeSec: this.#maxAgeSec });

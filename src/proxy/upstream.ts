@@ -49,6 +49,7 @@ export class UpstreamRuntime {
   /** Servers that are new, or whose config (weight, backup) changed, in this runtime. */
   readonly touched = new Set<Server>();
   readonly #pools = new Map<Server, Pool>();
+  readonly #random: Random;
   #exchanges = 0;
   #idle: (() => void) | undefined;
 
@@ -60,6 +61,7 @@ export class UpstreamRuntime {
   constructor(config: UpstreamConfig, deps: UpstreamDeps, previous?: UpstreamRuntime) {
     this.name = config.name;
     this.config = config;
+    this.#random = deps.random;
     const samePools = previous !== undefined && poolKey(previous.config) === poolKey(config);
     const servers = config.servers.map((s) => {
       const old = previous?.servers.find(s.name);
@@ -141,17 +143,23 @@ export class UpstreamRuntime {
 
   /**
    * Picks a server for one attempt: an available server under its concurrency limit and
-   * not in `exclude` (servers this request already tried). The scheduler's own pick is
-   * taken when it qualifies; otherwise it picks again among the qualifying servers.
+   * not in `exclude` (servers this request already tried). A first attempt takes the
+   * scheduler's pick when it qualifies, else the scheduler picks among those that do. A
+   * retry (non-empty `exclude`) picks at random among the qualifying servers instead:
+   * running the scheduler again would advance its rotation, so with one dead server of
+   * two, round-robin would send every first attempt to the dead one.
    * @returns undefined when none qualifies (see `saturated` for why).
    */
   pick(ctx: PickContext, exclude?: readonly Server[]): Server | undefined {
     const avail = this.servers.available;
-    const first = this.scheduler.pick(avail, ctx);
-    if (first === undefined) return undefined;
-    if (first.activeRequests < this.maxConcurrent && (exclude === undefined || !exclude.includes(first))) return first;
-    const rest = avail.filter((s) => s.activeRequests < this.maxConcurrent && (exclude === undefined || !exclude.includes(s)));
-    return this.scheduler.pick(rest, ctx);
+    const retry = exclude !== undefined && exclude.length > 0;
+    if (!retry) {
+      const first = this.scheduler.pick(avail, ctx);
+      if (first === undefined || first.activeRequests < this.maxConcurrent) return first;
+    }
+    const rest = avail.filter((s) => s.activeRequests < this.maxConcurrent && (!retry || !exclude.includes(s)));
+    if (!retry) return this.scheduler.pick(rest, ctx);
+    return rest.length === 0 ? undefined : rest[Math.floor(this.#random() * rest.length)];
   }
 
   /** True when some server is available but all of them are at their concurrency limit. */

@@ -10,14 +10,11 @@
  * scheduler picks at random). Header names must be lower-case, as Node delivers them and
  * as config/ normalises them. Cookie names are case-sensitive (RFC 6265).
  */
+import { requestCookie } from '../sticky/key.js';
 import type { HashKey } from '../../core/config.js';
 import type { PickContext } from '../scheduler.js';
 
 export type KeyExtractor = (ctx: PickContext) => string | undefined;
-
-const SEMICOLON = 0x3b;
-const SPACE = 0x20;
-const TAB = 0x09;
 
 function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s;
@@ -40,33 +37,9 @@ function byHeader(name: string): KeyExtractor {
 }
 
 function byCookie(name: string): KeyExtractor {
-  const needle = `${name}=`;
-  return (ctx) => {
-    const cookie = ctx.headers?.cookie;
-    return cookie === undefined ? undefined : cookieValue(cookie, needle);
-  };
-}
-
-/** True when a cookie pair starts at `at`: only blanks between it and the start or a ';'. */
-function startsPair(cookie: string, at: number): boolean {
-  let i = at - 1;
-  while (i >= 0) {
-    const c = cookie.charCodeAt(i);
-    if (c !== SPACE && c !== TAB) break;
-    i--;
-  }
-  return i < 0 || cookie.charCodeAt(i) === SEMICOLON;
-}
-
-/** The value of the cookie whose pair starts with `needle` ("name="), trimmed. */
-function cookieValue(cookie: string, needle: string): string | undefined {
-  for (let at = cookie.indexOf(needle); at >= 0; at = cookie.indexOf(needle, at + 1)) {
-    if (!startsPair(cookie, at)) continue;
-    const start = at + needle.length;
-    const end = cookie.indexOf(';', start);
-    return nonEmpty(cookie.slice(start, end < 0 ? cookie.length : end).trim());
-  }
-  return undefined;
+  // One cookie scanner for the whole balancer: sticky sessions' (quoted values, several
+  // Cookie headers, matches never taken from inside another cookie's value).
+  return (ctx) => requestCookie(ctx.headers?.cookie as string | string[] | undefined, name);
 }
 
 export function keyExtractor(hashKey: HashKey): KeyExtractor {

@@ -11,6 +11,7 @@ import {
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_BACKUP,
+  DEFAULT_BACKUP_SETTINGS,
   DEFAULT_CIRCUIT_BREAKER,
   DEFAULT_CONNECTIONS,
   DEFAULT_FRONT_TIMEOUTS,
@@ -23,6 +24,7 @@ import {
   DEFAULT_RETRIES,
   DEFAULT_SCHEDULER,
   DEFAULT_SLOW_START,
+  DEFAULT_STICKY,
   DEFAULT_UPSTREAM_KEEP_ALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
   loadConfigFile,
@@ -37,13 +39,13 @@ const INVALID = join(CONF, 'invalid');
 
 /**
  * The text with its commented-out example blocks switched on: a line "# health_check:" (or
- * outlier_detection, circuit_breaker, retries) and the "#   key: value" lines under it.
+ * outlier_detection, circuit_breaker, retries, sticky, backup) and the "#   key: value" lines under it.
  */
 function uncommentExamples(text: string): { text: string; blocks: string[] } {
   const blocks: string[] = [];
   let inBlock = false;
   const lines = text.split('\n').map((line) => {
-    const head = /^(\s*)# (health_check|outlier_detection|circuit_breaker|retries):$/.exec(line);
+    const head = /^(\s*)# (health_check|outlier_detection|circuit_breaker|retries|sticky|backup):$/.exec(line);
     const body = inBlock ? /^(\s*)# (  .*)$/.exec(line) : null;
     inBlock = head !== null || body !== null;
     if (head) blocks.push(head[2] as string);
@@ -73,23 +75,27 @@ describe('shipped config files', () => {
         outlier_detection: undefined,
         circuit_breaker: undefined,
         retries: undefined,
+        sticky: undefined,
         servers: [1, 2, 3].map((n) => ({ name: `web-${n}`, url: `http://127.0.0.1:300${n}`, weight: 1, backup: DEFAULT_BACKUP })),
       },
     ]);
     expect(config.routes).toEqual([{ host: undefined, path_prefix: undefined, upstream: 'web' }]);
+    expect(config.backup).toBeUndefined();
   });
 
   it('conf/bulwark.yaml has commented examples of the off-by-default blocks, showing their defaults', async () => {
     const { text, blocks } = uncommentExamples(await readFile(join(CONF, 'bulwark.yaml'), 'utf8'));
-    expect(blocks).toEqual(['health_check', 'outlier_detection', 'circuit_breaker', 'retries']);
-    const { config, issues } = parseConfig(text, 'bulwark.yaml');
+    expect(blocks).toEqual(['health_check', 'outlier_detection', 'circuit_breaker', 'retries', 'sticky', 'backup']);
+    const { config, issues } = parseConfig(text, '/etc/bulwark/bulwark.yaml');
     expect(issues).toEqual([]);
     expect(config?.upstreams.get('web')).toMatchObject({
       health_check: DEFAULT_HEALTH_CHECK,
       outlier_detection: DEFAULT_OUTLIER_DETECTION,
       circuit_breaker: DEFAULT_CIRCUIT_BREAKER,
       retries: { ...DEFAULT_RETRIES, per_try_timeout: DEFAULT_UPSTREAM_TIMEOUTS.response },
+      sticky: DEFAULT_STICKY,
     });
+    expect(config?.backup).toEqual({ dir: '/etc/bulwark/var/backups', ...DEFAULT_BACKUP_SETTINGS });
   });
 
   it('conf/demo.yaml is valid', async () => {
