@@ -155,8 +155,12 @@ export class App {
     const deps = { clock: this.#clock, random: this.#random };
     for (const u of state.upstreams.values()) {
       u.servers.all.forEach((s) => this.#watchServer(s));
-      // A config change to a server ends its runtime override.
-      u.touched.forEach((s) => this.overrides.clear(s));
+      // A config change to a server ends its runtime override, drain and disable included.
+      for (const s of u.touched) {
+        const o = this.overrides.get(s);
+        if (o?.state !== undefined) s.clearFlag(o.state === 'drain' ? 'draining' : 'disabled', 'config changed this server: runtime override ended', this.#clock.now());
+        this.overrides.clear(s);
+      }
       const before = prev.upstreams.get(u.name);
       const ft = this.faultTolerance.get(u.name);
       if (ft !== undefined && before !== undefined && faultToleranceKey(before.config) === faultToleranceKey(u.config)) {

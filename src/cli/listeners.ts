@@ -9,7 +9,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
-import { createFrontServer, listen } from '../proxy/front.js';
+import { createFrontServer, listen, markRetiring } from '../proxy/front.js';
 import type { Proxy } from '../proxy/proxy.js';
 
 interface Bound {
@@ -18,6 +18,25 @@ interface Bound {
 }
 
 const key = (a: ListenAddress): string => `${a.host}|${a.port}`;
+
+/**
+ * How long a removed listener keeps accepting after its replacement is bound. Closing at
+ * once would reset connections the kernel accepted but Node has not picked up yet, and
+ * connections picked up whose first request is not read yet (http.Server#close closes
+ * idle connections): clients that connected a moment before the switch must be served.
+ */
+export const LISTENER_GRACE_MS = 250;
+
+/** Retires a listener: responses on it close their connections; after the grace it stops
+ * accepting, and connections are closed as they go idle until none is left. */
+function retire(server: http.Server): void {
+  markRetiring(server);
+  setTimeout(() => {
+    server.close();
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.once('close', () => clearInterval(sweep));
+  }, LISTENER_GRACE_MS);
+}
 
 export class FrontListeners {
   readonly #proxy: Proxy;
@@ -61,8 +80,7 @@ export class FrontListeners {
     for (const [k, b] of this.#bound) {
       if (next.has(k)) continue;
       closed.push(b.address);
-      b.server.close();
-      b.server.closeIdleConnections();
+      retire(b.server);
     }
     this.#bound = next;
     return { opened: [...fresh.values()].map((b) => b.address), closed };

@@ -87,10 +87,15 @@ export class Reloader {
       const errors = err instanceof ConfigError ? err.issues.map(formatConfigIssue) : [String((err as Error).message ?? err)];
       return this.#reject(trigger, errors);
     }
-    if (loaded.text === st.text) return { result: 'unchanged', trigger, version: st.version };
+    // The file is valid again: an earlier rejection no longer describes it.
+    if (loaded.text === st.text) {
+      st.lastError = undefined;
+      return { result: 'unchanged', trigger, version: st.version };
+    }
     const diff = diffConfig(st.config, loaded.config);
     if (!diff.changed) {
       st.text = loaded.text;
+      st.lastError = undefined;
       return { result: 'unchanged', trigger, version: st.version };
     }
     const next = keepRestartSettings(loaded.config, st.config);

@@ -24,8 +24,8 @@ export class Affinity {
   }
 
   /** The request's session key, if it carries one. */
-  key(req: IncomingMessage): string | undefined {
-    return stickyKey(this.config, { headers: req.headers, clientIp: req.socket.remoteAddress });
+  key(req: IncomingMessage, clientIp: string | undefined): string | undefined {
+    return stickyKey(this.config, { headers: req.headers, clientIp });
   }
 
   /** The server `key` is pinned to, when it is in `servers` and usable (caller checks limits). */

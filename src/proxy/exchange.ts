@@ -26,9 +26,9 @@ import type { UpstreamRuntime } from './upstream.js';
 
 export const kExchange = Symbol('bulwark.exchange');
 
-/** Read when a response starts: during a graceful drain responses close their connection. */
+/** Asked when a response starts: during a drain, or on a retiring listener, responses close their connection. */
 export interface DrainState {
-  readonly draining: boolean;
+  closesConnection(req: IncomingMessage): boolean;
 }
 
 /** Called once per finished exchange. */
@@ -114,7 +114,7 @@ export class Exchange implements AttemptOwner, Waiter {
     if (this.#done) return;
     const aff = this.upstream.affinity;
     if (aff !== undefined && this.#attempts === 0) {
-      const key = (this.#stickyKey = aff.key(this.req));
+      const key = (this.#stickyKey = aff.key(this.req, this.#i.ctx.clientIp));
       const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
       if (pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent) return this.#dispatch(pinned);
     }
@@ -208,7 +208,7 @@ export class Exchange implements AttemptOwner, Waiter {
       }
     }
     this.status = status;
-    if (this.#drain.draining) this.res.shouldKeepAlive = false;
+    if (this.#drain.closesConnection(this.req)) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(headers, this.requestId);
     const aff = this.upstream.affinity;
     if (aff !== undefined) {

@@ -10,6 +10,23 @@ import type { FrontConfig, ListenAddress } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import type { Proxy } from './proxy.js';
 
+const kRetiring = Symbol('bulwark.retiring');
+
+/**
+ * Marks a listener as going away (a reload removed its address): responses to requests
+ * that came in on it ask the client to close the connection, so keep-alive clients move
+ * to the new address instead of lingering on the old one.
+ */
+export function markRetiring(server: http.Server): void {
+  (server as unknown as Record<symbol, boolean>)[kRetiring] = true;
+}
+
+/** Whether the listener this request came in on is going away. */
+export function onRetiringListener(req: http.IncomingMessage): boolean {
+  // req.socket is null once a request with a body has been read to the end and destroyed.
+  return (req.socket as unknown as { server?: Record<symbol, unknown> } | null)?.server?.[kRetiring] === true;
+}
+
 /** Node only enforces header/request timeouts when it sweeps connections; sweep often. */
 function checkingInterval(front: FrontConfig): number {
   const shortest = Math.min(front.timeouts.headers, front.timeouts.request);

@@ -14,6 +14,7 @@ import { ErrorCodes } from '../core/errors.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { Exchange } from './exchange.js';
+import { onRetiringListener } from './front.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
 import { sendError } from './respond.js';
@@ -68,12 +69,12 @@ export class ProxyState {
 class RequestContext implements PickContext {
   readonly #req: IncomingMessage;
   readonly path: string;
+  /** Read at arrival: req.socket is gone once a body has been buffered to the end. */
+  readonly clientIp: string | undefined;
   constructor(req: IncomingMessage, path: string) {
     this.#req = req;
     this.path = path;
-  }
-  get clientIp(): string | undefined {
-    return this.#req.socket.remoteAddress;
+    this.clientIp = req.socket.remoteAddress;
   }
   get headers(): IncomingMessage['headers'] {
     return this.#req.headers;
@@ -117,6 +118,11 @@ export class Proxy {
   inFlight = 0;
   /** Set during graceful drain: responses ask clients to close their connections. */
   draining = false;
+
+  /** Whether the response to `req` should close its connection (drain, or a retiring listener). */
+  closesConnection(req: IncomingMessage): boolean {
+    return this.draining || onRetiringListener(req);
+  }
   /** Open upgraded connections (WebSocket tunnels), cut at the end of a drain. */
   readonly tunnels = new Set<Duplex>();
   readonly #exchangeDone: (ex: Exchange) => void;
@@ -183,7 +189,7 @@ export class Proxy {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
     this.inFlight++;
-    if (this.draining) res.shouldKeepAlive = false;
+    if (this.closesConnection(req)) res.shouldKeepAlive = false;
     const r = this.resolve(req);
     const id = r.head.requestId;
     const upstream = r.upstream;

@@ -5,6 +5,7 @@
  * SIGINT (or, when supervised, its parent going away: stdin closes) takes a last snapshot,
  * then it exits 0. Logs are JSON lines on stdout (pino's format).
  */
+import { setPriority } from 'node:os';
 import pino from 'pino';
 import { Runner, type AgentOptions } from './runner.js';
 import type { BackupSettings } from './settings.js';
@@ -13,6 +14,8 @@ import type { BackupSettings } from './settings.js';
 export const SUPERVISED_ENV = 'BULWARK_BACKUP_SUPERVISED';
 /** How long the last snapshot at shutdown may take (the supervisor kills after 5 s). */
 const SHUTDOWN_BUDGET_MS = 4000;
+/** The agent's CPU scheduling priority (nice value: 0 normal, 19 lowest). */
+const NICE = 10;
 
 export type { AgentOptions } from './runner.js';
 
@@ -20,6 +23,12 @@ export type { AgentOptions } from './runner.js';
 export async function runAgent(s: BackupSettings, o: AgentOptions): Promise<number> {
   const log = pino({ level: s.config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, pino.destination({ dest: 1, sync: true }));
   if (s.warning !== undefined) log.warn({ event: 'config_invalid' }, s.warning);
+  // Backups are background work: on a busy machine the proxy gets the CPU first.
+  try {
+    setPriority(NICE);
+  } catch {
+    // not permitted here: run at the normal priority
+  }
   const agent = new Runner(s, o, log);
   const b = s.backup;
   log.info(

@@ -9,11 +9,11 @@
  * retention applies without a restart.
  */
 import type pino from 'pino';
-import { listSnapshots, prune } from '../../backup/index.js';
+import { listSnapshots } from '../../backup/index.js';
 import { AdminClient, resolveAdminTarget } from './admin-client.js';
 import { describeError } from './errors.js';
 import { backupSettingsFrom, type BackupSettings } from './settings.js';
-import { takeSnapshot } from './snapshot.js';
+import { pruneIfDue, takeSnapshot } from './snapshot.js';
 
 const POLL_MS = 1000;
 
@@ -122,8 +122,8 @@ export class Runner {
       );
       this.#adopt(t.configText);
       const { dir, keep_last, keep_within } = this.#s.backup;
-      const pruned = await prune(dir, { keep_last, keep_within }, { key: this.#s.key });
-      if (pruned.removed.length > 0) this.#log.info({ event: 'snapshots_pruned', removed: pruned.removed }, `pruned ${pruned.removed.length} snapshot(s)`);
+      const removed = await pruneIfDue(dir, { keep_last, keep_within }, this.#s.key);
+      if (removed.length > 0) this.#log.info({ event: 'snapshots_pruned', removed }, `pruned ${removed.length} snapshot(s)`);
       report = { ok: true, trigger, last_snapshot: m.id, at, sessions: m.session_count, config_version: m.config_version, duration_ms: t.ms };
     } catch (err) {
       const error = describeError(err);

@@ -6,7 +6,7 @@
  * "expires_at"}` and the library's entries `{key, upstream, server, expiresAt}`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSnapshot, type Manifest, type SessionEntry } from '../../backup/index.js';
+import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy, type SessionEntry } from '../../backup/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import type { AdminClient } from './admin-client.js';
 import { CommandError } from './errors.js';
@@ -75,6 +75,21 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
       await sleep(100);
     }
   }
+}
+
+/**
+ * Prunes `dir` when the policy has something to remove. prune() verifies every snapshot in
+ * full (100k sessions: ~0.1 s each), so the agent first plans from the manifests alone and
+ * skips it when that plan keeps everything: the only difference is that a damaged snapshot
+ * whose manifest still reads is removed by a later prune. Returns the ids removed.
+ */
+export async function pruneIfDue(dir: string, policy: RetentionPolicy, key: string | undefined): Promise<string[]> {
+  const listed = await listSnapshots(dir);
+  const plan = planRetention(
+    listed.map((l) => ({ id: l.id, time: l.time, valid: l.manifest !== undefined })),
+    { ...policy, now: Date.now() },
+  );
+  return plan.remove.length === 0 ? [] : (await prune(dir, policy, { key })).removed;
 }
 
 /** `bulwark backup create`: one snapshot now. */

@@ -1,0 +1,283 @@
+// Backup benchmark: snapshot and restore 100k sticky sessions, and the proxy's latency
+// while snapshots run.
+//
+// Usage: npm run build && node benchmarks/backup.js
+//
+// 1. library   dist/backup directly (no network, no child process): createSnapshot of
+//              BACKUP_SESSIONS entries, verifySnapshot, readSnapshot (verify + parse, the
+//              read half of a restore); plain and encrypted; median of BACKUP_ROUNDS.
+// 2. end to end  the real path: `node dist/cli/main.js start` (one upstream, sticky cookie
+//              mode, two origin.js origins), BACKUP_SESSIONS entries loaded through
+//              POST /sessions/import, then the real CLI as a child process:
+//                create   `bulwark backup create` (GET /config + GET /sessions/export,
+//                         parse, write; the CLI's own "(N ms)" and the whole process)
+//                restore  `bulwark backup restore ID --sessions` (verify, read,
+//                         POST /sessions/import?mode=replace; the whole process)
+//                import   POST /sessions/import?mode=replace of the same table alone
+//              The whole-process times include starting node (~50-150 ms on a quiet machine).
+// 3. p99       autocannon against that bulwark (BACKUP_CONNECTIONS connections, each request
+//              carrying the cookie of one of 1000 pinned sessions) for BACKUP_DURATION s:
+//              "none" without snapshots, and "snapshots" while a standalone agent
+//              (`bulwark backup agent`, backup.interval 200ms, keep_last 3) snapshots the
+//              100k table back to back. The two alternate for BACKUP_ROUNDS rounds; the
+//              table shows medians. Target: p99 with snapshots <= 1.2x without.
+// A table goes to stdout and the result to benchmarks/results/backup-<timestamp>.json. The
+// run stops by itself (a hard time limit included) and stops every child it started.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import autocannon from 'autocannon';
+import { freePort, spawnTracked, stop, stopAll, waitHttp200 } from './lib/proc.js';
+import { median } from './lib/stats.js';
+import { BENCH_DIR, BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.js';
+
+const num = (name, def) => {
+  const v = Number(process.env[name] ?? def);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+};
+const SESSIONS = Math.round(num('BACKUP_SESSIONS', 100_000));
+const ROUNDS = Math.round(num('BACKUP_ROUNDS', 3));
+const DURATION = num('BACKUP_DURATION', 5);
+const CONNECTIONS = Math.round(num('BACKUP_CONNECTIONS', 20));
+const TARGET_MS = 1000;
+const P99_RATIO_MAX = 1.2;
+const HARD_LIMIT_MS = (120 + ROUNDS * 2 * (DURATION + 15)) * 1000;
+if (!fs.existsSync(BULWARK_CLI)) {
+  console.error(`bulwark is not built (${path.relative(process.cwd(), BULWARK_CLI)} is missing): run \`npm run build\` first`);
+  process.exit(1);
+}
+const lib = await import(path.join(REPO_ROOT, 'dist', 'backup', 'index.js'));
+
+const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-backup-bench-'));
+let cleaned;
+const cleanup = () => (cleaned ??= stopAll().finally(() => fs.rmSync(tmpDir, { recursive: true, force: true })));
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => cleanup().then(() => process.exit(130)));
+const hardLimit = setTimeout(() => {
+  console.error(`backup benchmark: hard time limit (${HARD_LIMIT_MS / 1000} s) reached, stopping`);
+  cleanup().then(() => process.exit(1));
+}, HARD_LIMIT_MS);
+hardLimit.unref();
+
+const ms = (t0) => Math.round((performance.now() - t0) * 10) / 10;
+
+function sessionTable(n, servers) {
+  const expiresAt = Date.now() + 3_600_000;
+  return Array.from({ length: n }, (_, i) => ({ key: `s${i.toString(36).padStart(21, '0')}`, upstream: 'web', server: servers[i % servers.length], expiresAt }));
+}
+const ndjson = (entries) => entries.map((e) => `{"key":"${e.key}","upstream":"web","server":"${e.server}","expires_at":${e.expiresAt}}\n`).join('');
+
+/** 1. The library alone. */
+async function libraryTimes() {
+  const sessions = sessionTable(SESSIONS, ['a', 'b']);
+  const out = {};
+  for (const [mode, key] of [['plain', undefined], ['encrypted', 'bench key']]) {
+    const dir = fs.mkdtempSync(path.join(tmpDir, `lib-${mode}-`));
+    const samples = { create: [], verify: [], read: [] };
+    let bytes = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      let t0 = performance.now();
+      const m = await lib.createSnapshot(dir, { configText: 'upstreams: {}\n', configVersion: 1, sessions, key });
+      samples.create.push(ms(t0));
+      bytes = m.parts.sessions.bytes;
+      t0 = performance.now();
+      const v = await lib.verifySnapshot(dir, m.id, { key });
+      samples.verify.push(ms(t0));
+      if (!v.ok) throw new Error(`library snapshot does not verify: ${v.problems.join('; ')}`);
+      t0 = performance.now();
+      const data = await lib.readSnapshot(dir, m.id, { key });
+      samples.read.push(ms(t0));
+      if (data.sessions.length !== SESSIONS) throw new Error(`read ${data.sessions.length} sessions, wrote ${SESSIONS}`);
+    }
+    out[mode] = { createMs: median(samples.create), verifyMs: median(samples.verify), readMs: median(samples.read), samples, sessionsBytes: bytes };
+  }
+  return out;
+}
+
+function request(url, method, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent: false, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function runCli(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BULWARK_CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ stdout, wallMs: ms(t0) }) : reject(new Error(`bulwark ${args.join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+
+function writeConf(name, origins, ports, backup) {
+  const file = path.join(tmpDir, name);
+  const lines = [
+    `listen: 127.0.0.1:${ports.proxy}`,
+    `admin: { listen: 127.0.0.1:${ports.admin} }`,
+    'log: { level: info, access: false }',
+    'upstreams:',
+    '  web:',
+    `    sticky: { mode: cookie, ttl: 1h, max_entries: ${SESSIONS * 2} }`,
+    '    servers:',
+    ...origins.map((o, i) => `      - { name: ${'ab'[i]}, url: http://127.0.0.1:${o.port} }`),
+    'routes:',
+    '  - upstream: web',
+    `backup: { dir: backups, ${backup} }`,
+    '',
+  ];
+  fs.writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+/** 2. and 3. against a real bulwark. */
+async function endToEnd() {
+  const origins = await startOrigins(2);
+  const ports = { proxy: await freePort(), admin: await freePort() };
+  // bulwark's own agent idles (1h); the p99 runs start a standalone one snapshotting every 200ms.
+  const conf = writeConf('bulwark.yaml', origins, ports, 'interval: 1h, keep_last: 3, keep_within: 1ms, on_reload: false');
+  const agentConf = writeConf('agent.yaml', origins, ports, 'interval: 200ms, keep_last: 3, keep_within: 1ms, on_reload: false');
+  const admin = `http://127.0.0.1:${ports.admin}`;
+  const bw = spawnTracked('bulwark', process.execPath, [BULWARK_CLI, 'start', '-c', conf], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitHttp200(`${admin}/healthz`, bw);
+  const hostHeader = { host: `127.0.0.1:${ports.admin}` };
+  const table = sessionTable(SESSIONS, ['a', 'b']);
+  const body = ndjson(table);
+  let t0 = performance.now();
+  const imp = await request(`${admin}/sessions/import?mode=replace`, 'POST', body, hostHeader);
+  const importMs = ms(t0);
+  if (imp.status !== 200) throw new Error(`import answered ${imp.status}: ${imp.text}`);
+  t0 = performance.now();
+  const exp = await request(`${admin}/sessions/export`, 'GET', undefined, hostHeader);
+  const exportMs = ms(t0);
+  if (exp.text.split('\n').length - 1 !== SESSIONS) throw new Error('export does not hold every session');
+
+  const created = await runCli(['backup', 'create', '-c', conf, '--admin', admin]);
+  const id = /created snapshot (\S+)/.exec(created.stdout)[1];
+  const createMs = Number(/\((\d+) ms\)/.exec(created.stdout)[1]);
+  const restored = await runCli(['backup', 'restore', id, '--sessions', '-c', conf, '--admin', admin]);
+  const cli = { createMs, createWallMs: created.wallMs, restoreWallMs: restored.wallMs, importMs, exportMs };
+
+  const cookies = table.slice(0, 1000).map((e) => `bulwark_sid=${e.key}`);
+  const samples = { none: [], snapshots: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const cond of r % 2 === 0 ? ['none', 'snapshots'] : ['snapshots', 'none']) {
+      samples[cond].push(await loadSample(`http://127.0.0.1:${ports.proxy}/`, cookies, cond === 'snapshots' ? { agentConf, admin } : undefined));
+    }
+  }
+  await stop(bw);
+  await Promise.all(origins.map((o) => stop(o.child)));
+  return { cli, samples };
+}
+
+async function loadSample(url, cookies, agent) {
+  let child;
+  const snaps = [];
+  if (agent !== undefined) {
+    child = spawnTracked('agent', process.execPath, [BULWARK_CLI, 'backup', 'agent', '-c', agent.agentConf, '--admin', agent.admin], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const l = JSON.parse(line);
+      if (l.event === 'snapshot_created') snaps.push(l);
+      if (l.event === 'snapshot_failed') console.error(`agent: ${l.msg}`);
+    });
+    await new Promise((resolve, reject) => {
+      const t = setInterval(() => snaps.length > 0 && (clearInterval(t), resolve()), 20);
+      setTimeout(() => (clearInterval(t), reject(new Error('the agent took no snapshot within 15 s'))), 15_000).unref();
+    });
+  }
+  const before = snaps.length;
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, cookie: cookies[i++ % cookies.length] } }) }],
+  });
+  const during = snaps.slice(before);
+  if (child !== undefined) await stop(child);
+  return {
+    rps: result.requests.mean,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    snapshots: during.length,
+    snapshotMs: median(during.map((l) => l.duration_ms)),
+  };
+}
+
+function fmtTable(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ')).join('\n');
+}
+
+async function main() {
+  const startedAt = new Date();
+  console.log(`backup benchmark: ${SESSIONS} sessions, ${ROUNDS} rounds, load ${CONNECTIONS} connections x ${DURATION}s | node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const library = await libraryTimes();
+  const { cli, samples } = await endToEnd();
+  const cond = (name) => ({
+    rps: median(samples[name].map((s) => s.rps)),
+    p50: median(samples[name].map((s) => s.p50)),
+    p99: median(samples[name].map((s) => s.p99)),
+    snapshots: samples[name].reduce((n, s) => n + s.snapshots, 0),
+    snapshotMs: median(samples[name].map((s) => s.snapshotMs)),
+    errors: samples[name].reduce((n, s) => n + s.non2xx + s.errors, 0),
+  });
+  const load = { none: cond('none'), snapshots: cond('snapshots') };
+  const p99Ratio = load.none.p99 > 0 ? load.snapshots.p99 / load.none.p99 : null;
+  const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+  console.log(`\n${fmtTable([
+    ['step', 'ms', 'target'],
+    ['library create (plain)', library.plain.createMs, `< ${TARGET_MS} ${verdict(library.plain.createMs < TARGET_MS)}`],
+    ['library verify (plain)', library.plain.verifyMs, ''],
+    ['library read = restore read (plain)', library.plain.readMs, `< ${TARGET_MS} ${verdict(library.plain.readMs < TARGET_MS)}`],
+    ['library create (encrypted)', library.encrypted.createMs, ''],
+    ['library read (encrypted)', library.encrypted.readMs, ''],
+    ['CLI create, in process (export + write)', cli.createMs, `< ${TARGET_MS} ${verdict(cli.createMs < TARGET_MS)}`],
+    ['CLI create, whole process', cli.createWallMs, ''],
+    ['CLI restore --sessions, whole process', cli.restoreWallMs, `< ${TARGET_MS} ${verdict(cli.restoreWallMs < TARGET_MS)}`],
+    ['admin POST /sessions/import (replace)', cli.importMs, ''],
+    ['admin GET /sessions/export', cli.exportMs, ''],
+  ])}`);
+  console.log(`\n${fmtTable([
+    ['load', 'req/s', 'p50 ms', 'p99 ms', 'snapshots', 'snapshot ms', 'errors'],
+    ...['none', 'snapshots'].map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].errors]),
+  ])}`);
+  console.log(`p99 with snapshots / without: ${p99Ratio?.toFixed(2) ?? '-'} (target <= ${P99_RATIO_MAX}: ${verdict(p99Ratio !== null && p99Ratio <= P99_RATIO_MAX)})`);
+  const result = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    config: { sessions: SESSIONS, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, agentInterval: '200ms' },
+    env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, loadavg: os.loadavg() },
+    library,
+    cli,
+    load: { ...load, p99Ratio, samples },
+  };
+  const dir = path.join(BENCH_DIR, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `backup-${startedAt.toISOString().replace(/:/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
+}
+
+main().then(
+  () => cleanup().then(() => process.exit(0)),
+  (err) => {
+    console.error(err);
+    cleanup().then(() => process.exit(1));
+  },
+);

@@ -1,0 +1,80 @@
+/**
+ * @module test/integration/backup-cli.test
+ * The `bulwark backup` commands' errors and edges, through the real CLI: usage errors exit
+ * 2; a config without a backup block, an unreachable proxy (the message names the URL), an
+ * unknown snapshot or a time with no snapshot before it exit 1 naming what was wrong; a
+ * config that does not validate still gives its backup block (with a warning); and the
+ * agent run on its own (`bulwark backup agent --admin URL`) snapshots on its interval and
+ * exits 0 on SIGTERM after a last snapshot.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, CLI } from '../helpers/cli.js';
+import { backupCli, backupConfig, BackupSite, serversOf } from '../helpers/backup.js';
+import { useHarness } from '../helpers/harness.js';
+import { closedPort } from '../helpers/origin.js';
+import { waitFor, withTimeout } from '../helpers/net.js';
+
+describe('bulwark backup: errors and the standalone agent', () => {
+  const h = useHarness();
+  beforeAll(assertBuilt);
+
+  it('exits 2 on bad usage and 1 on failures, saying what and where', async () => {
+    const site = await BackupSite.create(h, backupConfig({ servers: [{ name: 'a', url: 'http://127.0.0.1:1' }] }));
+    const plain = join(site.dir, 'plain.yaml');
+    await writeFile(plain, 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n');
+    const broken = join(site.dir, 'broken.yaml');
+    await writeFile(broken, `${backupConfig({ servers: [{ name: 'a', url: 'http://127.0.0.1:1' }] })}routes_typo: 1\n`);
+    const port = await closedPort();
+    const c = site.configFile;
+    const [frob, extra, noId, badTime, noBlock, unreachable, empty, unknown, noneBefore, warned] = await Promise.all([
+      backupCli(['frob', '-c', c]),
+      backupCli(['list', 'extra', '-c', c]),
+      backupCli(['restore', '-c', c]),
+      backupCli(['restore', '--before', 'yesterday', '-c', c]),
+      backupCli(['list', '-c', plain]),
+      backupCli(['create', '-c', c, '--admin', `http://127.0.0.1:${port}`]),
+      backupCli(['list', '-c', c]),
+      backupCli(['verify', '20260101T000000000Z-abcd', '-c', c]),
+      backupCli(['restore', '--before', '2026-01-01T10:00Z', '-c', c]),
+      backupCli(['list', '-c', broken]),
+    ]);
+    for (const r of [frob, extra, noId, badTime]) expect(r.code, r.stderr).toBe(2);
+    expect(frob.stderr).toContain('unknown backup command "frob"');
+    expect(extra.stderr).toContain('backup list: unexpected argument "extra"');
+    expect(noId.stderr).toContain('give a snapshot ID or --before TIME');
+    expect(badTime.stderr).toContain('--before: "yesterday" is not a time like 2026-11-28T10:00Z');
+    for (const r of [noBlock, unreachable, unknown, noneBefore]) expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(noBlock.stderr).toContain(`${plain} has no backup: block`);
+    expect(unreachable.stderr).toContain(`cannot reach the bulwark admin API at http://127.0.0.1:${port}`);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toContain(`no snapshots in ${site.backups}`);
+    expect(unknown.stdout).toContain(`snapshot 20260101T000000000Z-abcd: not found in ${site.backups}`);
+    expect(noneBefore.stderr).toContain(`no snapshot in ${site.backups} verifies and was created at or before 2026-01-01T10:00:00.000Z`);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(`warning: ${broken} is not a valid config`);
+    expect(warned.stdout).toContain(`no snapshots in ${join(site.dir, 'backups')}`);
+  });
+
+  it('runs the agent on its own until SIGTERM, then exits 0 after a last snapshot', async () => {
+    const names = ['a'];
+    const origins = await h.namedOrigins(names);
+    // bulwark runs without a backup block (no supervised agent); the agent reads its own file.
+    const proxySite = await BackupSite.create(h, backupConfig({ servers: serversOf(origins, names) }).replace(/^backup:.*$/m, ''));
+    const bw = await proxySite.start();
+    const site = await BackupSite.create(h, backupConfig({ servers: serversOf(origins, names), backup: 'interval: 200ms' }));
+    const agent = spawn(process.execPath, [CLI, 'backup', 'agent', '-c', site.configFile, '--admin', bw.adminUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+    h.defer(() => agent.kill('SIGKILL'));
+    let out = '';
+    agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await waitFor(() => out.includes('"event":"snapshot_created"'), 10_000, 'a snapshot from the agent');
+    agent.kill('SIGTERM');
+    expect(await withTimeout(exited, 8000, 'the agent to exit')).toBe(0);
+    const events = out.trim().split('\n').map((l) => (JSON.parse(l) as { event: string; trigger?: string }));
+    expect(events.map((e) => e.event)).toContain('agent_stopped');
+    expect(events.some((e) => e.event === 'snapshot_created' && e.trigger === 'shutdown')).toBe(true);
+  });
+});
