@@ -33,7 +33,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLK_TCK, stopAll } from './lib/proc.js';
+import { CLK_TCK } from './lib/proc.js';
+import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
 import { measureSample } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
@@ -69,26 +70,9 @@ if (targetNames.includes('bulwark') && !fs.existsSync(BULWARK_CLI)) {
   process.exit(1);
 }
 
-const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-bench-'));
-
-// Cleanup: stop every child, remove the temp dir. Runs once.
-let cleaned;
-function cleanup() {
-  cleaned ??= stopAll().finally(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
-  return cleaned;
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    console.error(`\n${sig}: stopping children...`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
 // Hard bound on the whole run: per sample warm-up + duration + 30 s slack for start/stop.
 const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + 30) + 30) * 1000;
-setTimeout(() => {
-  console.error(`benchmark exceeded its ${budgetMs / 1000} s budget; aborting`);
-  cleanup().finally(() => process.exit(1));
-}, budgetMs).unref();
+const { tmpDir, cleanup } = guardRun('bench', budgetMs);
 
 /** Round r (0-based) runs the targets rotated left by r. */
 const orderOf = (r) => targetNames.map((_, i) => targetNames[(i + r) % targetNames.length]);
@@ -167,12 +151,4 @@ async function main() {
   return anyFailed ? 1 : 0;
 }
 
-main()
-  .then(
-    (code) => cleanup().then(() => code),
-    (e) => {
-      console.error(e);
-      return cleanup().then(() => 1);
-    },
-  )
-  .then((code) => process.exit(code));
+exitAfter(main(), cleanup);
