@@ -12,15 +12,18 @@
 //                create   `bulwark backup create` (GET /config + GET /sessions/export,
 //                         parse, write; the CLI's own "(N ms)" and the whole process)
 //                restore  `bulwark backup restore ID --sessions` (verify, read,
-//                         POST /sessions/import?mode=replace; the whole process)
+//                         POST /sessions/import?mode=replace; the CLI's own "(N ms)" and
+//                         the whole process)
 //                import   POST /sessions/import?mode=replace of the same table alone
 //              The whole-process times include starting node (~50-150 ms on a quiet machine).
 // 3. p99       autocannon against that bulwark (BACKUP_CONNECTIONS connections, each request
 //              carrying the cookie of one of 1000 pinned sessions) for BACKUP_DURATION s:
 //              "none" without snapshots, and "snapshots" while a standalone agent
 //              (`bulwark backup agent`, backup.interval 200ms, keep_last 3) snapshots the
-//              100k table back to back. The two alternate for BACKUP_ROUNDS rounds; the
-//              table shows medians. Target: p99 with snapshots <= 1.2x without.
+//              100k table back to back, and "export only": GET /sessions/export every
+//              200 ms and nothing else (the proxy's share of a snapshot, for attribution).
+//              The three take turns for BACKUP_ROUNDS rounds; the table shows medians.
+//              Target: p99 with snapshots <= 1.2x without.
 // A table goes to stdout and the result to benchmarks/results/backup-<timestamp>.json. The
 // run stops by itself (a hard time limit included) and stops every child it started.
 import { spawn } from 'node:child_process';
@@ -30,7 +33,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import autocannon from 'autocannon';
-import { freePort, spawnTracked, stop, stopAll, waitHttp200 } from './lib/proc.js';
+import { guardRun, exitAfter } from './lib/lifecycle.js';
+import { freePort, spawnTracked, stop, waitHttp200 } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { BENCH_DIR, BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.js';
 
@@ -44,23 +48,16 @@ const ROUNDS = Math.round(num('BACKUP_ROUNDS', 3));
 const DURATION = num('BACKUP_DURATION', 5);
 const CONNECTIONS = Math.round(num('BACKUP_CONNECTIONS', 20));
 const TARGET_MS = 1000;
+const CONDITIONS = ['none', 'snapshots', 'export only'];
 const P99_RATIO_MAX = 1.2;
-const HARD_LIMIT_MS = (120 + ROUNDS * 2 * (DURATION + 15)) * 1000;
+const HARD_LIMIT_MS = (120 + ROUNDS * 3 * (DURATION + 15)) * 1000;
 if (!fs.existsSync(BULWARK_CLI)) {
   console.error(`bulwark is not built (${path.relative(process.cwd(), BULWARK_CLI)} is missing): run \`npm run build\` first`);
   process.exit(1);
 }
 const lib = await import(path.join(REPO_ROOT, 'dist', 'backup', 'index.js'));
 
-const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-backup-bench-'));
-let cleaned;
-const cleanup = () => (cleaned ??= stopAll().finally(() => fs.rmSync(tmpDir, { recursive: true, force: true })));
-for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => cleanup().then(() => process.exit(130)));
-const hardLimit = setTimeout(() => {
-  console.error(`backup benchmark: hard time limit (${HARD_LIMIT_MS / 1000} s) reached, stopping`);
-  cleanup().then(() => process.exit(1));
-}, HARD_LIMIT_MS);
-hardLimit.unref();
+const { tmpDir, cleanup } = guardRun('backup', HARD_LIMIT_MS);
 
 const ms = (t0) => Math.round((performance.now() - t0) * 10) / 10;
 
@@ -168,13 +165,16 @@ async function endToEnd() {
   const id = /created snapshot (\S+)/.exec(created.stdout)[1];
   const createMs = Number(/\((\d+) ms\)/.exec(created.stdout)[1]);
   const restored = await runCli(['backup', 'restore', id, '--sessions', '-c', conf, '--admin', admin]);
-  const cli = { createMs, createWallMs: created.wallMs, restoreWallMs: restored.wallMs, importMs, exportMs };
+  const restoreMs = Number(/done \((\d+) ms\)/.exec(restored.stdout)[1]);
+  const cli = { createMs, createWallMs: created.wallMs, restoreMs, restoreWallMs: restored.wallMs, importMs, exportMs };
 
   const cookies = table.slice(0, 1000).map((e) => `bulwark_sid=${e.key}`);
-  const samples = { none: [], snapshots: [] };
+  const samples = Object.fromEntries(CONDITIONS.map((c) => [c, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const cond of r % 2 === 0 ? ['none', 'snapshots'] : ['snapshots', 'none']) {
-      samples[cond].push(await loadSample(`http://127.0.0.1:${ports.proxy}/`, cookies, cond === 'snapshots' ? { agentConf, admin } : undefined));
+    // Rotate the order each round so no condition always runs first.
+    for (const cond of CONDITIONS.map((_, k) => CONDITIONS[(k + r) % CONDITIONS.length])) {
+      const side = cond === 'snapshots' ? { agentConf, admin } : cond === 'export only' ? { exportUrl: `${admin}/sessions/export`, hostHeader } : {};
+      samples[cond].push(await loadSample(`http://127.0.0.1:${ports.proxy}/`, cookies, side));
     }
   }
   await stop(bw);
@@ -182,10 +182,29 @@ async function endToEnd() {
   return { cli, samples };
 }
 
+/** GET /sessions/export every 200 ms until stopped: the proxy's part of a snapshot alone. */
+function exportLoop(url, headers) {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    while (running) {
+      await request(url, 'GET', undefined, headers);
+      n++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return n;
+  };
+}
+
 async function loadSample(url, cookies, agent) {
   let child;
   const snaps = [];
-  if (agent !== undefined) {
+  const stopExports = agent.exportUrl === undefined ? undefined : exportLoop(agent.exportUrl, agent.hostHeader);
+  if (agent.agentConf !== undefined) {
     child = spawnTracked('agent', process.execPath, [BULWARK_CLI, 'backup', 'agent', '-c', agent.agentConf, '--admin', agent.admin], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       const l = JSON.parse(line);
@@ -207,14 +226,16 @@ async function loadSample(url, cookies, agent) {
   });
   const during = snaps.slice(before);
   if (child !== undefined) await stop(child);
+  const exports = stopExports === undefined ? 0 : await stopExports();
   return {
     rps: result.requests.mean,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    p999: result.latency.p99_9,
     max: result.latency.max,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    snapshots: during.length,
+    snapshots: during.length + exports,
     snapshotMs: median(during.map((l) => l.duration_ms)),
   };
 }
@@ -233,11 +254,13 @@ async function main() {
     rps: median(samples[name].map((s) => s.rps)),
     p50: median(samples[name].map((s) => s.p50)),
     p99: median(samples[name].map((s) => s.p99)),
+    p999: median(samples[name].map((s) => s.p999)),
+    max: Math.max(...samples[name].map((s) => s.max)),
     snapshots: samples[name].reduce((n, s) => n + s.snapshots, 0),
     snapshotMs: median(samples[name].map((s) => s.snapshotMs)),
     errors: samples[name].reduce((n, s) => n + s.non2xx + s.errors, 0),
   });
-  const load = { none: cond('none'), snapshots: cond('snapshots') };
+  const load = Object.fromEntries(CONDITIONS.map((c) => [c, cond(c)]));
   const p99Ratio = load.none.p99 > 0 ? load.snapshots.p99 / load.none.p99 : null;
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
   console.log(`\n${fmtTable([
@@ -249,13 +272,14 @@ async function main() {
     ['library read (encrypted)', library.encrypted.readMs, ''],
     ['CLI create, in process (export + write)', cli.createMs, `< ${TARGET_MS} ${verdict(cli.createMs < TARGET_MS)}`],
     ['CLI create, whole process', cli.createWallMs, ''],
-    ['CLI restore --sessions, whole process', cli.restoreWallMs, `< ${TARGET_MS} ${verdict(cli.restoreWallMs < TARGET_MS)}`],
-    ['admin POST /sessions/import (replace)', cli.importMs, ''],
-    ['admin GET /sessions/export', cli.exportMs, ''],
+    ['CLI restore --sessions, in process (read + import)', cli.restoreMs, `< ${TARGET_MS} ${verdict(cli.restoreMs < TARGET_MS)}`],
+    ['CLI restore --sessions, whole process', cli.restoreWallMs, ''],
+    ['admin POST /sessions/import alone (proxy side)', cli.importMs, ''],
+    ['admin GET /sessions/export alone (proxy side)', cli.exportMs, ''],
   ])}`);
   console.log(`\n${fmtTable([
-    ['load', 'req/s', 'p50 ms', 'p99 ms', 'snapshots', 'snapshot ms', 'errors'],
-    ...['none', 'snapshots'].map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].errors]),
+    ['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'snapshots / exports', 'snapshot ms', 'errors'],
+    ...CONDITIONS.map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].p999, load[n].max, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].errors]),
   ])}`);
   console.log(`p99 with snapshots / without: ${p99Ratio?.toFixed(2) ?? '-'} (target <= ${P99_RATIO_MAX}: ${verdict(p99Ratio !== null && p99Ratio <= P99_RATIO_MAX)})`);
   const result = {
@@ -272,12 +296,7 @@ async function main() {
   const file = path.join(dir, `backup-${startedAt.toISOString().replace(/:/g, '-')}.json`);
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results: ${path.relative(process.cwd(), file)}`);
+  return 0;
 }
 
-main().then(
-  () => cleanup().then(() => process.exit(0)),
-  (err) => {
-    console.error(err);
-    cleanup().then(() => process.exit(1));
-  },
-);
+exitAfter(main(), cleanup);

@@ -23,10 +23,10 @@ export interface AdminActions {
   reload(): Promise<ActionResult>;
   /** The running config, for the backup sidecar. */
   config(): RunningConfig;
-  /** Every sticky-session entry of every upstream, one JSON object per line. */
-  exportSessions(): string;
+  /** Every sticky-session entry of every upstream, one JSON object per line, in chunks. */
+  exportSessions(): AsyncIterable<string>;
   /** Loads entries exported by exportSessions (merge keeps others; replace clears first). */
-  importSessions(ndjson: string, mode: 'merge' | 'replace'): ActionResult;
+  importSessions(ndjson: string, mode: 'merge' | 'replace'): Promise<ActionResult>;
   /** The backup sidecar reports its last run here; shown in /status under `backup`. */
   backupReport(report: unknown): ActionResult;
   server(upstream: string, server: string, action: ServerAction): ActionResult;

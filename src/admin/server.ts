@@ -6,6 +6,7 @@
  * only. A wrong method gets 405 with an Allow header and changes nothing. Every request
  * passes the Host/Origin guard and, when configured, the token check first.
  */
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActionResult, AdminActions } from './actions.js';
@@ -60,6 +61,19 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/** Writes chunks with backpressure; a failed producer cuts the response (never a clean end). */
+async function streamOut(res: http.ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const chunk of chunks) {
+      if (res.destroyed) return; // the client went away: stop producing
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+    res.end();
+  } catch (err) {
+    res.destroy(err as Error);
+  }
+}
+
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
 
 export function createAdminServer(opts: AdminOptions): http.Server {
@@ -90,16 +104,17 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     }
     if (path === '/sessions/export') {
       if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
-      const body = actions.exportSessions();
-      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-      return void res.end(body);
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      if (method === 'HEAD') return void res.end();
+      void streamOut(res, actions.exportSessions());
+      return;
     }
     if (path === '/sessions/import') {
       if (method !== 'POST') return wrongMethod('POST');
       const mode = new URL(req.url ?? '/', 'http://admin').searchParams.get('mode') ?? 'merge';
       if (mode !== 'merge' && mode !== 'replace') return send(res, 400, { error: 'mode must be merge or replace' });
       readText(req, MAX_IMPORT).then(
-        (text) => result(res, actions.importSessions(text, mode)),
+        async (text) => result(res, await actions.importSessions(text, mode)),
         (err: Error) => send(res, 413, { error: err.message }),
       );
       return;

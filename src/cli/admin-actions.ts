@@ -39,8 +39,8 @@ export class RuntimeOverrides {
 
 /** Moves sticky-session tables in and out (cli/sessions). */
 export interface SessionTables {
-  exportAll(): string;
-  importAll(ndjson: string, mode: 'merge' | 'replace'): ActionResult;
+  exportAll(): AsyncIterable<string>;
+  importAll(ndjson: string, mode: 'merge' | 'replace'): Promise<ActionResult>;
 }
 
 export interface ActionDeps {

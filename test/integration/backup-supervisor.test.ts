@@ -3,7 +3,8 @@
  * `bulwark start` with `backup:` runs the agent as a child process and keeps it running:
  * the agent reports each run to /status (`backup`, with its pid); SIGKILLed, it is
  * restarted after 1 s, and killed again, the next restart waits 2 s (exponential backoff),
- * while requests through the proxy keep succeeding. A run that cannot write (backup.dir is a
+ * while requests through the proxy keep succeeding. A reload that changes the backup block
+ * (its interval) applies to the running agent. A run that cannot write (backup.dir is a
  * file) is reported in /status as ok: false with the error, and the proxy is unaffected.
  */
 import { writeFile } from 'node:fs/promises';
@@ -58,6 +59,22 @@ describe('backup: the supervised agent', () => {
     const { ok, failures } = await loop.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(10);
+  });
+
+  it('applies a reloaded backup block without a restart (a new interval)', async () => {
+    const names = ['a'];
+    const origins = await h.namedOrigins(names);
+    const yaml = (interval: string): string => backupConfig({ servers: serversOf(origins, names), backup: `interval: ${interval}` });
+    const site = await BackupSite.create(h, yaml('1h'));
+    const bw = await site.start();
+    const agent = (await waitEvent(bw, 'backup_agent_started'))['agent_pid'];
+    await waitEvent(bw, 'agent_started');
+    await writeFile(site.configFile, yaml('200ms'));
+    // on_reload: the reload is snapshotted; the agent then runs the new interval.
+    await waitEvent(bw, 'snapshot_created', (l) => l['trigger'] === 'reload' && l['config_version'] === 2);
+    expect((await waitEvent(bw, 'backup_settings_changed'))['backup']).toMatchObject({ interval: 200 });
+    await waitEvent(bw, 'snapshot_created', (l) => l['trigger'] === 'interval');
+    expect(bw.events('backup_agent_started').map((l) => l['agent_pid'])).toEqual([agent]);
   });
 
   it('reports a run that cannot write in /status, and the proxy is unaffected', async () => {

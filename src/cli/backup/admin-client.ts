@@ -107,8 +107,8 @@ export class AdminClient {
     return JSON.parse(await this.expectOk(method, path, body === undefined ? undefined : JSON.stringify(body))) as T;
   }
 
-  /** The running config: its text and version. */
-  config(): Promise<{ version: number; text: string }> {
+  /** The running config: its text, version and file. */
+  config(): Promise<{ version: number; text: string; file: string }> {
     return this.json('GET', '/config');
   }
 

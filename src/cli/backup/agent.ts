@@ -29,19 +29,22 @@ export async function runAgent(s: BackupSettings, o: AgentOptions): Promise<numb
   } catch {
     // not permitted here: run at the normal priority
   }
+  const supervised = o.env[SUPERVISED_ENV] === '1';
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    if (supervised) process.stdin.once('close', () => resolve('parent gone')).once('end', () => resolve('parent gone')).resume();
+  });
   const agent = new Runner(s, o, log);
   const b = s.backup;
+  // The version running now, so that the next reload is seen as a change.
+  if (b.on_reload) await Promise.race([agent.poll(), stopped]);
   log.info(
     { event: 'agent_started', dir: b.dir, interval_ms: b.interval, on_reload: b.on_reload, encrypted: b.encrypt_key_env !== undefined, admin: agent.admin },
     `backup agent: a snapshot every ${b.interval} ms into ${b.dir} (admin ${agent.admin})`,
   );
   agent.schedule();
-  const supervised = o.env[SUPERVISED_ENV] === '1';
-  const why = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-    if (supervised) process.stdin.once('close', () => resolve('parent gone')).once('end', () => resolve('parent gone')).resume();
-  });
+  const why = await stopped;
   agent.unschedule();
   if (supervised) process.stdin.destroy();
   log.info({ event: 'agent_stopping', reason: why }, `${why}: taking a last snapshot, then stopping`);

@@ -44,6 +44,9 @@ async function chooseSnapshot(s: BackupSettings, o: RestoreOptions): Promise<Sna
     return await readSnapshot(s.backup.dir, id!, { key: s.key });
   } catch (err) {
     if (!(err instanceof BackupInvalidError)) throw err;
+    if (err.problems.length === 1 && err.problems[0]!.startsWith(`snapshot ${id}: not found`)) {
+      throw new CommandError(`there is no snapshot ${id} in ${s.backup.dir} (see bulwark backup list)`);
+    }
     const hint = keyHint(s, err.problems);
     throw new CommandError(`refusing to restore snapshot ${id}: it does not verify:\n${err.problems.map((p) => `  - ${p}`).join('\n')}${hint ? `\n${hint}` : ''}`);
   }
@@ -96,6 +99,7 @@ async function restoreSessions(data: SnapshotData, client: () => AdminClient, ou
 }
 
 export async function restoreCommand(s: BackupSettings, o: RestoreOptions, client: () => AdminClient, out: Out): Promise<number> {
+  const t0 = performance.now();
   const data = await chooseSnapshot(s, o);
   const m = data.manifest;
   const both = !o.config && !o.sessions;
@@ -114,5 +118,6 @@ export async function restoreCommand(s: BackupSettings, o: RestoreOptions, clien
   let code = 0;
   if (both || o.config) code = Math.max(code, await restoreConfig(s, data, client, out));
   if (both || o.sessions) code = Math.max(code, await restoreSessions(data, client, out));
+  out(`restore of ${m.id} ${code === 0 ? 'done' : 'FAILED'} (${Math.round(performance.now() - t0)} ms)`);
   return code;
 }

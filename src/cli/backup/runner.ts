@@ -4,10 +4,11 @@
  * /backup/report) on a timer and, with `on_reload`, when the config version on GET /status
  * (polled every second) changes. Runs never overlap: a trigger during a run queues one
  * more. A failed run (disk full, access denied, proxy unreachable) is logged and reported;
- * earlier snapshots stay as they were. The `backup:` block of the config the proxy runs (as
- * snapshotted) replaces the one read at start, so a reload that changes the interval or the
- * retention applies without a restart.
+ * earlier snapshots stay as they were. When the proxy runs this agent's own config file, the
+ * `backup:` block it runs (as snapshotted) replaces the one read at start, so a reload that
+ * changes the interval or the retention applies without a restart.
  */
+import { resolve } from 'node:path';
 import type pino from 'pino';
 import { listSnapshots } from '../../backup/index.js';
 import { AdminClient, resolveAdminTarget } from './admin-client.js';
@@ -51,9 +52,7 @@ export class Runner {
   schedule(): void {
     this.unschedule();
     this.#timers.push(setInterval(() => void this.trigger('interval'), this.#s.backup.interval));
-    if (!this.#s.backup.on_reload) return;
-    void this.#poll();
-    this.#timers.push(setInterval(() => void this.#poll(), POLL_MS));
+    if (this.#s.backup.on_reload) this.#timers.push(setInterval(() => void this.poll(), POLL_MS));
   }
 
   unschedule(): void {
@@ -81,7 +80,8 @@ export class Runner {
     while (this.#running !== undefined) await this.#running;
   }
 
-  async #poll(): Promise<void> {
+  /** Reads the config version from /status; a change (after the first read) triggers a run. */
+  async poll(): Promise<void> {
     try {
       const v = await this.#client.version();
       if (this.#pollFailing) this.#log.info({ event: 'admin_reachable', admin: this.admin }, `admin API at ${this.admin} answers again`);
@@ -94,8 +94,9 @@ export class Runner {
     }
   }
 
-  /** Takes the backup settings of the running config when they changed. */
-  #adopt(configText: string): void {
+  /** Takes the backup settings of the running config when it is this agent's file and they changed. */
+  #adopt(configText: string, configFile: string): void {
+    if (resolve(configFile) !== resolve(this.#s.file)) return;
     let next: BackupSettings;
     try {
       next = backupSettingsFrom(configText, this.#s.file, this.#env);
@@ -120,7 +121,7 @@ export class Runner {
         { event: 'snapshot_created', trigger, id: m.id, config_version: m.config_version, sessions: m.session_count, bytes: t.bytes, duration_ms: t.ms },
         `snapshot ${m.id} (${trigger}): config version ${m.config_version}, ${m.session_count} sessions, ${t.bytes} bytes in ${t.ms} ms`,
       );
-      this.#adopt(t.configText);
+      this.#adopt(t.configText, t.configFile);
       const { dir, keep_last, keep_within } = this.#s.backup;
       const removed = await pruneIfDue(dir, { keep_last, keep_within }, this.#s.key);
       if (removed.length > 0) this.#log.info({ event: 'snapshots_pruned', removed }, `pruned ${removed.length} snapshot(s)`);

@@ -49,8 +49,9 @@ export interface Taken {
   readonly ms: number;
   /** Bytes of the parts as stored. */
   readonly bytes: number;
-  /** The running config's text, as snapshotted. */
+  /** The running config's text, as snapshotted, and its file as the proxy names it. */
   readonly configText: string;
+  readonly configFile: string;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
     try {
       const manifest = await createSnapshot(s.backup.dir, input);
       const bytes = manifest.parts.config.bytes + manifest.parts.sessions.bytes;
-      return { manifest, ms: Math.round(performance.now() - t0), bytes, configText: config.text };
+      return { manifest, ms: Math.round(performance.now() - t0), bytes, configText: config.text, configFile: config.file };
     } catch (err) {
       const locked = err instanceof BulwarkError && err.code === ErrorCodes.BACKUP_LOCKED;
       if (!locked || Date.now() >= deadline) throw err;

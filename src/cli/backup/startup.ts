@@ -39,7 +39,7 @@ export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<void> {
       return;
     }
     const data = await readSnapshot(backup.dir, found.id, { key });
-    const r = sessionTables(d.state).importAll(toImportNdjson(data.sessions), 'replace');
+    const r = await sessionTables(d.state).importAll(toImportNdjson(data.sessions), 'replace');
     if (!r.ok) {
       log.info({ event: 'backup_restore_none', id: found.id, reason: r.error }, `startup restore: sessions of snapshot ${found.id} not loaded: ${r.error}`);
       return;

@@ -1,0 +1,95 @@
+/**
+ * @module test/unit/cli/backup-cli.test
+ * The pure parts of the `bulwark backup` commands: the config line diff of
+ * `restore --dry-run`, `--before` times, the admin API's session export read into snapshot
+ * entries and written back for import, where the admin API is found, and the settings read
+ * from a config (including one that does not validate as a whole).
+ */
+import { describe, expect, it } from 'vitest';
+import { adminUrlFor, resolveAdminTarget } from '../../../src/cli/backup/admin-client.js';
+import { lineDiff } from '../../../src/cli/backup/config-file.js';
+import { CommandError } from '../../../src/cli/backup/errors.js';
+import { parseTime } from '../../../src/cli/backup/restore.js';
+import { backupSettingsFrom } from '../../../src/cli/backup/settings.js';
+import { parseExport, toImportNdjson } from '../../../src/cli/backup/snapshot.js';
+
+const CONF = 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n';
+
+describe('lineDiff', () => {
+  it('lists removed then added lines of each changed run, with their line numbers', () => {
+    expect(lineDiff('a\nb\nc\nd\n', 'a\nB\nc\nd\ne\n')).toEqual(['@@ -2 +2 @@', '-b', '+B', '@@ -5 +5 @@', '+e']);
+  });
+  it('is empty for equal texts and whole for disjoint ones', () => {
+    expect(lineDiff('x\ny', 'x\ny')).toEqual([]);
+    expect(lineDiff('x', 'y')).toEqual(['@@ -1 +1 @@', '-x', '+y']);
+  });
+});
+
+describe('parseTime (--before)', () => {
+  it('accepts ISO 8601 with a zone, to the minute or finer', () => {
+    expect(parseTime('2026-11-28T10:00Z').toISOString()).toBe('2026-11-28T10:00:00.000Z');
+    expect(parseTime('2026-11-28T10:00:30.5+01:00').toISOString()).toBe('2026-11-28T09:00:30.500Z');
+    expect(parseTime('2026-11-28t10:00z').toISOString()).toBe('2026-11-28T10:00:00.000Z');
+  });
+  it('refuses a time without a zone, a date alone and prose, as a usage error', () => {
+    for (const bad of ['2026-11-28T10:00', '2026-11-28', 'yesterday', '11/28/2026 10:00Z']) {
+      expect(() => parseTime(bad)).toThrow(CommandError);
+      try {
+        parseTime(bad);
+      } catch (err) {
+        expect((err as CommandError).exitCode).toBe(2);
+      }
+    }
+  });
+});
+
+describe('session NDJSON', () => {
+  it('reads the admin export into snapshot entries and writes them back for import', () => {
+    const text = '{"key":"k\\"1","upstream":"web","server":"a","expires_at":1700000000000}\n\n{"key":"k2","upstream":"api","server":"b","expires_at":1700000000001}\n';
+    const entries = parseExport(text);
+    expect(entries).toEqual([
+      { key: 'k"1', upstream: 'web', server: 'a', expiresAt: 1700000000000 },
+      { key: 'k2', upstream: 'api', server: 'b', expiresAt: 1700000000001 },
+    ]);
+    expect(toImportNdjson(entries)).toBe(text.replace('\n\n', '\n'));
+  });
+  it('names the first bad line', () => {
+    expect(() => parseExport('{"key":"k","upstream":"web","server":"a","expires_at":1}\nnope\n')).toThrow('line 2 is not JSON');
+    expect(() => parseExport('{"key":"k","upstream":"web","server":"a"}\n')).toThrow('line 1 is not {"key","upstream","server","expires_at"}');
+  });
+});
+
+describe('admin target', () => {
+  const config = backupSettingsFrom(`admin: { listen: "0.0.0.0:9901", token_env: TOKEN }\nbackup: { dir: b }\n${CONF}`, '/etc/bulwark/b.yaml', {}).config;
+
+  it('maps wildcard hosts to loopback and brackets IPv6', () => {
+    expect(adminUrlFor('0.0.0.0', 9901)).toBe('http://127.0.0.1:9901');
+    expect(adminUrlFor('::', 9901)).toBe('http://127.0.0.1:9901');
+    expect(adminUrlFor('::1', 9901)).toBe('http://[::1]:9901');
+  });
+  it('prefers --admin, then BULWARK_ADMIN_URL, then admin.listen; the token comes from admin.token_env', () => {
+    expect(resolveAdminTarget(config, { admin: 'http://127.0.0.1:1', env: { TOKEN: 't', BULWARK_ADMIN_URL: 'http://127.0.0.1:2' } })).toEqual({ url: 'http://127.0.0.1:1', token: 't' });
+    expect(resolveAdminTarget(config, { env: { TOKEN: 't', BULWARK_ADMIN_URL: 'http://127.0.0.1:2/' } }).url).toBe('http://127.0.0.1:2');
+    expect(resolveAdminTarget(config, { env: { TOKEN: 't' } }).url).toBe('http://127.0.0.1:9901');
+    expect(() => resolveAdminTarget(config, { env: {} })).toThrow('admin.token_env names TOKEN, which is not set or empty');
+    expect(() => resolveAdminTarget(config, { admin: 'http://h:1/path', env: { TOKEN: 't' } })).toThrow('must be an http:// origin');
+  });
+});
+
+describe('backup settings', () => {
+  it('resolves dir against the config file and reads the key from encrypt_key_env', () => {
+    const s = backupSettingsFrom(`backup: { dir: snaps, encrypt_key_env: KEY }\n${CONF}`, '/etc/bulwark/b.yaml', { KEY: 'k' });
+    expect(s.backup.dir).toBe('/etc/bulwark/snaps');
+    expect(s.key).toBe('k');
+    expect(s.warning).toBeUndefined();
+  });
+  it('uses the admin and backup blocks of a config that does not validate, with a warning', () => {
+    const s = backupSettingsFrom(`admin: { listen: "127.0.0.1:7000" }\nbackup: { dir: snaps }\nupstreams: { web: { servers: [] } }\nroutes: []\n`, '/x/b.yaml', {});
+    expect(s.backup.dir).toBe('/x/snaps');
+    expect(s.config.admin.listen).toEqual({ host: '127.0.0.1', port: 7000 });
+    expect(s.warning).toMatch(/^warning: \/x\/b\.yaml is not a valid config \(\d+ error\(s\)\)/);
+  });
+  it('refuses a config without a backup block, naming the file', () => {
+    expect(() => backupSettingsFrom(CONF, '/x/b.yaml', {})).toThrow('/x/b.yaml has no backup: block');
+  });
+});
