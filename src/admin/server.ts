@@ -6,7 +6,6 @@
  * only. A wrong method gets 405 with an Allow header and changes nothing. Every request
  * passes the Host/Origin guard and, when configured, the token check first.
  */
-import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActionResult, AdminActions } from './actions.js';
@@ -61,12 +60,25 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/** Resolves on 'drain' or 'close', removing both listeners either way. */
+function drainOrClose(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Writes chunks with backpressure; a failed producer cuts the response (never a clean end). */
 async function streamOut(res: http.ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) return; // the client went away: stop producing
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(chunk)) await drainOrClose(res);
     }
     res.end();
   } catch (err) {

@@ -5,9 +5,10 @@
  *
  * Both directions run in chunks and yield to the event loop between them: a 100k-entry
  * table is ~9 MB of JSON, and building or parsing it in one go would stall the proxy for
- * a few hundred milliseconds every time the backup sidecar takes a snapshot. The tables
- * are copied in one synchronous pass first (cheap), so the export is a consistent
- * point-in-time view while requests keep changing them.
+ * a few hundred milliseconds every time the backup sidecar takes a snapshot. The tables'
+ * keys are copied in one synchronous pass first (StickyTable.pins, the only part that
+ * can't be split safely: the LRU list may not be walked while requests reorder it), so
+ * the export is a point-in-time view while requests keep changing the tables.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ActionResult } from '../admin/actions.js';
@@ -15,16 +16,25 @@ import { parseNdjson, toNdjson, type StickyEntry } from '../balancer/sticky/inde
 import type { ProxyState } from '../proxy/proxy.js';
 import type { SessionTables } from './admin-actions.js';
 
-/** Entries serialised or parsed between two yields to the event loop. */
+/** Lines parsed between two yields to the event loop on import. */
 export const SESSION_CHUNK = 5000;
+/** Entries serialised between two yields on export (~2 ms of work each). */
+export const EXPORT_CHUNK = 1000;
 
 export function sessionTables(state: () => ProxyState): SessionTables {
   return {
     async *exportAll(): AsyncGenerator<string> {
-      const tables = [...state().upstreams.values()].flatMap((u) => (u.affinity === undefined ? [] : [{ name: u.name, entries: [...u.affinity.table.entries()] }]));
-      for (const t of tables) {
-        for (let i = 0; i < t.entries.length; i += SESSION_CHUNK) {
-          yield toNdjson(t.name, t.entries.slice(i, i + SESSION_CHUNK));
+      const tables = [...state().upstreams.values()].flatMap((u) => (u.affinity === undefined ? [] : [{ name: u.name, table: u.affinity.table, pins: u.affinity.table.pins() }]));
+      for (const { name, table, pins } of tables) {
+        for (let i = 0; i < pins.keys.length; i += EXPORT_CHUNK) {
+          const entries: StickyEntry[] = [];
+          for (let j = i; j < Math.min(i + EXPORT_CHUNK, pins.keys.length); j++) {
+            const key = pins.keys[j]!;
+            // A pin evicted since the copy is left out; one used since has a later expiry.
+            const expiresAt = table.expiresAt(key);
+            if (expiresAt !== undefined) entries.push({ key, server: pins.servers[j]!, expiresAt });
+          }
+          yield toNdjson(name, entries);
           await yieldToLoop();
         }
       }

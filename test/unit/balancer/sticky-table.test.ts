@@ -204,3 +204,22 @@ describe('NDJSON', () => {
     expect(copy.exportNdjson()).toBe(text);
   });
 });
+
+describe('pins() and expiresAt(), the chunked export path', () => {
+  it('copies live keys and servers least recently used first; expiry is read later without refreshing', () => {
+    const { clock, t } = table({ ttl: 1000 });
+    t.set('a', 's1');
+    clock.t += 100;
+    t.set('b', 's2');
+    clock.t += 100;
+    expect(t.get('a')).toBe('s1'); // a is now the most recently used
+    expect(t.pins()).toEqual({ keys: ['b', 'a'], servers: ['s2', 's1'] });
+    expect(t.expiresAt('a')).toBe(clock.t + 1000);
+    expect(t.expiresAt('b')).toBe(clock.t - 100 + 1000);
+    clock.t += 500;
+    expect(t.expiresAt('b')).toBe(clock.t - 600 + 1000); // reading it did not refresh it
+    clock.t += 1000;
+    expect(t.expiresAt('b')).toBeUndefined();
+    expect(t.expiresAt('missing')).toBeUndefined();
+  });
+});
