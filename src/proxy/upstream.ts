@@ -191,7 +191,7 @@ export class UpstreamRuntime {
     return this.#pools.get(server)!;
   }
 
-  /** Total in-flight requests across this upstream's servers. */
+  /** Total in-flight requests across this upstream's servers (for /status and tests). */
   get activeRequests(): number {
     let n = 0;
     for (const s of this.servers.all) n += s.activeRequests;
@@ -203,12 +203,5 @@ export class UpstreamRuntime {
     this.pending?.close();
     this.servers.close();
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
-  }
-
-  /** Destroys every pool at once, failing in-flight requests. */
-  async destroy(): Promise<void> {
-    this.pending?.close();
-    this.servers.close();
-    await Promise.all([...this.#pools.values()].map((p) => p.destroy()));
   }
 }
