@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { StickyConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
+import { headerValues } from './headers.js';
 import { learnFromSetCookie, newSessionId, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
 
 export class Affinity {
@@ -38,9 +39,10 @@ export class Affinity {
 
   /**
    * Records which server answered the request (called once, when its response head is
-   * forwarded). Returns a Set-Cookie value to add to the response, if any.
+   * forwarded). `responseHead` is the forwarded head (flat, lower-case names). Returns a
+   * Set-Cookie value to add to the response, if any.
    */
-  commit(key: string | undefined, server: Server, responseSetCookie: string | string[] | undefined): string | undefined {
+  commit(key: string | undefined, server: Server, responseHead: readonly string[]): string | undefined {
     const mode = this.config.mode;
     // Cookie mode only honours ids bulwark issued (and still holds): an unknown id gets a
     // fresh cookie, so clients can't fill the table with invented ids.
@@ -50,7 +52,7 @@ export class Affinity {
       return setCookieHeader(this.config.name!, id, { secure: false, maxAgeSec: this.#maxAgeSec });
     }
     if (mode === 'learn') {
-      const learned = learnFromSetCookie(responseSetCookie, this.config.name!);
+      const learned = learnFromSetCookie(headerValues(responseHead, 'set-cookie'), this.config.name!);
       if (learned !== undefined) this.table.set(learned, server.name);
     }
     // (set() counts a moved pin as a re-pin.)

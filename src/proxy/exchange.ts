@@ -34,7 +34,6 @@ export interface DrainState {
 /** Called once per finished exchange. */
 export type ExchangeDone = (ex: Exchange) => void;
 
-type Controller = Dispatcher.DispatchController;
 const CANCELLED: AttemptOutcome = { result: 'cancelled', status: 0, code: ErrorCodes.CLIENT_ABORTED };
 
 export interface ExchangeInit {
@@ -186,13 +185,13 @@ export class Exchange implements AttemptOwner, Waiter {
     return true;
   }
 
-  attemptStarted(a: Attempt, controller: Controller): void {
+  attemptStarted(a: Attempt): void {
     // The client may have gone away, or the try timed out, while it waited in the pool's queue.
-    if (this.#done) controller.abort(clientAborted());
-    else if (a.timedOut !== undefined) controller.abort(a.timedOut);
+    if (this.#done) a.abort!(clientAborted());
+    else if (a.timedOut !== undefined) a.abort!(a.timedOut);
   }
 
-  attemptHead(a: Attempt, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string | undefined): void {
+  attemptHead(a: Attempt, status: number, rawHeaders: Buffer[], statusMessage: string): void {
     clearTimeout(a.timer);
     if (this.#done || a !== this.#attempt) return;
     const retry = this.upstream.retry;
@@ -209,24 +208,24 @@ export class Exchange implements AttemptOwner, Waiter {
     }
     this.status = status;
     if (this.#drain.closesConnection(this.req)) this.res.shouldKeepAlive = false;
-    const head = forwardResponseHeaders(headers, this.requestId);
+    const head = forwardResponseHeaders(rawHeaders, this.requestId);
     const aff = this.upstream.affinity;
     if (aff !== undefined) {
-      const cookie = aff.commit(this.#stickyKey, a.server, headers['set-cookie']);
+      const cookie = aff.commit(this.#stickyKey, a.server, head);
       if (cookie !== undefined) head.push('set-cookie', cookie);
     }
     if (statusMessage) this.res.writeHead(status, statusMessage, head);
     else this.res.writeHead(status, head);
   }
 
-  attemptData(a: Attempt, controller: Controller, chunk: Buffer): void {
-    if (a !== this.#attempt) return;
-    if (this.res.write(chunk)) return;
-    controller.pause();
+  attemptData(a: Attempt, chunk: Buffer): boolean {
+    if (a !== this.#attempt || this.res.write(chunk)) return true;
+    // Backpressure: pause the upstream body until the client response drains.
     if (!this.#drainHooked) {
       this.#drainHooked = true;
       this.res.on('drain', onDrain);
     }
+    return false;
   }
 
   attemptEnd(a: Attempt): void {
@@ -284,11 +283,11 @@ export class Exchange implements AttemptOwner, Waiter {
     if (!this.res.headersSent) this.status = 499; // nginx's "client closed request"
     if (this.#queued) this.upstream.pending!.remove(this);
     this.#finish();
-    this.#attempt?.controller?.abort(clientAborted());
+    this.#attempt?.abort?.(clientAborted());
   }
 
   resume(): void {
-    this.#attempt?.controller?.resume();
+    this.#attempt?.resume();
   }
 
   #finish(): void {
@@ -302,7 +301,7 @@ export class Exchange implements AttemptOwner, Waiter {
 /** per_try_timeout fired before the response head: abort the try (it is then retried or answered 504). */
 function onAttemptTimeout(a: Attempt, ms: number): void {
   a.timedOut = Object.assign(new Error(`no response head within per_try_timeout (${ms}ms)`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
-  a.controller?.abort(a.timedOut);
+  a.abort?.(a.timedOut);
 }
 
 function clientAborted(): BulwarkError {

@@ -7,8 +7,6 @@
  * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
  * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-
 /** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -24,6 +22,9 @@ const HOP_BY_HOP = new Set([
   // and undici refuses to send it (RFC 9110 §10.1.1).
   'expect',
 ]);
+
+/** Connection values that name no end-to-end field ("keep-alive" is itself hop-by-hop). */
+const SIMPLE_CONNECTION = new Set(['keep-alive', 'close']);
 
 /** host[:port] where host is a reg-name, IPv4 or a bracketed IPv6 literal (RFC 3986 §3.2.2). */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]{0,5})?$/;
@@ -41,17 +42,21 @@ export interface RequestHeadInfo {
   readonly error: string | undefined;
 }
 
+/** Adds the field names a Connection value lists (lower-case) to `tokens`. */
+function addTokens(tokens: Set<string> | undefined, value: string): Set<string> | undefined {
+  for (const t of value.split(',')) {
+    const tok = t.trim().toLowerCase();
+    if (tok) (tokens ??= new Set()).add(tok);
+  }
+  return tokens;
+}
+
 /** Collects the field names listed in Connection headers (lower-case). */
 function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
-        const tok = t.trim().toLowerCase();
-        if (tok) (tokens ??= new Set()).add(tok);
-      }
-    }
+    if (name.length === 10 && name.toLowerCase() === 'connection') tokens = addTokens(tokens, raw[i + 1]!);
   }
   return tokens;
 }
@@ -125,27 +130,48 @@ export function forwardRequestHeaders(
 }
 
 /**
- * Builds the client response head from an upstream response head: hop-by-hop fields and
- * fields named in Connection are dropped, repeated fields (Set-Cookie) stay separate, and
- * the request id is added. Returns Node's flat [name, value, ...] form for writeHead.
+ * Builds the client response head from undici's raw response head (a flat [name, value,
+ * ...] Buffer list): hop-by-hop fields and fields named in Connection are dropped, repeated
+ * fields (Set-Cookie) stay separate, and the request id is added. Names come out lower-case.
+ * Bytes are kept as they are (latin1 both ways: Node writes header strings as latin1).
+ * Returns Node's flat [name, value, ...] form for writeHead.
  */
-export function forwardResponseHeaders(headers: IncomingHttpHeaders, requestId: string): string[] {
-  const conn = headers['connection'];
-  let dropped: Set<string> | undefined;
-  if (conn !== undefined) {
-    for (const t of conn.split(',')) {
-      const tok = t.trim().toLowerCase();
-      if (tok) (dropped ??= new Set()).add(tok);
-    }
-  }
+export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
   const out: string[] = [];
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (dropped !== undefined && dropped.has(name)) || name === 'x-request-id') continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (typeof value === 'string') out.push(name, value);
-    else for (const v of value) out.push(name, v);
+  let dropped: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') {
+        // Nearly every response says just "keep-alive" or "close": neither names a field
+        // that survives this loop, so skip the token parse.
+        const v = raw[i + 1]!;
+        if (!(v.length === 10 || v.length === 5) || !SIMPLE_CONNECTION.has(v.toString('latin1').toLowerCase())) {
+          dropped = addTokens(dropped, v.toString('latin1'));
+        }
+      }
+      continue;
+    }
+    if (name === 'x-request-id') continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  // Connection may come after the fields it names: filter afterwards (rare).
+  if (dropped !== undefined) {
+    let w = 0;
+    for (let i = 0; i < out.length; i += 2) {
+      if (dropped.has(out[i]!)) continue;
+      out[w++] = out[i]!;
+      out[w++] = out[i + 1]!;
+    }
+    out.length = w;
   }
   out.push('x-request-id', requestId);
   return out;
+}
+
+/** The values of every `name` field in a flat [name, value, ...] list with lower-case names. */
+export function headerValues(flat: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) values.push(flat[i + 1]!);
+  return values;
 }
