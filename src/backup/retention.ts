@@ -58,6 +58,13 @@ export function planRetention(snapshots: readonly RetentionCandidate[], policy: 
 export interface PruneOptions extends KeyOption {
   /** Epoch ms; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * A snapshot the caller has just written itself (createSnapshot hashed every part as it
+   * wrote and synced it): taken as valid without being read back, when its manifest reads.
+   * The agent prunes after each snapshot; re-reading and hashing ~10 MB it wrote a moment
+   * ago would double its disk and CPU cost for nothing.
+   */
+  readonly justWritten?: string;
 }
 
 export interface PruneResult {
@@ -91,7 +98,7 @@ export async function prune(dir: string, policy: RetentionPolicy, opts: PruneOpt
       // candidate get the full check; `damaged` is false for a key or version problem,
       // which must never lead to deletion.
       let valid = readable;
-      if (!readable || !newestValidSeen) valid = !(await verifySnapshot(dir, s.id, opts)).damaged;
+      if (!readable || (!newestValidSeen && s.id !== opts.justWritten)) valid = !(await verifySnapshot(dir, s.id, opts)).damaged;
       if (readable && valid) newestValidSeen = true;
       candidates.push({ id: s.id, time: s.time, valid });
     }

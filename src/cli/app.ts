@@ -83,7 +83,8 @@ export class App {
           : { ok: true, body: o };
       },
       config: () => ({ version: this.status.version, loaded_at: new Date(this.status.loadedAt).toISOString(), file: this.configFile, text: this.status.text }),
-      sessions: sessionTables(state),
+      // Exports pace themselves while requests are in flight (see cli/sessions).
+      sessions: sessionTables(state, () => this.proxy.inFlight > 0),
       backupReport: (r) => (this.backupReport = r),
     });
     this.adminServer = createAdminServer({ view: statusView(this), actions, token, address: () => this.adminAddress });

@@ -7,6 +7,7 @@
  */
 import pino from 'pino';
 import type { LogLevel } from '../core/config.js';
+import { jsonString as q } from '../core/format.js';
 import type { AccessRecord } from '../proxy/proxy.js';
 import { LineWriter } from './log-writer.js';
 
@@ -19,12 +20,6 @@ export interface Logging {
   flushSync(): void;
 }
 
-/** Characters that JSON strings must escape; values without them are quoted as they are. */
-const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
-
-function q(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
 
 export function createLogging(level: LogLevel, dest?: pino.DestinationStream): Logging {
   const writer = dest === undefined ? new LineWriter() : undefined;

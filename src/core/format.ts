@@ -10,3 +10,15 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** Characters a JSON string must escape (RFC 8259 §7). */
+const NEEDS_JSON_ESCAPE = /["\\\x00-\x1f]/;
+
+/**
+ * `s` as a JSON string literal, several times cheaper than JSON.stringify(s) when nothing
+ * needs escaping: for hot loops that write JSON. The same result as JSON.stringify for any
+ * string without lone surrogates (Node's header and URL strings are latin1: none there).
+ */
+export function jsonString(s: string): string {
+  return NEEDS_JSON_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}

@@ -6,11 +6,12 @@
  * available, else pick and repin); nothing here knows about servers' state.
  */
 export { StickyTable } from './table.js';
+export { KeyWalk } from './walk.js';
 export { MAX_KEY_LENGTH } from './entry.js';
 export type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
 export { requestCookie, stickyKey } from './key.js';
 export type { StickyRequest } from './key.js';
 export { learnFromSetCookie, newSessionId, setCookieHeader } from './cookie.js';
 export type { SessionCookieOptions } from './cookie.js';
-export { parseNdjson, toNdjson } from './ndjson.js';
+export { ndjsonLine, parseNdjson, toNdjson } from './ndjson.js';
 export type { ParsedNdjson } from './ndjson.js';

@@ -3,10 +3,11 @@
  * The stick tables' interchange format, for backups and restores: one JSON object a line,
  * `{"key":"…","upstream":"web","server":"web-1","expires_at":1700000000000}`, with
  * `expires_at` in epoch ms. Lines carry their upstream so the tables of every upstream can
- * share one file; each table reads only its own lines. Writing builds each line from
- * JSON.stringify'd strings and joins them once; reading parses one line at a time, so a
+ * share one file; each table reads only its own lines. Writing builds each line by hand
+ * (strings quoted by jsonString); reading parses one line at a time, so a
  * bad line costs only itself. Callers get counts, never an exception, for bad input.
  */
+import { jsonString } from '../../core/format.js';
 import type { StickyEntry } from './entry.js';
 
 export interface ParsedNdjson {
@@ -20,12 +21,15 @@ export interface ParsedNdjson {
 
 /** One line per entry, each ending in "\n"; "" for none. */
 export function toNdjson(upstream: string, entries: Iterable<StickyEntry>): string {
-  const u = JSON.stringify(upstream);
-  const lines: string[] = [];
-  for (const e of entries) {
-    lines.push(`{"key":${JSON.stringify(e.key)},"upstream":${u},"server":${JSON.stringify(e.server)},"expires_at":${e.expiresAt}}\n`);
-  }
-  return lines.join('');
+  const u = jsonString(upstream);
+  let out = '';
+  for (const e of entries) out += ndjsonLine(u, e.key, e.server, e.expiresAt);
+  return out;
+}
+
+/** One line, ending in "\n". `upstreamJson` is the upstream name already as a JSON string (jsonString). */
+export function ndjsonLine(upstreamJson: string, key: string, server: string, expiresAt: number): string {
+  return `{"key":${jsonString(key)},"upstream":${upstreamJson},"server":${jsonString(server)},"expires_at":${expiresAt}}\n`;
 }
 
 /** The entries of `upstream` in NDJSON text; blank lines (and a trailing "\r") are ignored. */

@@ -5,6 +5,7 @@
  * SIGINT (or, when supervised, its parent going away: stdin closes) takes a last snapshot,
  * then it exits 0. Logs are JSON lines on stdout (pino's format).
  */
+import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import pino from 'pino';
 import { Runner, type AgentOptions } from './runner.js';
@@ -15,20 +16,38 @@ export const SUPERVISED_ENV = 'BULWARK_BACKUP_SUPERVISED';
 /** How long the last snapshot at shutdown may take (the supervisor kills after 5 s). */
 const SHUTDOWN_BUDGET_MS = 4000;
 /** The agent's CPU scheduling priority (nice value: 0 normal, 19 lowest). */
-const NICE = 10;
+const NICE = 19;
 
 export type { AgentOptions } from './runner.js';
+
+/**
+ * Lowers the whole process's CPU priority. On Linux nice is per thread, and V8's helper
+ * threads (garbage collection, compilation) exist before any of our code runs: each gets
+ * it by its id from /proc/self/task. Threads started later (libuv's pool) inherit it from
+ * the main thread. Elsewhere, or where it is not permitted, this does what it can.
+ */
+export function lowerPriority(nice: number): void {
+  let tids = [0];
+  try {
+    tids = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    // no /proc: only this thread
+  }
+  for (const tid of tids) {
+    try {
+      setPriority(tid, nice);
+    } catch {
+      // not permitted here (or the thread is gone): leave it at its priority
+    }
+  }
+}
 
 /** Runs the agent until it is told to stop; resolves with the exit status. */
 export async function runAgent(s: BackupSettings, o: AgentOptions): Promise<number> {
   const log = pino({ level: s.config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, pino.destination({ dest: 1, sync: true }));
   if (s.warning !== undefined) log.warn({ event: 'config_invalid' }, s.warning);
   // Backups are background work: on a busy machine the proxy gets the CPU first.
-  try {
-    setPriority(NICE);
-  } catch {
-    // not permitted here: run at the normal priority
-  }
+  lowerPriority(NICE);
   const supervised = o.env[SUPERVISED_ENV] === '1';
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

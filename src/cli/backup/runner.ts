@@ -123,7 +123,7 @@ export class Runner {
       );
       this.#adopt(t.configText, t.configFile);
       const { dir, keep_last, keep_within } = this.#s.backup;
-      const removed = await pruneIfDue(dir, { keep_last, keep_within }, this.#s.key);
+      const removed = await pruneIfDue(dir, { keep_last, keep_within }, this.#s.key, m.id);
       if (removed.length > 0) this.#log.info({ event: 'snapshots_pruned', removed }, `pruned ${removed.length} snapshot(s)`);
       report = { ok: true, trigger, last_snapshot: m.id, at, sessions: m.session_count, config_version: m.config_version, duration_ms: t.ms };
     } catch (err) {

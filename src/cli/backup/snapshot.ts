@@ -79,18 +79,19 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
 }
 
 /**
- * Prunes `dir` when the policy has something to remove. prune() verifies every snapshot in
- * full (100k sessions: ~0.1 s each), so the agent first plans from the manifests alone and
+ * Prunes `dir` when the policy has something to remove. prune() verifies the newest valid
+ * snapshot in full (100k sessions: ~0.1 s), so the agent first plans from the manifests alone and
  * skips it when that plan keeps everything: the only difference is that a damaged snapshot
- * whose manifest still reads is removed by a later prune. Returns the ids removed.
+ * whose manifest still reads is removed by a later prune. `justWritten`: the snapshot the
+ * caller just took, not read back (see PruneOptions). Returns the ids removed.
  */
-export async function pruneIfDue(dir: string, policy: RetentionPolicy, key: string | undefined): Promise<string[]> {
+export async function pruneIfDue(dir: string, policy: RetentionPolicy, key: string | undefined, justWritten?: string): Promise<string[]> {
   const listed = await listSnapshots(dir);
   const plan = planRetention(
     listed.map((l) => ({ id: l.id, time: l.time, valid: l.manifest !== undefined })),
     { ...policy, now: Date.now() },
   );
-  return plan.remove.length === 0 ? [] : (await prune(dir, policy, { key })).removed;
+  return plan.remove.length === 0 ? [] : (await prune(dir, policy, { key, justWritten })).removed;
 }
 
 /** `bulwark backup create`: one snapshot now. */

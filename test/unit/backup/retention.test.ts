@@ -77,6 +77,21 @@ describe('prune', () => {
     expect(r).toEqual({ removed: [], kept: [s2!.id, s1!.id, newer!.id], temp_removed: [] });
   });
 
+  it('justWritten: the snapshot the caller just wrote is not read back; the others are checked as before', async () => {
+    const dir = await tempDir();
+    const [s0, s1, s2] = await make(dir, [0, 1, 2]);
+    // Damage the newest behind the caller's back: without the hint prune finds it (and
+    // keeps s1 as the newest valid); with it, s2 is taken as written and s1 may go.
+    await rm(join(dir, s2!.id, 'config.yaml'));
+    const policy = { keep_last: 1, keep_within: 0 };
+    expect((await prune(dir, policy, { now: () => at(3), justWritten: s2!.id })).removed).toEqual([s1!.id, s0!.id]);
+    const dir2 = await tempDir();
+    const [t0, t1, t2] = await make(dir2, [0, 1, 2]);
+    await rm(join(dir2, t2!.id, 'config.yaml'));
+    expect((await prune(dir2, policy, { now: () => at(3) })).removed).toEqual([t0!.id]);
+    expect((await readdir(dir2)).sort()).toEqual([t1!.id, t2!.id].sort());
+  });
+
   it('a missing directory: nothing to do', async () => {
     expect(await prune(join(await tempDir(), 'missing'), { keep_last: 1, keep_within: 0 })).toEqual({ removed: [], kept: [], temp_removed: [] });
   });

@@ -205,21 +205,99 @@ describe('NDJSON', () => {
   });
 });
 
-describe('pins() and expiresAt(), the chunked export path', () => {
-  it('copies live keys and servers least recently used first; expiry is read later without refreshing', () => {
+/** Every key a walk gives, `step` at a time, running `between` after each step. */
+function drain(t: StickyTable, step: number, between: (n: number) => void = () => {}): string[] {
+  const w = t.walk();
+  const given: string[] = [];
+  for (let n = 0; !w.done; n++) {
+    given.push(...w.next(step));
+    if (n > 100_000) throw new Error('walk does not end');
+    between(n);
+  }
+  return given;
+}
+
+describe('walk(), peek() and expiresAt(), the sliced export path', () => {
+  it('gives live keys least recently used first; server and expiry are read later without refreshing', () => {
     const { clock, t } = table({ ttl: 1000 });
     t.set('a', 's1');
     clock.t += 100;
     t.set('b', 's2');
     clock.t += 100;
     expect(t.get('a')).toBe('s1'); // a is now the most recently used
-    expect(t.pins()).toEqual({ keys: ['b', 'a'], servers: ['s2', 's1'] });
+    expect(drain(t, 10)).toEqual(['b', 'a']);
+    expect([t.peek('b'), t.peek('a'), t.peek('missing')]).toEqual(['s2', 's1', undefined]);
     expect(t.expiresAt('a')).toBe(clock.t + 1000);
     expect(t.expiresAt('b')).toBe(clock.t - 100 + 1000);
     clock.t += 500;
-    expect(t.expiresAt('b')).toBe(clock.t - 600 + 1000); // reading it did not refresh it
+    expect(t.expiresAt('b')).toBe(clock.t - 600 + 1000); // reading (or peeking) it did not refresh it
+    expect(drain(t, 10)).toEqual(['b', 'a']); // nor reorder it
     clock.t += 1000;
     expect(t.expiresAt('b')).toBeUndefined();
     expect(t.expiresAt('missing')).toBeUndefined();
+  });
+
+  it('survives the cursor entry being used, re-pinned, deleted or evicted between steps', () => {
+    for (const op of ['get', 'set', 'delete', 'evict', 'import'] as const) {
+      const { t } = table({ max_entries: 10 });
+      for (let i = 0; i < 10; i++) t.set(`k${i}`, 's1');
+      const w = t.walk();
+      const given = w.next(3); // k0 k1 k2; the cursor stands on k2
+      expect(given).toEqual(['k0', 'k1', 'k2']);
+      if (op === 'get') t.get('k2');
+      if (op === 'set') t.set('k2', 's2');
+      if (op === 'delete') t.delete('k2');
+      if (op === 'evict') {
+        t.get('k0');
+        t.get('k1'); // k2 is now the least recently used: the next set evicts it
+        t.set('new', 's1');
+      }
+      if (op === 'import') t.import([{ key: 'k2', server: 's2', expiresAt: T0 + 60 * MIN }], 'merge'); // later than its pin: replaces it
+      while (!w.done) given.push(...w.next(3));
+      expect(w.restarts, op).toBe(1);
+      const expected = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', ...(op === 'evict' ? ['new'] : [])];
+      expect(given.sort(), op).toEqual(expected.sort());
+    }
+  });
+
+  it('gives every key that lives through the walk exactly once, whatever requests do meanwhile', () => {
+    let seed = 42;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const { t } = table({ max_entries: 400 });
+    for (let i = 0; i < 300; i++) t.set(`k${i}`, 's1');
+    const touched = new Set<string>(); // deleted, evicted or new: may or may not be given
+    let fresh = 0;
+    const given = drain(t, 7, () => {
+      for (let j = 0; j < 5; j++) {
+        const k = `k${rnd(300)}`;
+        const r = rnd(10);
+        if (r < 5) t.get(k);
+        else if (r < 7) t.set(k, rnd(2) === 0 ? 's1' : 's2');
+        else if (r < 8) {
+          t.delete(k);
+          touched.add(k);
+        } else {
+          const n = `n${fresh++}`; // a new session; past 400 pins each evicts the oldest
+          t.set(n, 's1');
+          touched.add(n);
+        }
+      }
+    });
+    expect(new Set(given).size).toBe(given.length); // no duplicates
+    for (let i = 0; i < 300; i++) {
+      const k = `k${i}`;
+      if (!touched.has(k) && t.peek(k) !== undefined) expect(given, k).toContain(k);
+    }
+  });
+
+  it('stops when closed: a closed walk gives nothing more', () => {
+    const { t } = table();
+    for (let i = 0; i < 5; i++) t.set(`k${i}`, 's1');
+    const w = t.walk();
+    expect(w.next(2)).toEqual(['k0', 'k1']);
+    w.close();
+    expect([w.done, w.next(2)]).toEqual([true, []]);
+    t.get('k1'); // the table no longer reports to it
+    expect(w.disturbed).toBe(false);
   });
 });
