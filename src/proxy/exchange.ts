@@ -74,6 +74,8 @@ export class Exchange implements AttemptOwner, Waiter {
   #drainHooked = false;
   /** The session key of a request on a sticky upstream (read on the first attempt). */
   #stickyKey: string | undefined;
+  /** The response's declared Content-Length until its first body chunk; -1 when unknown or past it. */
+  #declared = -1;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -199,7 +201,7 @@ export class Exchange implements AttemptOwner, Waiter {
       // A 502/503/504 that will be retried is held back (its body dropped) and retried once
       // it ends; one that can't be retried (POST, attempts or budget spent, no other
       // server) is forwarded as the server sent it, as Envoy does.
-      const next = this.#retryTarget({ result: 'response', status, code: '' });
+      const next = this.#retryTarget(responseOutcome(status));
       if (next !== undefined) {
         a.heldStatus = status;
         a.retryTo = next;
@@ -214,12 +216,22 @@ export class Exchange implements AttemptOwner, Waiter {
       const cookie = aff.commit(this.#stickyKey, a.server, head);
       if (cookie !== undefined) head.push('set-cookie', cookie);
     }
+    this.#declared = declaredLength(head);
     if (statusMessage) this.res.writeHead(status, statusMessage, head);
     else this.res.writeHead(status, head);
   }
 
   attemptData(a: Attempt, chunk: Buffer): boolean {
-    if (a !== this.#attempt || this.res.write(chunk)) return true;
+    if (a !== this.#attempt) return true;
+    // The whole declared body in its first chunk (most small responses): send it with the
+    // end of the response, one write without Node's cork-until-next-tick. Only a complete
+    // body takes this path, so nothing can still fail after it; attemptEnd finishes.
+    if (chunk.length === this.#declared) {
+      this.res.end(chunk);
+      return true;
+    }
+    this.#declared = -1;
+    if (this.res.write(chunk)) return true;
     // Backpressure: pause the upstream body until the client response drains.
     if (!this.#drainHooked) {
       this.#drainHooked = true;
@@ -230,9 +242,9 @@ export class Exchange implements AttemptOwner, Waiter {
 
   attemptEnd(a: Attempt): void {
     if (a.heldStatus !== 0) return this.#heldDone(a);
-    this.#endAttempt(a, { result: 'response', status: this.status, code: '' });
+    this.#endAttempt(a, responseOutcome(this.status));
     if (this.#done) return;
-    this.res.end();
+    if (!this.res.writableEnded) this.res.end();
     this.#finish();
   }
 
@@ -257,7 +269,7 @@ export class Exchange implements AttemptOwner, Waiter {
 
   /** A held-back 502/503/504 finished (or broke off): retry it where decided. */
   #heldDone(a: Attempt): void {
-    const outcome: AttemptOutcome = { result: 'response', status: a.heldStatus, code: '' };
+    const outcome = responseOutcome(a.heldStatus);
     this.#endAttempt(a, outcome);
     if (this.#done) return;
     // The chosen server may have gone out meanwhile: pick again if so.
@@ -296,6 +308,25 @@ export class Exchange implements AttemptOwner, Waiter {
     this.upstream.exchangeEnded();
     this.#onDone(this);
   }
+}
+
+/** Shared, frozen outcomes of answered attempts, one per status (no allocation per request). */
+const RESPONSE_OUTCOMES = new Map<number, AttemptOutcome>();
+function responseOutcome(status: number): AttemptOutcome {
+  let o = RESPONSE_OUTCOMES.get(status);
+  if (o === undefined) RESPONSE_OUTCOMES.set(status, (o = Object.freeze({ result: 'response', status, code: '' })));
+  return o;
+}
+
+/** The Content-Length of a forwarded head (flat, lower-case names); -1 when absent or not one plain number. */
+function declaredLength(head: readonly string[]): number {
+  for (let i = 0; i < head.length; i += 2) {
+    if (head[i] === 'content-length') {
+      const v = head[i + 1]!;
+      return /^\d{1,15}$/.test(v) ? Number(v) : -1;
+    }
+  }
+  return -1;
 }
 
 /** per_try_timeout fired before the response head: abort the try (it is then retried or answered 504). */

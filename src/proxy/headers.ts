@@ -56,7 +56,10 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 10 && name.toLowerCase() === 'connection') tokens = addTokens(tokens, raw[i + 1]!);
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const v = raw[i + 1]!;
+      if (!SIMPLE_CONNECTION.has(v.toLowerCase())) tokens = addTokens(tokens, v);
+    }
   }
   return tokens;
 }
