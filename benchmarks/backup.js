@@ -46,8 +46,8 @@ const num = (name, def) => {
   return v;
 };
 const SESSIONS = Math.round(num('BACKUP_SESSIONS', 100_000));
-const ROUNDS = Math.round(num('BACKUP_ROUNDS', 3));
-const DURATION = num('BACKUP_DURATION', 5);
+const ROUNDS = Math.round(num('BACKUP_ROUNDS', 5));
+const DURATION = num('BACKUP_DURATION', 8);
 const CONNECTIONS = Math.round(num('BACKUP_CONNECTIONS', 20));
 const TARGET_MS = 1000;
 const CONDITIONS = ['none', 'snapshots', 'export only'];

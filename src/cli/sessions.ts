@@ -9,7 +9,7 @@
  *
  * Export is a background job with a low priority, like a nice'd process. It works in
  * slices of about EXPORT_SLICE_MS; after each, when requests are in flight (`busy`), it
- * pauses EXPORT_PAUSE_MS, so it takes at most ~1/11 of the event loop while traffic flows
+ * pauses EXPORT_PAUSE_MS, so it takes at most ~1/20 of the event loop while traffic flows
  * and the requests' p99 during a snapshot barely moves (`node benchmarks/backup.js`);
  * when the proxy is idle it only yields, and 100k entries export in ~0.2 s. Each table
  * is read through a StickyTable walk, which survives requests reordering the table
@@ -28,7 +28,7 @@ import type { SessionTables } from './admin-actions.js';
 /** Lines parsed between two yields to the event loop on import. */
 export const SESSION_CHUNK = 5000;
 /** Export works for about this long (ms) between two pauses... */
-export const EXPORT_SLICE_MS = 1;
+export const EXPORT_SLICE_MS = 0.5;
 /** ...and, while requests are in flight, pauses this long (ms) after each slice, so they go first. */
 export const EXPORT_PAUSE_MS = 10;
 /** Entries serialised between two looks at the clock. */

@@ -5,6 +5,7 @@
  * SIGINT (or, when supervised, its parent going away: stdin closes) takes a last snapshot,
  * then it exits 0. Logs are JSON lines on stdout (pino's format).
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import pino from 'pino';
@@ -24,7 +25,10 @@ export type { AgentOptions } from './runner.js';
  * Lowers the whole process's CPU priority. On Linux nice is per thread, and V8's helper
  * threads (garbage collection, compilation) exist before any of our code runs: each gets
  * it by its id from /proc/self/task. Threads started later (libuv's pool) inherit it from
- * the main thread. Elsewhere, or where it is not permitted, this does what it can.
+ * the main thread. Where util-linux is installed, the process also moves to the idle CPU
+ * and I/O classes (`chrt --idle`, `ionice -c 3`, as one would run a backup by hand):
+ * an idle-class task yields the CPU at once to any normal one that wakes, where nice 19
+ * only shrinks its share. Elsewhere, or where it is not permitted, this does what it can.
  */
 export function lowerPriority(nice: number): void {
   let tids = [0];
@@ -38,6 +42,17 @@ export function lowerPriority(nice: number): void {
       setPriority(tid, nice);
     } catch {
       // not permitted here (or the thread is gone): leave it at its priority
+    }
+  }
+  if (process.platform !== 'linux') return;
+  for (const [cmd, args] of [
+    ['chrt', ['--idle', '--all-tasks', '--pid', '0', String(process.pid)]],
+    ['ionice', ['-c', '3', '-p', String(process.pid)]],
+  ] as const) {
+    try {
+      execFileSync(cmd, args, { stdio: 'ignore', timeout: 2000 });
+    } catch {
+      // not installed or not permitted: nice alone
     }
   }
 }
