@@ -1,7 +1,9 @@
-// The "floor" for a Node proxy: a bare node:http server that forwards each
-// request through an undici Pool (one per origin, round-robin) and pipes the
-// response body back. No logging, no health checks, no header rewriting
-// beyond dropping hop-by-hop headers (which undici refuses anyway).
+// The "floor" for a Node proxy: a bare node:http server that forwards each request
+// through an undici Pool (one per origin, round-robin) with Pool.dispatch and a raw
+// handler, undici's lowest-level API: no promise, no body stream object, no header
+// object. No logging, no health checks, no header rewriting beyond dropping hop-by-hop
+// headers (RFC 9110 §7.6.1; undici refuses some of them anyway). Bodies stream both ways
+// with backpressure. Whatever a proxy does beyond this costs CPU above this floor.
 //
 // Usage: node benchmarks/undici-floor.js <listenPort> <originPort> [<originPort>...]
 //   (or LISTEN_PORT=<p> ORIGIN_PORTS=<p1,p2,...>; listen port 0 = any free port)
@@ -19,36 +21,54 @@ if (originPorts.length === 0) {
 // Same socket cap per origin as the http-proxy baseline's agent.
 const pools = originPorts.map((p) => new Pool(`http://127.0.0.1:${Number(p)}`, { connections: 128 }));
 
-// Hop-by-hop headers must not be forwarded (RFC 9110 §7.6.1).
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
-function strip(headers) {
-  const out = {};
-  for (const k in headers) if (!HOP.has(k)) out[k] = headers[k];
-  return out;
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect']);
+
+/** undici's raw dispatch handler: relays the response into the node:http response. */
+class Relay {
+  constructor(res) {
+    this.res = res;
+    this.resume = null;
+  }
+  onConnect() {}
+  onHeaders(status, raw, resume) {
+    if (status < 200) return true;
+    this.resume = resume;
+    const head = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toString('latin1').toLowerCase();
+      if (!HOP.has(name)) head.push(name, raw[i + 1].toString('latin1'));
+    }
+    this.res.writeHead(status, head);
+    return true;
+  }
+  onData(chunk) {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resume); // paused until the client catches up
+    return false;
+  }
+  onComplete() {
+    this.res.end();
+  }
+  onError() {
+    if (!this.res.headersSent) this.res.writeHead(502).end();
+    else this.res.destroy();
+  }
 }
 
 let next = 0;
 const server = http.createServer((req, res) => {
   const pool = pools[next];
   next = (next + 1) % pools.length;
-  // Only stream a request body when there is one; a GET with a stream body
-  // would otherwise go out chunked.
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  pool.request({ path: req.url, method: req.method, headers: strip(req.headers), body: hasBody ? req : undefined }).then(
-    ({ statusCode, headers, body }) => {
-      res.writeHead(statusCode, strip(headers));
-      // Plain pipe() with manual error wiring: stream.pipeline() allocates an
-      // AbortController (and a DOMException on finish) per request, which
-      // shows up as several % of CPU at this request rate.
-      body.on('error', () => res.destroy());
-      res.on('close', () => body.destroy());
-      body.pipe(res);
-    },
-    () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    },
-  );
+  const raw = req.rawHeaders;
+  const headers = [];
+  let hasBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
+    if (!HOP.has(name)) headers.push(raw[i], raw[i + 1]);
+  }
+  // Only stream a request body when there is one; a GET with a stream body would go out chunked.
+  pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, new Relay(res));
 });
 server.keepAliveTimeout = 65_000;
 
