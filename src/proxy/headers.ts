@@ -40,6 +40,10 @@ export interface RequestHeadInfo {
   readonly requestId: string;
   /** Set when the head must be refused with 400; names the problem. */
   readonly error: string | undefined;
+  /** The Content-Length value (the first one; Node's parser refuses conflicting ones). */
+  readonly contentLength: string | undefined;
+  /** Whether the request has a Transfer-Encoding (its body is chunked). */
+  readonly chunked: boolean;
 }
 
 /** Adds the field names a Connection value lists (lower-case) to `tokens`. */
@@ -86,16 +90,21 @@ export function forwardRequestHeaders(
   let xff: string | undefined;
   let requestId: string | undefined;
   let error: string | undefined;
+  let contentLength: string | undefined;
+  let chunked = false;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'transfer-encoding') chunked = true;
       // TE: only "trailers" may be forwarded (RFC 9110 §10.1.4).
       if (lower === 'te' && value.split(',').some((v) => v.trim().toLowerCase() === 'trailers')) out.push('te', 'trailers');
       continue;
     }
+    // The body's framing is Node's parser's, whatever Connection names (RFC 9110 §7.6.1).
+    if (lower === 'content-length') contentLength ??= value;
     if (dropped !== undefined && dropped.has(lower)) continue;
     switch (lower) {
       case 'host':
@@ -129,7 +138,7 @@ export function forwardRequestHeaders(
   out.push('x-forwarded-proto', proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
-  return { headers: out, host, requestId, error };
+  return { headers: out, host, requestId, error, contentLength, chunked };
 }
 
 /**

@@ -199,7 +199,8 @@ export class Proxy {
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
     let buffer = false;
-    const cl = req.headers['content-length'];
+    // From the raw head (already walked): req.headers would build a header object per request.
+    const cl = r.head.contentLength;
     if (cl !== undefined) {
       if (Number(cl) > max) return this.#local(req, res, start, id, 413, bodyTooLarge(max).message, upstream.name, true);
       if (cl !== '0') {
@@ -207,7 +208,7 @@ export class Proxy {
         // Small bodies are buffered when retries are on, so a retry can replay them.
         buffer = upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit;
       }
-    } else if (req.headers['transfer-encoding'] !== undefined) {
+    } else if (r.head.chunked) {
       body = req.pipe(new BodyLimit(max));
     }
 
