@@ -161,7 +161,7 @@ export class Exchange implements AttemptOwner, Waiter {
   #endAttempt(a: Attempt, outcome: AttemptOutcome): void {
     if (a.ended) return;
     a.ended = true;
-    clearTimeout(a.timer);
+    if (a.timer !== undefined) clearTimeout(a.timer);
     if (a.isRetry) this.upstream.retry!.inFlight--;
     this.upstream.attemptEnd(a.server, outcome);
   }
@@ -194,7 +194,7 @@ export class Exchange implements AttemptOwner, Waiter {
   }
 
   attemptHead(a: Attempt, status: number, rawHeaders: Buffer[], statusMessage: string): void {
-    clearTimeout(a.timer);
+    if (a.timer !== undefined) clearTimeout(a.timer);
     if (this.#done || a !== this.#attempt) return;
     const retry = this.upstream.retry;
     if (retry !== undefined && retry.retriesStatus(status)) {
