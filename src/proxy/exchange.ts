@@ -3,7 +3,7 @@
  * One client request from arrival to the last byte: picks a server (or waits in the
  * bounded pending queue), runs attempts, retries when the retry policy allows, and streams
  * the chosen response into the client response with backpressure (no buffering). Shared
- * listener functions find their Exchange through a symbol on the response object, so no
+ * listener functions find their Exchange in a field of the response (ProxyResponse), so no
  * closure is allocated per request.
  *
  * Contracts: the exchange ends exactly once (`onDone`); each attempt's outcome is reported
@@ -11,7 +11,7 @@
  * was sent must never look like a complete response, so the client socket is destroyed,
  * never ended (a truncated body must not pass for a whole one).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamStatus } from '../core/errors.js';
@@ -24,7 +24,14 @@ import { forwardResponseHeaders } from './headers.js';
 import { sendError } from './respond.js';
 import type { UpstreamRuntime } from './upstream.js';
 
-export const kExchange = Symbol('bulwark.exchange');
+/**
+ * The front servers' response class (http.createServer's `ServerResponse` option): it
+ * carries its Exchange as a plain field, so the shared 'close' and 'drain' listeners find
+ * it with an ordinary property load, not a symbol key added to every response.
+ */
+export class ProxyResponse extends ServerResponse {
+  exchange: Exchange | undefined = undefined;
+}
 
 /** Asked when a response starts: during a drain, or on a retiring listener, responses close their connection. */
 export interface DrainState {
@@ -88,7 +95,7 @@ export class Exchange implements AttemptOwner, Waiter {
     this.#onDone = onDone;
     this.#body = init.body;
     init.upstream.exchangeStarted();
-    (init.res as unknown as Record<symbol, Exchange>)[kExchange] = this;
+    (init.res as ProxyResponse).exchange = this;
     init.res.on('close', onClose);
   }
 
@@ -340,10 +347,10 @@ function clientAborted(): BulwarkError {
 }
 
 function onDrain(this: ServerResponse): void {
-  (this as unknown as Record<symbol, Exchange>)[kExchange]!.resume();
+  (this as ProxyResponse).exchange!.resume();
 }
 
 function onClose(this: ServerResponse): void {
   // 'close' also follows a normal finish; only an unfinished response means an abort.
-  if (!this.writableFinished) (this as unknown as Record<symbol, Exchange>)[kExchange]!.abortFromClient();
+  if (!this.writableFinished) (this as ProxyResponse).exchange!.abortFromClient();
 }

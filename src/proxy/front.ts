@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { ProxyResponse } from './exchange.js';
 import type { Proxy } from './proxy.js';
 
 const kRetiring = Symbol('bulwark.retiring');
@@ -43,6 +44,7 @@ export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server
       connectionsCheckingInterval: checkingInterval(front),
       // Over this, Node answers 431 Request Header Fields Too Large itself.
       maxHeaderSize: front.max_header_size,
+      ServerResponse: ProxyResponse as unknown as typeof http.ServerResponse,
     },
     proxy.handle,
   );
