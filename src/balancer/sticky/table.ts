@@ -144,6 +144,11 @@ export class StickyTable {
     return w;
   }
 
+  /** Walks not yet done or closed (an abandoned export must not leave one behind). */
+  get openWalks(): number {
+    return this.#walks.size;
+  }
+
   /** The server `key` is pinned to, without refreshing its ttl or reordering it. */
   peek(key: string): string | undefined {
     return this.#cache.peek(key)?.server;
