@@ -7,7 +7,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy, type SessionEntry } from '../../backup/index.js';
+import { ndjsonLine } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
+import { jsonString } from '../../core/format.js';
 import type { AdminClient } from './admin-client.js';
 import { CommandError } from './errors.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
@@ -37,9 +39,7 @@ export function parseExport(text: string): SessionEntry[] {
 /** Library entries as the NDJSON POST /sessions/import (and the stick tables) read. */
 export function toImportNdjson(sessions: readonly SessionEntry[]): string {
   let out = '';
-  for (const s of sessions) {
-    out += `{"key":${JSON.stringify(s.key)},"upstream":${JSON.stringify(s.upstream)},"server":${JSON.stringify(s.server)},"expires_at":${s.expiresAt}}\n`;
-  }
+  for (const s of sessions) out += ndjsonLine(jsonString(s.upstream), s.key, s.server, s.expiresAt);
   return out;
 }
 
