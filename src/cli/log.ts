@@ -20,7 +20,6 @@ export interface Logging {
   flushSync(): void;
 }
 
-
 /** ".001" … ".999" (trailing zeros dropped, as JSON.stringify prints them), "" for 0. */
 const MS_FRACTION = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
 

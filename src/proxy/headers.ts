@@ -46,8 +46,12 @@ export interface RequestHeadInfo {
   readonly chunked: boolean;
 }
 
-/** Adds the field names a Connection value lists (lower-case) to `tokens`. */
+/**
+ * Adds the field names a Connection value lists (lower-case) to `tokens`. Nearly every
+ * message says just "keep-alive" or "close", which name no field to drop: no parse then.
+ */
 function addTokens(tokens: Set<string> | undefined, value: string): Set<string> | undefined {
+  if (SIMPLE_CONNECTION.has(value.toLowerCase())) return tokens;
   for (const t of value.split(',')) {
     const tok = t.trim().toLowerCase();
     if (tok) (tokens ??= new Set()).add(tok);
@@ -60,10 +64,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      const v = raw[i + 1]!;
-      if (!SIMPLE_CONNECTION.has(v.toLowerCase())) tokens = addTokens(tokens, v);
-    }
+    if (name.length === 10 && name.toLowerCase() === 'connection') tokens = addTokens(tokens, raw[i + 1]!);
   }
   return tokens;
 }
@@ -154,14 +155,7 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') {
-        // Nearly every response says just "keep-alive" or "close": neither names a field
-        // that survives this loop, so skip the token parse.
-        const v = raw[i + 1]!;
-        if (!(v.length === 10 || v.length === 5) || !SIMPLE_CONNECTION.has(v.toString('latin1').toLowerCase())) {
-          dropped = addTokens(dropped, v.toString('latin1'));
-        }
-      }
+      if (name === 'connection') dropped = addTokens(dropped, raw[i + 1]!.toString('latin1'));
       continue;
     }
     if (name === 'x-request-id') continue;

@@ -12,6 +12,7 @@ import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { Server } from '../core/server.js';
 import { createScheduler } from '../balancer/index.js';
+import { pickRandom } from '../balancer/random.js';
 import { ServerSet } from '../balancer/server-set.js';
 import type { PickContext, Scheduler } from '../balancer/scheduler.js';
 import { PendingQueue } from '../resilience/pending-queue.js';
@@ -159,7 +160,7 @@ export class UpstreamRuntime {
     }
     const rest = avail.filter((s) => s.activeRequests < this.maxConcurrent && (!retry || !exclude.includes(s)));
     if (!retry) return this.scheduler.pick(rest, ctx);
-    return rest.length === 0 ? undefined : rest[Math.floor(this.#random() * rest.length)];
+    return pickRandom(rest, this.#random);
   }
 
   /** True when some server is available but all of them are at their concurrency limit. */
