@@ -268,8 +268,11 @@ async function main() {
   });
   const load = Object.fromEntries(CONDITIONS.map((c) => [c, cond(c)]));
   // Per round (same round, similar machine state), then the median over rounds.
-  const p99Ratio = median(samples.none.map((n, r) => samples.snapshots[r].p99 / n.p99).filter(Number.isFinite)) ?? null;
-  const exportRatio = median(samples.none.map((n, r) => samples['export only'][r].p99 / n.p99).filter(Number.isFinite)) ?? null;
+  const perRound = (c) => samples.none.map((n, r) => samples[c][r].p99 / n.p99);
+  const snapRatios = perRound('snapshots');
+  const exportRatios = perRound('export only');
+  const p99Ratio = median(snapRatios);
+  const exportRatio = median(exportRatios);
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
   console.log(`\n${fmtTable([
     ['step', 'ms', 'target'],
@@ -289,7 +292,7 @@ async function main() {
     ['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'snapshots / exports', 'snapshot ms', 'errors'],
     ...CONDITIONS.map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].p999, load[n].max, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].errors]),
   ])}`);
-  console.log(`p99 per round, snapshots / none: ${samples.none.map((n, r) => (samples.snapshots[r].p99 / n.p99).toFixed(2)).join(' ')} | export only / none: ${samples.none.map((n, r) => (samples['export only'][r].p99 / n.p99).toFixed(2)).join(' ')}`);
+  console.log(`p99 per round, snapshots / none: ${snapRatios.map((x) => x.toFixed(2)).join(' ')} | export only / none: ${exportRatios.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`p99 with snapshots / without (median of per-round ratios): ${p99Ratio?.toFixed(2) ?? '-'} (target <= ${P99_RATIO_MAX}: ${verdict(p99Ratio !== null && p99Ratio <= P99_RATIO_MAX)}); export only / without: ${exportRatio?.toFixed(2) ?? '-'}`);
   const result = {
     startedAt: startedAt.toISOString(),
