@@ -7,6 +7,8 @@
  * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
  * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
  */
+import { commonName, isKeepAliveOrClose } from './header-names.js';
+
 /** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -153,9 +155,9 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
   const out: string[] = [];
   let dropped: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
+    const name = commonName(raw[i]!) ?? raw[i]!.toString('latin1').toLowerCase();
     if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') dropped = addTokens(dropped, raw[i + 1]!.toString('latin1'));
+      if (name === 'connection' && !isKeepAliveOrClose(raw[i + 1]!)) dropped = addTokens(dropped, raw[i + 1]!.toString('latin1'));
       continue;
     }
     if (name === 'x-request-id') continue;

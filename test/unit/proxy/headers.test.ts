@@ -4,9 +4,24 @@
  * "Connection: keep-alive" fast path).
  */
 import { describe, expect, it } from 'vitest';
+import { commonName, isKeepAliveOrClose } from '../../../src/proxy/header-names.js';
 import { forwardResponseHeaders, headerValues } from '../../../src/proxy/headers.js';
 
 const raw = (...pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+/** A head as undici's parser hands it over: views of the one read that carried it. */
+function viewsOfOneRead(pairs: string[]): Buffer[] {
+  const wire = Buffer.from(`HTTP/1.1 200 OK\r\n${pairs.map((p, i) => (i % 2 === 0 ? `${p}: ` : `${p}\r\n`)).join('')}\r\nbody`, 'latin1');
+  const views: Buffer[] = [];
+  let at = wire.indexOf('\r\n') + 2;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const n = Buffer.byteLength(pairs[i]!, 'latin1');
+    const v = Buffer.byteLength(pairs[i + 1]!, 'latin1');
+    views.push(wire.subarray(at, at + n), wire.subarray(at + n + 2, at + n + 2 + v));
+    at += n + 2 + v + 2;
+  }
+  return views;
+}
 
 describe('forwardResponseHeaders', () => {
   it('drops hop-by-hop fields, lower-cases names and adds the request id', () => {
@@ -33,5 +48,30 @@ describe('forwardResponseHeaders', () => {
     const value = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf\xe9"
     const out = forwardResponseHeaders([Buffer.from('x-name'), value], 'id');
     expect(Buffer.from(out[1]!, 'latin1')).toEqual(value);
+  });
+
+  it('gives the same head from views of one read (as undici hands it over) as from separate Buffers', () => {
+    const pairs = ['Date', 'Mon, 30 Nov 2026 10:00:00 GMT', 'CONTENT-type', 'text/html; charset=caf\xe9', 'X-Custom-Thing', 'v', 'x-empty', '', 'Connection', 'keep-alive, X-Custom-Thing', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2'];
+    const fromViews = forwardResponseHeaders(viewsOfOneRead(pairs), 'id');
+    expect(fromViews).toEqual(forwardResponseHeaders(raw(...pairs), 'id'));
+    expect(fromViews).toEqual(['date', 'Mon, 30 Nov 2026 10:00:00 GMT', 'content-type', 'text/html; charset=caf\xe9', 'x-empty', '', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-request-id', 'id']);
+  });
+});
+
+describe('commonName', () => {
+  it('matches common names in any letter case, and nothing else', () => {
+    expect(commonName(Buffer.from('Content-Length'))).toBe('content-length');
+    expect(commonName(Buffer.from('TRANSFER-ENCODING'))).toBe('transfer-encoding');
+    expect(commonName(Buffer.from('te'))).toBe('te');
+    expect(commonName(Buffer.from('x-origin'))).toBeUndefined();
+    // Same length as "content-type", one byte off; and bytes that only match when the case bit is ignored everywhere.
+    expect(commonName(Buffer.from('content-typf'))).toBeUndefined();
+    expect(commonName(Buffer.from('content\rtype', 'latin1'))).toBeUndefined();
+    expect(commonName(Buffer.from('CONTENT\x0dLENGTH', 'latin1'))).toBeUndefined();
+  });
+
+  it('tells a Connection value of just keep-alive or close, in any case', () => {
+    for (const v of ['keep-alive', 'Keep-Alive', 'CLOSE', 'close']) expect(isKeepAliveOrClose(Buffer.from(v))).toBe(true);
+    for (const v of ['keep-alive, x-a', 'closed', 'clos', 'upgrade', '']) expect(isKeepAliveOrClose(Buffer.from(v))).toBe(false);
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * LineWriter batches log lines into buffers and writes them to a real file descriptor:
+ * every line must come out whole, once, in order, whatever the batch boundaries.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LineWriter } from '../../../src/cli/log-writer.js';
+
+let dir: string;
+let file: string;
+let fd: number;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-linewriter-'));
+  file = path.join(dir, 'out.log');
+  fd = fs.openSync(file, 'w');
+});
+
+afterEach(() => {
+  fs.closeSync(fd);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('LineWriter', () => {
+  it('writes every line once and in order across many batches', async () => {
+    const w = new LineWriter({ fd, batchBytes: 1024 });
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const line = `{"n":${i},"pad":"${'x'.repeat(i % 97)}"}\n`;
+      lines.push(line);
+      expect(w.write(line)).toBe(true);
+    }
+    await w.flush();
+    w.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines.join(''));
+  });
+
+  it('encodes as UTF-8, including lines longer than a batch buffer', async () => {
+    const w = new LineWriter({ fd, batchBytes: 256 });
+    const long = `{"msg":"${'é€😀'.repeat(500)}"}\n`;
+    const lines = ['{"a":"ünïcödé"}\n', long, '{"b":"after"}\n', long];
+    for (const l of lines) w.write(l);
+    await w.flush();
+    w.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines.join(''));
+  });
+
+  it('drops lines past maxBuffered and says how many, in-band', async () => {
+    const w = new LineWriter({ fd, batchBytes: 1 << 20, maxBuffered: 100, flushMs: 60_000 });
+    const line = `${'y'.repeat(39)}\n`;
+    let accepted = 0;
+    for (let i = 0; i < 10; i++) if (w.write(line)) accepted++;
+    expect(accepted).toBe(3); // 0, 40 and 80 bytes queued before each: the 4th sees 120 > 100
+    await w.flush();
+    w.close();
+    const out = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(out.slice(0, 3)).toEqual([line.trim(), line.trim(), line.trim()]);
+    expect(JSON.parse(out[3]!)).toMatchObject({ level: 40, dropped: 7 });
+  });
+
+  it('writes pending lines synchronously with flushSync', () => {
+    const w = new LineWriter({ fd, flushMs: 60_000 });
+    w.write('one\n');
+    w.write('two\n');
+    w.flushSync();
+    w.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('one\ntwo\n');
+  });
+});
