@@ -72,6 +72,28 @@ export class LineWriter {
     return true;
   }
 
+  /**
+   * Appends one line that `fill(buf, at, arg)` writes in place, straight into the batch
+   * buffer (no string in between); it returns the offset after the line, or -1 to decline
+   * (whatever it wrote is then ignored). `bound` is the most bytes it may write.
+   * @returns false only when `fill` declined: the caller then writes the line as text.
+   */
+  writeWith<T>(bound: number, fill: (buf: Buffer, at: number, arg: T) => number, arg: T): boolean {
+    if (this.#queued + this.#used > this.#max) {
+      this.#dropped++;
+      return true;
+    }
+    if (this.#cur.length - this.#used < bound) {
+      this.#seal();
+      if (this.#cur.length < bound) return false;
+    }
+    const end = fill(this.#cur, this.#used, arg);
+    if (end < 0) return false;
+    this.#used = end;
+    if (end >= this.#batch) this.#kick();
+    return true;
+  }
+
   /** Resolves once everything written so far has reached the fd. */
   flush(): Promise<void> {
     if (!this.#writing && this.#used === 0 && this.#full.length === 0) return Promise.resolve();

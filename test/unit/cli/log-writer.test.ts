@@ -68,4 +68,26 @@ describe('LineWriter', () => {
     w.close();
     expect(fs.readFileSync(file, 'utf8')).toBe('one\ntwo\n');
   });
+
+  it('writeWith writes lines in place, in order with text lines, and leaves nothing of a declined one', async () => {
+    const w = new LineWriter({ fd, batchBytes: 300 });
+    const fill = (buf: Buffer, at: number, n: number): number => {
+      if (n % 7 === 0) {
+        buf.write('garbage', at);
+        return -1;
+      }
+      return at + buf.write(`{"n":${n}}\n`, at, 'latin1');
+    };
+    let expected = '';
+    for (let n = 1; n < 500; n++) {
+      if (n % 5 === 0) {
+        w.write(`{"text":${n}}\n`);
+        expected += `{"text":${n}}\n`;
+      } else if (w.writeWith(32, fill, n)) expected += `{"n":${n}}\n`;
+      else expect(n % 7).toBe(0);
+    }
+    await w.flush();
+    w.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(expected);
+  });
 });

@@ -1,0 +1,89 @@
+/**
+ * The access line has two writers: bytes straight into the batch buffer (the common line)
+ * and a string (anything that needs escaping). Both must give exactly the line a JSON
+ * serialiser would, field for field.
+ */
+import { describe, expect, it } from 'vitest';
+import { accessLineBound, accessLineText, writeAccessLine } from '../../../src/cli/access-line.js';
+import type { AccessRecord } from '../../../src/proxy/proxy.js';
+
+function record(over: Partial<AccessRecord> = {}): AccessRecord {
+  return {
+    time: 1795859252323,
+    method: 'GET',
+    path: '/x?y=1',
+    status: 200,
+    upstream: 'web',
+    server: 'web-1',
+    duration_ms: 2.01,
+    request_id: '4b492b07-c40b-4948-a527-f18b8e0ebe38',
+    error: '',
+    ...over,
+  };
+}
+
+/** The reference: the same fields through JSON.stringify, in the same order. */
+function reference(r: AccessRecord): string {
+  const o: Record<string, unknown> = { level: 30, time: r.time, msg: 'access', method: r.method, path: r.path, status: r.status };
+  Object.assign(o, { upstream: r.upstream ?? null, server: r.server ?? null, duration_ms: Math.round(r.duration_ms * 1000) / 1000, request_id: r.request_id });
+  if (r.error !== '') o['error'] = r.error;
+  return `${JSON.stringify(o)}\n`;
+}
+
+function inPlace(r: AccessRecord): string | undefined {
+  const buf = Buffer.alloc(accessLineBound(r) + 10, 0xff);
+  const end = writeAccessLine(buf, 5, r);
+  if (end < 0) return undefined;
+  expect(end - 5).toBeLessThanOrEqual(accessLineBound(r));
+  return buf.toString('utf8', 5, end);
+}
+
+describe('access line', () => {
+  it('writes the common line in place, byte for byte as the reference', () => {
+    const cases: Array<Partial<AccessRecord>> = [
+      {},
+      { duration_ms: 0 },
+      { duration_ms: 0.0004 },
+      { duration_ms: 0.001 },
+      { duration_ms: 0.05 },
+      { duration_ms: 0.105 },
+      { duration_ms: 1.5 },
+      { duration_ms: 10 },
+      { duration_ms: 123.4567 },
+      { duration_ms: 30000.999 },
+      { status: 502, upstream: 'dead', server: 'dead-1', error: 'ECONNREFUSED' },
+      { status: 404, upstream: undefined, server: undefined, method: 'DELETE' },
+      { status: 503, server: undefined },
+      { path: '/a%22b/~!$&\'()*+,;=:@', request_id: 'my-id-1' },
+      { time: 1, status: 100 },
+    ];
+    for (const c of cases) {
+      const r = record(c);
+      expect(inPlace(r)).toBe(reference(r));
+      expect(accessLineText(r)).toBe(reference(r));
+    }
+  });
+
+  it('declines what needs escaping or is not ASCII; the text line escapes it', () => {
+    const cases: Array<Partial<AccessRecord>> = [
+      { path: '/"quoted"\\back' },
+      { path: '/caf\u00e9' },
+      { path: '/tab\there' },
+      { path: '/del\u007f' },
+      { request_id: 'id"with"quotes' },
+      { request_id: 'back\\slash' },
+    ];
+    for (const c of cases) {
+      const r = record(c);
+      expect(inPlace(r)).toBeUndefined();
+      expect(accessLineText(r)).toBe(reference(r));
+    }
+  });
+
+  it('agrees with the reference over many random durations and times', () => {
+    for (let i = 0; i < 2000; i++) {
+      const r = record({ duration_ms: Math.random() * 10 ** Math.floor(Math.random() * 6), time: Math.floor(Math.random() * 2e12), status: 100 + Math.floor(Math.random() * 500) });
+      expect(inPlace(r)).toBe(reference(r));
+    }
+  });
+});
