@@ -8,7 +8,7 @@
 import pino from 'pino';
 import type { LogLevel } from '../core/config.js';
 import type { AccessRecord } from '../proxy/proxy.js';
-import { accessLineBound, accessLineText, writeAccessLine } from './access-line.js';
+import { AccessLineWriter, accessLineBound, accessLineText } from './access-line.js';
 import { LineWriter } from './log-writer.js';
 
 export interface Logging {
@@ -24,9 +24,10 @@ export function createLogging(level: LogLevel, dest?: pino.DestinationStream): L
   const writer = dest === undefined ? new LineWriter() : undefined;
   const stream: pino.DestinationStream = dest ?? writer!;
   const logger = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, stream);
+  const lines = new AccessLineWriter();
   const access = (r: AccessRecord): void => {
     // Straight into the batch buffer when the line has nothing to escape (nearly always).
-    if (writer !== undefined && writer.writeWith(accessLineBound(r), writeAccessLine, r)) return;
+    if (writer !== undefined && writer.writeWith(accessLineBound(r), lines.write, r)) return;
     stream.write(accessLineText(r));
   };
   return {

@@ -4,7 +4,7 @@
  * serialiser would, field for field.
  */
 import { describe, expect, it } from 'vitest';
-import { accessLineBound, accessLineText, writeAccessLine } from '../../../src/cli/access-line.js';
+import { AccessLineWriter, accessLineBound, accessLineText } from '../../../src/cli/access-line.js';
 import type { AccessRecord } from '../../../src/proxy/proxy.js';
 
 function record(over: Partial<AccessRecord> = {}): AccessRecord {
@@ -30,9 +30,11 @@ function reference(r: AccessRecord): string {
   return `${JSON.stringify(o)}\n`;
 }
 
+const writer = new AccessLineWriter();
+
 function inPlace(r: AccessRecord): string | undefined {
   const buf = Buffer.alloc(accessLineBound(r) + 10, 0xff);
-  const end = writeAccessLine(buf, 5, r);
+  const end = writer.write(buf, 5, r);
   if (end < 0) return undefined;
   expect(end - 5).toBeLessThanOrEqual(accessLineBound(r));
   return buf.toString('utf8', 5, end);
@@ -56,6 +58,8 @@ describe('access line', () => {
       { status: 503, server: undefined },
       { path: '/a%22b/~!$&\'()*+,;=:@', request_id: 'my-id-1' },
       { time: 1, status: 100 },
+      { time: 1795859252324 },
+      { time: 1795859252324, status: 599 },
     ];
     for (const c of cases) {
       const r = record(c);
@@ -72,6 +76,8 @@ describe('access line', () => {
       { path: '/del\u007f' },
       { request_id: 'id"with"quotes' },
       { request_id: 'back\\slash' },
+      { duration_ms: 2200000 },
+      { status: 1000 },
     ];
     for (const c of cases) {
       const r = record(c);
