@@ -41,6 +41,9 @@ export interface DrainState {
 /** Called once per finished exchange. */
 export type ExchangeDone = (ex: Exchange) => void;
 
+/** Bodies up to this size are written as text with their head (see attemptData). */
+const SMALL_BODY = 4096;
+
 const CANCELLED: AttemptOutcome = { result: 'cancelled', status: 0, code: ErrorCodes.CLIENT_ABORTED };
 
 export interface ExchangeInit {
@@ -234,7 +237,11 @@ export class Exchange implements AttemptOwner, Waiter {
     // end of the response, one write without Node's cork-until-next-tick. Only a complete
     // body takes this path, so nothing can still fail after it; attemptEnd finishes.
     if (chunk.length === this.#declared) {
-      this.res.end(chunk);
+      // A small body goes as latin1 text (byte for byte the same): Node then joins it to the
+      // head and makes one plain string write, where a Buffer costs a vectored write of
+      // head and body (measured: a few % of the CPU per request; `npm run bench`).
+      if (chunk.length <= SMALL_BODY) this.res.end(chunk.toString('latin1'), 'latin1');
+      else this.res.end(chunk);
       return true;
     }
     this.#declared = -1;
