@@ -6,9 +6,11 @@
 //   http-proxy  node-http-proxy with a keep-alive agent, round-robin (the baseline peer)
 //   undici      bare node:http -> undici Pool pass-through (the floor for a Node proxy)
 //
-// A sample = one target started fresh, warmed up, loaded with autocannon, stopped;
-// the target's CPU time (utime+stime from /proc/<pid>/stat) is read right before
-// and after the measured load, and CPU µs/request = CPU delta / completed requests.
+// A round starts every target fresh and warms each up; then the measured load is
+// given in BENCH_SLICE-second slices that take turns between the targets, so all of
+// them are measured across the same stretch of time (see lib/sample.js for why).
+// The target's CPU time (utime+stime from /proc/<pid>/stat) is read right before and
+// after each slice; CPU µs/request = summed CPU / summed completed requests.
 //
 // One sample per target is noisy on a small shared machine (±10–40% on 2 cores),
 // so the run is BENCH_ROUNDS rounds; each round takes one sample of every target,
@@ -23,6 +25,9 @@
 //   BENCH_DURATION     seconds of measured load per sample    (default 5)
 //   BENCH_CONNECTIONS  concurrent autocannon connections      (default 50)
 //   BENCH_WARMUP       seconds of unmeasured warm-up load per sample (default 2)
+//   BENCH_SLICE        seconds per turn of measured load (default 2; = BENCH_DURATION
+//                      gives one block per target per round)
+//   BENCH_RAMP         unmeasured seconds of load before each turn (default 0.5)
 //   BENCH_TARGETS      comma list of targets to run, e.g. "direct,bulwark"
 //                      (default: direct,bulwark,http-proxy,undici)
 //
@@ -36,7 +41,7 @@ import path from 'node:path';
 import { CLK_TCK } from './lib/proc.js';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
-import { measureSample } from './lib/sample.js';
+import { measureRound } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
 import { table, perRoundLine, verdict, GOALS } from './lib/report.js';
 
@@ -49,6 +54,8 @@ const ROUNDS = Math.round(num('BENCH_ROUNDS', 3));
 const LOAD = {
   duration: num('BENCH_DURATION', 5),
   warmup: Number(process.env.BENCH_WARMUP ?? 2), // 0 disables warm-up
+  slice: num('BENCH_SLICE', 2),
+  ramp: Number(process.env.BENCH_RAMP ?? 0.5), // 0 disables the ramp before each slice
   connections: Math.round(num('BENCH_CONNECTIONS', 50)),
   pipelining: 1,
 };
@@ -70,8 +77,9 @@ if (targetNames.includes('bulwark') && !fs.existsSync(BULWARK_CLI)) {
   process.exit(1);
 }
 
-// Hard bound on the whole run: per sample warm-up + duration + 30 s slack for start/stop.
-const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + 30) + 30) * 1000;
+// Hard bound on the whole run: per sample warm-up + duration + ramps + 30 s slack for start/stop.
+const turns = Math.max(1, Math.round(LOAD.duration / LOAD.slice));
+const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + turns * LOAD.ramp + 30) + 30) * 1000;
 const { tmpDir, cleanup } = guardRun('bench', budgetMs);
 
 /** Round r (0-based) runs the targets rotated left by r. */
@@ -81,7 +89,7 @@ async function main() {
   const startedAt = new Date();
   console.log(
     `bench: ${targetNames.join(', ')} | ${ROUNDS} rounds x ${LOAD.duration}s x ${LOAD.connections} connections, ` +
-      `pipelining ${LOAD.pipelining}, warm-up ${LOAD.warmup}s | node ${process.version}, ${os.cpus().length} CPUs`,
+      `pipelining ${LOAD.pipelining}, warm-up ${LOAD.warmup}s, slices of ${LOAD.slice}s | node ${process.version}, ${os.cpus().length} CPUs`,
   );
   const origins = await startOrigins(ORIGINS);
   console.log(`origins on ports ${origins.map((o) => o.port).join(', ')}`);
@@ -93,18 +101,19 @@ async function main() {
     rounds.push({ round: r + 1, order });
     process.stdout.write(`round ${r + 1}/${ROUNDS}:`);
     const failures = [];
+    let got = {};
+    try {
+      got = await measureRound(order, { origins, tmpDir }, LOAD);
+    } catch (e) {
+      for (const name of order) got[name] = { error: e.message };
+    }
     for (const [pos, name] of order.entries()) {
-      process.stdout.write(` ${name} `);
-      const meta = { round: r + 1, position: pos + 1 };
-      try {
-        const s = await measureSample(name, { origins, tmpDir }, LOAD);
-        samples[name][r] = { ...meta, ...s };
-        process.stdout.write(`${Math.round(s.rps)} req/s,`);
-      } catch (e) {
-        samples[name][r] = { ...meta, error: e.message };
-        process.stdout.write('FAILED,');
-        failures.push(`${name} (round ${r + 1}): ${e.message}`);
-      }
+      const s = got[name] ?? { error: 'not measured' };
+      samples[name][r] = { round: r + 1, position: pos + 1, ...s };
+      if (s.error) {
+        process.stdout.write(` ${name} FAILED,`);
+        failures.push(`${name} (round ${r + 1}): ${s.error}`);
+      } else process.stdout.write(` ${name} ${Math.round(s.rps)} req/s,`);
     }
     process.stdout.write('\n');
     for (const f of failures) console.error(f);
