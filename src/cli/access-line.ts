@@ -50,8 +50,9 @@ export function accessLineBound(r: AccessRecord): number {
   return FIXED + r.method.length + r.path.length + (r.upstream?.length ?? 0) + (r.server?.length ?? 0) + r.request_id.length + r.error.length;
 }
 
+/** Copies fixed bytes (TypedArray#set is a memmove: faster than a byte loop here). */
 function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i]!;
+  buf.set(bytes, at);
   return at + bytes.length;
 }
 
@@ -91,8 +92,8 @@ function putName(buf: Uint8Array, at: number, name: string | undefined): number 
  * millisecond and a 13-digit number is beyond small-integer arithmetic.
  */
 export class AccessLineWriter {
-  readonly #timeDigits = new Uint8Array(20);
-  #timeLength = 0;
+  /** The decimal digits of the last time written. */
+  #time: Uint8Array = new Uint8Array(0);
   #lastTime = -1;
 
   /**
@@ -136,16 +137,12 @@ export class AccessLineWriter {
   };
 
   #putTime(buf: Uint8Array, at: number, t: number): number {
-    const digits = this.#timeDigits;
     if (t !== this.#lastTime) {
       if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Number.isInteger(t))) return -1;
-      const text = String(t);
-      for (let i = 0; i < text.length; i++) digits[i] = text.charCodeAt(i);
-      this.#timeLength = text.length;
+      this.#time = ascii(String(t));
       this.#lastTime = t;
     }
-    const n = this.#timeLength;
-    for (let i = 0; i < n; i++) buf[at + i] = digits[i]!;
-    return at + n;
+    return put(buf, at, this.#time);
   }
+
 }
