@@ -11,7 +11,7 @@
  * was sent must never look like a complete response, so the client socket is destroyed,
  * never ended (a truncated body must not pass for a whole one).
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamStatus } from '../core/errors.js';
@@ -227,7 +227,9 @@ export class Exchange implements AttemptOwner, Waiter {
       if (cookie !== undefined) head.push('set-cookie', cookie);
     }
     this.#declared = declaredLength(head);
-    if (statusMessage) this.res.writeHead(status, statusMessage, head);
+    // A custom reason phrase is kept; the standard one is what Node writes anyway (without
+    // checking it again).
+    if (statusMessage && statusMessage !== STATUS_CODES[status]) this.res.writeHead(status, statusMessage, head);
     else this.res.writeHead(status, head);
   }
 
@@ -336,8 +338,16 @@ function responseOutcome(status: number): AttemptOutcome {
 function declaredLength(head: readonly string[]): number {
   for (let i = 0; i < head.length; i += 2) {
     if (head[i] === 'content-length') {
+      // Digits only (1 to 15 of them, well inside exact integers), else unknown.
       const v = head[i + 1]!;
-      return /^\d{1,15}$/.test(v) ? Number(v) : -1;
+      if (v.length === 0 || v.length > 15) return -1;
+      let n = 0;
+      for (let k = 0; k < v.length; k++) {
+        const d = v.charCodeAt(k) - 48;
+        if (d < 0 || d > 9) return -1;
+        n = n * 10 + d;
+      }
+      return n;
     }
   }
   return -1;

@@ -95,4 +95,17 @@ describe('hop-by-hop headers', () => {
     // Exactly one Transfer-Encoding (the front's own), never a duplicated "chunked, chunked".
     expect(r.headers['transfer-encoding']).toBe('chunked');
   });
+
+  it('passes the reason phrase of the status line through, custom or standard', async () => {
+    const { bw } = await h.proxied((req, res) => {
+      if (req.url === '/custom') res.writeHead(200, 'Fine, Thanks', { 'content-length': 2 });
+      else res.writeHead(404, { 'content-length': 2 });
+      res.end('ok');
+    });
+    const conn = await h.raw(bw.port);
+    conn.write('GET /custom HTTP/1.1\r\nHost: x\r\n\r\nGET /standard HTTP/1.1\r\nHost: x\r\n\r\n');
+    await conn.waitResponses(2);
+    const statusLines = conn.data.match(/HTTP\/1\.1 [^\r]*/g);
+    expect(statusLines).toEqual(['HTTP/1.1 200 Fine, Thanks', 'HTTP/1.1 404 Not Found']);
+  });
 });
