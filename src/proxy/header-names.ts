@@ -4,11 +4,14 @@
  * letter case, and hands back one shared lower-case string for each. Decoding a name into
  * a fresh string, lower-casing it and hashing it for a Set lookup cost more per response
  * than anything else bulwark does to the head; most names in real responses are among the
- * few dozen below, and those take none of that work. Other names are decoded as before.
+ * few dozen below, and those take none of that work. Other names are decoded and lower-cased.
  */
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1) and fields bulwark treats specially come first. */
-const COMMON = [
+/**
+ * The fields a proxy never forwards (RFC 9110 §7.6.1 hop-by-hop fields), lower-case; the
+ * fields a Connection header names are dropped too (see headers.ts).
+ */
+export const HOP_BY_HOP_FIELDS: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -18,7 +21,14 @@ const COMMON = [
   'proxy-authorization',
   'te',
   'trailer',
+  // Not hop-by-hop, but a proxy must answer it itself (Node sends 100 Continue for us)
+  // and undici refuses to send it (RFC 9110 §10.1.1).
   'expect',
+];
+
+/** Hop-by-hop fields and fields bulwark treats specially come first. */
+const COMMON = [
+  ...HOP_BY_HOP_FIELDS,
   'x-request-id',
   'content-length',
   'content-type',

@@ -7,23 +7,10 @@
  * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
  * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
  */
-import { commonName, isKeepAliveOrClose } from './header-names.js';
+import { HOP_BY_HOP_FIELDS, commonName, isKeepAliveOrClose } from './header-names.js';
 
 /** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  // Not hop-by-hop, but a proxy must answer it itself (Node sends 100 Continue for us)
-  // and undici refuses to send it (RFC 9110 §10.1.1).
-  'expect',
-]);
+const HOP_BY_HOP = new Set(HOP_BY_HOP_FIELDS);
 
 /** Connection values that name no end-to-end field ("keep-alive" is itself hop-by-hop). */
 const SIMPLE_CONNECTION = new Set(['keep-alive', 'close']);
