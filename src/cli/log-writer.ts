@@ -106,12 +106,15 @@ export class LineWriter {
   /** Last-resort synchronous flush (forced exit). Lines of an in-flight async write may follow. */
   flushSync(): void {
     this.#seal();
-    try {
-      for (const b of this.#full.splice(0)) fs.writeSync(this.#fd, b);
-    } catch {
-      // The reader is gone; nothing more can be done at exit.
+    for (const b of this.#full.splice(0)) {
+      // An async write in flight keeps its own share of #queued until its callback.
+      this.#queued -= b.length;
+      try {
+        for (let off = 0; off < b.length; ) off += fs.writeSync(this.#fd, b, off);
+      } catch {
+        // The reader is gone; nothing more can be done at exit.
+      }
     }
-    this.#queued = 0;
   }
 
   /** Stops the flush timer; pending lines are still written by `flush()`. */
