@@ -241,7 +241,8 @@ export class Exchange implements AttemptOwner, Waiter {
     if (chunk.length === this.#declared) {
       // A small body goes as latin1 text (byte for byte the same): Node then joins it to the
       // head and makes one plain string write, where a Buffer costs a vectored write of
-      // head and body (measured: a few % of the CPU per request; `npm run bench`).
+      // head and body (about 2% of the CPU per request, measured side by side: see
+      // benchmarks/README.md, "Comparing two builds").
       if (chunk.length <= SMALL_BODY) this.res.end(chunk.toString('latin1'), 'latin1');
       else this.res.end(chunk);
       return true;
