@@ -10,6 +10,7 @@
 // every couple of seconds puts the drift on every target alike.
 import autocannon from 'autocannon';
 import { cpuSeconds } from './proc.js';
+import { median } from './stats.js';
 import { TARGETS } from './targets.js';
 
 const cpuOf = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
@@ -23,7 +24,9 @@ export async function measureRound(names, { origins, tmpDir }, load) {
   const run = (url, duration) =>
     autocannon({ url, connections: load.connections, pipelining: load.pipelining, duration });
   const out = {};
+  /** Targets still being measured; `all` keeps every started one, so all are stopped. */
   const started = {};
+  const all = [];
   const fail = (name, e) => {
     out[name] = { error: e.message };
     delete started[name];
@@ -32,6 +35,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
     for (const name of names) {
       try {
         started[name] = await TARGETS[name]({ origins, tmpDir });
+        all.push(started[name]);
       } catch (e) {
         fail(name, e);
       }
@@ -82,8 +86,8 @@ export async function measureRound(names, { origins, tmpDir }, load) {
         url: t.url,
         rps: a.seconds > 0 ? a.completed / a.seconds : null,
         // Per slice; the sample's value is the median over its slices.
-        p50: middle(a.p50),
-        p99: middle(a.p99),
+        p50: median(a.p50),
+        p99: median(a.p99),
         non2xx: a.non2xx,
         errors: a.errors,
         timeouts: a.timeouts,
@@ -98,11 +102,6 @@ export async function measureRound(names, { origins, tmpDir }, load) {
     }
     return out;
   } finally {
-    await Promise.all(Object.values(started).map((t) => t.stop()));
+    await Promise.all(all.map((t) => t.stop()));
   }
-}
-
-function middle(xs) {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length === 0 ? null : v[v.length >> 1];
 }
