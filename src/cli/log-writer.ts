@@ -30,6 +30,8 @@ export class LineWriter {
   readonly #fd: number;
   readonly #batch: number;
   readonly #max: number;
+  /** Size of a batch buffer: a full batch plus the line that crosses the batch size. */
+  readonly #bufferSize: number;
   /** The batch being filled, and how much of it is used. */
   #cur: Buffer;
   #used = 0;
@@ -46,6 +48,7 @@ export class LineWriter {
     this.#fd = opts.fd ?? 1;
     this.#batch = opts.batchBytes ?? 65536;
     this.#max = opts.maxBuffered ?? 8 * 1024 * 1024;
+    this.#bufferSize = this.#batch + 16384;
     this.#cur = this.#newBuffer();
     this.#timer = setInterval(() => this.#kick(), opts.flushMs ?? 100);
     this.#timer.unref();
@@ -53,22 +56,15 @@ export class LineWriter {
 
   /** Appends text (whole lines, newline-terminated). Never blocks. */
   write(text: string): boolean {
-    if (this.#queued + this.#used > this.#max) {
-      this.#dropped++;
-      return false;
-    }
+    if (this.#overflowing()) return false;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
-    if (this.#cur.length - this.#used < text.length * 3) {
-      this.#seal();
-      if (this.#cur.length < text.length * 3) {
-        // Longer than a batch buffer: it goes out as a batch of its own.
-        this.#push(Buffer.from(text));
-        this.#kick();
-        return true;
-      }
+    if (!this.#room(text.length * 3)) {
+      // Longer than a batch buffer: it goes out as a batch of its own.
+      this.#push(Buffer.from(text));
+      this.#kick();
+      return true;
     }
-    this.#used += this.#cur.write(text, this.#used);
-    if (this.#used >= this.#batch) this.#kick();
+    this.#appended(this.#used + this.#cur.write(text, this.#used));
     return true;
   }
 
@@ -79,18 +75,11 @@ export class LineWriter {
    * @returns false only when `fill` declined: the caller then writes the line as text.
    */
   writeWith<T>(bound: number, fill: (buf: Buffer, at: number, arg: T) => number, arg: T): boolean {
-    if (this.#queued + this.#used > this.#max) {
-      this.#dropped++;
-      return true;
-    }
-    if (this.#cur.length - this.#used < bound) {
-      this.#seal();
-      if (this.#cur.length < bound) return false;
-    }
+    if (this.#overflowing()) return true;
+    if (!this.#room(bound)) return false;
     const end = fill(this.#cur, this.#used, arg);
     if (end < 0) return false;
-    this.#used = end;
-    if (end >= this.#batch) this.#kick();
+    this.#appended(end);
     return true;
   }
 
@@ -122,9 +111,28 @@ export class LineWriter {
     clearInterval(this.#timer);
   }
 
+  /** Past maxBuffered: the line is dropped, and counted for the in-band notice. */
+  #overflowing(): boolean {
+    if (this.#queued + this.#used <= this.#max) return false;
+    this.#dropped++;
+    return true;
+  }
+
+  /** Makes room for `bytes` in the current buffer; false when even an empty one is too small. */
+  #room(bytes: number): boolean {
+    if (this.#cur.length - this.#used >= bytes) return true;
+    this.#seal();
+    return this.#cur.length >= bytes;
+  }
+
+  /** The current buffer now holds lines up to `end`: write a full batch out. */
+  #appended(end: number): void {
+    this.#used = end;
+    if (end >= this.#batch) this.#kick();
+  }
+
   #newBuffer(): Buffer {
-    // Room for a full batch plus the line that crosses the batch size.
-    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#batch + 16384);
+    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#bufferSize);
   }
 
   #push(b: Buffer): void {
@@ -178,7 +186,7 @@ export class LineWriter {
   /** Keeps a written batch buffer (a view of a whole batch allocation) for reuse. */
   #recycle(data: Buffer): void {
     const whole = data.buffer;
-    if (whole.byteLength === this.#batch + 16384 && data.byteOffset === 0 && this.#spare.length < SPARES) {
+    if (whole.byteLength === this.#bufferSize && data.byteOffset === 0 && this.#spare.length < SPARES) {
       this.#spare.push(Buffer.from(whole));
     }
   }
