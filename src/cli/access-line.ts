@@ -119,14 +119,8 @@ export class AccessLineWriter {
     at = putName(buf, put(buf, at, P_SERVER), r.server);
     if (at < 0) return -1;
     at = putInt(buf, put(buf, at, P_DURATION), Math.floor(us / 1000));
-    const frac = us % 1000;
-    if (frac !== 0) {
-      // Three digits, trailing zeros dropped (as JSON.stringify prints the number).
-      buf[at++] = 0x2e;
-      buf[at++] = 0x30 + Math.floor(frac / 100);
-      if (frac % 100 !== 0) buf[at++] = 0x30 + (Math.floor(frac / 10) % 10);
-      if (frac % 10 !== 0) buf[at++] = 0x30 + (frac % 10);
-    }
+    // The same fraction text as the string path (plain ASCII: putPlain cannot decline it).
+    at = putPlain(buf, at, MS_FRACTION[us % 1000]!);
     at = putPlain(buf, put(buf, at, P_ID), r.request_id);
     if (at < 0) return -1;
     if (r.error !== '') {
@@ -144,5 +138,4 @@ export class AccessLineWriter {
     }
     return put(buf, at, this.#time);
   }
-
 }
