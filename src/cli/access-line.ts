@@ -87,14 +87,15 @@ function putName(buf: Uint8Array, at: number, name: string | undefined): number 
 }
 
 /**
- * Writes access lines in place (see the module comment). One per log writer: it keeps the
- * digits of the last time it wrote, since under load dozens of lines share each
- * millisecond and a 13-digit number is beyond small-integer arithmetic.
+ * Writes access lines in place (see the module comment). One per log writer. A line's time
+ * is its request's arrival, and lines are written as requests end, so consecutive lines
+ * flip between neighbouring milliseconds: the digits above the last six (which change
+ * every 1000 s) are kept, and the last six are written with small-integer arithmetic.
  */
 export class AccessLineWriter {
-  /** The decimal digits of the last time written. */
-  #time: Uint8Array = new Uint8Array(0);
-  #lastTime = -1;
+  /** The decimal digits of `#high`, the time divided by 10^6 (empty for 0). */
+  #highDigits: Uint8Array = new Uint8Array(0);
+  #high = 0;
 
   /**
    * Writes the line for `r` into `buf` at `at` (which has room for `accessLineBound(r)`
@@ -131,11 +132,21 @@ export class AccessLineWriter {
   };
 
   #putTime(buf: Uint8Array, at: number, t: number): number {
-    if (t !== this.#lastTime) {
-      if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Number.isInteger(t))) return -1;
-      this.#time = ascii(String(t));
-      this.#lastTime = t;
+    if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Number.isInteger(t))) return -1;
+    const high = Math.floor(t / 1e6);
+    const low = t - high * 1e6;
+    if (high === 0) return putInt(buf, at, low);
+    if (high !== this.#high) {
+      this.#highDigits = ascii(String(high));
+      this.#high = high;
     }
-    return put(buf, at, this.#time);
+    at = put(buf, at, this.#highDigits);
+    // The last six digits, zero-padded.
+    let n = low;
+    for (let i = at + 5; i >= at; i--) {
+      buf[i] = 0x30 + (n % 10);
+      n = (n / 10) | 0;
+    }
+    return at + 6;
   }
 }

@@ -5,6 +5,7 @@
  * a fresh string, lower-casing it and hashing it for a Set lookup cost more per response
  * than anything else bulwark does to the head; most names in real responses are among the
  * few dozen below, and those take none of that work. Other names are decoded and lower-cased.
+ * Every hop-by-hop field is among them, so a name this does not recognise is never one.
  */
 
 /**
@@ -62,9 +63,16 @@ const COMMON = [
   'x-powered-by',
 ];
 
-/** A name's lower-case bytes, and which of them are letters (matched in either case). */
-interface Pattern {
+/** A common field name, as `commonField` hands it back. */
+export interface CommonField {
+  /** The lower-case name (one shared string). */
   readonly name: string;
+  /** Whether it is in HOP_BY_HOP_FIELDS. */
+  readonly hopByHop: boolean;
+}
+
+/** A name's lower-case bytes, and which of them are letters (matched in either case). */
+interface Pattern extends CommonField {
   readonly lower: Uint8Array;
   readonly fold: Uint8Array;
 }
@@ -73,7 +81,7 @@ function pattern(name: string): Pattern {
   const lower = Uint8Array.from(name, (c) => c.charCodeAt(0));
   // 0x20 is the case bit of an ASCII letter; other bytes must match exactly.
   const fold = lower.map((c) => (c >= 0x61 && c <= 0x7a ? 0x20 : 0));
-  return { name, lower, fold };
+  return { name, hopByHop: HOP_BY_HOP_FIELDS.includes(name), lower, fold };
 }
 
 const BY_LENGTH: Pattern[][] = [];
@@ -89,14 +97,14 @@ function spells(b: Uint8Array, p: Pattern): boolean {
 }
 
 /**
- * The shared lower-case string for the field name spelled by `b` (ASCII letters in any
- * case), or undefined when it is not one of the common names.
+ * The common field whose name `b` spells (ASCII letters in any case), or undefined when it
+ * is not one of the common names (and so not a hop-by-hop field either).
  */
-export function commonName(b: Uint8Array): string | undefined {
+export function commonField(b: Uint8Array): CommonField | undefined {
   const list = BY_LENGTH[b.length];
   if (list === undefined) return undefined;
   for (let k = 0; k < list.length; k++) {
-    if (spells(b, list[k]!)) return list[k]!.name;
+    if (spells(b, list[k]!)) return list[k]!;
   }
   return undefined;
 }

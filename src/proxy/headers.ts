@@ -7,7 +7,7 @@
  * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
  * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
  */
-import { HOP_BY_HOP_FIELDS, commonName, isKeepAliveOrClose } from './header-names.js';
+import { HOP_BY_HOP_FIELDS, commonField, isKeepAliveOrClose } from './header-names.js';
 
 /** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
 const HOP_BY_HOP = new Set(HOP_BY_HOP_FIELDS);
@@ -142,8 +142,14 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
   const out: string[] = [];
   let dropped: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = commonName(raw[i]!) ?? raw[i]!.toString('latin1').toLowerCase();
-    if (HOP_BY_HOP.has(name)) {
+    const f = commonField(raw[i]!);
+    if (f === undefined) {
+      // Neither hop-by-hop nor X-Request-Id: those are common names (see header-names.ts).
+      out.push(raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1'));
+      continue;
+    }
+    const name = f.name;
+    if (f.hopByHop) {
       if (name === 'connection' && !isKeepAliveOrClose(raw[i + 1]!)) dropped = addTokens(dropped, raw[i + 1]!.toString('latin1'));
       continue;
     }

@@ -60,6 +60,14 @@ describe('access line', () => {
       { time: 1, status: 100 },
       { time: 1795859252324 },
       { time: 1795859252324, status: 599 },
+      // Around the split between cached high digits and the last six.
+      { time: 999999 },
+      { time: 1000000 },
+      { time: 1000001 },
+      { time: 1795859000000 },
+      { time: 1795858999999 },
+      { time: 1795859000001 },
+      { time: Number.MAX_SAFE_INTEGER },
     ];
     for (const c of cases) {
       const r = record(c);
@@ -83,6 +91,14 @@ describe('access line', () => {
       const r = record(c);
       expect(inPlace(r)).toBeUndefined();
       expect(accessLineText(r)).toBe(reference(r));
+    }
+  });
+
+  it('writes lines whose times flip between neighbouring milliseconds', () => {
+    // Lines are written as requests end, stamped with their arrival: times interleave.
+    for (const t of [1795859252323, 1795859252322, 1795859252324, 1795858999999, 1795859000000, 1795858999999, 42, 1795859252323]) {
+      const r = record({ time: t });
+      expect(inPlace(r)).toBe(reference(r));
     }
   });
 

@@ -4,7 +4,7 @@
  * "Connection: keep-alive" fast path).
  */
 import { describe, expect, it } from 'vitest';
-import { commonName, isKeepAliveOrClose } from '../../../src/proxy/header-names.js';
+import { HOP_BY_HOP_FIELDS, commonField, isKeepAliveOrClose } from '../../../src/proxy/header-names.js';
 import { forwardResponseHeaders, headerValues } from '../../../src/proxy/headers.js';
 
 const raw = (...pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
@@ -58,7 +58,8 @@ describe('forwardResponseHeaders', () => {
   });
 });
 
-describe('commonName', () => {
+describe('commonField', () => {
+  const commonName = (b: Buffer): string | undefined => commonField(b)?.name;
   it('matches common names in any letter case, and nothing else', () => {
     expect(commonName(Buffer.from('Content-Length'))).toBe('content-length');
     expect(commonName(Buffer.from('TRANSFER-ENCODING'))).toBe('transfer-encoding');
@@ -68,6 +69,15 @@ describe('commonName', () => {
     expect(commonName(Buffer.from('content-typf'))).toBeUndefined();
     expect(commonName(Buffer.from('content\rtype', 'latin1'))).toBeUndefined();
     expect(commonName(Buffer.from('CONTENT\x0dLENGTH', 'latin1'))).toBeUndefined();
+  });
+
+  it('recognises every hop-by-hop field in any case, and flags only those', () => {
+    // forwardResponseHeaders relies on this: an unrecognised name is never hop-by-hop.
+    for (const name of HOP_BY_HOP_FIELDS) {
+      const mixed = [...name].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join('');
+      for (const spelling of [name, name.toUpperCase(), mixed]) expect(commonField(Buffer.from(spelling))).toMatchObject({ name, hopByHop: true });
+    }
+    for (const name of ['content-length', 'x-request-id', 'set-cookie', 'date']) expect(commonField(Buffer.from(name))?.hopByHop).toBe(false);
   });
 
   it('tells a Connection value of just keep-alive or close, in any case', () => {
