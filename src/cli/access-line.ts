@@ -50,9 +50,9 @@ export function accessLineBound(r: AccessRecord): number {
   return FIXED + r.method.length + r.path.length + (r.upstream?.length ?? 0) + (r.server?.length ?? 0) + r.request_id.length + r.error.length;
 }
 
-/** Copies fixed bytes (TypedArray#set is a memmove: faster than a byte loop here). */
+/** Copies fixed bytes (a dozen or two: a loop beats calling TypedArray#set). */
 function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
-  buf.set(bytes, at);
+  for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i]!;
   return at + bytes.length;
 }
 
@@ -105,9 +105,10 @@ export class AccessLineWriter {
    * to LineWriter.writeWith.
    */
   readonly write = (buf: Uint8Array, at: number, r: AccessRecord): number => {
-    const us = Math.round(r.duration_ms * 1000);
+    const d = Math.round(r.duration_ms * 1000);
     // Durations of 2^31 µs (36 min) and over, and odd statuses, take the string path.
-    if (!(us >= 0 && us < 2147483648) || !(r.status >= 100 && r.status < 1000)) return -1;
+    if (!(d >= 0 && d < 2147483648) || !(r.status >= 100 && r.status < 1000)) return -1;
+    const us = d | 0; // a small integer from here on: integer division and remainder
     at = this.#putTime(buf, put(buf, at, P_TIME), r.time);
     if (at < 0) return -1;
     at = putPlain(buf, put(buf, at, P_METHOD), r.method);
@@ -119,7 +120,7 @@ export class AccessLineWriter {
     if (at < 0) return -1;
     at = putName(buf, put(buf, at, P_SERVER), r.server);
     if (at < 0) return -1;
-    at = putInt(buf, put(buf, at, P_DURATION), Math.floor(us / 1000));
+    at = putInt(buf, put(buf, at, P_DURATION), (us / 1000) | 0);
     // The same fraction text as the string path (plain ASCII: putPlain cannot decline it).
     at = putPlain(buf, at, MS_FRACTION[us % 1000]!);
     at = putPlain(buf, put(buf, at, P_ID), r.request_id);
@@ -134,7 +135,7 @@ export class AccessLineWriter {
   #putTime(buf: Uint8Array, at: number, t: number): number {
     if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Number.isInteger(t))) return -1;
     const high = Math.floor(t / 1e6);
-    const low = t - high * 1e6;
+    const low = (t - high * 1e6) | 0;
     if (high === 0) return putInt(buf, at, low);
     if (high !== this.#high) {
       this.#highDigits = ascii(String(high));
