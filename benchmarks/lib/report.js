@@ -1,5 +1,6 @@
 // Turning the per-target summaries (medians over rounds) into a table, the
 // per-round ratio line and the verdict.
+import { median, ratio } from './stats.js';
 
 /** Goals for bulwark, relative to http-proxy measured in the same run. */
 export const GOALS = { cpuRatioMax: 0.65, rpsRatioMin: 1.5 };
@@ -45,6 +46,21 @@ export function perRoundLine(rows, name = 'bulwark') {
   if (!pr) return null;
   const list = (k) => pr.map((r) => fmt(r[k], 2)).join(' ');
   return `${name}/http-proxy per round: CPU ${list('cpuPerReq')} | req/s ${list('rps')}`;
+}
+
+/**
+ * What the access log costs, when the run has both bulwark and bulwark-nolog: the median
+ * over rounds of bulwark's CPU per request over bulwark-nolog's (both in the same round,
+ * taking turns). null if n/a.
+ */
+export function accessLogLine(samples) {
+  const a = samples.bulwark;
+  const b = samples['bulwark-nolog'];
+  if (!a || !b) return null;
+  const per = a.map((s, i) => (s.error || !b[i] || b[i].error ? null : ratio(s.cpuUsPerReq, b[i].cpuUsPerReq)));
+  const m = median(per);
+  if (m == null) return null;
+  return `access log: bulwark/bulwark-nolog CPU per request ${fmt(m, 3)}× (per round: ${per.map((r) => fmt(r, 2)).join(' ')})`;
 }
 
 /** The PASS/FAIL line for bulwark's two goals (median per-round ratios), or n/a. */

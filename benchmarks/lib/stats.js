@@ -17,7 +17,7 @@ export function range(xs) {
 }
 
 const sum = (xs) => xs.reduce((s, x) => s + (x ?? 0), 0);
-const ratio = (a, b) => (a != null && b ? a / b : null);
+export const ratio = (a, b) => (a != null && b ? a / b : null);
 
 /**
  * One target's samples (one per round; failed ones are { round, error }) -> its

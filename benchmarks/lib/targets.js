@@ -35,15 +35,17 @@ function scriptProxy(name, file) {
 }
 
 /** bulwark via its CLI, round-robin, JSON access log on stdout -> a real file. */
-const bulwark = (ctx) => startBulwark(ctx, true);
+const bulwark = (ctx) => startBulwark(ctx, 'bulwark', true);
 /** The same with the access log off: the difference is the access log's cost. */
-const bulwarkNoLog = (ctx) => startBulwark(ctx, false);
+const bulwarkNoLog = (ctx) => startBulwark(ctx, 'bulwark-nolog', false);
 
-async function startBulwark({ origins, tmpDir }, access) {
+async function startBulwark({ origins, tmpDir }, name, access) {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const confPath = path.join(tmpDir, 'bulwark.yaml');
-  const logPath = path.join(tmpDir, 'bulwark-access.log');
-  const errPath = path.join(tmpDir, 'bulwark-stderr.log');
+  // Files named after the target: targets of a round run side by side, and a shared conf
+  // file would be hot-reloaded by the one that wrote it first.
+  const confPath = path.join(tmpDir, `${name}.yaml`);
+  const logPath = path.join(tmpDir, `${name}-access.log`);
+  const errPath = path.join(tmpDir, `${name}-stderr.log`);
   fs.writeFileSync(
     confPath,
     [
@@ -62,7 +64,7 @@ async function startBulwark({ origins, tmpDir }, access) {
   );
   const out = fs.openSync(logPath, 'w');
   const err = fs.openSync(errPath, 'w');
-  const child = spawnTracked('bulwark', process.execPath, [BULWARK_CLI, 'start', '-c', confPath], {
+  const child = spawnTracked(name, process.execPath, [BULWARK_CLI, 'start', '-c', confPath], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, err],
   });
