@@ -180,7 +180,8 @@ export class Proxy {
     if (head.host === undefined && req.httpVersion === '1.1') {
       return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
     }
-    const upstream = this.#state.router.match(hostName(head.host), path);
+    const router = this.#state.router;
+    const upstream = router.match(router.usesHost ? hostName(head.host) : '', path);
     if (upstream === undefined) return new Resolved(head, path, undefined, 404, 'no route matches this request');
     return new Resolved(head, path, upstream, 0, '');
   }

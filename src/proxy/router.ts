@@ -17,6 +17,8 @@ interface CompiledRoute<T> {
 
 export class Router<T> {
   readonly #routes: readonly CompiledRoute<T>[];
+  /** Whether any route matches on the host: when none does, callers need not work it out. */
+  readonly usesHost: boolean;
 
   /**
    * @param resolve maps a route's upstream name to its target; the config validator
@@ -32,10 +34,12 @@ export class Router<T> {
         target: resolve(r.upstream),
       };
     });
+    this.usesHost = routes.some((r) => r.host !== undefined);
   }
 
   /**
-   * @param host the request's host, lower-case, port removed ("" when absent).
+   * @param host the request's host, lower-case, port removed ("" when absent); any value
+   *   will do when `usesHost` is false.
    * @param path the request target's path (may include the query string).
    */
   match(host: string, path: string): T | undefined {
