@@ -41,7 +41,7 @@ import path from 'node:path';
 import { CLK_TCK } from './lib/proc.js';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
-import { measureRound } from './lib/sample.js';
+import { measureRound, sliceCount } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
 import { table, perRoundLine, accessLogLine, verdict, GOALS } from './lib/report.js';
 
@@ -78,8 +78,7 @@ if (targetNames.includes('bulwark') && !fs.existsSync(BULWARK_CLI)) {
 }
 
 // Hard bound on the whole run: per sample warm-up + duration + ramps + 30 s slack for start/stop.
-const turns = Math.max(1, Math.round(LOAD.duration / LOAD.slice));
-const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + turns * LOAD.ramp + 30) + 30) * 1000;
+const budgetMs = (ROUNDS * targetNames.length * (LOAD.warmup + LOAD.duration + sliceCount(LOAD) * LOAD.ramp + 30) + 30) * 1000;
 const { tmpDir, cleanup } = guardRun('bench', budgetMs);
 
 /** Round r (0-based) runs the targets rotated left by r. */

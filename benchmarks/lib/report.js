@@ -1,6 +1,6 @@
 // Turning the per-target summaries (medians over rounds) into a table, the
 // per-round ratio line and the verdict.
-import { median, ratio } from './stats.js';
+import { median, perRoundRatios } from './stats.js';
 
 /** Goals for bulwark, relative to http-proxy measured in the same run. */
 export const GOALS = { cpuRatioMax: 0.65, rpsRatioMin: 1.5 };
@@ -54,10 +54,8 @@ export function perRoundLine(rows, name = 'bulwark') {
  * taking turns). null if n/a.
  */
 export function accessLogLine(samples) {
-  const a = samples.bulwark;
-  const b = samples['bulwark-nolog'];
-  if (!a || !b) return null;
-  const per = a.map((s, i) => (s.error || !b[i] || b[i].error ? null : ratio(s.cpuUsPerReq, b[i].cpuUsPerReq)));
+  if (!samples.bulwark || !samples['bulwark-nolog']) return null;
+  const per = perRoundRatios(samples, 'bulwark', 'bulwark-nolog').map((r) => r.cpuPerReq);
   const m = median(per);
   if (m == null) return null;
   return `access log: bulwark/bulwark-nolog CPU per request ${fmt(m, 3)}× (per round: ${per.map((r) => fmt(r, 2)).join(' ')})`;

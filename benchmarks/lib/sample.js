@@ -15,6 +15,9 @@ import { TARGETS } from './targets.js';
 
 const cpuOf = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
 
+/** How many turns a target's measured load is cut into (`load` as for measureRound). */
+export const sliceCount = (load) => Math.max(1, Math.round(load.duration / load.slice));
+
 /**
  * Measures one round. `names`: the targets, in this round's order. `load` = { duration,
  * warmup, slice, ramp, connections, pipelining } (seconds). Resolves with { [name]: sample }
@@ -50,7 +53,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
         fail(name, e);
       }
     }
-    const slices = Math.max(1, Math.round(load.duration / load.slice));
+    const slices = sliceCount(load);
     const sliceSeconds = load.duration / slices;
     for (let s = 0; s < slices; s++) {
       const live = names.filter((n) => started[n]);

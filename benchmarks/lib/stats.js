@@ -17,7 +17,7 @@ export function range(xs) {
 }
 
 const sum = (xs) => xs.reduce((s, x) => s + (x ?? 0), 0);
-export const ratio = (a, b) => (a != null && b ? a / b : null);
+const ratio = (a, b) => (a != null && b ? a / b : null);
 
 /**
  * One target's samples (one per round; failed ones are { round, error }) -> its
@@ -45,20 +45,28 @@ export function summarize(samples) {
 }
 
 /**
+ * Target `name` over target `base`, round by round (both measured in the same round):
+ * [{ round, rps, cpuPerReq }], null ratios where either sample failed.
+ */
+export function perRoundRatios(samples, name, base) {
+  const bs = samples[base];
+  return samples[name].map((s, i) => {
+    const b = bs[i];
+    if (!b || s.error || b.error) return { round: i + 1, rps: null, cpuPerReq: null };
+    return { round: i + 1, rps: ratio(s.rps, b.rps), cpuPerReq: ratio(s.cpuUsPerReq, b.cpuUsPerReq) };
+  });
+}
+
+/**
  * Add `vsHttpProxy` to every row: ratios to http-proxy computed per round
  * (target round i / http-proxy round i, rounds where both succeeded) and
  * their medians. `samples[name][i]` is the target's sample of round i + 1.
  */
 export function addRatios(rows, samples, base = 'http-proxy') {
-  const bs = samples[base];
-  if (!bs) return;
+  if (!samples[base]) return;
   for (const [name, row] of Object.entries(rows)) {
     if (row.error) continue;
-    const perRound = samples[name].map((s, i) => {
-      const b = bs[i];
-      if (!b || s.error || b.error) return { round: i + 1, rps: null, cpuPerReq: null };
-      return { round: i + 1, rps: ratio(s.rps, b.rps), cpuPerReq: ratio(s.cpuUsPerReq, b.cpuUsPerReq) };
-    });
+    const perRound = perRoundRatios(samples, name, base);
     const rps = median(perRound.map((r) => r.rps));
     const cpuPerReq = median(perRound.map((r) => r.cpuPerReq));
     if (rps != null || cpuPerReq != null) row.vsHttpProxy = { rps, cpuPerReq, perRound };
