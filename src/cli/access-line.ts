@@ -30,7 +30,8 @@ export function accessLineText(r: AccessRecord): string {
   );
 }
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+/** The bytes of an ASCII string. */
+const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const P_TIME = ascii('{"level":30,"time":');
 const P_METHOD = ascii(',"msg":"access","method":"');
 const P_PATH = ascii('","path":"');
@@ -66,15 +67,20 @@ function putPlain(buf: Uint8Array, at: number, s: string): number {
   return at + s.length;
 }
 
-/** Writes a non-negative integer below 2^31 in decimal (small-integer arithmetic only). */
-function putInt(buf: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
+/** Writes a non-negative integer below 2^31 as exactly `digits` decimal digits, zero-padded. */
+function putDigits(buf: Uint8Array, at: number, n: number, digits: number): number {
   for (let i = at + digits - 1; i >= at; i--) {
     buf[i] = 0x30 + (n % 10);
     n = (n / 10) | 0;
   }
   return at + digits;
+}
+
+/** Writes a non-negative integer below 2^31 in decimal (small-integer arithmetic only). */
+function putInt(buf: Uint8Array, at: number, n: number): number {
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  return putDigits(buf, at, n, digits);
 }
 
 function putName(buf: Uint8Array, at: number, name: string | undefined): number {
@@ -94,7 +100,7 @@ function putName(buf: Uint8Array, at: number, name: string | undefined): number 
  */
 export class AccessLineWriter {
   /** The decimal digits of `#high`, the time divided by 10^6 (empty for 0). */
-  #highDigits: Uint8Array = new Uint8Array(0);
+  #highDigits: Uint8Array = ascii('');
   #high = 0;
 
   /**
@@ -141,13 +147,6 @@ export class AccessLineWriter {
       this.#highDigits = ascii(String(high));
       this.#high = high;
     }
-    at = put(buf, at, this.#highDigits);
-    // The last six digits, zero-padded.
-    let n = low;
-    for (let i = at + 5; i >= at; i--) {
-      buf[i] = 0x30 + (n % 10);
-      n = (n / 10) | 0;
-    }
-    return at + 6;
+    return putDigits(buf, put(buf, at, this.#highDigits), low, 6);
   }
 }

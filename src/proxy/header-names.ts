@@ -78,7 +78,7 @@ interface Pattern extends CommonField {
 }
 
 function pattern(name: string): Pattern {
-  const lower = Uint8Array.from(name, (c) => c.charCodeAt(0));
+  const lower = Buffer.from(name, 'latin1');
   // 0x20 is the case bit of an ASCII letter; other bytes must match exactly.
   const fold = lower.map((c) => (c >= 0x61 && c <= 0x7a ? 0x20 : 0));
   return { name, hopByHop: HOP_BY_HOP_FIELDS.includes(name), lower, fold };
