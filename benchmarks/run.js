@@ -5,6 +5,8 @@
 //   bulwark     node dist/cli/main.js start -c <conf>  (round-robin, JSON access log -> file)
 //   http-proxy  node-http-proxy with a keep-alive agent, round-robin (the baseline peer)
 //   undici      bare node:http -> undici Pool pass-through (the floor for a Node proxy)
+// and, when named in BENCH_TARGETS: bulwark-nolog (access log off) and undici-fwd (the
+// floor plus the X-Forwarded-* and X-Request-Id fields; see undici-floor.js).
 //
 // A round starts every target fresh and warms each up; then the measured load is
 // given in BENCH_SLICE-second slices that take turns between the targets, so all of

@@ -5,10 +5,17 @@
 // headers (RFC 9110 §7.6.1; undici refuses some of them anyway). Bodies stream both ways
 // with backpressure. Whatever a proxy does beyond this costs CPU above this floor.
 //
+// With FORWARDED=1 (the opt-in `undici-fwd` target) it also sets the request fields
+// bulwark's issue requires of any proxy: X-Forwarded-For (appended), X-Forwarded-Proto,
+// X-Forwarded-Host and X-Request-Id (the client's, or a new UUID). They cost the proxy
+// and, as four more header lines to parse, the origins: that target's distance from
+// `undici` is what those fields cost on their own, whoever sets them.
+//
 // Usage: node benchmarks/undici-floor.js <listenPort> <originPort> [<originPort>...]
 //   (or LISTEN_PORT=<p> ORIGIN_PORTS=<p1,p2,...>; listen port 0 = any free port)
 // Prints "ready <port>" on stdout once listening.
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 
 const [listenArg, ...originArgs] = process.argv.slice(2);
@@ -22,6 +29,9 @@ if (originPorts.length === 0) {
 const pools = originPorts.map((p) => new Pool(`http://127.0.0.1:${Number(p)}`, { connections: 128 }));
 
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect']);
+const FORWARDED = process.env.FORWARDED === '1';
+/** Fields the FORWARDED variant sets itself (client-sent values are replaced or appended to). */
+const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
 
 /** undici's raw dispatch handler: relays the response into the node:http response. */
 class Relay {
@@ -62,10 +72,25 @@ const server = http.createServer((req, res) => {
   const raw = req.rawHeaders;
   const headers = [];
   let hasBody = false;
+  let host = '';
+  let xff = '';
+  let id = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
+    if (FORWARDED && OWN.has(name)) {
+      if (name === 'x-forwarded-for') xff = xff === '' ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+      else if (name === 'x-request-id' && id === '') id = raw[i + 1];
+      continue;
+    }
+    if (name === 'host') host = raw[i + 1];
     if (!HOP.has(name)) headers.push(raw[i], raw[i + 1]);
+  }
+  if (FORWARDED) {
+    const addr = req.socket.remoteAddress ?? '';
+    headers.push('x-forwarded-for', xff === '' ? addr : `${xff}, ${addr}`, 'x-forwarded-proto', 'http');
+    if (host !== '') headers.push('x-forwarded-host', host);
+    headers.push('x-request-id', id === '' ? randomUUID() : id);
   }
   // Only stream a request body when there is one; a GET with a stream body would go out chunked.
   pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, new Relay(res));

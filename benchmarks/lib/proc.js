@@ -34,8 +34,8 @@ export function freePort() {
  * Spawn `node <script> ...args` and resolve with { child, port } once it
  * prints "ready <port>" on stdout. Rejects on early exit or after timeoutMs.
  */
-export function spawnReady(name, script, args, { timeoutMs = 10_000 } = {}) {
-  const child = spawn(process.execPath, [script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnReady(name, script, args, { timeoutMs = 10_000, env } = {}) {
+  const child = spawn(process.execPath, [script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
   child.benchName = name;
   track(child);
   let stderr = '';

@@ -27,9 +27,9 @@ async function direct({ origins }) {
 }
 
 /** A standalone proxy script from this folder: `<script> 0 <originPorts...>`. */
-function scriptProxy(name, file) {
+function scriptProxy(name, file, env) {
   return async ({ origins }) => {
-    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)]);
+    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env });
     return { url: `http://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
   };
 }
@@ -99,4 +99,6 @@ export const TARGETS = {
   undici: scriptProxy('undici', 'undici-floor.js'),
   // Opt-in (BENCH_TARGETS=...,bulwark-nolog): measures what the access log costs.
   'bulwark-nolog': bulwarkNoLog,
+  // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
+  'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
 };
