@@ -5,8 +5,9 @@
 //   bulwark     node dist/cli/main.js start -c <conf>  (round-robin, JSON access log -> file)
 //   http-proxy  node-http-proxy with a keep-alive agent, round-robin (the baseline peer)
 //   undici      bare node:http -> undici Pool pass-through (the floor for a Node proxy)
-// and, when named in BENCH_TARGETS: bulwark-nolog (access log off) and undici-fwd (the
-// floor plus the X-Forwarded-* and X-Request-Id fields; see undici-floor.js).
+// and, when named in BENCH_TARGETS: bulwark-nolog (access log off), undici-fwd (the
+// floor plus the X-Forwarded-* and X-Request-Id fields) and undici-fwd-log (that plus
+// bulwark's access log); see undici-floor.js.
 //
 // A round starts every target fresh and warms each up; then the measured load is
 // given in BENCH_SLICE-second slices that take turns between the targets, so all of
@@ -73,7 +74,8 @@ for (const t of targetNames) {
     process.exit(2);
   }
 }
-if (targetNames.includes('bulwark') && !fs.existsSync(BULWARK_CLI)) {
+// undici-fwd-log borrows bulwark's access-log writer from dist/ too.
+if (targetNames.some((t) => t.startsWith('bulwark') || t === 'undici-fwd-log') && !fs.existsSync(BULWARK_CLI)) {
   console.error(`bulwark is not built (${path.relative(process.cwd(), BULWARK_CLI)} is missing): run \`npm run build\` first,`);
   console.error('or leave bulwark out with e.g. BENCH_TARGETS=direct,http-proxy,undici');
   process.exit(1);

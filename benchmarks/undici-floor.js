@@ -11,11 +11,19 @@
 // and, as four more header lines to parse, the origins: that target's distance from
 // `undici` is what those fields cost on their own, whoever sets them.
 //
+// With ACCESS_LOG=<file> as well (the opt-in `undici-fwd-log` target) it also writes one
+// access line per request to that file, with bulwark's own line writer and line format
+// (from dist/, so build first). That is everything bulwark's issue asks of every request
+// on a bare pass-through; bulwark's distance from it is what routing, scheduling, the
+// fault-tolerance bookkeeping and the request checks cost.
+//
 // Usage: node benchmarks/undici-floor.js <listenPort> <originPort> [<originPort>...]
 //   (or LISTEN_PORT=<p> ORIGIN_PORTS=<p1,p2,...>; listen port 0 = any free port)
 // Prints "ready <port>" on stdout once listening.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import fs from 'node:fs';
 import { Pool } from 'undici';
 
 const [listenArg, ...originArgs] = process.argv.slice(2);
@@ -32,6 +40,17 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-e
 const FORWARDED = process.env.FORWARDED === '1';
 /** Fields the FORWARDED variant sets itself (client-sent values are replaced or appended to). */
 const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+
+/** The ACCESS_LOG variant's sink: bulwark's access line, through bulwark's batching writer. */
+let logAccess = null;
+if (process.env.ACCESS_LOG) {
+  const { LineWriter } = await import('../dist/cli/log-writer.js');
+  const { AccessLineWriter, accessLineBound, accessLineText } = await import('../dist/cli/access-line.js');
+  const writer = new LineWriter({ fd: fs.openSync(process.env.ACCESS_LOG, 'w') });
+  const lines = new AccessLineWriter();
+  logAccess = (r) => writer.writeWith(accessLineBound(r), lines.write, r) || writer.write(accessLineText(r));
+  process.on('SIGTERM', () => writer.flushSync());
+}
 
 /** undici's raw dispatch handler: relays the response into the node:http response. */
 class Relay {
@@ -65,10 +84,45 @@ class Relay {
   }
 }
 
+/** The ACCESS_LOG variant's handler: the same relay, plus the access line when it ends. */
+class LoggedRelay extends Relay {
+  constructor(res, req, id, server, start) {
+    super(res);
+    this.req = req;
+    this.id = id;
+    this.server = server;
+    this.start = start;
+  }
+  onComplete() {
+    super.onComplete();
+    this.log('');
+  }
+  onError(err) {
+    super.onError(err);
+    this.log(err.code ?? 'error');
+  }
+  log(error) {
+    logAccess({
+      time: Math.round(performance.timeOrigin + this.start),
+      method: this.req.method,
+      path: this.req.url,
+      status: this.res.statusCode,
+      upstream: 'bench',
+      server: this.server,
+      duration_ms: Math.round((performance.now() - this.start) * 1000) / 1000,
+      request_id: this.id,
+      error,
+    });
+  }
+}
+const serverNames = originPorts.map((p) => `127.0.0.1:${Number(p)}`);
+
 let next = 0;
 const server = http.createServer((req, res) => {
-  const pool = pools[next];
-  next = (next + 1) % pools.length;
+  const start = logAccess === null ? 0 : performance.now();
+  const n = next;
+  const pool = pools[n];
+  next = (n + 1) % pools.length;
   const raw = req.rawHeaders;
   const headers = [];
   let hasBody = false;
@@ -90,10 +144,12 @@ const server = http.createServer((req, res) => {
     const addr = req.socket.remoteAddress ?? '';
     headers.push('x-forwarded-for', xff === '' ? addr : `${xff}, ${addr}`, 'x-forwarded-proto', 'http');
     if (host !== '') headers.push('x-forwarded-host', host);
-    headers.push('x-request-id', id === '' ? randomUUID() : id);
+    if (id === '') id = randomUUID();
+    headers.push('x-request-id', id);
   }
+  const handler = logAccess === null ? new Relay(res) : new LoggedRelay(res, req, id, serverNames[n], start);
   // Only stream a request body when there is one; a GET with a stream body would go out chunked.
-  pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, new Relay(res));
+  pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, handler);
 });
 server.keepAliveTimeout = 65_000;
 

@@ -28,8 +28,10 @@ async function direct({ origins }) {
 
 /** A standalone proxy script from this folder: `<script> 0 <originPorts...>`. */
 function scriptProxy(name, file, env) {
-  return async ({ origins }) => {
-    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env });
+  return async ({ origins, tmpDir }) => {
+    // ACCESS_LOG names a file in the run's temporary folder (each target has its own).
+    const e = env?.ACCESS_LOG === undefined ? env : { ...env, ACCESS_LOG: path.join(tmpDir, `${name}-${env.ACCESS_LOG}`) };
+    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env: e });
     return { url: `http://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
   };
 }
@@ -101,4 +103,6 @@ export const TARGETS = {
   'bulwark-nolog': bulwarkNoLog,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
+  // Opt-in: the same plus bulwark's access log (needs dist/): all a request must cost.
+  'undici-fwd-log': scriptProxy('undici-fwd-log', 'undici-floor.js', { FORWARDED: '1', ACCESS_LOG: 'access.log' }),
 };
