@@ -46,7 +46,7 @@ import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
 import { measureRound, sliceCount } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
-import { table, perRoundLine, accessLogLine, verdict, GOALS } from './lib/report.js';
+import { table, perRoundLine, costLines, verdict, GOALS } from './lib/report.js';
 
 const num = (name, def) => {
   const v = Number(process.env[name] ?? def);
@@ -137,8 +137,7 @@ async function main() {
   }
   const pr = perRoundLine(rows);
   if (pr) console.log(pr);
-  const al = accessLogLine(samples);
-  if (al) console.log(al);
+  for (const line of costLines(samples)) console.log(line);
   const v = verdict(rows);
   console.log(`\n${v.line}`);
 

@@ -49,16 +49,35 @@ export function perRoundLine(rows, name = 'bulwark') {
 }
 
 /**
- * What the access log costs, when the run has both bulwark and bulwark-nolog: the median
- * over rounds of bulwark's CPU per request over bulwark-nolog's (both in the same round,
- * taking turns). null if n/a.
+ * What one part costs: each pair is a target with the part and the same without it. The
+ * opt-in targets exist to make these pairs (see benchmarks/README.md).
  */
-export function accessLogLine(samples) {
-  if (!samples.bulwark || !samples['bulwark-nolog']) return null;
-  const per = perRoundRatios(samples, 'bulwark', 'bulwark-nolog').map((r) => r.cpuPerReq);
-  const m = median(per);
-  if (m == null) return null;
-  return `access log: bulwark/bulwark-nolog CPU per request ${fmt(m, 3)}× (per round: ${per.map((r) => fmt(r, 2)).join(' ')})`;
+const COSTS = [
+  ['access log', 'bulwark', 'bulwark-nolog'],
+  ['forwarding fields', 'undici-fwd', 'undici'],
+  ['access log on the floor', 'undici-fwd-log', 'undici-fwd'],
+  ['rest of bulwark', 'bulwark', 'undici-fwd-log'],
+];
+
+/**
+ * One line per pair of COSTS whose two targets are both in the run: the medians over
+ * rounds of the with/without ratios of CPU per request and of req/s (both measured in the
+ * same round, taking turns), and the per-round CPU ratios.
+ */
+export function costLines(samples) {
+  const lines = [];
+  for (const [part, withIt, without] of COSTS) {
+    if (!samples[withIt] || !samples[without]) continue;
+    const per = perRoundRatios(samples, withIt, without);
+    const cpu = median(per.map((r) => r.cpuPerReq));
+    if (cpu == null) continue;
+    const rps = median(per.map((r) => r.rps));
+    lines.push(
+      `${part}: ${withIt}/${without} CPU per request ${fmt(cpu, 3)}×, req/s ${fmt(rps, 3)}× ` +
+        `(CPU per round: ${per.map((r) => fmt(r.cpuPerReq, 2)).join(' ')})`,
+    );
+  }
+  return lines;
 }
 
 /** The PASS/FAIL line for bulwark's two goals (median per-round ratios), or n/a. */
