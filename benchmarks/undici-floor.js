@@ -45,10 +45,9 @@ const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
 let logAccess = null;
 if (process.env.ACCESS_LOG) {
   const { LineWriter } = await import('../dist/cli/log-writer.js');
-  const { AccessLineWriter, accessLineBound, accessLineText } = await import('../dist/cli/access-line.js');
+  const { accessSink } = await import('../dist/cli/log.js');
   const writer = new LineWriter({ fd: fs.openSync(process.env.ACCESS_LOG, 'w') });
-  const lines = new AccessLineWriter();
-  logAccess = (r) => writer.writeWith(accessLineBound(r), lines.write, r) || writer.write(accessLineText(r));
+  logAccess = accessSink(writer, writer);
   process.on('SIGTERM', () => writer.flushSync());
 }
 
@@ -132,12 +131,14 @@ const server = http.createServer((req, res) => {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
-    if (FORWARDED && OWN.has(name)) {
-      if (name === 'x-forwarded-for') xff = xff === '' ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
-      else if (name === 'x-request-id' && id === '') id = raw[i + 1];
-      continue;
+    if (FORWARDED) {
+      if (OWN.has(name)) {
+        if (name === 'x-forwarded-for') xff = xff === '' ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+        else if (name === 'x-request-id' && id === '') id = raw[i + 1];
+        continue;
+      }
+      if (name === 'host') host = raw[i + 1];
     }
-    if (name === 'host') host = raw[i + 1];
     if (!HOP.has(name)) headers.push(raw[i], raw[i + 1]);
   }
   if (FORWARDED) {

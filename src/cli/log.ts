@@ -24,16 +24,23 @@ export function createLogging(level: LogLevel, dest?: pino.DestinationStream): L
   const writer = dest === undefined ? new LineWriter() : undefined;
   const stream: pino.DestinationStream = dest ?? writer!;
   const logger = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, stream);
-  const lines = new AccessLineWriter();
-  const access = (r: AccessRecord): void => {
-    // Straight into the batch buffer when the line has nothing to escape (nearly always).
-    if (writer !== undefined && writer.writeWith(accessLineBound(r), lines.write, r)) return;
-    stream.write(accessLineText(r));
-  };
   return {
     logger,
-    access,
+    access: accessSink(writer, stream),
     flush: () => writer?.flush() ?? Promise.resolve(),
     flushSync: () => writer?.flushSync(),
+  };
+}
+
+/**
+ * The access-log sink: each line goes straight into `writer`'s batch buffer when it has
+ * nothing to escape (nearly always), else to `stream` as text; both give the same bytes.
+ * Without a writer every line goes to `stream` as text.
+ */
+export function accessSink(writer: LineWriter | undefined, stream: { write(text: string): unknown }): (r: AccessRecord) => void {
+  const lines = new AccessLineWriter();
+  return (r: AccessRecord): void => {
+    if (writer !== undefined && writer.writeWith(accessLineBound(r), lines.write, r)) return;
+    stream.write(accessLineText(r));
   };
 }
