@@ -111,6 +111,7 @@ class LoggedRelay extends Relay {
       duration_ms: Math.round((performance.now() - this.start) * 1000) / 1000,
       request_id: this.id,
       error,
+      detail: '',
     });
   }
 }

@@ -3,7 +3,7 @@
  * The access line, in pino's line shape (level 30, epoch-ms time, flat request fields):
  *
  *   {"level":30,"time":…,"msg":"access","method":…,"path":…,"status":…,"upstream":…,
- *    "server":…,"duration_ms":…,"request_id":…[,"error":…]}
+ *    "server":…,"duration_ms":…,"request_id":…[,"error":…][,"detail":…]}
  *
  * `accessLineText` builds it as a string. `AccessLineWriter.write` writes the same bytes
  * straight into the log writer's batch buffer, with no string building, number-to-text or
@@ -26,7 +26,8 @@ export function accessLineText(r: AccessRecord): string {
   return (
     `{"level":30,"time":${r.time},"msg":"access","method":"${r.method}","path":${q(r.path)},"status":${r.status},` +
     `"upstream":${r.upstream === undefined ? 'null' : `"${r.upstream}"`},"server":${r.server === undefined ? 'null' : `"${r.server}"`},` +
-    `"duration_ms":${Math.floor(us / 1000)}${MS_FRACTION[us % 1000]},"request_id":${q(r.request_id)}${r.error === '' ? '' : `,"error":"${r.error}"`}}\n`
+    `"duration_ms":${Math.floor(us / 1000)}${MS_FRACTION[us % 1000]},"request_id":${q(r.request_id)}${r.error === '' ? '' : `,"error":"${r.error}"`}` +
+    `${r.detail === '' ? '' : `,"detail":${q(r.detail)}`}}\n`
   );
 }
 
@@ -112,8 +113,9 @@ export class AccessLineWriter {
    */
   readonly write = (buf: Uint8Array, at: number, r: AccessRecord): number => {
     const d = Math.round(r.duration_ms * 1000);
-    // Durations of 2^31 µs (36 min) and over, and odd statuses, take the string path.
-    if (!(d >= 0 && d < 2147483648) || !(r.status >= 100 && r.status < 1000)) return -1;
+    // Durations of 2^31 µs (36 min) and over, odd statuses, and lines with a detail (failed
+    // requests only: rare, and free text) take the string path.
+    if (!(d >= 0 && d < 2147483648) || !(r.status >= 100 && r.status < 1000) || r.detail !== '') return -1;
     const us = d | 0; // a small integer from here on: integer division and remainder
     at = this.#putTime(buf, put(buf, at, P_TIME), r.time);
     if (at < 0) return -1;

@@ -4,6 +4,7 @@
  * alert on) and, where it ends a client request, the HTTP status it maps to.
  * `upstreamStatus` is the single place that decides 502 vs 503 vs 504.
  */
+import { classifyError, type AttemptResult } from './outcome.js';
 
 export const ErrorCodes = {
   CONFIG_INVALID: 'BLWK_CONFIG_INVALID',
@@ -120,6 +121,25 @@ export function upstreamStatus(err: unknown): number {
   const cause = (err as { cause?: unknown } | null)?.cause;
   if (cause !== undefined && cause !== err) return upstreamStatus(cause);
   return 502;
+}
+
+/** The stable code of each kind of upstream failure (outcome.ts's AttemptResult). */
+const RESULT_CODES: Readonly<Record<AttemptResult, ErrorCode>> = {
+  response: ErrorCodes.UPSTREAM_BAD_RESPONSE,
+  connect_failure: ErrorCodes.UPSTREAM_CONNECT,
+  reset: ErrorCodes.UPSTREAM_RESET,
+  timeout: ErrorCodes.UPSTREAM_TIMEOUT,
+  bad_response: ErrorCodes.UPSTREAM_BAD_RESPONSE,
+  cancelled: ErrorCodes.CLIENT_ABORTED,
+};
+
+/**
+ * The BLWK_ code for a failure while forwarding (the access log's `error`): errors bulwark
+ * raised keep theirs, undici and system errors map by their kind.
+ */
+export function upstreamErrorCode(err: unknown): ErrorCode {
+  if (err instanceof BulwarkError) return err.code;
+  return RESULT_CODES[classifyError(err).result];
 }
 
 /** A short, stable description of an upstream failure for logs and event reasons. */

@@ -14,7 +14,7 @@
 import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamStatus } from '../core/errors.js';
+import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
 import { classifyError, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
@@ -69,8 +69,10 @@ export class Exchange implements AttemptOwner, Waiter {
   server: Server | undefined;
   /** Client-facing status (0 when the client connection died before a head was sent). */
   status = 0;
-  /** Error code when the exchange failed ("" otherwise). */
+  /** BLWK_ code when the exchange failed ("" otherwise). */
   error = '';
+  /** What went wrong, for the access log only (may name servers: never sent to the client). */
+  detail = '';
   readonly #i: ExchangeInit;
   #body: Readable | Buffer | null;
   readonly #drain: DrainState;
@@ -272,11 +274,11 @@ export class Exchange implements AttemptOwner, Waiter {
     const outcome = classifyError(err);
     if (this.#retry(a, outcome)) return;
     this.#endAttempt(a, outcome);
-    this.error = outcome.code;
+    this.error = upstreamErrorCode(err);
+    this.detail = err instanceof BulwarkError ? err.message : `upstream ${a.server.name}: ${describeUpstreamError(err)}`;
     if (!this.res.headersSent) {
       this.status = upstreamStatus(err);
-      const detail = err instanceof BulwarkError ? err.message : `upstream ${a.server.name}: ${describeUpstreamError(err)}`;
-      sendError(this.res, this.status, this.requestId, detail, this.status === 413);
+      sendError(this.res, this.status, this.requestId, this.status === 413 ? this.detail : '', this.status === 413);
     } else {
       // Mid-body failure: cut the client connection so the truncation is visible.
       this.res.destroy(err);
@@ -301,7 +303,8 @@ export class Exchange implements AttemptOwner, Waiter {
     if (this.#done) return;
     this.status = status;
     this.error = code;
-    sendError(this.res, status, this.requestId, detail);
+    this.detail = detail;
+    sendError(this.res, status, this.requestId, '');
     this.#finish();
   }
 

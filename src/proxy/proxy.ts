@@ -7,13 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { ErrorCodes } from '../core/errors.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
-import { Exchange } from './exchange.js';
+import { Exchange, ProxyResponse } from './exchange.js';
 import { onRetiringListener } from './front.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
@@ -32,8 +33,10 @@ export interface AccessRecord {
   readonly server: string | undefined;
   readonly duration_ms: number;
   readonly request_id: string;
-  /** Error code for failed exchanges, "" otherwise. */
+  /** BLWK_ code for failed exchanges, "" otherwise. */
   readonly error: string;
+  /** What went wrong, for operators ("" when nothing did); never sent to the client. */
+  readonly detail: string;
 }
 
 export interface ProxyOptions {
@@ -79,6 +82,11 @@ class RequestContext implements PickContext {
   get headers(): IncomingMessage['headers'] {
     return this.#req.headers;
   }
+}
+
+/** A WebSocket opening handshake (RFC 6455 §4.1): GET with `Upgrade: websocket`. */
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return req.method === 'GET' && req.headers.upgrade?.trim().toLowerCase() === 'websocket';
 }
 
 const ABSOLUTE_FORM = /^https?:\/\//i;
@@ -134,7 +142,7 @@ export class Proxy {
     this.#state = new ProxyState(config, this.#random, this.#clock, this.#poolFactory);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.onAccess = opts.onAccess;
-    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error);
+    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail);
   }
 
   get state(): ProxyState {
@@ -219,28 +227,74 @@ export class Proxy {
     else ex.run();
   };
 
-  /** The node:http 'upgrade' listener (WebSocket and other protocol upgrades). Bound. */
+  /**
+   * The node:http 'upgrade' listener. Bound. Only WebSocket is tunnelled (see upgrade.ts);
+   * any other Upgrade (h2c, TLS/1.0...) is ignored, as RFC 9110 §7.8 allows: the request is
+   * served as an ordinary one and its connection closed after the response. Tunnelling
+   * h2c would hand the client a raw HTTP/2 connection to the server, past every route.
+   */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    // Node emits 'upgrade' as soon as the head is parsed, even while the response to an
+    // earlier pipelined request on this connection is still going out: wait for it, or
+    // our bytes would land in the middle of it.
+    const earlier = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (earlier) {
+      const go = (): void => {
+        earlier.off('close', go);
+        earlier.off('finish', go);
+        if (earlier.writableFinished && !socket.destroyed) this.upgrade(req, socket, head);
+        else socket.destroy();
+      };
+      earlier.once('finish', go);
+      earlier.once('close', go);
+      return;
+    }
+    if (!isWebSocketUpgrade(req)) return this.#plain(req, socket);
     const start = performance.now();
     this.inFlight++;
     const r = this.resolve(req);
     const id = r.head.requestId;
-    const done = (status: number, upstream: string | undefined, server: string | undefined, error: string): void =>
-      this.record(req, start, id, status, upstream, server, error);
-    if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, r.detail, done);
+    const done = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void =>
+      this.record(req, start, id, status, upstream, server, error, detail);
+    if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, done, undefined, '', r.detail);
+    // A WebSocket handshake has no body (RFC 6455 §4.1): bytes after the head are frames.
+    if (r.head.contentLength !== undefined || r.head.chunked) return rejectUpgrade(socket, 400, id, done, undefined, '', 'upgrade request with a body');
     const server = r.upstream.pick(new RequestContext(req, r.path));
-    if (server === undefined) return rejectUpgrade(socket, 503, id, r.upstream.unavailableDetail(), done, r.upstream.name);
-    tunnel({ req, requestId: id, socket, head, path: r.path, headers: r.head.headers, server, connectTimeout: r.upstream.config.timeouts.connect, tunnels: this.tunnels, done });
+    if (server === undefined) {
+      return rejectUpgrade(socket, 503, id, (s, u, sv, e) => done(s, u, sv, e, r.upstream!.unavailableDetail()), r.upstream.name, ErrorCodes.NO_SERVER);
+    }
+    const t = r.upstream.config.timeouts;
+    tunnel({ method: req.method!, requestId: id, socket, head, path: r.path, headers: r.head.headers, protocol: 'websocket', server, connectTimeout: t.connect, responseTimeout: t.response, tunnels: this.tunnels, done });
   };
+
+  /**
+   * Serves a request whose Upgrade bulwark ignores: Node has detached the connection from
+   * its HTTP parser, so the response is written on it directly and the connection closed
+   * after it (what the client sent after the head is discarded with it).
+   */
+  #plain(req: IncomingMessage, socket: Duplex): void {
+    const res = new ProxyResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.end());
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      const start = performance.now();
+      this.inFlight++;
+      const id = this.#newId();
+      return this.#local(req, res, start, id, 400, 'upgrade request with a body', undefined, true);
+    }
+    this.handle(req, res);
+  }
 
   /** Answers the request from bulwark itself (no upstream exchange). */
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, detail: string, upstream: string | undefined, close = false): void {
     sendError(res, status, id, detail, close);
-    this.record(req, start, id, status, upstream, undefined, '');
+    this.record(req, start, id, status, upstream, undefined, '', detail);
   }
 
   /** Ends one request's accounting (exactly once per request) and emits its access record. */
-  record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string): void {
+  record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void {
     this.inFlight--;
     const sink = this.onAccess;
     if (sink === undefined) return;
@@ -255,6 +309,7 @@ export class Proxy {
       duration_ms: Math.round((now - start) * 1000) / 1000,
       request_id: id,
       error,
+      detail,
     });
   }
 

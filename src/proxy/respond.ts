@@ -1,18 +1,28 @@
 /**
  * @module proxy/respond
- * bulwark's own responses (errors it generates rather than forwards): a short plain-text
- * body that carries the request id, so a user's bug report can be matched to the log line.
+ * bulwark's own responses (errors it generates rather than forwards). The body is the
+ * status, its standard text and the request id, and nothing else: a public client never
+ * learns server names, flags or low-level error codes (those go to the access log's
+ * `detail`, matched to a bug report by the request id). 4xx answers about the client's
+ * own request may add what was wrong with it (`clientDetail`): that names nothing internal.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 
+/** The plain-text body of an error bulwark answers itself. */
+export function errorBody(status: number, requestId: string, clientDetail = ''): string {
+  const text = STATUS_CODES[status] ?? 'Error';
+  return clientDetail === '' ? `${status} ${text}\nrequest id: ${requestId}\n` : `${status} ${text}: ${clientDetail}\nrequest id: ${requestId}\n`;
+}
+
 /**
  * Writes a complete error response if nothing was sent yet.
+ * @param clientDetail only for 4xx about the client's own request (see module comment).
  * @param close ask the client to close the connection (after a request whose body was
- *   not read, so the connection can't be reused safely).
+ *   not read, or whose framing is suspect, so the connection can't be reused safely).
  */
-export function sendError(res: ServerResponse, status: number, requestId: string, detail: string, close = false): void {
+export function sendError(res: ServerResponse, status: number, requestId: string, clientDetail: string, close = false): void {
   if (res.headersSent || res.destroyed) return;
-  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}: ${detail}\nrequest id: ${requestId}\n`;
+  const body = errorBody(status, requestId, status < 500 ? clientDetail : '');
   const headers: Record<string, string | number> = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -1,101 +1,171 @@
 /**
  * @module proxy/upgrade
- * Protocol upgrades (WebSocket, RFC 6455 §4; HTTP/1.1 Upgrade, RFC 9110 §7.8). After a 101
- * the connection is no longer HTTP, so it cannot live in an undici pool: each upgrade
- * gets its own connection to the chosen server, the (hop-by-hop-cleaned) request head is
- * written with `Connection: upgrade` restored, and bytes are piped both ways. The server's
- * answer, 101 or not, is relayed byte for byte. The server counts one active request for
- * as long as the tunnel is open, so least-connections sees long-lived sockets.
+ * WebSocket upgrades (RFC 6455 §4, RFC 9110 §7.8). After a 101 the connection is no
+ * longer HTTP, so it cannot live in an undici pool: each upgrade gets a connection of its
+ * own to the chosen server, which is never reused for anything else.
+ *
+ * Security contract: a tunnel opens only on a `101` whose `Upgrade` names the protocol
+ * the client asked for. Until then nothing the client sends after its request head
+ * reaches the server: otherwise a client could pipeline `GET /internal` behind an upgrade
+ * the server refuses, and the server would read it as a second request that no route
+ * allowed. Any other answer (426, 403, 200, a 101 for another protocol) goes back as an
+ * ordinary response with `Connection: close`, and both connections are closed after it.
+ * The server counts one active request while the tunnel is open, so least-connections
+ * sees long-lived sockets.
  */
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
-import tls from 'node:tls';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, upstreamStatus } from '../core/errors.js';
+import { ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
 import type { Server } from '../core/server.js';
+import { forwardResponseHeaders } from './headers.js';
+import { errorBody } from './respond.js';
 
-export type TunnelDone = (status: number, upstream: string | undefined, server: string | undefined, error: string) => void;
+export type TunnelDone = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail?: string) => void;
 
 export interface TunnelOptions {
-  readonly req: IncomingMessage;
+  readonly method: string;
   readonly requestId: string;
   readonly socket: Duplex;
+  /** Bytes the client sent after its request head (held back until the 101). */
   readonly head: Buffer;
   readonly path: string;
   /** Flat [name, value, ...] request fields, hop-by-hop already removed. */
   readonly headers: readonly string[];
+  /** The protocol asked for, lower-case ("websocket"). */
+  readonly protocol: string;
   readonly server: Server;
   readonly connectTimeout: number;
+  /** How long the server may take to answer the upgrade request. */
+  readonly responseTimeout: number;
   /** The registry of open tunnels (for drain); the socket is added and removed here. */
   readonly tunnels: Set<Duplex>;
   readonly done: TunnelDone;
 }
 
-/** Answers an upgrade request with a plain-text error and closes the client connection. */
-export function rejectUpgrade(socket: Duplex, status: number, id: string, detail: string, done: TunnelDone, upstream?: string): void {
-  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}: ${detail}\nrequest id: ${id}\n`;
+/**
+ * Answers an upgrade request with an error and closes the client connection.
+ * @param clientDetail what was wrong with the client's request (4xx only; see respond.ts).
+ */
+export function rejectUpgrade(socket: Duplex, status: number, id: string, done: TunnelDone, upstream?: string, error = '', clientDetail = ''): void {
+  const body = errorBody(status, id, status < 500 ? clientDetail : '');
   socket.on('error', () => {});
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   );
-  done(status, upstream, undefined, '');
+  done(status, upstream, undefined, error);
 }
 
-const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+/** The response head for the client: the server's fields, hop-by-hop removed, then `extra`. */
+function responseHead(res: http.IncomingMessage, id: string, extra: string[]): string {
+  const raw = res.rawHeaders.map((s) => Buffer.from(s, 'latin1'));
+  const fields = forwardResponseHeaders(raw, id);
+  fields.push(...extra);
+  const lines = [`HTTP/1.1 ${res.statusCode} ${http.STATUS_CODES[res.statusCode!] ?? 'Unknown'}`];
+  for (let i = 0; i < fields.length; i += 2) lines.push(`${fields[i]}: ${fields[i + 1]}`);
+  return lines.join('\r\n') + '\r\n\r\n';
+}
+
+/** Whether an Upgrade value names exactly `protocol` (RFC 9110 §7.8: case-insensitive). */
+function names(value: string | undefined, protocol: string): boolean {
+  return value !== undefined && value.trim().toLowerCase() === protocol;
+}
 
 export function tunnel(o: TunnelOptions): void {
   const { socket, server } = o;
   const url = new URL(server.origin);
   const secure = url.protocol === 'https:';
-  const port = Number(url.port) || (secure ? 443 : 80);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const up: net.Socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+  const upReq = (secure ? https : http).request({
+    host,
+    port: Number(url.port) || (secure ? 443 : 80),
+    servername: secure && !net.isIP(host) ? host : undefined,
+    method: o.method,
+    path: o.path,
+    headers: [...o.headers, 'connection', 'upgrade', 'upgrade', o.protocol],
+    agent: false,
+    setHost: false,
+  });
   server.activeRequests++;
   o.tunnels.add(socket);
   let status = 0;
+  let open = false;
   let finished = false;
-  const finish = (error: string): void => {
+  const finish = (error: string, detail = ''): void => {
     if (finished) return;
     finished = true;
+    clearTimeout(timer);
     server.activeRequests--;
     o.tunnels.delete(socket);
-    o.done(status, server.upstream, server.name, error);
+    o.done(status, server.upstream, server.name, error, detail);
   };
+  const fail = (err: NodeJS.ErrnoException): void => {
+    upReq.destroy();
+    if (finished) return;
+    if (status === 0 && !socket.destroyed) {
+      status = upstreamStatus(err);
+      rejectUpgrade(socket, status, o.requestId, () => {});
+    } else socket.destroy();
+    finish(upstreamErrorCode(err), `upstream ${server.name}: ${describeUpstreamError(err)}`);
+  };
+  const timeout = (what: string, code: string): NodeJS.Timeout =>
+    setTimeout(() => fail(Object.assign(new Error(`upgrade ${what} timeout`), { code })), what === 'connect' ? o.connectTimeout : o.responseTimeout);
+  let timer = timeout('connect', 'UND_ERR_CONNECT_TIMEOUT');
+  upReq.once('socket', (s: net.Socket) =>
+    s.once(secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      if (!finished) timer = timeout('response', 'UND_ERR_HEADERS_TIMEOUT');
+    }),
+  );
+  upReq.on('error', fail);
 
-  up.setTimeout(o.connectTimeout, () => up.destroy(Object.assign(new Error('upgrade connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })));
-  up.once(secure ? 'secureConnect' : 'connect', () => {
-    up.setTimeout(0);
-    const lines = [`${o.req.method} ${o.path} HTTP/1.1`];
-    for (let i = 0; i < o.headers.length; i += 2) lines.push(`${o.headers[i]}: ${o.headers[i + 1]}`);
-    lines.push('connection: upgrade', `upgrade: ${o.req.headers.upgrade ?? ''}`, '', '');
-    up.write(lines.join('\r\n'));
+  // Node's client emits 'upgrade' only for a 101 that carries Upgrade; the protocol is ours to check.
+  upReq.on('upgrade', (res: http.IncomingMessage, up: net.Socket, upHead: Buffer) => {
+    clearTimeout(timer);
+    if (finished || socket.destroyed) return void up.destroy();
+    if (!names(res.headers.upgrade, o.protocol)) {
+      up.destroy();
+      return fail(Object.assign(new Error('101 for another protocol'), { code: 'UND_ERR_INFO' }));
+    }
+    status = 101;
+    open = true;
+    up.on('error', () => socket.destroy());
+    up.on('close', () => socket.destroy());
+    socket.on('close', () => up.destroy());
+    socket.write(responseHead(res, o.requestId, ['connection', 'upgrade', 'upgrade', o.protocol]));
+    if (upHead.length > 0) socket.write(upHead);
     if (o.head.length > 0) up.write(o.head);
+    up.pipe(socket);
     socket.pipe(up);
   });
-  up.once('data', (chunk: Buffer) => {
-    status = Number(STATUS_LINE.exec(chunk.toString('latin1', 0, 16))?.[1] ?? 0);
+
+  // Anything but a 101: an ordinary response, after which both connections close.
+  upReq.on('response', (res: http.IncomingMessage) => {
+    clearTimeout(timer);
+    if (finished || socket.destroyed) return void upReq.destroy();
+    if (res.statusCode! < 200) return fail(Object.assign(new Error('101 without Upgrade'), { code: 'UND_ERR_INFO' }));
+    status = res.statusCode!;
+    socket.write(responseHead(res, o.requestId, ['connection', 'close']));
+    res.on('data', (c: Buffer) => {
+      if (!socket.write(c)) res.pause();
+    });
+    socket.on('drain', () => res.resume());
+    res.on('end', () => {
+      socket.end();
+      upReq.destroy();
+      finish('');
+    });
+    res.on('error', fail);
   });
-  up.pipe(socket);
-  up.on('error', (err: NodeJS.ErrnoException) => {
-    if (status === 0 && !socket.destroyed) {
-      const code = upstreamStatus(err);
-      status = code;
-      rejectUpgrade(socket, code, o.requestId, `upstream ${server.name}: ${err.code ?? err.message}`, () => {});
-      finish(err.code ?? 'ERROR');
-    } else {
-      socket.destroy();
-      finish(err.code ?? 'ERROR');
-    }
-  });
-  up.on('close', () => {
-    socket.destroy();
-    finish('');
-  });
-  socket.on('error', () => up.destroy());
+
+  socket.on('error', () => socket.destroy());
   socket.on('close', () => {
-    up.destroy();
-    if (status === 0) finish(ErrorCodes.CLIENT_ABORTED);
-    else finish('');
+    if (finished) return;
+    upReq.destroy();
+    finish(open ? '' : ErrorCodes.CLIENT_ABORTED);
   });
+  // The client's early bytes stay in `o.head` (and unread in the socket) until the 101.
+  upReq.end();
 }

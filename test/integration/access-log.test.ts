@@ -48,7 +48,8 @@ describe('access log', () => {
       expect(typeof line['duration_ms']).toBe('number');
       expect(line['duration_ms'] as number).toBeGreaterThanOrEqual(0);
     });
-    expect(lines[1]!['error']).toMatch(/ECONNREFUSED/);
+    expect(lines[1]!['error']).toBe('BLWK_UPSTREAM_CONNECT');
+    expect(lines[1]!['detail']).toMatch(/ECONNREFUSED/);
   });
 
   it('keeps a client request id in the access line and escapes odd paths as valid JSON', async () => {

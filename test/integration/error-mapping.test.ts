@@ -3,11 +3,14 @@
  * Upstream failures map to the right status: connect refused → 502, no server available
  * → 503, response timeout → 504, an invalid response or a reset before the head → 502.
  * bulwark's own error body is short plain text carrying the request id, which matches the
- * X-Request-Id response header.
+ * X-Request-Id response header, and nothing else (issue 12 item 14): no server name, flag,
+ * upstream name or low-level error code reaches a public client; the access log has them.
  */
+import { STATUS_CODES } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { simpleConfig } from '../helpers/bulwark.js';
-import { disableAll, useHarness } from '../helpers/harness.js';
+import { disableAll, useHarness, waitAccess } from '../helpers/harness.js';
+import { RawConn } from '../helpers/net.js';
 import { send, type Reply } from '../helpers/net.js';
 import { closedPort } from '../helpers/origin.js';
 
@@ -17,9 +20,7 @@ function expectErrorReply(r: Reply, status: number): string {
   expect(r.headers['content-type']).toMatch(/^text\/plain/);
   const id = r.headers['x-request-id'];
   expect(typeof id).toBe('string');
-  expect(r.text).toContain(String(status));
-  expect(r.text).toContain(id as string);
-  expect(r.body.length).toBeLessThan(1024);
+  expect(r.text).toBe(`${status} ${STATUS_CODES[status]}\nrequest id: ${id as string}\n`);
   return id as string;
 }
 
@@ -84,5 +85,23 @@ describe('upstream error mapping', () => {
     const r = await send(bw.url);
     expect(r.status).toBe(200);
     expect(r.text).toBe('fine');
+  });
+
+  it('5xx bodies name nothing internal, on plain requests and upgrades; the access log has the detail and a BLWK_ code', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const bw = await h.bulwark(simpleConfig([dead]));
+    expectErrorReply(await send(bw.url), 502);
+    const ws = await RawConn.open(bw.port);
+    h.defer(() => ws.destroy());
+    ws.write('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const [up] = await ws.waitResponses(1);
+    expect(up!.status).toBe(502);
+    expect(up!.body).toBe(`502 Bad Gateway\nrequest id: ${up!.headers['x-request-id'] as string}\n`);
+    disableAll(bw);
+    expectErrorReply(await send(bw.url), 503);
+    const lines = await waitAccess(bw, 3);
+    expect(lines.map((l) => l['error'])).toEqual(['BLWK_UPSTREAM_CONNECT', 'BLWK_UPSTREAM_CONNECT', 'BLWK_NO_SERVER']);
+    for (const l of lines) expect(l['detail']).toMatch(/web-1|ECONNREFUSED/);
+    expect(lines[2]!['detail']).toMatch(/disabled/);
   });
 });

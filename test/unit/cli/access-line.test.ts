@@ -18,6 +18,7 @@ function record(over: Partial<AccessRecord> = {}): AccessRecord {
     duration_ms: 2.01,
     request_id: '4b492b07-c40b-4948-a527-f18b8e0ebe38',
     error: '',
+    detail: '',
     ...over,
   };
 }
@@ -27,6 +28,7 @@ function reference(r: AccessRecord): string {
   const o: Record<string, unknown> = { level: 30, time: r.time, msg: 'access', method: r.method, path: r.path, status: r.status };
   Object.assign(o, { upstream: r.upstream ?? null, server: r.server ?? null, duration_ms: Math.round(r.duration_ms * 1000) / 1000, request_id: r.request_id });
   if (r.error !== '') o['error'] = r.error;
+  if (r.detail !== '') o['detail'] = r.detail;
   return `${JSON.stringify(o)}\n`;
 }
 
@@ -53,7 +55,7 @@ describe('access line', () => {
       { duration_ms: 10 },
       { duration_ms: 123.4567 },
       { duration_ms: 30000.999 },
-      { status: 502, upstream: 'dead', server: 'dead-1', error: 'ECONNREFUSED' },
+      { status: 502, upstream: 'dead', server: 'dead-1', error: 'BLWK_UPSTREAM_CONNECT' },
       { status: 404, upstream: undefined, server: undefined, method: 'DELETE' },
       { status: 503, server: undefined },
       { path: '/a%22b/~!$&\'()*+,;=:@', request_id: 'my-id-1' },
@@ -86,6 +88,9 @@ describe('access line', () => {
       { request_id: 'back\\slash' },
       { duration_ms: 2200000 },
       { status: 1000 },
+      // Failed requests carry a free-text detail (it may name servers: log only).
+      { status: 502, error: 'BLWK_UPSTREAM_CONNECT', detail: 'upstream dead-1: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1' },
+      { status: 503, server: undefined, error: 'BLWK_NO_SERVER', detail: 'no server available in upstream "web" (a: ejected)\n\u2028' },
     ];
     for (const c of cases) {
       const r = record(c);
