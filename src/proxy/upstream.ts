@@ -101,6 +101,9 @@ export class UpstreamRuntime {
         factory(s.origin, {
           connections: config.connections,
           keepAliveTimeout: config.keep_alive,
+          // A server's `Keep-Alive: timeout=N` hint replaces keepAliveTimeout in undici; the
+          // max caps it, so a longer hint can't keep idle connections past keep_alive.
+          keepAliveMaxTimeout: config.keep_alive,
           connect: { timeout: t.connect },
           headersTimeout: t.response,
           bodyTimeout: t.idle,
