@@ -20,6 +20,7 @@ import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
 import { sendError } from './respond.js';
 import { Router, hostName } from './router.js';
+import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
 import { UpstreamRuntime, type PoolFactory } from './upstream.js';
 
 /** One access-log entry; handed to `onAccess` after the response ends or fails. */
@@ -87,16 +88,6 @@ class RequestContext implements PickContext {
 /** A WebSocket opening handshake (RFC 6455 §4.1): GET with `Upgrade: websocket`. */
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && req.headers.upgrade?.trim().toLowerCase() === 'websocket';
-}
-
-const ABSOLUTE_FORM = /^https?:\/\//i;
-
-function parseUrl(target: string): URL | undefined {
-  try {
-    return new URL(target);
-  } catch {
-    return undefined;
-  }
 }
 
 
@@ -169,22 +160,22 @@ export class Proxy {
    * (status and detail) when the request can't be forwarded.
    */
   resolve(req: IncomingMessage): Resolved {
-    let path = req.url ?? '/';
+    const target = req.url ?? '/';
+    let path: string | TargetError;
     let authority: string | undefined;
-    let badTarget = false;
-    if (path.charCodeAt(0) !== 47 /* / */) {
-      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host. Node's parser lets
-      // some unparseable targets through ("http://", "http://x:99999/"): those are a 400.
-      const u = ABSOLUTE_FORM.test(path) ? parseUrl(path) : undefined;
-      if (u === undefined || u.host === '') badTarget = true;
+    if (target.charCodeAt(0) === 47 /* / */) path = normalizeOriginForm(target);
+    else {
+      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host.
+      const abs = parseAbsoluteForm(target);
+      if (abs instanceof TargetError) path = abs;
       else {
-        authority = u.host;
-        path = u.pathname + u.search;
+        authority = abs.authority;
+        path = abs.path;
       }
     }
     const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority);
-    if (head.error !== undefined) return new Resolved(head, path, undefined, 400, head.error);
-    if (badTarget) return new Resolved(head, path, undefined, 400, 'invalid request target');
+    if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
+    if (path instanceof TargetError) return new Resolved(head, target, undefined, 400, path.reason);
     if (head.host === undefined && req.httpVersion === '1.1') {
       return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
     }
