@@ -131,8 +131,6 @@ describe('concurrency limits', () => {
     expect((await webStatus(bw)).circuit_breaker).toMatchObject({ overflowed: 1, pending: 0, pending_timed_out: 0 });
   });
 
-  // Fails as of e8d054f: a held 503 is retried on the server chosen when its head arrived
-  // (Attempt.retryTo) if that server is still available, without checking max_concurrent.
   it('a retried 503 never pushes a server over max_concurrent', async () => {
     // a answers 503 but sends the body 300 ms after the head; b is slow. bulwark picks b for
     // the retry when a's head arrives, a second request takes b meanwhile, and when a's

@@ -51,8 +51,6 @@ describe('retries', () => {
     expect([r.headers['x-origin'], r.text]).toEqual([last, `${last}: 503`]);
   });
 
-  // Fails as of e8d054f: per_try_timeout is passed to undici as headersTimeout, which runs
-  // on undici's coarse "fast timers" (a 499 ms tick), so 200ms fires after about 1 s.
   it('a GET stuck on a stalled server is retried elsewhere once per_try_timeout (200ms) has passed', async () => {
     const [a, b] = await chaosOrigins(h, ['a', 'b']);
     a!.stall();
