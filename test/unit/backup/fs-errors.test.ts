@@ -28,16 +28,45 @@ describe('fsError: fs failures as actionable BulwarkErrors', () => {
   });
 });
 
+/**
+ * Runs `fn` as a user that file modes apply to. Root bypasses them (and CI runs the suite
+ * as root), so as root the process's effective uid and gid become nobody's (65534) while
+ * `fn` runs, and root's again after (the real and saved uid stay 0, which allows it). The
+ * kernel applies the switch to every thread, libuv's fs threads included. Without
+ * seteuid (Windows) a root run fails rather than skipping the test.
+ */
+async function unprivileged<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.getuid?.() !== 0) return fn();
+  if (process.seteuid === undefined || process.setegid === undefined || process.setgroups === undefined) {
+    throw new Error('running as root on a platform without seteuid: the EACCES path cannot be tested');
+  }
+  const groups = process.getgroups!();
+  process.setgroups([65534]);
+  process.setegid(65534);
+  process.seteuid(65534);
+  try {
+    return await fn();
+  } finally {
+    process.seteuid(0);
+    process.setegid(0);
+    process.setgroups(groups);
+  }
+}
+
 describe('createSnapshot on a directory it cannot use', () => {
-  it.skipIf(process.getuid?.() === 0)('an unwritable directory (EACCES) is a clear error (skipped as root)', async () => {
+  it('an unwritable directory (EACCES) is a clear error (as root too: the snapshot runs as nobody)', async () => {
     const parent = await tempDir();
     await chmod(parent, 0o500);
     try {
-      await expect(createSnapshot(join(parent, 'backups'), input)).rejects.toMatchObject({
+      const [nested, inside] = await unprivileged(async () => {
+        expect(process.geteuid!()).not.toBe(0);
+        return [await createSnapshot(join(parent, 'backups'), input).catch((e: unknown) => e), await createSnapshot(parent, input).catch((e: unknown) => e)];
+      });
+      expect(nested).toMatchObject({
         code: 'BLWK_BACKUP_IO',
         message: `cannot create the backup directory ${join(parent, 'backups')}: permission denied (EACCES): check the owner and mode of the backup directory`,
       });
-      await expect(createSnapshot(parent, input)).rejects.toMatchObject({ code: 'BLWK_BACKUP_IO', message: expect.stringContaining('permission denied (EACCES)') });
+      expect(inside).toMatchObject({ code: 'BLWK_BACKUP_IO', message: expect.stringContaining('permission denied (EACCES)') });
     } finally {
       await chmod(parent, 0o700);
     }
