@@ -12,6 +12,7 @@
  * never ended (a truncated body must not pass for a whole one).
  */
 import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
@@ -88,6 +89,8 @@ export class Exchange implements AttemptOwner, Waiter {
   #stickyKey: string | undefined;
   /** The response's declared Content-Length until its first body chunk; -1 when unknown or past it. */
   #declared = -1;
+  /** The client connection, watched while this response is queued behind pipelined ones. */
+  #conn: Conn | undefined;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -102,6 +105,10 @@ export class Exchange implements AttemptOwner, Waiter {
     init.upstream.exchangeStarted();
     (init.res as ProxyResponse).exchange = this;
     init.res.on('close', onClose);
+    // A response queued behind earlier pipelined ones has no socket yet, and Node never
+    // closes it when the client leaves: watch the connection itself, or this exchange
+    // (and its upstream request) would be held forever.
+    if (init.res.socket === null && init.req.socket !== null) watchQueued(this, (this.#conn = init.req.socket as Conn));
   }
 
   /**
@@ -325,6 +332,7 @@ export class Exchange implements AttemptOwner, Waiter {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    if (this.#conn !== undefined) this.#conn[kQueued]?.delete(this);
     this.upstream.exchangeEnded();
     this.#onDone(this);
   }
@@ -369,6 +377,24 @@ function clientAborted(): BulwarkError {
 
 function onDrain(this: ServerResponse): void {
   (this as ProxyResponse).exchange!.resume();
+}
+
+const kQueued = Symbol('bulwark.queuedExchanges');
+/** A client connection with the exchanges whose responses wait behind earlier ones on it. */
+type Conn = Socket & { [kQueued]?: Set<Exchange> };
+
+/** One 'close' listener per connection, however deep the pipeline. */
+function watchQueued(ex: Exchange, conn: Conn): void {
+  let queued = conn[kQueued];
+  if (queued === undefined) {
+    queued = conn[kQueued] = new Set();
+    conn.once('close', onConnClose);
+  }
+  queued.add(ex);
+}
+
+function onConnClose(this: Conn): void {
+  for (const ex of this[kQueued]!) ex.abortFromClient();
 }
 
 function onClose(this: ServerResponse): void {
