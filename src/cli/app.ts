@@ -16,8 +16,8 @@ import { createAdminServer } from '../admin/server.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy, type ProxyState } from '../proxy/proxy.js';
 import { createAdminActions, RuntimeOverrides } from './admin-actions.js';
-import { startBackup } from './backup/startup.js';
-import type { BackupSupervisor } from './backup/supervisor.js';
+import { adminUrlFor } from './backup/admin-client.js';
+import { BackupSidecar, keyProblem } from './backup/sidecar.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from './listeners.js';
 import { createLogging, type Logging } from './log.js';
@@ -47,21 +47,22 @@ export class App {
   /** Health checker, outlier detector, breaker and slow start of each upstream. */
   readonly faultTolerance = new Map<string, FaultTolerance>();
   readonly overrides = new RuntimeOverrides();
-  /** The backup sidecar's last report (POST /backup/report), for /status. */
-  backupReport: Record<string, unknown> | undefined;
+  /** The backup sidecar: its agent follows the `backup:` block across reloads; its state is in /status. */
+  readonly backup: BackupSidecar;
   readonly status: ConfigStatus;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #reloader: Reloader;
   readonly #watched = new WeakSet<Server>();
   #watcher: ConfigWatcher | undefined;
-  #backupAgent: BackupSupervisor | undefined;
+  readonly #env: NodeJS.ProcessEnv;
   #stopping: Promise<boolean> | undefined;
 
   private constructor(config: BulwarkConfig, text: string, token: string | undefined, opts: AppOptions) {
     this.#clock = opts.clock ?? systemClock;
     this.#random = opts.random ?? systemRandom;
     this.configFile = opts.configFile;
+    this.#env = opts.env ?? process.env;
     this.status = { version: 1, loadedAt: this.#clock.now(), text, config, lastError: undefined, needsRestart: [] };
     this.logging = createLogging(config.log.level, opts.logDestination);
     this.proxy = new Proxy(config, { random: this.#random, clock: this.#clock, onAccess: config.log.access ? this.logging.access : undefined });
@@ -72,6 +73,7 @@ export class App {
     }
     this.#reloader = new Reloader(opts.configFile, this.status, (next) => this.#apply(next), () => this.#clock.now());
     const state = (): ProxyState => this.proxy.state;
+    this.backup = new BackupSidecar({ configFile: opts.configFile, logger: this.logging.logger, env: this.#env, state });
     const actions = createAdminActions({
       state,
       overrides: this.overrides,
@@ -85,7 +87,7 @@ export class App {
       config: () => ({ version: this.status.version, loaded_at: new Date(this.status.loadedAt).toISOString(), file: this.configFile, text: this.status.text }),
       // Exports pace themselves while requests are in flight (see cli/sessions).
       sessions: sessionTables(state, () => this.proxy.inFlight > 0),
-      backupReport: (r) => (this.backupReport = r),
+      backupReport: (r) => this.backup.reported(r),
     });
     this.adminServer = createAdminServer({ view: statusView(this), actions, token, address: () => this.adminAddress });
   }
@@ -113,6 +115,8 @@ export class App {
         throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `admin.token_env names ${config.admin.token_env}, which is not set or empty: refusing to start without the admin token`);
       }
     }
+    const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env);
+    if (noKey !== undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${noKey}: refusing to start`);
     const app = new App(config, text, token, opts);
     try {
       await app.listeners.update(config.listen);
@@ -130,7 +134,7 @@ export class App {
       `bulwark listening on ${app.addresses.map(fmt).join(', ')} (admin ${fmt(app.adminAddress)})`,
     );
     // With `backup:`: sessions from the newest valid snapshot, then the supervised agent.
-    app.#backupAgent = await startBackup(app);
+    await app.backup.start(app.config.backup, adminUrlFor(app.adminAddress.address, app.adminAddress.port));
     return app;
   }
 
@@ -142,6 +146,8 @@ export class App {
     if (o.result === 'applied') {
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);
       for (const k of o.needs_restart ?? []) log.warn({ event: 'needs_restart', key: k }, `${k} changed in ${this.configFile}: needs a restart to take effect`);
+      // The agent is started, stopped or reconfigured to match (cli/backup/sidecar).
+      void this.backup.apply(this.config.backup).catch((err: unknown) => log.error({ event: 'backup_apply_failed', error: String(err) }, `backup: ${String(err)}`));
     } else if (o.result === 'rejected') {
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
     }
@@ -150,6 +156,8 @@ export class App {
 
   /** Applies a validated config (see cli/reload). Throws, having changed nothing, when a listener can't be bound. */
   async #apply(next: BulwarkConfig): Promise<void> {
+    const noKey = keyProblem(next, this.configFile, this.#env);
+    if (noKey !== undefined) throw new Error(noKey);
     await this.listeners.update(next.listen);
     const state = this.proxy.prepare(next);
     const prev = this.proxy.state;
@@ -217,7 +225,7 @@ export class App {
       this.#watcher?.close();
       log.info({ event: 'draining', in_flight: this.proxy.inFlight, timeout_ms: drainMs }, 'draining');
       // The agent takes its last snapshot through the admin API, so that closes after it.
-      const agentStopped = this.#backupAgent?.stop();
+      const agentStopped = this.backup.stop();
       const clean = await drain(this.frontServers, this.proxy, drainMs);
       await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();

@@ -42,7 +42,10 @@ export function statusView(app: App): RuntimeView {
           : { at: new Date(app.status.lastError.at).toISOString(), trigger: app.status.lastError.trigger, errors: app.status.lastError.errors },
       needs_restart: app.status.needsRestart,
     }),
-    extra: () => (app.backupReport === undefined ? {} : { backup: app.backupReport }),
+    extra: () => {
+      const backup = app.backup.status();
+      return backup === undefined ? {} : { backup };
+    },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),
     serverDetails: (s) => ({ override: app.overrides.get(s) ?? null }),

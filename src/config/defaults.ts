@@ -115,7 +115,11 @@ export const DEFAULT_BACKUP_SETTINGS: Omit<BackupConfig, 'dir'> = {
   keep_within: 7 * 86_400_000,
   encrypt_key_env: undefined,
   on_reload: true,
+  // Not `idle`: SCHED_IDLE starves the agent on a busy host (any normal task runs first).
+  cpu_class: 'low',
+  timeout: 60_000,
 };
+export const BACKUP_CPU_CLASSES = ['idle', 'low'] as const;
 export const KEEP_LAST_RANGE = { min: 1, max: 100_000 } as const;
 /** keep_within is a retention age, not a timer, so it may pass the 596h timer limit: up to 3650d. */
 export const MAX_KEEP_WITHIN_DAYS = 3650;

@@ -7,10 +7,10 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BackupConfig } from '../core/config.js';
-import { DEFAULT_BACKUP_SETTINGS, KEEP_LAST_RANGE, MAX_KEEP_WITHIN_DAYS } from './defaults.js';
+import { BACKUP_CPU_CLASSES, DEFAULT_BACKUP_SETTINGS, KEEP_LAST_RANGE, MAX_KEEP_WITHIN_DAYS } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
-import { boolean, duration, durationUpTo, envName, integer, readFields, text } from './validate-values.js';
+import { boolean, duration, durationUpTo, envName, integer, oneOf, readFields, text } from './validate-values.js';
 import type { Fields } from './validate-values.js';
 
 const FIELDS: Fields<Omit<BackupConfig, 'dir'>> = {
@@ -20,6 +20,8 @@ const FIELDS: Fields<Omit<BackupConfig, 'dir'>> = {
   keep_within: durationUpTo(MAX_KEEP_WITHIN_DAYS * 86_400_000, `${MAX_KEEP_WITHIN_DAYS}d`),
   encrypt_key_env: envName('BULWARK_BACKUP_KEY'),
   on_reload: boolean,
+  cpu_class: oneOf(BACKUP_CPU_CLASSES),
+  timeout: duration,
 };
 const KEYS = ['dir', ...Object.keys(FIELDS)];
 

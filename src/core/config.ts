@@ -188,7 +188,13 @@ export interface BackupConfig {
   readonly encrypt_key_env: string | undefined;
   /** Also take a snapshot after each successful reload. */
   readonly on_reload: boolean;
+  /** The agent's CPU class: `low` (nice 10, the default) or `idle` (SCHED_IDLE, nice 19). */
+  readonly cpu_class: BackupCpuClass;
+  /** Ms one admin API request of a run may go without progress; also the stall grace. */
+  readonly timeout: number;
 }
+
+export type BackupCpuClass = 'idle' | 'low';
 
 export interface BulwarkConfig {
   readonly listen: readonly ListenAddress[];

@@ -81,11 +81,11 @@ export class BackupSite {
     return site;
   }
 
-  /** bulwark in-process on the config file (stopped after the test unless stopped before). */
-  async start(): Promise<Running> {
+  /** bulwark in-process on the config file (stopped after the test unless stopped before); `env` replaces process.env. */
+  async start(env?: NodeJS.ProcessEnv): Promise<Running> {
     const logs: Array<Record<string, unknown>> = [];
     const logDestination = { write: (chunk: string): void => void logs.push(...chunk.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)) };
-    const app = await App.start({ configFile: this.configFile, logDestination });
+    const app = await App.start({ configFile: this.configFile, logDestination, ...(env === undefined ? {} : { env }) });
     const stop = (): Promise<boolean> => app.stop(200);
     this.#h.defer(stop);
     return {
@@ -106,7 +106,7 @@ export class BackupSite {
 }
 
 /** Runs `bulwark backup ARGS...` to completion with `env` added to this process's environment. */
-export async function backupCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<CliResult> {
+export async function backupCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = EVENT_BOUND_MS): Promise<CliResult> {
   const child = spawn(process.execPath, [CLI, 'backup', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -163,8 +163,18 @@ export function requestLoop(url: string): { stop(): Promise<{ ok: number; failur
   };
 }
 
+/**
+ * How long a backup test waits for an event before it calls the run hung: a guard, never a
+ * timing assertion. Generous, since the agent runs at a low CPU priority and the suite must
+ * pass on a busy 2-core machine with a CPU hog beside it (the agent then needs a few seconds
+ * to start, and as long for a run).
+ */
+export const EVENT_BOUND_MS = 60_000;
+/** A test timeout for backup tests that wait for several agent events in a row. */
+export const BACKUP_TEST_MS = 180_000;
+
 /** Waits for a log line with `event` matching `pred` (a hang guard, not a timing assertion). */
-export async function waitEvent(run: Running, event: string, pred: (l: Record<string, unknown>) => boolean = () => true, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+export async function waitEvent(run: Running, event: string, pred: (l: Record<string, unknown>) => boolean = () => true, timeoutMs = EVENT_BOUND_MS): Promise<Record<string, unknown>> {
   await waitFor(() => run.events(event).some(pred), timeoutMs, `a "${event}" log line`);
   return run.events(event).filter(pred).pop()!;
 }

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI } from '../helpers/cli.js';
-import { backupCli, backupConfig, BackupSite, serversOf } from '../helpers/backup.js';
+import { BACKUP_TEST_MS, backupCli, backupConfig, BackupSite, EVENT_BOUND_MS, serversOf } from '../helpers/backup.js';
 import { useHarness } from '../helpers/harness.js';
 import { closedPort } from '../helpers/origin.js';
 import { waitFor, withTimeout } from '../helpers/net.js';
@@ -56,7 +56,7 @@ describe('bulwark backup: errors and the standalone agent', () => {
     expect(warned.code).toBe(0);
     expect(warned.stderr).toContain(`warning: ${broken} is not a valid config`);
     expect(warned.stdout).toContain(`no snapshots in ${join(site.dir, 'backups')}`);
-  });
+  }, BACKUP_TEST_MS);
 
   it('runs the agent on its own until SIGTERM, then exits 0 after a last snapshot', async () => {
     const names = ['a'];
@@ -70,11 +70,11 @@ describe('bulwark backup: errors and the standalone agent', () => {
     h.defer(() => agent.kill('SIGKILL'));
     let out = '';
     agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    await waitFor(() => out.includes('"event":"snapshot_created"'), 10_000, 'a snapshot from the agent');
+    await waitFor(() => out.includes('"event":"snapshot_created"'), EVENT_BOUND_MS, 'a snapshot from the agent');
     agent.kill('SIGTERM');
-    expect(await withTimeout(exited, 8000, 'the agent to exit')).toBe(0);
+    expect(await withTimeout(exited, EVENT_BOUND_MS, 'the agent to exit')).toBe(0);
     const events = out.trim().split('\n').map((l) => (JSON.parse(l) as { event: string; trigger?: string }));
     expect(events.map((e) => e.event)).toContain('agent_stopped');
     expect(events.some((e) => e.event === 'snapshot_created' && e.trigger === 'shutdown')).toBe(true);
-  });
+  }, BACKUP_TEST_MS);
 });

@@ -1,20 +1,23 @@
 /**
  * @module test/integration/backup-crash.test
- * SIGKILL of the backup agent in the middle of writing a snapshot. With 50k sessions a
- * snapshot takes long enough that the test sees its `.tmp-*` folder appear and kills the
- * agent then (if it is too quick to be caught, the test leaves a half-written `.tmp-*`
- * folder itself, as a crash would). Afterwards every snapshot listed verifies (`bulwark
- * backup verify`, the real CLI), the supervisor restarts the agent, its next run completes
- * (taking over the dead agent's lock and removing the leftover temp folder), and requests
- * through the proxy never failed.
+ * SIGKILL of the backup agent in the middle of writing a snapshot. The kill lands mid-write
+ * by construction, not by luck: strace (attached to the running agent) holds each of its
+ * fsync calls for a few seconds at entry, so once a `.tmp-*` folder holds sessions.ndjson
+ * but no manifest.json, the agent stays inside that write for seconds, and is killed then.
+ * The test asserts that what the kill left is such a half-written folder. Afterwards every
+ * snapshot listed verifies (`bulwark backup verify`, the real CLI), the supervisor restarts
+ * the agent, its next run completes (taking over the dead agent's lock and removing the
+ * leftover temp folder), and requests through the proxy never failed. Needs strace.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifySnapshot } from '../../src/backup/index.js';
 import { assertBuilt } from '../helpers/cli.js';
-import { backupConfig, BackupSite, requestLoop, serversOf, waitEvent } from '../helpers/backup.js';
-import { useHarness } from '../helpers/harness.js';
+import { BACKUP_TEST_MS, backupConfig, BackupSite, EVENT_BOUND_MS, requestLoop, serversOf, waitEvent } from '../helpers/backup.js';
+import { useHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/net.js';
 import { adminPost } from '../helpers/reload.js';
 
 const SESSIONS = 50_000;
@@ -28,6 +31,32 @@ function sessionsNdjson(n: number): string {
 
 async function tempFolders(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
+}
+
+/** How long each fsync of the traced agent is held at its entry, µs. */
+const FSYNC_HOLD_US = 5_000_000;
+
+/** Holds every fsync of `pid` (all its threads) for FSYNC_HOLD_US (strace fault injection); resolves once attached. */
+async function holdFsyncs(h: Harness, pid: number): Promise<void> {
+  const args = ['-f', '-o', '/dev/null', '-e', 'trace=fsync', '-e', `inject=fsync:delay_enter=${FSYNC_HOLD_US}`, '-p', String(pid)];
+  const strace = spawn('strace', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  h.defer(() => void (strace.exitCode === null && strace.signalCode === null && strace.kill('SIGKILL')));
+  let err = '';
+  strace.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const failed = new Promise<never>((_, reject) => {
+    strace.once('error', (e) => reject(new Error(`this test needs strace (apt-get install strace): ${e.message}`)));
+    strace.once('exit', (code) => reject(new Error(`strace exited (${code}) before attaching: ${err}`)));
+  });
+  await Promise.race([waitFor(() => /attached/.test(err), EVENT_BOUND_MS, 'strace to attach to the agent'), failed]);
+}
+
+/** A `.tmp-*` folder in `dir` holding sessions.ndjson but no manifest.json: a snapshot mid-write. */
+async function midWrite(dir: string): Promise<string | undefined> {
+  for (const t of await tempFolders(dir)) {
+    const files = await readdir(join(dir, t)).catch(() => [] as string[]);
+    if (files.includes('sessions.ndjson') && !files.includes('manifest.json')) return t;
+  }
+  return undefined;
 }
 
 describe('backup: agent killed mid-write', () => {
@@ -46,21 +75,20 @@ describe('backup: agent killed mid-write', () => {
     await waitEvent(bw, 'snapshot_created', (l) => l['sessions'] === SESSIONS);
 
     const loop = requestLoop(bw.url);
-    // Kill the agent as soon as a snapshot is being written.
-    let caught = false;
-    const deadline = Date.now() + 5000;
-    while (!caught && Date.now() < deadline) {
-      if ((await tempFolders(site.backups)).length > 0) caught = true;
-      else await new Promise((r) => setImmediate(r));
+    // Kill the agent while it is inside a snapshot's write (held there by strace).
+    await holdFsyncs(h, firstAgent);
+    let caught: string | undefined;
+    const deadline = Date.now() + EVENT_BOUND_MS;
+    while ((caught = await midWrite(site.backups)) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no snapshot mid-write (sessions.ndjson, no manifest.json) in ${site.backups} within ${EVENT_BOUND_MS} ms`);
+      await new Promise((r) => setTimeout(r, 10));
     }
     process.kill(firstAgent, 'SIGKILL');
-    if (!caught) {
-      // Too quick to catch: leave what a crash mid-write leaves.
-      const tmp = join(site.backups, '.tmp-20260101T000000000Z-dead');
-      await mkdir(tmp);
-      await writeFile(join(tmp, 'sessions.ndjson'), '{"key":"half');
-    }
     await waitEvent(bw, 'backup_agent_exited', (l) => l['agent_pid'] === firstAgent && l['signal'] === 'SIGKILL');
+    // What the kill left: the half-written folder, never completed.
+    const left = await readdir(join(site.backups, caught));
+    expect(left).toContain('sessions.ndjson');
+    expect(left).not.toContain('manifest.json');
 
     const verified = await site.cli('verify', undefined, ['--all']);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
@@ -75,5 +103,5 @@ describe('backup: agent killed mid-write', () => {
     const { ok, failures } = await loop.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(20);
-  }, 30_000);
+  }, BACKUP_TEST_MS);
 });

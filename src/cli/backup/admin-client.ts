@@ -63,14 +63,15 @@ export class AdminClient {
   readonly url: string;
   readonly #token: string | undefined;
   readonly #host: string;
-  readonly #timeoutMs: number;
+  /** How long a request may go without progress (socket inactivity), ms. */
+  timeoutMs: number;
 
   constructor(target: AdminTarget, timeoutMs = 30_000) {
     this.url = target.url;
     this.#token = target.token;
     const u = new URL(target.url);
     this.#host = `${u.hostname}:${u.port || '80'}`;
-    this.#timeoutMs = timeoutMs;
+    this.timeoutMs = timeoutMs;
   }
 
   /** One request; rejects with a message naming the URL when the proxy cannot be reached. */
@@ -80,13 +81,13 @@ export class AdminClient {
     if (body !== undefined) headers['content-type'] = contentType;
     const target = `${this.url}${path}`;
     return new Promise((resolve, reject) => {
-      const req = http.request(target, { method, headers, agent: false, timeout: this.#timeoutMs }, (res) => {
+      const req = http.request(target, { method, headers, agent: false, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms (backup.timeout)`)));
       req.on('error', (err: NodeJS.ErrnoException) =>
         reject(new CommandError(`cannot reach the bulwark admin API at ${this.url} (${method} ${path}): ${err.code ?? err.message}; is bulwark running? (--admin URL sets the address)`)),
       );

@@ -81,7 +81,7 @@ function parse(argv: string[]): Parsed | 'help' {
 
 async function dispatch(p: Parsed, s: BackupSettings, out: Out, env: NodeJS.ProcessEnv): Promise<number> {
   const admin = typeof p.values['admin'] === 'string' ? p.values['admin'] : undefined;
-  const client = (): AdminClient => new AdminClient(resolveAdminTarget(s.config, { admin, env }));
+  const client = (): AdminClient => new AdminClient(resolveAdminTarget(s.config, { admin, env }), s.backup.timeout);
   const id = p.positionals[0];
   switch (p.command) {
     case 'list':

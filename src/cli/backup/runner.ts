@@ -5,8 +5,9 @@
  * (polled every second) changes. Runs never overlap: a trigger during a run queues one
  * more. A failed run (disk full, access denied, proxy unreachable) is logged and reported;
  * earlier snapshots stay as they were. When the proxy runs this agent's own config file, the
- * `backup:` block it runs (as snapshotted) replaces the one read at start, so a reload that
- * changes the interval or the retention applies without a restart.
+ * `backup:` block it runs (as snapshotted, or read on `refresh`, which SIGHUP calls) replaces
+ * the one read at start, so a reload that changes the interval or the retention applies
+ * without a restart. Each report names the newest snapshot on disk, also after a failed run.
  */
 import { resolve } from 'node:path';
 import type pino from 'pino';
@@ -40,7 +41,7 @@ export class Runner {
   constructor(s: BackupSettings, o: AgentOptions, log: pino.Logger) {
     this.#s = s;
     this.#env = o.env;
-    this.#client = new AdminClient(resolveAdminTarget(s.config, o));
+    this.#client = new AdminClient(resolveAdminTarget(s.config, o), s.backup.timeout);
     this.#log = log;
   }
 
@@ -94,6 +95,16 @@ export class Runner {
     }
   }
 
+  /** Re-reads the running config through the admin API and adopts its backup block. */
+  async refresh(): Promise<void> {
+    try {
+      const c = await this.#client.config();
+      this.#adopt(c.text, c.file);
+    } catch (err) {
+      this.#log.warn({ event: 'config_refresh_failed', error: describeError(err) }, `cannot re-read the running config: ${describeError(err)}`);
+    }
+  }
+
   /** Takes the backup settings of the running config when it is this agent's file and they changed. */
   #adopt(configText: string, configFile: string): void {
     if (resolve(configFile) !== resolve(this.#s.file)) return;
@@ -105,6 +116,7 @@ export class Runner {
     }
     if (next.warning !== undefined || (JSON.stringify(next.backup) === JSON.stringify(this.#s.backup) && next.key === this.#s.key)) return;
     this.#s = next;
+    this.#client.timeoutMs = next.backup.timeout;
     this.#log.info({ event: 'backup_settings_changed', backup: next.backup }, 'backup settings changed with the running config');
     if (this.#timers.length > 0) this.schedule();
   }
@@ -129,12 +141,14 @@ export class Runner {
     } catch (err) {
       const error = describeError(err);
       this.#log.error({ event: 'snapshot_failed', trigger, error }, `snapshot (${trigger}) failed: ${error}`);
-      report = { ok: false, trigger, last_snapshot: this.#lastSnapshot ?? null, at, error };
+      report = { ok: false, trigger, last_snapshot: null, at, error };
     }
     const dir = this.#s.backup.dir;
-    const count = await listSnapshots(dir).then((l) => l.length, () => null);
+    const listed = await listSnapshots(dir).catch(() => undefined);
+    // A failed run still names the newest snapshot there is (an earlier run's, or a previous agent's).
+    report['last_snapshot'] ??= listed?.find((l) => l.manifest !== undefined)?.id ?? this.#lastSnapshot ?? null;
     try {
-      await this.#client.report({ ...report, snapshot_count: count, dir, pid: process.pid });
+      await this.#client.report({ ...report, snapshot_count: listed?.length ?? null, dir, pid: process.pid });
     } catch (err) {
       this.#log.warn({ event: 'report_failed', error: describeError(err) }, `could not report to the admin API: ${describeError(err)}`);
     }

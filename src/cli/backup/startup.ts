@@ -2,19 +2,16 @@
  * @module cli/backup/startup
  * What `bulwark start` does when `backup:` is configured, once its listeners are bound:
  * restore the sticky-session tables from the newest snapshot that verifies (so affinity
- * survives a restart), warning about each newer one that does not and why, then start the
- * supervised backup agent. Neither step can fail the start: problems are logged.
+ * survives a restart), warning about each newer one that does not and why. It cannot fail
+ * the start: problems are logged. (The agent itself: cli/backup/sidecar.)
  */
 import type pino from 'pino';
 import { newestValid, readSnapshot } from '../../backup/index.js';
 import type { BackupConfig } from '../../core/config.js';
 import type { ProxyState } from '../../proxy/proxy.js';
-import type { App } from '../app.js';
 import { sessionTables } from '../sessions.js';
-import { adminUrlFor } from './admin-client.js';
 import { describeError } from './errors.js';
 import { toImportNdjson } from './snapshot.js';
-import { BackupSupervisor } from './supervisor.js';
 
 export interface RestoreDeps {
   readonly backup: BackupConfig;
@@ -23,8 +20,12 @@ export interface RestoreDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Loads the newest valid snapshot's sessions (replace), through the same path as POST /sessions/import. */
-export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<void> {
+/**
+ * Loads the newest valid snapshot's sessions (replace), through the same path as POST
+ * /sessions/import. Returns that snapshot's id (undefined: none verifies, or the folder
+ * cannot be read).
+ */
+export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<string | undefined> {
   const { backup, logger: log } = d;
   const keyEnv = backup.encrypt_key_env;
   const key = keyEnv === undefined ? undefined : (d.env ?? process.env)[keyEnv] || undefined;
@@ -36,31 +37,21 @@ export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<void> {
     if (found.id === undefined) {
       const why = found.skipped.length === 0 ? 'no snapshots yet' : 'none of its snapshots verifies';
       log.info({ event: 'backup_restore_none', dir: backup.dir }, `startup restore: ${why} in ${backup.dir}; sessions start empty`);
-      return;
+      return undefined;
     }
     const data = await readSnapshot(backup.dir, found.id, { key });
     const r = await sessionTables(d.state).importAll(toImportNdjson(data.sessions), 'replace');
     if (!r.ok) {
       log.info({ event: 'backup_restore_none', id: found.id, reason: r.error }, `startup restore: sessions of snapshot ${found.id} not loaded: ${r.error}`);
-      return;
+      return found.id;
     }
     log.info(
       { event: 'backup_sessions_restored', id: found.id, sessions: data.sessions.length, upstreams: (r.body as { upstreams?: unknown }).upstreams },
       `startup restore: loaded ${data.sessions.length} session(s) from snapshot ${found.id}`,
     );
+    return found.id;
   } catch (err) {
     log.warn({ event: 'backup_restore_failed', dir: backup.dir, error: describeError(err) }, `startup restore from ${backup.dir} failed: ${describeError(err)}`);
+    return undefined;
   }
-}
-
-/** Restores sessions, then starts the backup agent; undefined when no backup is configured. */
-export async function startBackup(app: App): Promise<BackupSupervisor | undefined> {
-  const backup = app.config.backup;
-  const bound = app.adminAddress;
-  if (backup === undefined || bound === undefined) return undefined;
-  const logger = app.logging.logger;
-  await restoreSessionsAtStartup({ backup, state: () => app.proxy.state, logger });
-  const supervisor = new BackupSupervisor({ configFile: app.configFile, adminUrl: adminUrlFor(bound.address, bound.port), logger });
-  supervisor.start();
-  return supervisor;
 }

@@ -5,14 +5,19 @@
  * relogged through bulwark's logger (`source: "backup-agent"`, its pid as `agent_pid`). When
  * it exits on its own it is restarted after 1 s, 2 s, 4 s … at most 60 s; the delay starts
  * over once a run lasted 60 s. Nothing here can fail the proxy: spawn errors and exits are
- * only logged. stop() sends SIGTERM and waits, then SIGKILL after 5 s.
+ * only logged. stop() sends SIGTERM and waits, then SIGKILL after 5 s. A reload that changes
+ * the backup block reaches the agent as SIGHUP (it re-reads the running config through the
+ * admin API), or, for a new `cpu_class`, as a restart of the agent. Whether the agent makes
+ * progress is watched (cli/backup/stall): `stall` tells of every stall and recovery.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import type { BackupConfig } from '../../core/config.js';
 import { SUPERVISED_ENV } from './agent.js';
+import { stallThreshold, StallWatch } from './stall.js';
 
 export const BACKOFF_MIN_MS = 1000;
 export const BACKOFF_MAX_MS = 60_000;
@@ -31,6 +36,8 @@ export interface SupervisorOptions {
   /** The bound admin API, e.g. "http://127.0.0.1:9901". */
   readonly adminUrl: string;
   readonly logger: pino.Logger;
+  /** The backup block the agent runs (for the stall threshold and cpu_class). */
+  readonly backup: BackupConfig;
   readonly env?: NodeJS.ProcessEnv;
   /** The CLI script to run (default cliScript()). */
   readonly script?: string;
@@ -45,10 +52,19 @@ export class BackupSupervisor {
   #backoff = BACKOFF_MIN_MS;
   #restarts = 0;
   #stopping = false;
+  #backup: BackupConfig;
+  /** The running agent has logged agent_started (its SIGHUP handler is in place). */
+  #ready = false;
+  /** A SIGHUP to send once it is. */
+  #hupPending = false;
+  /** Stalls and recoveries of the agent; subscribe with stall.onChange. */
+  readonly stall: StallWatch;
 
   constructor(o: SupervisorOptions) {
     this.#o = o;
+    this.#backup = o.backup;
     this.#log = o.logger.child({ source: 'backup-agent' });
+    this.stall = new StallWatch(stallThreshold(o.backup));
   }
 
   /** The running agent's pid, if one is running. */
@@ -62,6 +78,7 @@ export class BackupSupervisor {
 
   start(): void {
     if (this.#stopping) return;
+    if (this.#child === undefined) this.stall.start();
     const script = this.#o.script ?? cliScript();
     const env = { ...(this.#o.env ?? process.env), BULWARK_ADMIN_URL: this.#o.adminUrl, [SUPERVISED_ENV]: '1' };
     const started = Date.now();
@@ -73,6 +90,8 @@ export class BackupSupervisor {
       return this.#scheduleRestart(0);
     }
     this.#child = child;
+    this.#ready = false;
+    this.#hupPending = false;
     child.stdin!.on('error', () => undefined);
     createInterface({ input: child.stdout! }).on('line', (line) => this.#relog(line, child.pid));
     createInterface({ input: child.stderr! }).on('line', (line) => this.#log.warn({ event: 'backup_agent_stderr', agent_pid: child.pid, line }, line));
@@ -97,6 +116,12 @@ export class BackupSupervisor {
     }
   }
 
+  #agentReady(): void {
+    this.#ready = true;
+    if (this.#hupPending) this.#child?.kill('SIGHUP');
+    this.#hupPending = false;
+  }
+
   #scheduleRestart(ranMs: number): void {
     if (this.#stopping) return;
     if (ranMs >= STABLE_MS) this.#backoff = BACKOFF_MIN_MS;
@@ -118,6 +143,8 @@ export class BackupSupervisor {
     }
     if (v === undefined || typeof v !== 'object' || v === null) return void this.#log.info({ event: 'backup_agent_output', agent_pid: agentPid, line }, line);
     const { level, msg, time: _time, pid, ...fields } = v;
+    if (fields['event'] === 'snapshot_created') this.stall.snapshot();
+    if (fields['event'] === 'agent_started') this.#agentReady();
     const label = (typeof level === 'number' ? pino.levels.labels[level] : undefined) ?? 'info';
     const log = this.#log[label as pino.Level] ?? this.#log.info;
     log.call(this.#log, { ...fields, agent_pid: pid ?? agentPid }, typeof msg === 'string' ? msg : '');
@@ -126,6 +153,7 @@ export class BackupSupervisor {
   /** Stops the agent: SIGTERM (it takes a last snapshot), SIGKILL after 5 s. Idempotent. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.stall.stop();
     clearTimeout(this.#timer);
     const child = this.#child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -136,5 +164,29 @@ export class BackupSupervisor {
     }, KILL_AFTER_MS);
     await this.#exited;
     clearTimeout(kill);
+  }
+
+  /**
+   * A reload changed the backup block: the agent re-reads the running config on SIGHUP; a
+   * new cpu_class needs a new process (a lowered priority cannot be raised back unprivileged).
+   */
+  async reconfigure(next: BackupConfig): Promise<void> {
+    const restart = next.cpu_class !== this.#backup.cpu_class;
+    this.#backup = next;
+    this.stall.setThreshold(stallThreshold(next));
+    const child = this.#child;
+    const running = child !== undefined && child.exitCode === null && child.signalCode === null;
+    if (!restart) {
+      // Before its handler is in place SIGHUP would end it: that agent gets it once it is.
+      if (running && this.#ready) child.kill('SIGHUP');
+      else if (running) this.#hupPending = true;
+      return;
+    }
+    this.#log.info({ event: 'backup_agent_reconfigure', cpu_class: next.cpu_class }, `backup.cpu_class is now ${next.cpu_class}: restarting the backup agent`);
+    await this.stop();
+    this.#stopping = false;
+    this.#backoff = BACKOFF_MIN_MS;
+    this.#child = undefined;
+    this.start();
   }
 }

@@ -19,7 +19,7 @@ describe('backup block', () => {
   });
 
   it('fills every default but dir', () => {
-    const defaults = { interval: 300_000, keep_last: 48, keep_within: 604_800_000, encrypt_key_env: undefined, on_reload: true };
+    const defaults = { interval: 300_000, keep_last: 48, keep_within: 604_800_000, encrypt_key_env: undefined, on_reload: true, cpu_class: 'low', timeout: 60_000 };
     expect(read({})).toEqual({ dir: '/var/bulwark', ...defaults });
     expect(DEFAULT_BACKUP_SETTINGS).toEqual(defaults);
   });
@@ -33,7 +33,7 @@ describe('backup block', () => {
   it('rejects a non-mapping (once) and unknown keys, incremental snapshots included', () => {
     expect(problems(yamlWith({ backup: 'var/backups' }))).toEqual(['backup: must be a mapping']);
     expect(ruleOf('full_every', 1)).toBe(
-      'unknown key "full_every"; expected one of: dir, interval, keep_last, keep_within, encrypt_key_env, on_reload',
+      'unknown key "full_every"; expected one of: dir, interval, keep_last, keep_within, encrypt_key_env, on_reload, cpu_class, timeout',
     );
     expect(ruleOf('keep_lst', 1)).toMatch(/\(did you mean "keep_last"\?\)$/);
   });
@@ -106,6 +106,19 @@ describe('other keys', () => {
     expect(read({ on_reload: false }).on_reload).toBe(false);
     for (const bad of ['yes', 'true', 1]) expect(ruleOf('on_reload', bad)).toBe('must be true or false');
   });
+
+  it('cpu_class is idle or low, with a suggestion for a near miss', () => {
+    expect(read({ cpu_class: 'idle' }).cpu_class).toBe('idle');
+    expect(read({ cpu_class: 'low' }).cpu_class).toBe('low');
+    expect(ruleOf('cpu_class', 'idel')).toBe('must be one of: idle, low (did you mean "idle"?)');
+    for (const bad of ['normal', 10, true]) expect(ruleOf('cpu_class', bad)).toMatch(/^must be one of: idle, low/);
+  });
+
+  it('timeout is a timer duration', () => {
+    expect(read({ timeout: '5s' }).timeout).toBe(5000);
+    expect(ruleOf('timeout', '0s')).toBe('must be longer than 0');
+    expect(ruleOf('timeout', 30)).toBe(DURATION);
+  });
 });
 
 it('collects every backup issue in one pass, next to other issues, at exact positions', () => {
@@ -125,7 +138,7 @@ log: { level: loud }
     [10, 16, 'backup.keep_within', DURATION],
     [11, 20, 'backup.encrypt_key_env', 'must be an environment variable name like BULWARK_BACKUP_KEY'],
     [12, 14, 'backup.on_reload', 'must be true or false'],
-    [13, 3, 'backup.full_every', 'unknown key "full_every"; expected one of: dir, interval, keep_last, keep_within, encrypt_key_env, on_reload'],
+    [13, 3, 'backup.full_every', 'unknown key "full_every"; expected one of: dir, interval, keep_last, keep_within, encrypt_key_env, on_reload, cpu_class, timeout'],
     [14, 15, 'log.level', 'must be one of: fatal, error, warn, info, debug, trace, silent'],
   ]);
 });
