@@ -4,15 +4,22 @@
 // Prints "ready <port>" on stdout once listening.
 //
 // Every request gets the same small 200 response; the connection is kept alive.
+// ORIGIN_STATUS=<code> answers that status instead: a run whose targets all relay fast
+// 502s, to check that a benchmark gives no verdict on failed responses.
 import http from 'node:http';
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+const STATUS = Number(process.env.ORIGIN_STATUS ?? 200);
+if (!Number.isInteger(STATUS) || STATUS < 200 || STATUS > 599) {
+  console.error(`ORIGIN_STATUS must be an HTTP status from 200 to 599, got "${process.env.ORIGIN_STATUS}"`);
+  process.exit(2);
+}
 const BODY = Buffer.from('hello world\n');
 
 const server = http.createServer((req, res) => {
   // Drain any request body (proxies may send one), then answer.
   req.resume();
-  res.writeHead(200, {
+  res.writeHead(STATUS, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': BODY.length,
     'cache-control': 'no-store',

@@ -37,6 +37,8 @@
 // Output: a table on stdout, bulwark's per-round ratios, a one-line verdict for its
 // goals (CPU/req ≤ 0.65× and req/s ≥ 1.5× http-proxy), and every sample plus the
 // medians as JSON in benchmarks/results/<timestamp>.json and results/latest.json.
+// No verdict (and the line says why) when bulwark or http-proxy had non-2xx responses or
+// errors in any measured sample, or when fewer than two rounds measured both (lib/verdicts.js).
 // Linux only (reads /proc). Everything stays on 127.0.0.1.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -128,6 +130,9 @@ async function main() {
   console.log(`\n${table(rows)}`);
   console.log(`medians over ${ROUNDS} rounds; ranges are min–max over rounds; ×hp = median of per-round ratios to http-proxy.`);
   if (rows.direct && !rows.direct.error) console.log("* direct: CPU column is the origins' CPU per request (no proxy), informational.");
+  if (Object.values(rows).some((r) => !r.error && r.non2xx + r.errors + r.timeouts > 0)) {
+    console.log('! non-2xx or errors in the measured load: that target\'s req/s, CPU per request and ratios count failures, and no verdict or cost figure uses it.');
+  }
   const b = rows.bulwark;
   if (b && !b.error) {
     console.log(
@@ -138,7 +143,7 @@ async function main() {
   const pr = perRoundLine(rows);
   if (pr) console.log(pr);
   for (const line of costLines(samples)) console.log(line);
-  const v = verdict(rows);
+  const v = verdict(rows, samples);
   console.log(`\n${v.line}`);
 
   const result = {

@@ -13,9 +13,11 @@
 //
 // With ACCESS_LOG=<file> as well (the opt-in `undici-fwd-log` target) it also writes one
 // access line per request to that file, with bulwark's own line writer and line format
-// (from dist/, so build first). That is everything bulwark's issue asks of every request
-// on a bare pass-through; bulwark's distance from it is what routing, scheduling, the
-// fault-tolerance bookkeeping and the request checks cost.
+// (from dist/, so build first). It still leaves out per-request work bulwark must do: it
+// drops only the fixed hop-by-hop names, not the fields a Connection header names (RFC 9110
+// §7.6.1); it sets no X-Request-Id on the response; it does not validate Host. bulwark's
+// distance from it is those three plus routing, scheduling, the fault-tolerance
+// bookkeeping and the request checks.
 //
 // Usage: node benchmarks/undici-floor.js <listenPort> <originPort> [<originPort>...]
 //   (or LISTEN_PORT=<p> ORIGIN_PORTS=<p1,p2,...>; listen port 0 = any free port)

@@ -103,6 +103,7 @@ export const TARGETS = {
   'bulwark-nolog': bulwarkNoLog,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
-  // Opt-in: the same plus bulwark's access log (needs dist/): all a request must cost.
+  // Opt-in: the same plus bulwark's access log (needs dist/). Not quite all a request must
+  // cost: see undici-floor.js for what it leaves out.
   'undici-fwd-log': scriptProxy('undici-fwd-log', 'undici-floor.js', { FORWARDED: '1', ACCESS_LOG: 'access.log' }),
 };
