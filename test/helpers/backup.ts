@@ -178,3 +178,19 @@ export async function waitEvent(run: Running, event: string, pred: (l: Record<st
   await waitFor(() => run.events(event).some(pred), timeoutMs, `a "${event}" log line`);
   return run.events(event).filter(pred).pop()!;
 }
+
+/** The `backup` section of bulwark's /status (undefined when it has none). */
+export async function backupStatus(run: Running): Promise<Record<string, unknown> | undefined> {
+  return ((await (await fetch(`${run.adminUrl}/status`)).json()) as { backup?: Record<string, unknown> }).backup;
+}
+
+/** Polls /status until its `backup` section matches `pred` (a hang guard, not a timing assertion). */
+export async function waitBackupStatus(run: Running, pred: (b: Record<string, unknown> | undefined) => boolean, what: string): Promise<Record<string, unknown> | undefined> {
+  const deadline = Date.now() + EVENT_BOUND_MS;
+  for (;;) {
+    const b = await backupStatus(run);
+    if (pred(b)) return b;
+    if (Date.now() > deadline) throw new Error(`timed out after ${EVENT_BOUND_MS} ms waiting for /status backup ${what}; last: ${JSON.stringify(b)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
