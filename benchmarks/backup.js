@@ -19,13 +19,17 @@
 // 3. p99       autocannon against that bulwark (BACKUP_CONNECTIONS connections, each request
 //              carrying the cookie of one of 1000 pinned sessions) for BACKUP_DURATION s:
 //              "none" without snapshots, and "snapshots" while a standalone agent
-//              (`bulwark backup agent`, backup.interval 200ms, keep_last 3) snapshots the
-//              100k table back to back, and "export only": GET /sessions/export every
+//              (`bulwark backup agent`, keep_last 3, backup.interval BACKUP_AGENT_INTERVAL,
+//              default 200ms: back to back) snapshots the 100k table, and "export only": GET /sessions/export every
 //              200 ms from a child process and nothing else (the proxy's share of a
 //              snapshot, for attribution).
 //              The three take turns for BACKUP_ROUNDS rounds; the table shows medians.
 //              Latency percentiles come from every response time (float ms).
 //              Target: p99 with snapshots <= 1.2x without (median of per-round ratios).
+//              No verdict (and why) when a round's load overlapped no snapshot (the agent's
+//              snapshot_created lines: end time and duration), with non-2xx or errors, or
+//              from a single round (lib/verdicts.js). Snapshot time under load and the share
+//              of the load a snapshot was running are reported.
 // A table goes to stdout and the result to benchmarks/results/backup-<timestamp>.json. The
 // run stops by itself (a hard time limit included) and stops every child it started.
 import { spawn } from 'node:child_process';
@@ -38,6 +42,7 @@ import autocannon from 'autocannon';
 import { guardRun, exitAfter } from './lib/lifecycle.js';
 import { freePort, spawnTracked, stop, waitHttp200 } from './lib/proc.js';
 import { median } from './lib/stats.js';
+import { p99Verdict, snapshotOverlap } from './lib/verdicts.js';
 import { BENCH_DIR, BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.js';
 
 const num = (name, def) => {
@@ -49,6 +54,8 @@ const SESSIONS = Math.round(num('BACKUP_SESSIONS', 100_000));
 const ROUNDS = Math.round(num('BACKUP_ROUNDS', 5));
 const DURATION = num('BACKUP_DURATION', 8);
 const CONNECTIONS = Math.round(num('BACKUP_CONNECTIONS', 20));
+/** The standalone agent's backup.interval in the "snapshots" condition (bulwark validates it). */
+const AGENT_INTERVAL = process.env.BACKUP_AGENT_INTERVAL ?? '200ms';
 const TARGET_MS = 1000;
 const CONDITIONS = ['none', 'snapshots', 'export only'];
 const P99_RATIO_MAX = 1.2;
@@ -145,9 +152,10 @@ function writeConf(name, origins, ports, backup) {
 async function endToEnd() {
   const origins = await startOrigins(2);
   const ports = { proxy: await freePort(), admin: await freePort() };
-  // bulwark's own agent idles (1h); the p99 runs start a standalone one snapshotting every 200ms.
+  // bulwark's own agent idles (1h); the p99 runs start a standalone one snapshotting every
+  // AGENT_INTERVAL (back to back at the default 200ms).
   const conf = writeConf('bulwark.yaml', origins, ports, 'interval: 1h, keep_last: 3, keep_within: 1ms, on_reload: false');
-  const agentConf = writeConf('agent.yaml', origins, ports, 'interval: 200ms, keep_last: 3, keep_within: 1ms, on_reload: false');
+  const agentConf = writeConf('agent.yaml', origins, ports, `interval: ${AGENT_INTERVAL}, keep_last: 3, keep_within: 1ms, on_reload: false`);
   const admin = `http://127.0.0.1:${ports.admin}`;
   const bw = spawnTracked('bulwark', process.execPath, [BULWARK_CLI, 'start', '-c', conf], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp200(`${admin}/healthz`, bw);
@@ -201,11 +209,14 @@ function exportLoop(url, headers) {
 
 async function loadSample(url, cookies, agent) {
   let child;
+  let agentOut;
   const snaps = [];
   const stopExports = agent.exportUrl === undefined ? undefined : exportLoop(agent.exportUrl, agent.hostHeader);
   if (agent.agentConf !== undefined) {
     child = spawnTracked('agent', process.execPath, [BULWARK_CLI, 'backup', 'agent', '-c', agent.agentConf, '--admin', agent.admin], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    agentOut = new Promise((resolve) => lines.once('close', resolve));
+    lines.on('line', (line) => {
       const l = JSON.parse(line);
       if (l.event === 'snapshot_created') snaps.push(l);
       if (l.event === 'snapshot_failed') console.error(`agent: ${l.msg}`);
@@ -215,8 +226,8 @@ async function loadSample(url, cookies, agent) {
       setTimeout(() => (clearInterval(t), reject(new Error('the agent took no snapshot within 15 s'))), 15_000).unref();
     });
   }
-  const before = snaps.length;
   let i = 0;
+  const t0 = Date.now();
   const run = autocannon({
     url,
     connections: CONNECTIONS,
@@ -228,10 +239,13 @@ async function loadSample(url, cookies, agent) {
   const times = [];
   run.on('response', (_client, _status, _bytes, ms) => times.push(ms));
   const result = await run;
+  const t1 = Date.now();
   const sorted = Float64Array.from(times).sort();
   const pct = (q) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 100) / 100);
-  const during = snaps.slice(before);
-  if (child !== undefined) await stop(child);
+  // Every snapshot_created line, a snapshot still running at t1 included: the agent's last
+  // lines are read once its stdout closes.
+  if (child !== undefined) await Promise.all([stop(child), agentOut]);
+  const during = snapshotOverlap(snaps, t0, t1);
   const exports = stopExports === undefined ? 0 : await stopExports();
   return {
     rps: result.requests.mean,
@@ -241,8 +255,13 @@ async function loadSample(url, cookies, agent) {
     max: result.latency.max,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    snapshots: during.length + exports,
-    snapshotMs: median(during.map((l) => l.duration_ms)),
+    non2xxAndErrors: result.non2xx + result.errors + result.timeouts,
+    // Snapshots that overlapped [t0, t1] (the exports, for "export only"), their durations
+    // and the share of the load a snapshot was running.
+    snapshots: during.count + exports,
+    snapshotMs: median(during.durationsMs),
+    snapshotMaxMs: during.count > 0 ? Math.max(...during.durationsMs) : null,
+    snapshotCoveredPct: child === undefined ? null : Math.round((during.coveredMs / Math.max(1, t1 - t0)) * 1000) / 10,
   };
 }
 
@@ -253,27 +272,31 @@ function fmtTable(rows) {
 
 async function main() {
   const startedAt = new Date();
-  console.log(`backup benchmark: ${SESSIONS} sessions, ${ROUNDS} rounds, load ${CONNECTIONS} connections x ${DURATION}s | node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`backup benchmark: ${SESSIONS} sessions, ${ROUNDS} rounds, load ${CONNECTIONS} connections x ${DURATION}s, agent interval ${AGENT_INTERVAL} | node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const library = await libraryTimes();
   const { cli, samples } = await endToEnd();
+  const ms2 = (xs) => Math.round(median(xs) * 100) / 100;
   const cond = (name) => ({
     rps: median(samples[name].map((s) => s.rps)),
-    p50: median(samples[name].map((s) => s.p50)),
-    p99: median(samples[name].map((s) => s.p99)),
-    p999: median(samples[name].map((s) => s.p999)),
+    p50: ms2(samples[name].map((s) => s.p50)),
+    p99: ms2(samples[name].map((s) => s.p99)),
+    p999: ms2(samples[name].map((s) => s.p999)),
     max: Math.max(...samples[name].map((s) => s.max)),
     snapshots: samples[name].reduce((n, s) => n + s.snapshots, 0),
     snapshotMs: median(samples[name].map((s) => s.snapshotMs)),
-    errors: samples[name].reduce((n, s) => n + s.non2xx + s.errors, 0),
+    snapshotMaxMs: samples[name].reduce((m, s) => Math.max(m, s.snapshotMaxMs ?? -Infinity), -Infinity),
+    snapshotCoveredPct: median(samples[name].map((s) => s.snapshotCoveredPct)),
+    errors: samples[name].reduce((n, s) => n + s.non2xxAndErrors, 0),
   });
   const load = Object.fromEntries(CONDITIONS.map((c) => [c, cond(c)]));
   // Per round (same round, similar machine state), then the median over rounds.
-  const perRound = (c) => samples.none.map((n, r) => samples[c][r].p99 / n.p99);
-  const snapRatios = perRound('snapshots');
-  const exportRatios = perRound('export only');
-  const p99Ratio = median(snapRatios);
+  const p99 = p99Verdict({ none: samples.none, snapshots: samples.snapshots }, P99_RATIO_MAX);
+  const snapRatios = p99.perRound;
+  const exportRatios = samples.none.map((n, r) => (n.p99 > 0 ? samples['export only'][r].p99 / n.p99 : null));
+  const p99Ratio = p99.ratio;
   const exportRatio = median(exportRatios);
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+  const r2 = (x) => (x == null ? '-' : x.toFixed(2));
   console.log(`\n${fmtTable([
     ['step', 'ms', 'target'],
     ['library create (plain)', library.plain.createMs, `< ${TARGET_MS} ${verdict(library.plain.createMs < TARGET_MS)}`],
@@ -289,19 +312,28 @@ async function main() {
     ['admin GET /sessions/export alone (proxy side)', cli.exportMs, ''],
   ])}`);
   console.log(`\n${fmtTable([
-    ['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'snapshots / exports', 'snapshot ms', 'errors'],
-    ...CONDITIONS.map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].p999, load[n].max, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].errors]),
+    ['load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'snapshots / exports', 'snapshot ms', 'covered %', 'non-2xx + errors'],
+    ...CONDITIONS.map((n) => [n, Math.round(load[n].rps), load[n].p50, load[n].p99, load[n].p999, load[n].max, load[n].snapshots, load[n].snapshotMs ?? '-', load[n].snapshotCoveredPct ?? '-', load[n].errors]),
   ])}`);
-  console.log(`p99 per round, snapshots / none: ${snapRatios.map((x) => x.toFixed(2)).join(' ')} | export only / none: ${exportRatios.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`p99 with snapshots / without (median of per-round ratios): ${p99Ratio?.toFixed(2) ?? '-'} (target <= ${P99_RATIO_MAX}: ${verdict(p99Ratio !== null && p99Ratio <= P99_RATIO_MAX)}); export only / without: ${exportRatio?.toFixed(2) ?? '-'}`);
+  const snapLoad = load.snapshots;
+  console.log(
+    `snapshot time under load: median ${snapLoad.snapshotMs ?? '-'} ms, max ${Number.isFinite(snapLoad.snapshotMaxMs) ? snapLoad.snapshotMaxMs : '-'} ms ` +
+      `over the ${snapLoad.snapshots} snapshots that overlapped the measured load; a snapshot was running during ${snapLoad.snapshotCoveredPct ?? '-'}% of it ` +
+      `(median of rounds) | per round: ${samples.snapshots.map((s) => `${s.snapshots} (${s.snapshotCoveredPct}%)`).join(' ')} | idle proxy: CLI create ${cli.createMs} ms in process`,
+  );
+  console.log(`p99 per round, snapshots / none: ${snapRatios.map(r2).join(' ')} | export only / none: ${exportRatios.map(r2).join(' ')}`);
+  console.log(
+    `p99 with snapshots / without (median of per-round ratios): ${r2(p99Ratio)} (target <= ${P99_RATIO_MAX}: ` +
+      `${p99.pass === null ? `no verdict: ${p99.reasons.join('; ')}` : verdict(p99.pass)}); export only / without: ${r2(exportRatio)}`,
+  );
   const result = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    config: { sessions: SESSIONS, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, agentInterval: '200ms' },
+    config: { sessions: SESSIONS, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, agentInterval: AGENT_INTERVAL },
     env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, loadavg: os.loadavg() },
     library,
     cli,
-    load: { ...load, p99Ratio, exportRatio, samples },
+    load: { ...load, p99Ratio, exportRatio, p99Verdict: p99.pass === null ? 'none' : verdict(p99.pass), p99Reasons: p99.reasons, samples },
   };
   const dir = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(dir, { recursive: true });
