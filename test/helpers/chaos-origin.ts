@@ -8,7 +8,10 @@
  * - `stall()`: accept the request and never answer;
  * - `reset()`: destroy the connection with a TCP RST as soon as a request arrives;
  * - `dieMidBody()`: send the head (Content-Length 100) and 10 bytes, then RST;
- * - `slow(ms)`: answer normally after `ms`.
+ * - `slow(ms)`: answer normally after `ms`;
+ * - `hold()`: keep every request waiting until `release(mode)` answers them all in that mode
+ *   (default: normally), as it does every later request, so a test decides when a response
+ *   happens.
  * `refuse()` stops listening and destroys every socket but keeps the port, so `restore()`
  * can listen on it again; `kill()` does the same abruptly (RST instead of FIN), like a
  * SIGKILLed process. `/healthz` follows the mode unless `healthz(mode)` overrides it.
@@ -21,6 +24,7 @@ export type ChaosMode =
   | { readonly kind: 'answer'; readonly delayMs?: number }
   | { readonly kind: 'error'; readonly status: number; readonly delayMs?: number; readonly bodyDelayMs?: number }
   | { readonly kind: 'stall' }
+  | { readonly kind: 'hold' }
   | { readonly kind: 'reset' }
   | { readonly kind: 'die-mid-body' };
 
@@ -50,6 +54,8 @@ export class ChaosOrigin {
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Requests waiting in `hold` mode: each answers its request when called. */
+  readonly #held: Array<() => void> = [];
   #conns = 0;
   #closed = false;
 
@@ -90,6 +96,18 @@ export class ChaosOrigin {
   }
   slow(delayMs: number): void {
     this.#mode = { kind: 'answer', delayMs };
+  }
+  hold(): void {
+    this.#mode = { kind: 'hold' };
+  }
+  /** Switches to `mode` (default `answer`) and handles every held request in it. */
+  release(mode: ChaosMode = { kind: 'answer' }): void {
+    this.#mode = mode;
+    for (const answer of this.#held.splice(0)) answer();
+  }
+  /** Requests waiting in `hold` mode. */
+  get held(): number {
+    return this.#held.length;
   }
   /** Overrides what /healthz does; `undefined` makes it follow the main mode again. */
   healthz(mode: ChaosMode | undefined): void {
@@ -133,6 +151,7 @@ export class ChaosOrigin {
   async #stop(end: (s: Socket) => void): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    this.#held.length = 0;
     const closed = this.#server.listening ? new Promise<void>((r) => this.#server.close(() => r())) : Promise.resolve();
     for (const s of this.#sockets) end(s);
     await closed;
@@ -152,11 +171,16 @@ export class ChaosOrigin {
     const seen: SeenRequest = { method: req.method ?? '', path, headers: req.headers, conn, at: Date.now(), body: '' };
     this.log.push(seen);
     req.setEncoding('utf8').on('data', (c: string) => (seen.body += c)); // read it all: the connection stays reusable
-    const mode = (path === HEALTH_PATH ? this.#health : undefined) ?? this.#mode;
+    this.#respond(req, res, (path === HEALTH_PATH ? this.#health : undefined) ?? this.#mode);
+  }
+
+  #respond(req: http.IncomingMessage, res: http.ServerResponse, mode: ChaosMode): void {
     const head = { 'content-type': 'text/plain', 'x-origin': this.name };
     switch (mode.kind) {
       case 'stall':
         return;
+      case 'hold':
+        return void this.#held.push(() => this.#respond(req, res, this.#mode));
       case 'reset':
         return void req.socket.resetAndDestroy();
       case 'die-mid-body':

@@ -5,10 +5,10 @@
  * the detection window (fall × interval + timeout, plus a margin), and the server rejoins
  * after `rise` passing checks once it listens again on the same port.
  */
-import autocannon from 'autocannon';
 import { describe, expect, it } from 'vitest';
-import { FAST_CHECKS, chaosOrigins, failures, flagEvents, ftBulwark, recordAttempts, serverOf, sleep, startLoad, waitFlag, webStatus } from '../helpers/fault.js';
+import { FAST_CHECKS, chaosOrigins, failures, flagEvents, ftBulwark, recordAttempts, serverOf, sleep, waitFlag, webStatus } from '../helpers/fault.js';
 import { useHarness } from '../helpers/harness.js';
+import { autocannonChild, startLoadChild } from '../helpers/load-child.js';
 import { waitFor } from '../helpers/net.js';
 
 describe('failover when a server dies under load', () => {
@@ -16,10 +16,13 @@ describe('failover when a server dies under load', () => {
 
   it('with retries on (defaults), killing one of three servers mid-load fails no GET (autocannon, 50 connections)', async () => {
     const [a, b, c] = await chaosOrigins(h, ['a', 'b', 'c']);
-    const bw = await ftBulwark(h, [a!, b!, c!], { health_check: FAST_CHECKS, retries: {} });
+    // Checks every second (50 ms apart while a server changes state), each with 1 s to
+    // answer: with 50 connections on a loaded machine, 100 ms timeouts fail healthy servers.
+    const bw = await ftBulwark(h, [a!, b!, c!], { health_check: { ...FAST_CHECKS, interval: '1s', timeout: '1s' }, retries: {} });
     const attempts = recordAttempts(bw);
-    const run = autocannon({ url: `${bw.url}/`, connections: 50, duration: 3 });
-    await sleep(1000);
+    // The load runs in a child process: in this one it would hold up the health checks.
+    const run = autocannonChild(h, { url: `${bw.url}/`, connections: 50, duration: 3 });
+    await waitFor(() => b!.proxied >= 100, 5000, 'b to take its share of the load');
     const beforeKill = b!.proxied;
     const killedAt = Date.now();
     await b!.kill(); // RST on every connection, then connections refused
@@ -42,8 +45,8 @@ describe('failover when a server dies under load', () => {
   it('without retries, failures stop within fall × interval + timeout of the kill; the server rejoins after rise checks', async () => {
     const [a, b, c] = await chaosOrigins(h, ['a', 'b', 'c']);
     const bw = await ftBulwark(h, [a!, b!, c!], { health_check: FAST_CHECKS });
-    const load = startLoad(h, bw.url, 12);
-    await sleep(300);
+    const load = startLoadChild(h, bw.url, 12);
+    await waitFor(() => b!.proxied >= 20, 5000, 'b to take its share of the load');
     const killedAt = Date.now();
     await b!.kill();
     await waitFlag(bw, 'b', 'failed_health_check');

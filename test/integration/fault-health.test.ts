@@ -90,36 +90,60 @@ describe('active health checks', () => {
 
   it('slow start ramps a recovered server up from a small weight to its full weight', async () => {
     const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    // Checks that tolerate a loaded machine: a check failing mid-ramp would restart the ramp.
     const bw = await ftBulwark(h, [{ origin: a!, weight: 10 }, { origin: b!, weight: 10 }], {
       scheduler: 'weighted',
-      slow_start: '1s',
-      health_check: FAST_CHECKS,
+      slow_start: '2s',
+      health_check: { ...FAST_CHECKS, interval: '1s', timeout: '1s' },
     });
     const server = serverOf(bw, 'b');
     expect(server.weight).toBe(10); // available at start: no ramp
     await b!.kill();
     await waitFlag(bw, 'b', 'failed_health_check');
+
+    // Every weight b takes, with the time since its ramp began on bulwark's clock: the first
+    // is set as the flag clears, each later one as slow start refreshes the server set.
+    let start = NaN;
+    const steps: Array<[number, number]> = [];
+    server.onFlagChange((c) => {
+      if (c.flag !== 'failed_health_check' || c.set) return;
+      start = c.at;
+      steps.push([0, server.weight]);
+    });
+    const set = bw.app.proxy.state.upstreams.get('web')!.servers;
+    const refresh = set.refresh.bind(set);
+    set.refresh = () => {
+      refresh();
+      if (!Number.isNaN(start) && server.weight !== steps.at(-1)?.[1]) steps.push([Date.now() - start, server.weight]);
+    };
+    // Which server each request went to, and b's weight at that moment.
+    const picks: Array<[string, number]> = [];
+    bw.app.proxy.state.upstreams.get('web')!.observers.push({ onAttemptStart: (s) => void picks.push([s.name, server.weight]) });
+
     await b!.restore();
     await waitFlag(bw, 'b', 'failed_health_check', false);
-    const recoveredAt = Date.now();
+    // Traffic through the ramp, from 4 clients at once.
+    const loop = async (): Promise<void> => {
+      while (server.weight < 10) expect((await send(bw.url)).status).toBe(200);
+    };
+    await Promise.all([loop(), loop(), loop(), loop()]);
 
-    // Sample the weight (and /status) while sending traffic, until the ramp is over.
-    const weights: Array<[number, number]> = [];
-    const served: Array<[number, string]> = [];
-    while (Date.now() - recoveredAt < 1600) {
-      weights.push([Date.now() - recoveredAt, server.weight]);
-      served.push([Date.now() - recoveredAt, (await send(bw.url)).text]);
-      await sleep(20);
-    }
-    const ws = weights.map(([, w]) => w);
-    expect(ws[0]).toBeLessThan(4); // starts from a small share of 10
-    for (let i = 1; i < ws.length; i++) expect(ws[i]).toBeGreaterThanOrEqual(ws[i - 1]!); // never goes down
-    expect(new Set(ws.filter((w) => w > 1.5 && w < 9)).size).toBeGreaterThanOrEqual(3); // in steps, not at once
-    expect(weights.find(([, w]) => w === 10)![0]).toBeGreaterThanOrEqual(800); // full weight only near the end of 1 s
-    expect(ws.at(-1)).toBe(10);
+    const ws = steps.map(([, w]) => w);
+    expect(ws[0]).toBe(0.5); // the floor: one step's share (100 ms of 2 s) of 10
+    for (let i = 1; i < ws.length; i++) expect(ws[i]).toBeGreaterThan(ws[i - 1]!); // only ever up
+    expect(ws.filter((w) => w > 0.5 && w < 10).length).toBeGreaterThanOrEqual(3); // in steps, not at once
+    // Never ahead of the plan (floor + linear over 2 s); late steps on a busy machine only lag.
+    for (const [t, w] of steps) expect(w).toBeLessThanOrEqual(10 * (0.05 + (0.95 * t) / 2000) + 1e-9);
+    expect(steps.at(-1)).toEqual([expect.any(Number), 10]);
+    expect(steps.at(-1)![0]).toBeGreaterThanOrEqual(1999); // full weight only once the 2 s are up
     expect((await webStatus(bw)).servers.find((s) => s.name === 'b')!.weight).toBe(10);
-    // Early in the ramp b gets clearly less than its half of the traffic.
-    const early = served.filter(([t]) => t < 400).map(([, o]) => o);
-    expect(early.filter((o) => o === 'b').length).toBeLessThan(early.length * 0.35);
+    // Traffic followed the ramp: b got the share its weight gave it at each pick (a's is
+    // 10), give or take the smooth rotation's few picks, i.e. well under half early on.
+    const ramp = picks.filter(([, w]) => w < 10);
+    expect(ramp.length).toBeGreaterThanOrEqual(20);
+    const expected = ramp.reduce((sum, [, w]) => sum + w / (10 + w), 0);
+    expect(ramp.filter(([n]) => n === 'b').length).toBeLessThanOrEqual(expected + 3);
+    const early = ramp.filter(([, w]) => w < 4);
+    expect(early.filter(([n]) => n === 'b').length).toBeLessThanOrEqual(early.reduce((sum, [, w]) => sum + w / (10 + w), 0) + 3);
   });
 });
