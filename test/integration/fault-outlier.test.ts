@@ -101,14 +101,17 @@ describe('outlier detection', () => {
 
   it("bulwark's own 503s (max_concurrent overflow) eject nothing and open no circuit", async () => {
     const [a] = await chaosOrigins(h, ['a']);
-    a!.slow(300);
+    a!.hold(); // the one request let through is answered once the other 11 have been refused
     const bw = await ftBulwark(h, [a!], {
       outlier_detection: { consecutive_5xx: 1, consecutive_gateway_failures: 1 },
       circuit_breaker: { max_concurrent: 1, max_pending: 0, min_requests: 1, error_rate: '1%' },
     });
-    const replies = (await Promise.all(Array.from({ length: 12 }, () => send(bw.url)))).map((r) => r.status);
-    expect(replies.filter((s) => s === 200)).toHaveLength(1);
-    expect(replies.filter((s) => s === 503)).toHaveLength(11);
+    const answered: number[] = [];
+    const replies = Promise.all(Array.from({ length: 12 }, () => send(bw.url).then((r) => (answered.push(r.status), r.status))));
+    await waitFor(() => answered.length + a!.held === 12, 5000, 'every request to be refused or held');
+    expect([a!.held, answered]).toEqual([1, Array(11).fill(503)]);
+    a!.release();
+    expect((await replies).filter((s) => s === 200)).toHaveLength(1);
     expect(a!.proxied).toBe(1);
     await waitFor(() => serverOf(bw, 'a').activeRequests === 0, 3000, 'the request to finish');
     const status = await webStatus(bw);

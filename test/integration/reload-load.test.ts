@@ -136,13 +136,16 @@ describe('hot reload under load', () => {
       expect({ version: i + 1, strangers: strangers.slice(0, 3) }).toEqual({ version: i + 1, strangers: [] });
       if (i < STEPS.length - 1) expect(lines.length, `requests served under version ${i + 1}`).toBeGreaterThan(0);
       expect(lines.every((l) => l['status'] === 200)).toBe(true);
-      // The rotating schedulers split exactly by weight (round-robin: evenly).
+      // The rotating schedulers split exactly by weight (round-robin: evenly): a window holds
+      // consecutive picks, so each server's count is its share of them give or take the
+      // rotation's position at the window's edges (measured: at most 1 off), however few.
       const step = STEPS[i]!;
-      if ((step.scheduler === 'weighted' || step.scheduler === 'round-robin') && lines.length >= 200) {
-        const total = Object.values(step.servers).reduce((a, w) => a + (step.scheduler === 'weighted' ? w : 1), 0);
+      if (step.scheduler === 'weighted' || step.scheduler === 'round-robin') {
+        const weight = (w: number): number => (step.scheduler === 'weighted' ? w : 1);
+        const total = Object.values(step.servers).reduce((a, w) => a + weight(w), 0);
         for (const [name, w] of Object.entries(step.servers)) {
-          const share = lines.filter((l) => l['server'] === name).length / lines.length;
-          expect(Math.abs(share - (step.scheduler === 'weighted' ? w : 1) / total), `${name}'s share under version ${i + 1}`).toBeLessThan(0.05);
+          const count = lines.filter((l) => l['server'] === name).length;
+          expect(Math.abs(count - (lines.length * weight(w)) / total), `${name}'s ${count} of ${lines.length} under version ${i + 1}`).toBeLessThanOrEqual(2);
         }
       }
     }
