@@ -194,3 +194,11 @@ export async function waitBackupStatus(run: Running, pred: (b: Record<string, un
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `n` sticky sessions of upstream "web" over `servers` (round robin), as POST /sessions/import reads them. */
+export function sessionsNdjson(n: number, servers: readonly string[]): string {
+  const expires = Date.now() + 3_600_000;
+  let out = '';
+  for (let i = 0; i < n; i++) out += `{"key":"k${i.toString(36).padStart(8, '0')}","upstream":"web","server":"${servers[i % servers.length]}","expires_at":${expires}}\n`;
+  return out;
+}

@@ -15,19 +15,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifySnapshot } from '../../src/backup/index.js';
 import { assertBuilt } from '../helpers/cli.js';
-import { BACKUP_TEST_MS, backupConfig, BackupSite, EVENT_BOUND_MS, requestLoop, serversOf, waitEvent } from '../helpers/backup.js';
+import { BACKUP_TEST_MS, backupConfig, BackupSite, EVENT_BOUND_MS, requestLoop, serversOf, sessionsNdjson, waitEvent } from '../helpers/backup.js';
 import { useHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
 import { adminPost } from '../helpers/reload.js';
 
 const SESSIONS = 50_000;
 
-function sessionsNdjson(n: number): string {
-  const expires = Date.now() + 3_600_000;
-  let out = '';
-  for (let i = 0; i < n; i++) out += `{"key":"k${i.toString(36).padStart(8, '0')}","upstream":"web","server":"${i % 2 === 0 ? 'a' : 'b'}","expires_at":${expires}}\n`;
-  return out;
-}
 
 async function tempFolders(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
@@ -69,7 +63,7 @@ describe('backup: agent killed mid-write', () => {
     const yaml = backupConfig({ servers: serversOf(origins, names), stickyExtra: 'max_entries: 100000', backup: 'interval: 300ms, keep_last: 2, keep_within: 1ms, on_reload: false' });
     const site = await BackupSite.create(h, yaml);
     const bw = await site.start();
-    const imported = await adminPost(bw.adminUrl, '/sessions/import?mode=replace', sessionsNdjson(SESSIONS));
+    const imported = await adminPost(bw.adminUrl, '/sessions/import?mode=replace', sessionsNdjson(SESSIONS, names));
     expect(imported.status, imported.text).toBe(200);
     const firstAgent = (await waitEvent(bw, 'backup_agent_started'))['agent_pid'] as number;
     await waitEvent(bw, 'snapshot_created', (l) => l['sessions'] === SESSIONS);

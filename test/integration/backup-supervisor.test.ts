@@ -1,7 +1,8 @@
 /**
  * @module test/integration/backup-supervisor.test
  * `bulwark start` with `backup:` runs the agent as a child process and keeps it running:
- * the agent reports each run to /status (`backup`, with its pid); SIGKILLed, it is
+ * the agent reports each run to /status (`backup`, with its pid) and prunes to keep_last /
+ * keep_within after each; SIGKILLed, it is
  * restarted after 1 s, and killed again, the next restart waits 2 s (exponential backoff),
  * while requests through the proxy keep succeeding. A reload that changes the backup block
  * (its interval) applies to the running agent (the supervisor sends it SIGHUP). A run that cannot write (backup.dir is a
@@ -45,6 +46,10 @@ describe('backup: the supervised agent', () => {
     const r1 = await reportWhere(bw, (r) => r.pid === first);
     expect(r1).toMatchObject({ ok: true, pid: first });
     expect(r1.last_snapshot).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{4}$/);
+    // keep_last 3 and keep_within 1ms: the agent prunes to three (the defaults would keep all).
+    // After five snapshots, /status holds the report of the fourth run or a later one.
+    await waitEvent(bw, 'snapshot_created', () => bw.events('snapshot_created').length >= 5);
+    expect((await reportWhere(bw, (r) => r.pid === first && (r.snapshot_count ?? 0) >= 3)).snapshot_count).toBe(3);
 
     const loop = requestLoop(bw.url);
     process.kill(first, 'SIGKILL');
