@@ -18,7 +18,18 @@ export const DEFAULT_FRONT_TIMEOUTS = {
   request: 60_000,
   keep_alive: 5_000,
   drain: 10_000,
+  /** nginx's send_timeout. */
+  send: 60_000,
 } as const;
+/** HAProxy's tune.http.maxhdr is 101; nginx has no count limit, only sizes. */
+export const DEFAULT_MAX_HEADERS = 100;
+export const MAX_HEADERS_RANGE = { min: 1, max: 10_000 } as const;
+export const DEFAULT_UNDERSCORES_IN_HEADERS = false;
+export const DEFAULT_BUFFER_RESPONSES = true;
+/** Memory per response for a client that fell behind, before the temp file (nginx: 8 × 8k). */
+export const DEFAULT_RESPONSE_BUFFER_SIZE = 64 * 1024;
+/** Temp file per response (nginx's proxy_max_temp_file_size default). */
+export const DEFAULT_MAX_TEMP_FILE_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 /** The smallest max_header_size accepted: below this even ordinary requests get 431. */

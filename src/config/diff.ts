@@ -72,7 +72,7 @@ export function diffConfig(a: BulwarkConfig, b: BulwarkConfig): ConfigDiff {
   if (routesChanged) summary.push('routes changed');
   if (!same(a.log, b.log)) summary.push('log settings changed');
   if (!same(a.backup, b.backup)) summary.push('backup settings changed');
-  if (!same(a.front.timeouts, b.front.timeouts) || a.front.max_body_size !== b.front.max_body_size) summary.push('front limits or timeouts changed');
+  if (!same({ ...a.front, max_header_size: 0 }, { ...b.front, max_header_size: 0 })) summary.push('front limits or timeouts changed');
   return {
     changed: !same(a, b),
     restartRequired,

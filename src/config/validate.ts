@@ -8,28 +8,23 @@
 import { isSeq } from 'yaml';
 import type { ParsedNode } from 'yaml';
 import { LOG_LEVELS } from '../core/config.js';
-import type { BulwarkConfig, FrontConfig, ListenAddress } from '../core/config.js';
+import type { BulwarkConfig, ListenAddress } from '../core/config.js';
 import { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 import {
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
-  DEFAULT_FRONT_TIMEOUTS,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
-  DEFAULT_MAX_BODY_SIZE,
-  DEFAULT_MAX_HEADER_SIZE,
-  MIN_HEADER_SIZE,
 } from './defaults.js';
 import { joinPath } from './validate-context.js';
 import type { Block, Checker } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
 import { readBackup } from './validate-backup.js';
-import { boolean, checkNotLonger, envName, oneOf, readDurations, size } from './validate-values.js';
+import { readFront } from './validate-front.js';
+import { boolean, envName, oneOf } from './validate-values.js';
 
 const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes', 'backup'] as const;
-const FRONT_KEYS = ['timeouts', 'max_header_size', 'max_body_size'] as const;
-const FRONT_TIMEOUT_KEYS = Object.keys(DEFAULT_FRONT_TIMEOUTS);
 
 /** A listen address and where it was written (no node when it is the default). */
 interface Located {
@@ -59,7 +54,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     listen: listen.map((l) => l.address),
     admin: { listen: adminListen.address, token_env: tokenEnv },
     log: { level: log.read('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL), access: log.read('access', boolean, DEFAULT_ACCESS_LOG) },
-    front: readFront(checker, top.child('front', FRONT_KEYS)),
+    front: readFront(checker, top),
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),
     backup: readBackup(checker, top),
@@ -103,14 +98,3 @@ function checkConflicts(checker: Checker, addresses: readonly Located[]): void {
   });
 }
 
-function readFront(checker: Checker, front: Block): FrontConfig {
-  const block = front.child('timeouts', FRONT_TIMEOUT_KEYS);
-  const timeouts = readDurations(block, DEFAULT_FRONT_TIMEOUTS);
-  // Node.js refuses to start a server whose headers timeout exceeds its request timeout.
-  checkNotLonger(checker, block, timeouts, 'headers', 'request');
-  return {
-    timeouts,
-    max_header_size: front.read('max_header_size', size(MIN_HEADER_SIZE, '1kb'), DEFAULT_MAX_HEADER_SIZE),
-    max_body_size: front.read('max_body_size', size(0, '0b'), DEFAULT_MAX_BODY_SIZE),
-  };
-}

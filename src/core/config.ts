@@ -167,11 +167,25 @@ export interface FrontConfig {
     readonly keep_alive: number;
     /** Graceful-shutdown budget for in-flight requests, ms. */
     readonly drain: number;
+    /** How long a client may accept no response data while a response waits for it, ms. */
+    readonly send: number;
   };
   /** Bytes; a larger request head gets 431. */
   readonly max_header_size: number;
+  /** Most header lines in a request; more gets 431. */
+  readonly max_headers: number;
+  /** Whether request header names with "_" are forwarded (nginx's underscores_in_headers). */
+  readonly underscores_in_headers: boolean;
   /** Bytes; a larger request body gets 413. */
   readonly max_body_size: number;
+  /** Whether a response is buffered (memory, then a temp file) once its client falls behind. */
+  readonly buffer_responses: boolean;
+  /** Bytes of memory per response for a client that fell behind, before the temp file. */
+  readonly response_buffer_size: number;
+  /** Bytes; the most one response may put in its temp file (0: no temp file). */
+  readonly max_temp_file_size: number;
+  /** Where response temp files go (unlinked at once: nothing stays behind). */
+  readonly temp_path: string;
 }
 
 /** The backup sidecar: periodic snapshots of runtime state. Durations in ms. */

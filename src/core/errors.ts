@@ -18,6 +18,10 @@ export const ErrorCodes = {
   UPSTREAM_BAD_RESPONSE: 'BLWK_UPSTREAM_BAD_RESPONSE',
   UPSTREAM_TIMEOUT: 'BLWK_UPSTREAM_TIMEOUT',
   CLIENT_ABORTED: 'BLWK_CLIENT_ABORTED',
+  /** The client accepted no response data for front.timeouts.send. */
+  CLIENT_TIMEOUT: 'BLWK_CLIENT_TIMEOUT',
+  /** The temp file buffering a response for a slow client failed (disk full, ...). */
+  BUFFER_IO: 'BLWK_BUFFER_IO',
   LISTEN: 'BLWK_LISTEN',
   /** A backup snapshot failed verification (damaged, wrong or missing key, unknown format). */
   BACKUP_INVALID: 'BLWK_BACKUP_INVALID',

@@ -22,6 +22,7 @@ import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import { forwardResponseHeaders } from './headers.js';
+import { Spool, type BufferingSettings, type SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
 import type { UpstreamRuntime } from './upstream.js';
 
@@ -58,9 +59,11 @@ export interface ExchangeInit {
   /** null: no body; Buffer: buffered (replayable); stream: forwarded as it arrives. */
   readonly body: Readable | Buffer | null;
   readonly start: number;
+  /** How a response is buffered once its client falls behind (see spool.ts). */
+  readonly buffering: BufferingSettings;
 }
 
-export class Exchange implements AttemptOwner, Waiter {
+export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
@@ -91,6 +94,8 @@ export class Exchange implements AttemptOwner, Waiter {
   #declared = -1;
   /** The client connection, watched while this response is queued behind pipelined ones. */
   #conn: Conn | undefined;
+  /** Made when the client first falls behind; from then on every body chunk goes through it. */
+  #spool: Spool | undefined;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -257,19 +262,48 @@ export class Exchange implements AttemptOwner, Waiter {
       return true;
     }
     this.#declared = -1;
+    if (this.#spool !== undefined) return this.#spool.write(chunk);
     if (this.res.write(chunk)) return true;
-    // Backpressure: pause the upstream body until the client response drains.
+    // The client fell behind: buffer the rest (spool.ts), so the server's connection is
+    // not held by a slow reader; the spool pauses the server when its limits are reached.
     if (!this.#drainHooked) {
       this.#drainHooked = true;
       this.res.on('drain', onDrain);
     }
-    return false;
+    this.#spool = new Spool(this.res, this.#i.buffering, this);
+    return true;
+  }
+
+  /** SpoolEvents: the spool has room again, the server may send. */
+  onRoom(): void {
+    this.#attempt?.resume();
+  }
+
+  /** SpoolEvents: the client has every byte of a response whose server finished earlier. */
+  onFlushed(): void {
+    if (this.#done) return;
+    this.res.end();
+    this.#finish();
+  }
+
+  /** SpoolEvents: the client took nothing for the send timeout, or the buffer file failed. */
+  onError(err: Error): void {
+    if (this.#done) return;
+    this.error = err instanceof BulwarkError ? err.code : ErrorCodes.BUFFER_IO;
+    this.detail = err.message;
+    this.#finish();
+    const a = this.#attempt;
+    if (a !== null && !a.ended) a.abort?.(err);
+    // Cut, never end: a truncated body must not look complete.
+    this.res.destroy();
   }
 
   attemptEnd(a: Attempt): void {
     if (a.heldStatus !== 0) return this.#heldDone(a);
     this.#endAttempt(a, responseOutcome(this.status));
     if (this.#done) return;
+    // The server is done and its connection free; a slow client is still fed from the spool.
+    if (this.#spool !== undefined && !this.#spool.empty) return this.#spool.end();
     if (!this.res.writableEnded) this.res.end();
     this.#finish();
   }
@@ -325,14 +359,17 @@ export class Exchange implements AttemptOwner, Waiter {
     this.#attempt?.abort?.(clientAborted());
   }
 
+  /** The client response drained. */
   resume(): void {
-    this.#attempt?.resume();
+    if (this.#spool !== undefined) this.#spool.drained();
+    else this.#attempt?.resume();
   }
 
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
     if (this.#conn !== undefined) this.#conn[kQueued]?.delete(this);
+    this.#spool?.destroy();
     this.upstream.exchangeEnded();
     this.#onDone(this);
   }

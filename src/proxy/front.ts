@@ -57,6 +57,10 @@ export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server
     proxy.handle(req, res);
   });
   server.on('upgrade', proxy.upgrade);
+  // Node keeps only the first maxHeadersCount fields (2000 by default) and drops the rest
+  // without a word; let them all through so front.max_headers can count them (431). The
+  // head's size is capped by max_header_size anyway.
+  server.maxHeadersCount = 0;
   return server;
 }
 

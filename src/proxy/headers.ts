@@ -65,6 +65,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
  * @param newId generates a request id when the client sent none.
  * @param authority the authority of an absolute-form request target: it replaces the
  *   client's Host (RFC 9112 §3.2.2: a proxy generates Host from the target).
+ * @param underscores forward field names containing "_" (front.underscores_in_headers).
  */
 export function forwardRequestHeaders(
   raw: readonly string[],
@@ -72,6 +73,7 @@ export function forwardRequestHeaders(
   proto: string,
   newId: () => string,
   authority?: string,
+  underscores = false,
 ): RequestHeadInfo {
   const dropped = connectionTokens(raw);
   const out: string[] = [];
@@ -96,6 +98,9 @@ export function forwardRequestHeaders(
     // The body's framing is Node's parser's, whatever Connection names (RFC 9110 §7.6.1).
     if (lower === 'content-length') contentLength ??= value;
     if (dropped !== undefined && dropped.has(lower)) continue;
+    // Many servers (CGI, PHP, Rails, Django) read X_Forwarded_For as X-Forwarded-For, so a
+    // client could shadow the field bulwark sets: nginx drops such names by default too.
+    if (!underscores && name.includes('_')) continue;
     switch (lower) {
       case 'host':
         hostCount++;
@@ -107,7 +112,9 @@ export function forwardRequestHeaders(
         continue;
       case 'x-forwarded-proto':
       case 'x-forwarded-host':
-        // Ours replace the client's: only bulwark knows how the client connected.
+      case 'forwarded':
+        // Ours replace the client's: only bulwark knows how the client connected. A client's
+        // RFC 7239 Forwarded would otherwise vouch for any address it likes.
         continue;
       case 'x-request-id':
         if (requestId === undefined && VALID_REQUEST_ID.test(value)) requestId = value;

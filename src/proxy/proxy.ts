@@ -19,6 +19,7 @@ import { onRetiringListener } from './front.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
 import { sendError } from './respond.js';
+import type { BufferingSettings } from './spool.js';
 import { Router, hostName } from './router.js';
 import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
 import { UpstreamRuntime, type PoolFactory } from './upstream.js';
@@ -52,6 +53,8 @@ export class ProxyState {
   readonly config: BulwarkConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
   readonly router: Router<UpstreamRuntime>;
+  /** How responses are buffered for clients that fall behind (front.*). */
+  readonly buffering: BufferingSettings;
 
   /**
    * @param previous the state this one replaces on a reload: upstreams of the same name
@@ -66,6 +69,13 @@ export class ProxyState {
     this.config = config;
     this.upstreams = ups;
     this.router = new Router(config.routes, (name) => ups.get(name)!);
+    const f = config.front;
+    this.buffering = {
+      memory: f.buffer_responses ? f.response_buffer_size : 0,
+      maxFile: f.buffer_responses ? f.max_temp_file_size : 0,
+      dir: f.temp_path,
+      sendTimeout: f.timeouts.send,
+    };
   }
 }
 
@@ -173,7 +183,10 @@ export class Proxy {
         path = abs.path;
       }
     }
-    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority);
+    const front = this.#state.config.front;
+    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority, front.underscores_in_headers);
+    // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
+    if (req.rawHeaders.length > 2 * front.max_headers) return new Resolved(head, target, undefined, 431, `more than ${front.max_headers} header fields`);
     if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
     if (path instanceof TargetError) return new Resolved(head, target, undefined, 400, path.reason);
     if (head.host === undefined && req.httpVersion === '1.1') {
@@ -193,8 +206,9 @@ export class Proxy {
     const r = this.resolve(req);
     const id = r.head.requestId;
     const upstream = r.upstream;
-    // A malformed head (400) may be a smuggling attempt: never reuse that connection.
-    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status === 400);
+    // A malformed head (400) may be a smuggling attempt, and a refused one (431) leaves its
+    // body unread: never reuse that connection.
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status === 400 || r.status === 431);
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
@@ -212,7 +226,8 @@ export class Proxy {
       body = req.pipe(new BodyLimit(max));
     }
 
-    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start };
+    const buffering = this.#state.buffering;
+    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering };
     const ex = new Exchange(init, this, this.#exchangeDone);
     if (buffer) ex.bufferThenRun();
     else ex.run();

@@ -10,6 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
+  DEFAULT_BUFFER_RESPONSES,
+  DEFAULT_MAX_HEADERS,
+  DEFAULT_MAX_TEMP_FILE_SIZE,
+  DEFAULT_RESPONSE_BUFFER_SIZE,
+  DEFAULT_UNDERSCORES_IN_HEADERS,
   DEFAULT_BACKUP,
   DEFAULT_BACKUP_SETTINGS,
   DEFAULT_CIRCUIT_BREAKER,
@@ -61,7 +66,17 @@ describe('shipped config files', () => {
     expect(config.listen).toEqual([DEFAULT_LISTEN]);
     expect(config.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
     expect(config.log).toEqual({ level: DEFAULT_LOG_LEVEL, access: DEFAULT_ACCESS_LOG });
-    expect(config.front).toEqual({ timeouts: DEFAULT_FRONT_TIMEOUTS, max_header_size: DEFAULT_MAX_HEADER_SIZE, max_body_size: DEFAULT_MAX_BODY_SIZE });
+    expect(config.front).toEqual({
+      timeouts: DEFAULT_FRONT_TIMEOUTS,
+      max_header_size: DEFAULT_MAX_HEADER_SIZE,
+      max_headers: DEFAULT_MAX_HEADERS,
+      underscores_in_headers: DEFAULT_UNDERSCORES_IN_HEADERS,
+      max_body_size: DEFAULT_MAX_BODY_SIZE,
+      buffer_responses: DEFAULT_BUFFER_RESPONSES,
+      response_buffer_size: DEFAULT_RESPONSE_BUFFER_SIZE,
+      max_temp_file_size: DEFAULT_MAX_TEMP_FILE_SIZE,
+      temp_path: tmpdir(),
+    });
     expect([...config.upstreams.values()]).toEqual([
       {
         name: 'web',
@@ -195,6 +210,8 @@ describe('README.md configuration reference', () => {
     const keys = [
       'listen', 'admin.listen', 'log.level', 'log.access', 'front.timeouts.headers', 'front.timeouts.request',
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
+      'front.timeouts.send', 'front.max_headers', 'front.underscores_in_headers', 'front.buffer_responses',
+      'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
       'slow_start', 'backup',
@@ -206,7 +223,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(26 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(26 + 7 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

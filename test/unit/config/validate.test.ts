@@ -2,6 +2,7 @@
  * @module test/unit/config/validate
  * Top-level rules: defaults, listen/admin/log/front values and the shape of the document.
  */
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ADMIN_LISTEN,
@@ -25,9 +26,15 @@ describe('defaults', () => {
     expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 9901 });
     expect(c.log).toEqual({ level: 'info', access: true });
     expect(c.front).toEqual({
-      timeouts: { headers: 10_000, request: 60_000, keep_alive: 5_000, drain: 10_000 },
+      timeouts: { headers: 10_000, request: 60_000, keep_alive: 5_000, drain: 10_000, send: 60_000 },
       max_header_size: 16 * 1024,
+      max_headers: 100,
+      underscores_in_headers: false,
       max_body_size: 10 * 1024 * 1024,
+      buffer_responses: true,
+      response_buffer_size: 64 * 1024,
+      max_temp_file_size: 1024 * 1024 * 1024,
+      temp_path: tmpdir(),
     });
     expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
     expect([c.front.max_header_size, c.front.max_body_size]).toEqual([DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_BODY_SIZE]);
@@ -134,7 +141,7 @@ describe('admin and log', () => {
 });
 
 describe('front', () => {
-  it.each(['headers', 'request', 'keep_alive', 'drain'])('validates front.timeouts.%s as a duration', (key) => {
+  it.each(['headers', 'request', 'keep_alive', 'drain', 'send'])('validates front.timeouts.%s as a duration', (key) => {
     const at = (v: unknown) => yamlWith({ front: { timeouts: { headers: '1ms', request: '596h', [key]: v } } });
     expect(valid(at('1ms')).front.timeouts[key as 'drain']).toBe(1);
     expect(valid(at('1.5s')).front.timeouts[key as 'drain']).toBe(1500);
@@ -167,6 +174,25 @@ describe('front', () => {
     expect(onlyRule(at(1023), 'front.max_header_size')).toBe('must be at least 1kb');
     expect(onlyRule(at('1023b'), 'front.max_header_size')).toBe('must be at least 1kb');
     expect(onlyRule(at('16k'), 'front.max_header_size')).toBe(SIZE);
+  });
+
+  it('validates max_headers, underscores_in_headers and the response buffering keys', () => {
+    const at = (front: Record<string, unknown>) => yamlWith({ front });
+    expect(valid(at({ max_headers: 1 })).front.max_headers).toBe(1);
+    expect(valid(at({ max_headers: 10_000 })).front.max_headers).toBe(10_000);
+    expect(onlyRule(at({ max_headers: 0 }), 'front.max_headers')).toBe('must be an integer between 1 and 10000');
+    expect(onlyRule(at({ max_headers: '100' }), 'front.max_headers')).toBe('must be an integer between 1 and 10000');
+    expect(valid(at({ underscores_in_headers: true })).front.underscores_in_headers).toBe(true);
+    expect(onlyRule(at({ underscores_in_headers: 'on' }), 'front.underscores_in_headers')).toBe('must be true or false');
+    expect(valid(at({ buffer_responses: false })).front.buffer_responses).toBe(false);
+    expect(onlyRule(at({ buffer_responses: 1 }), 'front.buffer_responses')).toBe('must be true or false');
+    expect(valid(at({ response_buffer_size: '0b', max_temp_file_size: 0 })).front).toMatchObject({ response_buffer_size: 0, max_temp_file_size: 0 });
+    expect(valid(at({ max_temp_file_size: '2gb' })).front.max_temp_file_size).toBe(2 * 1024 ** 3);
+    expect(onlyRule(at({ max_temp_file_size: '1 tb' }), 'front.max_temp_file_size')).toBe(SIZE);
+    expect(onlyRule(at({ response_buffer_size: -1 }), 'front.response_buffer_size')).toBe(SIZE);
+    expect(valid(at({ temp_path: '/var/tmp/bw' })).front.temp_path).toBe('/var/tmp/bw');
+    expect(onlyRule(at({ temp_path: 'tmp/bw' }), 'front.temp_path')).toBe('must be an absolute path like /var/tmp/bulwark');
+    expect(onlyRule(at({ temp_path: '' }), 'front.temp_path')).toBe('must not be empty');
   });
 
   it('validates max_body_size: a size of at least 0', () => {

@@ -1,0 +1,144 @@
+/**
+ * Response buffering for clients that fall behind (src/proxy/spool.ts): the server's
+ * connection is released as soon as it has sent everything, the client still gets every
+ * byte in order, the temp file never shows in the directory, and the settings do what the
+ * README says (buffer_responses, max_temp_file_size, temp_path, timeouts.send).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { simpleConfig } from '../helpers/bulwark.js';
+import { accessLines, activeRequests, useHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/net.js';
+
+const h = useHarness();
+// Larger than what loopback socket buffers absorb (several MiB), so the client truly falls behind.
+const BODY = randomBytes(32 * 1024 * 1024);
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** A client that sends `requests` and reads nothing until `read()`; collects the bytes. */
+async function pausedClient(port: number, requests: string) {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  h.defer(() => s.destroy());
+  s.on('error', () => {});
+  const chunks: Buffer[] = [];
+  s.pause();
+  s.write(requests);
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  return {
+    read(): void {
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.resume();
+    },
+    bytes: (): Buffer => Buffer.concat(chunks),
+    closed,
+  };
+}
+
+/** The bodies of `n` Content-Length responses in `data`. */
+function bodies(data: Buffer, n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const end = data.indexOf('\r\n\r\n', at);
+    const len = Number(/content-length: (\d+)/i.exec(data.subarray(at, end).toString('latin1'))![1]);
+    out.push(data.subarray(end + 4, end + 4 + len));
+    at = end + 4 + len;
+  }
+  return out;
+}
+
+async function setup(front = '') {
+  const dir = await mkdtemp(join(tmpdir(), 'bulwark-spool-test-'));
+  h.defer(() => rm(dir, { recursive: true, force: true }));
+  let sent = 0;
+  const origin = await h.origin((_req, res) => {
+    res.writeHead(200, { 'content-length': BODY.length });
+    res.end(BODY, () => sent++);
+  });
+  const bw = await h.bulwark(simpleConfig([origin.url], { top: `front: { temp_path: "${dir}"${front} }` }));
+  return { dir, origin, bw, sent: () => sent };
+}
+
+/** Paths of this process's open files under `dir` (an unlinked file reads "... (deleted)"). */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.filter((l) => l.startsWith(dir));
+}
+
+describe('response buffering', () => {
+  it('frees the server while a paused client still gets every byte, in order; the temp file is unlinked at once', async () => {
+    const { dir, bw, sent } = await setup();
+    const c = await pausedClient(bw.port, 'GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    // The server is done long before the client reads a byte.
+    await waitFor(() => sent() === 1 && activeRequests(bw) === 0, 10_000, 'the server released');
+    expect(accessLines(bw)).toHaveLength(0);
+    const files = await openFilesUnder(dir);
+    expect(files.length).toBe(1);
+    expect(files[0]).toMatch(/\(deleted\)$/);
+    expect(await readdir(dir)).toEqual([]);
+    c.read();
+    await c.closed;
+    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    await waitFor(() => accessLines(bw).length === 1, 5000, 'the access line');
+    expect(accessLines(bw)[0]).toMatchObject({ status: 200 });
+    expect(accessLines(bw)[0]!['error']).toBeUndefined();
+    expect(await openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('pipelined responses behind a paused client are each buffered, and arrive whole and in order', async () => {
+    const { bw, sent } = await setup();
+    const c = await pausedClient(bw.port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor(() => sent() === 3 && activeRequests(bw) === 0, 10_000, 'all three servers released');
+    expect(bw.app.proxy.inFlight).toBe(3);
+    c.read();
+    await c.closed;
+    for (const b of bodies(c.bytes(), 3)) expect(sha(b)).toBe(sha(BODY));
+  });
+
+  it('max_temp_file_size caps the file: the server is paused at the cap, resumed as the client reads, and nothing is lost', async () => {
+    const { bw } = await setup(', max_temp_file_size: 256kb');
+    const c = await pausedClient(bw.port, 'GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor(() => activeRequests(bw) === 1, 5000, 'the request at the server');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(activeRequests(bw)).toBe(1); // held at the cap: 32 MiB doesn't fit in 256 KiB
+    c.read();
+    await c.closed;
+    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    await waitFor(() => activeRequests(bw) === 0, 5000, 'released');
+  });
+
+  it('buffer_responses: false holds the server for as long as the client does not read (plain backpressure), and no file is made', async () => {
+    const { dir, bw } = await setup(', buffer_responses: false');
+    const c = await pausedClient(bw.port, 'GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor(() => activeRequests(bw) === 1, 5000, 'the request at the server');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(activeRequests(bw)).toBe(1);
+    expect(await openFilesUnder(dir)).toEqual([]);
+    c.read();
+    await c.closed;
+    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+  });
+
+  it('timeouts.send cuts a client that accepts nothing for that long, and logs it as BLWK_CLIENT_TIMEOUT', async () => {
+    const { dir, bw } = await setup(', timeouts: { send: 400ms }');
+    const c = await pausedClient(bw.port, 'GET /a HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor(() => accessLines(bw).length === 1, 10_000, 'the access line');
+    // The client, reading at last, finds its connection cut and the body short.
+    c.read();
+    await c.closed;
+    expect(c.bytes().length).toBeLessThan(BODY.length);
+    expect(accessLines(bw)[0]).toMatchObject({ status: 200, error: 'BLWK_CLIENT_TIMEOUT' });
+    expect(accessLines(bw)[0]!['detail']).toMatch(/send/);
+    expect(bw.app.proxy.inFlight).toBe(0);
+    for (let i = 0; (await openFilesUnder(dir)).length > 0; i++) {
+      if (i > 500) throw new Error('the spool file was never closed');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+});
