@@ -4,7 +4,8 @@
  * the proxy listener, so nothing here is ever reachable through the proxy.
  * Read-only endpoints answer GET (and HEAD); endpoints that change anything answer POST
  * only. A wrong method gets 405 with an Allow header and changes nothing. Every request
- * passes the Host/Origin guard and, when configured, the token check first.
+ * passes the guard first (admin/guard: one Host, Origin and Authorization each, a target
+ * naming this listener, the Host/Origin check and, when configured, the token).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,12 +93,17 @@ export function createAdminServer(opts: AdminOptions): http.Server {
   const { view, actions } = opts;
   return http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     const bound = opts.address();
-    const denied = bound === undefined ? undefined : checkRequest(req, bound, opts.token);
-    if (denied !== undefined) {
-      const extra: Record<string, string> = denied.status === 401 ? { 'www-authenticate': 'Bearer realm="bulwark-admin"' } : {};
-      return send(res, denied.status, `${denied.status} ${http.STATUS_CODES[denied.status]}: ${denied.message}\n`, extra);
+    // Not yet knowing its own address, the listener cannot check Host: it answers nothing.
+    if (bound === undefined) return send(res, 503, '503 Service Unavailable: the admin listener is starting\n');
+    const checked = checkRequest(req, bound, opts.token);
+    if (checked.status !== 200) {
+      const extra: Record<string, string> = checked.status === 401 ? { 'www-authenticate': 'Bearer realm="bulwark-admin"' } : {};
+      // An ambiguous request may have been framed differently by whoever sent it: don't reuse the connection.
+      if (checked.status === 400) extra['connection'] = 'close';
+      return send(res, checked.status, `${checked.status} ${http.STATUS_CODES[checked.status]}: ${checked.message}\n`, extra);
     }
-    const path = (req.url ?? '/').split('?')[0]!;
+    const target = checked.target;
+    const path = target.split('?')[0]!;
     const method = req.method ?? 'GET';
     const wrongMethod = (allow: string): void => send(res, 405, `405 Method Not Allowed: ${path} accepts ${allow}\n`, { allow });
 
@@ -123,7 +129,7 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     }
     if (path === '/sessions/import') {
       if (method !== 'POST') return wrongMethod('POST');
-      const mode = new URL(req.url ?? '/', 'http://admin').searchParams.get('mode') ?? 'merge';
+      const mode = new URL(target, 'http://admin').searchParams.get('mode') ?? 'merge';
       if (mode !== 'merge' && mode !== 'replace') return send(res, 400, { error: 'mode must be merge or replace' });
       readText(req, MAX_IMPORT).then(
         async (text) => result(res, await actions.importSessions(text, mode)),
