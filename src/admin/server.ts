@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ActionResult, AdminActions } from './actions.js';
 import { checkRequest } from './guard.js';
 import { buildStatus, type RuntimeView } from './status.js';
@@ -91,7 +92,7 @@ const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|di
 
 export function createAdminServer(opts: AdminOptions): http.Server {
   const { view, actions } = opts;
-  return http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     const bound = opts.address();
     // Not yet knowing its own address, the listener cannot check Host: it answers nothing.
     if (bound === undefined) return send(res, 503, '503 Service Unavailable: the admin listener is starting\n');
@@ -99,7 +100,7 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     if (checked.status !== 200) {
       const extra: Record<string, string> = checked.status === 401 ? { 'www-authenticate': 'Bearer realm="bulwark-admin"' } : {};
       // An ambiguous request may have been framed differently by whoever sent it: don't reuse the connection.
-      if (checked.status === 400) extra['connection'] = 'close';
+      if (checked.status === 400 || checked.status >= 500) extra['connection'] = 'close';
       return send(res, checked.status, `${checked.status} ${http.STATUS_CODES[checked.status]}: ${checked.message}\n`, extra);
     }
     const target = checked.target;
@@ -158,4 +159,10 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     }
     send(res, 404, `404 Not Found: no admin endpoint ${path}\n`);
   });
+  // Node closes a CONNECT without a word when nobody listens for it; say why instead.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  return server;
 }

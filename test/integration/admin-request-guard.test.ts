@@ -3,14 +3,16 @@
  * Admin requests an attacker makes ambiguous, sent as raw bytes (a client library would
  * fold or refuse them): a second Host (either order), Host with a list or junk, a second
  * Origin or Authorization, absolute-form targets naming another host, carrying userinfo,
- * using another scheme, or disagreeing with Host. Each is 400 and changes nothing; an
+ * using another scheme, or disagreeing with Host, each 400; HTTP/2.0 (505), a transfer
+ * coding other than chunked (501), Transfer-Encoding on HTTP/1.0 (400), CONNECT (405,
+ * not a silent close). None changes anything or leaves the connection open; an
  * absolute-form target naming the admin address itself is served as its path (RFC 9112
  * §3.2.2). And the Bearer scheme is matched case-insensitively with 1*SP after it
  * (RFC 9110 §11.1, §11.4), the token still compared whole and never logged.
  */
 import { describe, expect, it } from 'vitest';
 import { useHarness, type Harness } from '../helpers/harness.js';
-import type { ParsedResponse } from '../helpers/net.js';
+import { withTimeout, type ParsedResponse } from '../helpers/net.js';
 import { entries, getStatus, holdOrigins, startApp, webConfig, webServers, type ReloadBulwark } from '../helpers/reload.js';
 
 const TOKEN = 'adm1n-Tok3n.value~/+=';
@@ -54,6 +56,28 @@ describe('admin listener: ambiguous requests', () => {
     expect((await raw(h, p, twoOrigins)).status).toBe(400);
     // Still fine: one Host naming the admin address.
     expect((await raw(h, p, `GET /status HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\n`)).status).toBe(200);
+  });
+
+  it('answers 505 to HTTP/2.0, 501 to a coding other than chunked, 400 to Transfer-Encoding on HTTP/1.0, 405 to CONNECT', async () => {
+    const bw = await plain(h);
+    const p = bw.adminPort;
+    const host = `Host: 127.0.0.1:${p}\r\n`;
+    const weight = '{"weight": 5}';
+    const chunked = `${weight.length.toString(16)}\r\n${weight}\r\n0\r\n\r\n`;
+    const cases: Array<[string, number]> = [
+      [`GET /status HTTP/2.0\r\n${host}\r\n`, 505],
+      [`POST /servers/web/a/weight HTTP/1.1\r\n${host}Transfer-Encoding: gzip, chunked\r\n\r\n${chunked}`, 501],
+      [`POST /servers/web/a/weight HTTP/1.0\r\n${host}Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n${chunked}`, 400],
+      [`CONNECT 127.0.0.1:${p} HTTP/1.1\r\n${host}\r\n`, 405],
+    ];
+    for (const [bytes, status] of cases) {
+      const c = await h.raw(p);
+      c.write(bytes);
+      await withTimeout(c.closed, 5000, 'the connection to close'); // answered once, then closed
+      const got = c.responses();
+      expect({ bytes, got: got.map((r) => r.status) }).toEqual({ bytes, got: [status] });
+    }
+    expect(webServers(await getStatus(bw.adminUrl))['a']).toMatchObject({ weight: 1, override: null });
   });
 
   it('refuses absolute-form targets naming another host, with userinfo or another scheme; serves its own', async () => {
