@@ -7,9 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Result } from 'autocannon';
+import type autocannon from 'autocannon';
 import type { Load, LoadRecord } from './fault.js';
 import type { Harness } from './harness.js';
+
+type Result = Awaited<ReturnType<typeof autocannon>>;
 
 const SCRIPT = fileURLToPath(new URL('./load-child.mjs', import.meta.url));
 
