@@ -9,7 +9,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
-import { createFrontServer, listen, markRetiring } from '../proxy/front.js';
+import { applyFront, createFrontServer, listen, markRetiring } from '../proxy/front.js';
 import type { Proxy } from '../proxy/proxy.js';
 
 interface Bound {
@@ -86,13 +86,9 @@ export class FrontListeners {
     return { opened: [...fresh.values()].map((b) => b.address), closed };
   }
 
-  /** Applies changed front timeouts to the running servers (Node reads them per request). */
+  /** Applies changed front timeouts and settings to the running servers (Node reads them per request). */
   applyTimeouts(front: FrontConfig): void {
     this.#front = front;
-    for (const b of this.#bound.values()) {
-      b.server.requestTimeout = front.timeouts.request;
-      b.server.headersTimeout = Math.min(front.timeouts.headers, front.timeouts.request);
-      b.server.keepAliveTimeout = front.timeouts.keep_alive;
-    }
+    for (const b of this.#bound.values()) applyFront(b.server, front);
   }
 }

@@ -30,6 +30,8 @@ export const DEFAULT_BUFFER_RESPONSES = true;
 export const DEFAULT_RESPONSE_BUFFER_SIZE = 64 * 1024;
 /** Temp file per response (nginx's proxy_max_temp_file_size default). */
 export const DEFAULT_MAX_TEMP_FILE_SIZE = 1024 * 1024 * 1024;
+/** HAProxy's default: a half-closed client is still answered (no option abortonclose). */
+export const DEFAULT_ABORT_ON_CLOSE = false;
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 /** The smallest max_header_size accepted: below this even ordinary requests get 431. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { FrontConfig } from '../core/config.js';
 import {
+  DEFAULT_ABORT_ON_CLOSE,
   DEFAULT_BUFFER_RESPONSES,
   DEFAULT_FRONT_TIMEOUTS,
   DEFAULT_MAX_BODY_SIZE,
@@ -32,6 +33,7 @@ const FRONT_KEYS = [
   'response_buffer_size',
   'max_temp_file_size',
   'temp_path',
+  'abort_on_close',
 ] as const;
 const FRONT_TIMEOUT_KEYS = Object.keys(DEFAULT_FRONT_TIMEOUTS);
 
@@ -57,5 +59,6 @@ export function readFront(checker: Checker, top: Block): FrontConfig {
     response_buffer_size: front.read('response_buffer_size', size(0, '0b'), DEFAULT_RESPONSE_BUFFER_SIZE),
     max_temp_file_size: front.read('max_temp_file_size', size(0, '0b'), DEFAULT_MAX_TEMP_FILE_SIZE),
     temp_path: front.read('temp_path', absolutePath, tmpdir()),
+    abort_on_close: front.read('abort_on_close', boolean, DEFAULT_ABORT_ON_CLOSE),
   };
 }

@@ -186,6 +186,8 @@ export interface FrontConfig {
   readonly max_temp_file_size: number;
   /** Where response temp files go (unlinked at once: nothing stays behind). */
   readonly temp_path: string;
+  /** Whether a client's half-close (FIN) cancels its request, as HAProxy's option abortonclose. */
+  readonly abort_on_close: boolean;
 }
 
 /** The backup sidecar: periodic snapshots of runtime state. Durations in ms. */

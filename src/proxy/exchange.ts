@@ -96,6 +96,8 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   #conn: Conn | undefined;
   /** Made when the client first falls behind; from then on every body chunk goes through it. */
   #spool: Spool | undefined;
+  /** The response has no body (204, 304, HEAD) and was ended with its head. */
+  #noBody = false;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -240,15 +242,24 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
       const cookie = aff.commit(this.#stickyKey, a.server, head);
       if (cookie !== undefined) head.push('set-cookie', cookie);
     }
-    this.#declared = declaredLength(head);
+    // RFC 9110 §6.4.1: 204, 304 and answers to HEAD have no body, whatever the server sends
+    // after the head (those bytes are not this response's: undici fails the connection on
+    // them, and it is never reused). The client gets the complete response at once.
+    const noBody = status === 204 || status === 304 || this.req.method === 'HEAD';
+    if (status === 204) dropField(head, 'content-length'); // RFC 9110 §8.6: not in a 204
+    this.#declared = noBody ? -1 : declaredLength(head);
     // A custom reason phrase is kept; the standard one is what Node writes anyway (without
     // checking it again).
     if (statusMessage && statusMessage !== STATUS_CODES[status]) this.res.writeHead(status, statusMessage, head);
     else this.res.writeHead(status, head);
+    if (noBody) {
+      this.#noBody = true;
+      this.res.end();
+    }
   }
 
   attemptData(a: Attempt, chunk: Buffer): boolean {
-    if (a !== this.#attempt) return true;
+    if (a !== this.#attempt || this.#noBody) return true;
     // The whole declared body in its first chunk (most small responses): send it with the
     // end of the response, one write without Node's cork-until-next-tick. Only a complete
     // body takes this path, so nothing can still fail after it; attemptEnd finishes.
@@ -320,7 +331,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     if (!this.res.headersSent) {
       this.status = upstreamStatus(err);
       sendError(this.res, this.status, this.requestId, this.status === 413 ? this.detail : '', this.status === 413);
-    } else {
+    } else if (!this.res.writableEnded) {
       // Mid-body failure: cut the client connection so the truncation is visible.
       this.res.destroy(err);
     }
@@ -400,6 +411,17 @@ function declaredLength(head: readonly string[]): number {
     }
   }
   return -1;
+}
+
+/** Removes every `name` field from a flat [name, value, ...] list with lower-case names. */
+function dropField(head: string[], name: string): void {
+  let w = 0;
+  for (let i = 0; i < head.length; i += 2) {
+    if (head[i] === name) continue;
+    head[w++] = head[i]!;
+    head[w++] = head[i + 1]!;
+  }
+  head.length = w;
 }
 
 /** per_try_timeout fired before the response head: abort the try (it is then retried or answered 504). */

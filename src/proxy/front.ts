@@ -34,6 +34,21 @@ function checkingInterval(front: FrontConfig): number {
   return Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
 }
 
+/**
+ * Applies the front settings Node reads per connection or request to a running server
+ * (at creation, and on reload).
+ */
+export function applyFront(server: http.Server, front: FrontConfig): void {
+  server.requestTimeout = front.timeouts.request;
+  // Node requires headersTimeout <= requestTimeout.
+  server.headersTimeout = Math.min(front.timeouts.headers, front.timeouts.request);
+  server.keepAliveTimeout = front.timeouts.keep_alive;
+  // A client may half-close once its request is sent (nc, scripts): by default it is
+  // answered, then the connection closes, as HAProxy does without `option abortonclose`.
+  // Node's own default aborts the request at the FIN (front.abort_on_close: true).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = !front.abort_on_close;
+}
+
 export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server {
   const server = http.createServer(
     {
@@ -57,6 +72,8 @@ export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server
     proxy.handle(req, res);
   });
   server.on('upgrade', proxy.upgrade);
+  server.on('connect', proxy.connect);
+  applyFront(server, front);
   // Node keeps only the first maxHeadersCount fields (2000 by default) and drops the rest
   // without a word; let them all through so front.max_headers can count them (431). The
   // head's size is capped by max_header_size anyway.

@@ -33,6 +33,8 @@ export interface RequestHeadInfo {
   readonly contentLength: string | undefined;
   /** Whether the request has a Transfer-Encoding (its body is chunked). */
   readonly chunked: boolean;
+  /** Set when the Transfer-Encoding is anything but exactly `chunked` (501, RFC 9112 §6.1). */
+  readonly unsupportedCoding: boolean;
 }
 
 /**
@@ -84,13 +86,23 @@ export function forwardRequestHeaders(
   let error: string | undefined;
   let contentLength: string | undefined;
   let chunked = false;
+  let codings = 0;
+  let unsupportedCoding = false;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'transfer-encoding') chunked = true;
+      if (lower === 'transfer-encoding') {
+        // Only `chunked` is implemented: `gzip, chunked` forwarded as chunked alone would
+        // silently drop the gzip coding; `chunked, chunked` is not valid framing at all.
+        chunked = true;
+        for (const t of value.split(',')) {
+          codings++;
+          if (t.trim().toLowerCase() !== 'chunked' || codings > 1) unsupportedCoding = true;
+        }
+      }
       // TE: only "trailers" may be forwarded (RFC 9110 §10.1.4).
       if (lower === 'te' && value.split(',').some((v) => v.trim().toLowerCase() === 'trailers')) out.push('te', 'trailers');
       continue;
@@ -135,7 +147,7 @@ export function forwardRequestHeaders(
   out.push('x-forwarded-proto', proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
-  return { headers: out, host, requestId, error, contentLength, chunked };
+  return { headers: out, host, requestId, error, contentLength, chunked, unsupportedCoding };
 }
 
 /**

@@ -95,6 +95,13 @@ class RequestContext implements PickContext {
   }
 }
 
+/** What 405 answers list in Allow: every method bulwark forwards (anything but CONNECT). */
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS';
+
+const kCondemned = Symbol('bulwark.condemned');
+/** A client connection that will close after the response now going out. */
+type Condemnable = Socket & { [kCondemned]?: boolean };
+
 /** A WebSocket opening handshake (RFC 6455 §4.1): GET with `Upgrade: websocket`. */
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && req.headers.upgrade?.trim().toLowerCase() === 'websocket';
@@ -187,7 +194,14 @@ export class Proxy {
     const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority, front.underscores_in_headers);
     // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
     if (req.rawHeaders.length > 2 * front.max_headers) return new Resolved(head, target, undefined, 431, `more than ${front.max_headers} header fields`);
+    // RFC 9112 §2.3: this listener speaks HTTP/1.x only (HTTP/2 needs a TLS listener's ALPN).
+    if (req.httpVersionMajor !== 1) return new Resolved(head, target, undefined, 505, `HTTP/${req.httpVersion} is not supported here`);
     if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
+    if (head.chunked) {
+      // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing (answer, then close).
+      if (req.httpVersionMinor === 0) return new Resolved(head, target, undefined, 400, 'Transfer-Encoding in an HTTP/1.0 request');
+      if (head.unsupportedCoding) return new Resolved(head, target, undefined, 501, 'transfer coding not implemented (only chunked is)');
+    }
     if (path instanceof TargetError) return new Resolved(head, target, undefined, 400, path.reason);
     if (head.host === undefined && req.httpVersion === '1.1') {
       return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
@@ -200,15 +214,19 @@ export class Proxy {
 
   /** The node:http 'request' listener. Bound, so it can be passed around. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Node parses pipelined requests ahead and hands them over even when an earlier one on
+    // the connection was answered with Connection: close. Never serve those: the client
+    // will not get the answers, and a smuggled request must not reach a server.
+    if ((req.socket as Condemnable | null)?.[kCondemned] === true) return void res.destroy();
     const start = performance.now();
     this.inFlight++;
     if (this.closesConnection(req)) res.shouldKeepAlive = false;
     const r = this.resolve(req);
     const id = r.head.requestId;
     const upstream = r.upstream;
-    // A malformed head (400) may be a smuggling attempt, and a refused one (431) leaves its
-    // body unread: never reuse that connection.
-    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status === 400 || r.status === 431);
+    // Only a 404 keeps the connection: the rest (400, 431, 501, 505) are malformed or refused
+    // heads, maybe smuggling attempts, whose bodies were not read.
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status !== 404);
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
@@ -275,6 +293,18 @@ export class Proxy {
   };
 
   /**
+   * The node:http 'connect' listener. Bound. bulwark is a reverse proxy, not a forward one:
+   * CONNECT (RFC 9110 §9.3.6) would open a raw tunnel past every route, so it gets 405.
+   */
+  readonly connect = (req: IncomingMessage, socket: Duplex): void => {
+    const start = performance.now();
+    this.inFlight++;
+    const id = this.#newId();
+    const done = (status: number): void => this.record(req, start, id, status, undefined, undefined, '', 'CONNECT refused');
+    rejectUpgrade(socket, 405, id, done, undefined, '', 'CONNECT is not supported', `allow: ${ALLOWED_METHODS}\r\n`);
+  };
+
+  /**
    * Serves a request whose Upgrade bulwark ignores: Node has detached the connection from
    * its HTTP parser, so the response is written on it directly and the connection closed
    * after it (what the client sent after the head is discarded with it).
@@ -295,6 +325,7 @@ export class Proxy {
 
   /** Answers the request from bulwark itself (no upstream exchange). */
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, detail: string, upstream: string | undefined, close = false): void {
+    if (close && req.socket !== null) (req.socket as Condemnable)[kCondemned] = true;
     sendError(res, status, id, detail, close);
     this.record(req, start, id, status, upstream, undefined, '', detail);
   }

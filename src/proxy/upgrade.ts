@@ -45,14 +45,15 @@ export interface TunnelOptions {
 }
 
 /**
- * Answers an upgrade request with an error and closes the client connection.
+ * Answers an upgrade (or CONNECT) request with an error and closes the client connection.
  * @param clientDetail what was wrong with the client's request (4xx only; see respond.ts).
+ * @param extraHead more header lines, each ending in CRLF.
  */
-export function rejectUpgrade(socket: Duplex, status: number, id: string, done: TunnelDone, upstream?: string, error = '', clientDetail = ''): void {
+export function rejectUpgrade(socket: Duplex, status: number, id: string, done: TunnelDone, upstream?: string, error = '', clientDetail = '', extraHead = ''): void {
   const body = errorBody(status, id, status < 500 ? clientDetail : '');
   socket.on('error', () => {});
   socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${extraHead}` +
       `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   );
   done(status, upstream, undefined, error);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_ABORT_ON_CLOSE,
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_BUFFER_RESPONSES,
@@ -76,6 +77,7 @@ describe('shipped config files', () => {
       response_buffer_size: DEFAULT_RESPONSE_BUFFER_SIZE,
       max_temp_file_size: DEFAULT_MAX_TEMP_FILE_SIZE,
       temp_path: tmpdir(),
+      abort_on_close: DEFAULT_ABORT_ON_CLOSE,
     });
     expect([...config.upstreams.values()]).toEqual([
       {
@@ -211,7 +213,7 @@ describe('README.md configuration reference', () => {
       'listen', 'admin.listen', 'log.level', 'log.access', 'front.timeouts.headers', 'front.timeouts.request',
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
       'front.timeouts.send', 'front.max_headers', 'front.underscores_in_headers', 'front.buffer_responses',
-      'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path',
+      'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path', 'front.abort_on_close',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
       'slow_start', 'backup',
@@ -223,7 +225,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(26 + 7 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(26 + 8 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

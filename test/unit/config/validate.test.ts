@@ -35,6 +35,7 @@ describe('defaults', () => {
       response_buffer_size: 64 * 1024,
       max_temp_file_size: 1024 * 1024 * 1024,
       temp_path: tmpdir(),
+      abort_on_close: false,
     });
     expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
     expect([c.front.max_header_size, c.front.max_body_size]).toEqual([DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_BODY_SIZE]);
@@ -193,6 +194,8 @@ describe('front', () => {
     expect(valid(at({ temp_path: '/var/tmp/bw' })).front.temp_path).toBe('/var/tmp/bw');
     expect(onlyRule(at({ temp_path: 'tmp/bw' }), 'front.temp_path')).toBe('must be an absolute path like /var/tmp/bulwark');
     expect(onlyRule(at({ temp_path: '' }), 'front.temp_path')).toBe('must not be empty');
+    expect(valid(at({ abort_on_close: true })).front.abort_on_close).toBe(true);
+    expect(onlyRule(at({ abort_on_close: 'yes' }), 'front.abort_on_close')).toBe('must be true or false');
   });
 
   it('validates max_body_size: a size of at least 0', () => {
