@@ -41,6 +41,9 @@ export type { AgentOptions } from './runner.js';
  * Elsewhere, or where it is not permitted, this does what it can.
  */
 export function lowerPriority(cpuClass: BackupCpuClass): void {
+  // The helper commands first, while this process still runs at its normal priority: they
+  // inherit the caller's, and on a busy host an idle-class chrt would wait for its turn.
+  if (process.platform === 'linux') prioritySteps(cpuClass);
   const nice = CPU_CLASS_NICE[cpuClass];
   let tids = [0];
   try {
@@ -55,18 +58,21 @@ export function lowerPriority(cpuClass: BackupCpuClass): void {
       // not permitted here (or the thread is gone): leave it at its priority
     }
   }
-  if (process.platform !== 'linux') return;
+}
+
+/** ionice, then (idle) chrt, last, so that no helper is started in the idle class. */
+function prioritySteps(cpuClass: BackupCpuClass): void {
   const pid = String(process.pid);
   const steps: ReadonlyArray<readonly [string, readonly string[]]> =
     cpuClass === 'idle'
       ? [
-          ['chrt', ['--idle', '--all-tasks', '--pid', '0', pid]],
           ['ionice', ['-c', '3', '-p', pid]],
+          ['chrt', ['--idle', '--all-tasks', '--pid', '0', pid]],
         ]
       : [['ionice', ['-c', '2', '-n', '7', '-p', pid]]];
   for (const [cmd, args] of steps) {
     try {
-      execFileSync(cmd, args, { stdio: 'ignore', timeout: 2000 });
+      execFileSync(cmd, args, { stdio: 'ignore', timeout: 10_000 });
     } catch {
       // not installed or not permitted: nice alone
     }
