@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatConfigIssue, BulwarkError } from '../core/errors.js';
-import { validateConfigFile } from '../config/index.js';
+import { issueTotal, validateConfigFile } from '../config/index.js';
 import { App } from './app.js';
 import { backupCommand } from './backup/commands.js';
 
@@ -69,7 +69,8 @@ async function validate(file: string): Promise<number> {
     return 0;
   }
   for (const i of issues) process.stderr.write(`${formatConfigIssue(i)}\n`);
-  process.stderr.write(`${file}: ${issues.length} error${issues.length === 1 ? '' : 's'}\n`);
+  const total = issueTotal(issues);
+  process.stderr.write(`${file}: ${total} error${total === 1 ? '' : 's'}\n`);
   return 1;
 }
 

@@ -82,7 +82,8 @@ export class Reloader {
     const st = this.#status;
     let loaded: { config: BulwarkConfig; text: string };
     try {
-      loaded = await loadConfigFile(this.#file);
+      // Off the proxy's thread: a big or broken file must not stall traffic (config/load).
+      loaded = await loadConfigFile(this.#file, { offThread: true });
     } catch (err) {
       const errors = err instanceof ConfigError ? err.issues.map(formatConfigIssue) : [String((err as Error).message ?? err)];
       return this.#reject(trigger, errors);

@@ -4,8 +4,9 @@
  * (durations, sizes, percentages, listen addresses) and defaults that the CLI and docs reuse.
  * Everything else in this folder is internal to validation.
  */
-export { loadConfigFile, parseConfig, validateConfigFile } from './load.js';
-export type { ParseResult } from './load.js';
+export { issueTotal, loadConfigFile, MAX_CONFIG_BYTES, MAX_REPORTED_ISSUES, parseConfig, parseConfigOffThread, validateConfigFile } from './load.js';
+export type { LoadOptions, ParseResult } from './load.js';
+export { MAX_NESTING } from './yaml.js';
 export { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from './duration.js';
 export { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 export { Invalid } from './validate-context.js';

@@ -9,6 +9,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = word.length < 5 ? 2 : 3;
   for (const c of candidates) {
+    // The distance is at least the length difference: skip without the O(n·m) table (a 1 MiB key).
+    if (Math.abs(word.length - c.length) >= bestDistance) continue;
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }

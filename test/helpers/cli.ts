@@ -81,6 +81,8 @@ export class CliProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
   readonly #out: { stdout: string; stderr: string };
+  /** The config file it runs on (a temp file, removed after the test). */
+  file = '';
   /** Ports of the first proxy listener and of the admin listener, from the "started" log line. */
   port = 0;
   adminPort = 0;
@@ -97,6 +99,7 @@ export class CliProcess {
     const spawned = spawnCli(['start', '-c', file]);
     h.defer(() => kill(spawned));
     const p = new CliProcess(spawned);
+    p.file = file;
     const started = await p.waitForLog((l) => l['event'] === 'started');
     const listen = started['listen'] as string[];
     p.port = Number(listen[0]!.split(':').pop());
