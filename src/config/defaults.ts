@@ -26,6 +26,10 @@ export const DEFAULT_MAX_HEADERS = 100;
 export const MAX_HEADERS_RANGE = { min: 1, max: 10_000 } as const;
 export const DEFAULT_UNDERSCORES_IN_HEADERS = false;
 export const DEFAULT_BUFFER_RESPONSES = true;
+/** nginx's proxy_request_buffering on. */
+export const DEFAULT_BUFFER_REQUESTS = true;
+/** Memory per request body before its temp file (nginx's client_body_buffer_size is 8-16k). */
+export const DEFAULT_REQUEST_BUFFER_SIZE = 64 * 1024;
 /** Memory per response for a client that fell behind, before the temp file (nginx: 8 × 8k). */
 export const DEFAULT_RESPONSE_BUFFER_SIZE = 64 * 1024;
 /** Temp file per response (nginx's proxy_max_temp_file_size default). */

@@ -178,6 +178,10 @@ export interface FrontConfig {
   readonly underscores_in_headers: boolean;
   /** Bytes; a larger request body gets 413. */
   readonly max_body_size: number;
+  /** Whether request bodies are read whole (memory, then a temp file) before forwarding. */
+  readonly buffer_requests: boolean;
+  /** Bytes of a request body kept in memory before its temp file. */
+  readonly request_buffer_size: number;
   /** Whether a response is buffered (memory, then a temp file) once its client falls behind. */
   readonly buffer_responses: boolean;
   /** Bytes of memory per response for a client that fell behind, before the temp file. */

@@ -22,6 +22,7 @@ import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import { forwardResponseHeaders } from './headers.js';
+import { FileBody, bufferBody, type BodyBufferSettings } from './request-body.js';
 import { Spool, type BufferingSettings, type SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
 import type { UpstreamRuntime } from './upstream.js';
@@ -56,7 +57,7 @@ export interface ExchangeInit {
   readonly ctx: PickContext;
   readonly path: string;
   readonly headers: string[];
-  /** null: no body; Buffer: buffered (replayable); stream: forwarded as it arrives. */
+  /** null: no body; Buffer or FileBody: buffered (replayable); stream: forwarded as it arrives. */
   readonly body: Readable | Buffer | null;
   readonly start: number;
   /** How a response is buffered once its client falls behind (see spool.ts). */
@@ -78,7 +79,9 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   /** What went wrong, for the access log only (may name servers: never sent to the client). */
   detail = '';
   readonly #i: ExchangeInit;
-  #body: Readable | Buffer | null;
+  #body: Readable | Buffer | FileBody | null;
+  /** Stops reading the request body into its buffer (set while it is being read). */
+  #cancelBody: (() => void) | undefined;
   readonly #drain: DrainState;
   readonly #onDone: ExchangeDone;
   #attempt: Attempt | null = null;
@@ -122,12 +125,16 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
    * Reads the whole (small, length-checked) request body first so retries can replay it,
    * then runs. A client that goes away meanwhile ends the exchange as aborted.
    */
-  bufferThenRun(): void {
-    const req = this.req;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => {
-      this.#body = Buffer.concat(chunks);
+  bufferThenRun(settings: BodyBufferSettings): void {
+    this.#cancelBody = bufferBody(this.req, settings, (err, body) => {
+      this.#cancelBody = undefined;
+      if (err !== null) {
+        // Too large (chunked, past max_body_size), or the temp file failed.
+        this.detail = err.message;
+        return this.#fail(err.status, err.message, err.code, true);
+      }
+      if (this.#done) return body instanceof FileBody ? body.close() : undefined;
+      this.#body = body!;
       this.run();
     });
   }
@@ -176,7 +183,8 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     const a = new Attempt(this, server, isRetry);
     this.#attempt = a;
     const i = this.#i;
-    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: this.#body };
+    const b = this.#body;
+    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: b instanceof FileBody ? b.stream() : b };
     // per_try_timeout runs on a native timer: undici's own header timeout ticks every ~0.5 s,
     // too coarse for sub-second per-try budgets.
     if (retry !== undefined) a.timer = setTimeout(onAttemptTimeout, retry.perTryTimeout, a, retry.perTryTimeout);
@@ -199,7 +207,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   #retryTarget(outcome: AttemptOutcome): Server | undefined {
     const retry = this.upstream.retry;
     if (retry === undefined || this.#done || this.res.headersSent) return undefined;
-    const replayable = this.#body === null || Buffer.isBuffer(this.#body);
+    const replayable = this.#body === null || Buffer.isBuffer(this.#body) || this.#body instanceof FileBody;
     if (!retry.allows(outcome, this.#i.req.method!, this.#attempts, replayable)) return undefined;
     return this.upstream.pick(this.#i.ctx, this.#tried);
   }
@@ -351,12 +359,12 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   }
 
   /** Answers from bulwark itself and ends the exchange. */
-  #fail(status: number, detail: string, code: string): void {
+  #fail(status: number, detail: string, code: string, close = false): void {
     if (this.#done) return;
     this.status = status;
     this.error = code;
     this.detail = detail;
-    sendError(this.res, status, this.requestId, '');
+    sendError(this.res, status, this.requestId, status === 413 ? detail : '', close);
     this.#finish();
   }
 
@@ -381,6 +389,9 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     this.#done = true;
     if (this.#conn !== undefined) this.#conn[kQueued]?.delete(this);
     this.#spool?.destroy();
+    this.#cancelBody?.();
+    // The last attempt's stream may still be reading the file: close it after that settles.
+    if (this.#body instanceof FileBody) setImmediate(closeFile, this.#body);
     this.upstream.exchangeEnded();
     this.#onDone(this);
   }
@@ -428,6 +439,10 @@ function dropField(head: string[], name: string): void {
 function onAttemptTimeout(a: Attempt, ms: number): void {
   a.timedOut = Object.assign(new Error(`no response head within per_try_timeout (${ms}ms)`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
   a.abort?.(a.timedOut);
+}
+
+function closeFile(body: FileBody): void {
+  body.close();
 }
 
 function clientAborted(): BulwarkError {

@@ -19,6 +19,7 @@ import { onRetiringListener } from './front.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
 import { sendError } from './respond.js';
+import type { BodyBufferSettings } from './request-body.js';
 import type { BufferingSettings } from './spool.js';
 import { Router, hostName } from './router.js';
 import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
@@ -55,6 +56,10 @@ export class ProxyState {
   readonly router: Router<UpstreamRuntime>;
   /** How responses are buffered for clients that fall behind (front.*). */
   readonly buffering: BufferingSettings;
+  /** How request bodies are read before forwarding (front.buffer_requests). */
+  readonly requestBuffering: BodyBufferSettings;
+  /** Small bodies kept for retries when request buffering is off (memory only). */
+  readonly retryBuffering: BodyBufferSettings;
 
   /**
    * @param previous the state this one replaces on a reload: upstreams of the same name
@@ -76,6 +81,8 @@ export class ProxyState {
       dir: f.temp_path,
       sendTimeout: f.timeouts.send,
     };
+    this.requestBuffering = { memory: f.request_buffer_size, toFile: true, dir: f.temp_path, max: f.max_body_size };
+    this.retryBuffering = { memory: Infinity, toFile: false, dir: f.temp_path, max: f.max_body_size };
   }
 }
 
@@ -230,24 +237,26 @@ export class Proxy {
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
-    let buffer = false;
     // From the raw head (already walked): req.headers would build a header object per request.
     const cl = r.head.contentLength;
     if (cl !== undefined) {
       if (Number(cl) > max) return this.#local(req, res, start, id, 413, bodyTooLarge(max).message, upstream.name, true);
-      if (cl !== '0') {
-        body = req;
-        // Small bodies are buffered when retries are on, so a retry can replay them.
-        buffer = upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit;
-      }
-    } else if (r.head.chunked) {
-      body = req.pipe(new BodyLimit(max));
+      if (cl !== '0') body = req;
+    } else if (r.head.chunked) body = req;
+    let buffer: BodyBufferSettings | undefined;
+    if (body !== null) {
+      const state = this.#state;
+      // Whole bodies are read before a server is picked (a slow upload holds no server's
+      // connection); without that, small ones still are when retries are on, to replay them.
+      if (state.config.front.buffer_requests) buffer = state.requestBuffering;
+      else if (cl !== undefined && upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit) buffer = state.retryBuffering;
+      else if (cl === undefined) body = req.pipe(new BodyLimit(max));
     }
 
     const buffering = this.#state.buffering;
     const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering };
     const ex = new Exchange(init, this, this.#exchangeDone);
-    if (buffer) ex.bufferThenRun();
+    if (buffer !== undefined) ex.bufferThenRun(buffer);
     else ex.run();
   };
 

@@ -43,12 +43,13 @@ export interface ServerSpec {
  * YAML for upstream "web" (servers named after their origins) behind a catch-all route;
  * `upstream` is merged into the upstream block (health_check, retries, ...).
  */
-export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean } = {}): string {
+export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean; front?: Record<string, unknown> } = {}): string {
   const specs = servers.map((s) => (s instanceof ChaosOrigin ? { origin: s } : s));
   return stringify({
     listen: '127.0.0.1:0',
     admin: { listen: '127.0.0.1:0' },
     log: { level: 'info', access: opts.access ?? false },
+    ...(opts.front !== undefined ? { front: opts.front } : {}),
     upstreams: {
       web: {
         ...upstream,
@@ -60,7 +61,7 @@ export function ftConfig(servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstr
 }
 
 /** Starts bulwark in front of `servers` (see ftConfig); stopped after the test. */
-export function ftBulwark(h: Harness, servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean } = {}): Promise<TestBulwark> {
+export function ftBulwark(h: Harness, servers: ReadonlyArray<ChaosOrigin | ServerSpec>, upstream: Record<string, unknown> = {}, opts: { access?: boolean; front?: Record<string, unknown> } = {}): Promise<TestBulwark> {
   return h.bulwark(ftConfig(servers, upstream, opts));
 }
 

@@ -55,11 +55,12 @@ describe('access log', () => {
   it('keeps a client request id in the access line and escapes odd paths as valid JSON', async () => {
     const { bw } = await h.proxied();
     const conn = await h.raw(bw.port);
-    const r = await conn.request('GET /a%22b/"quoted"\\back HTTP/1.1\r\nHost: x\r\nX-Request-Id: my-id-1\r\n\r\n');
+    // The backslash sits in the query: in the path it is refused (README, Security model).
+    const r = await conn.request('GET /a%22b/"quoted"?\\back HTTP/1.1\r\nHost: x\r\nX-Request-Id: my-id-1\r\n\r\n');
     expect(r.status).toBe(200);
     const [line] = await waitAccess(bw, 1);
     expect(line!['request_id']).toBe('my-id-1');
-    expect(line!['path']).toBe('/a%22b/"quoted"\\back');
+    expect(line!['path']).toBe('/a%22b/"quoted"?\\back');
   });
 
   it('writes no access lines when log.access is false', async () => {

@@ -80,13 +80,16 @@ describe('client abort', () => {
     expect(line!['error']).toBe('BLWK_CLIENT_ABORTED');
   });
 
-  it('cancels the upstream request when the client aborts in the middle of an upload', async () => {
+  it('with front.buffer_requests off, cancels the upstream request when the client aborts in the middle of an upload', async () => {
     const originGotData = deferred();
     const upstreamClosed = deferred();
-    const { bw } = await h.proxied((req, res) => {
-      res.on('close', () => upstreamClosed.resolve());
-      req.once('data', () => originGotData.resolve());
-    });
+    const { bw } = await h.proxied(
+      (req, res) => {
+        res.on('close', () => upstreamClosed.resolve());
+        req.once('data', () => originGotData.resolve());
+      },
+      { top: 'front: { buffer_requests: false }' },
+    );
     const req = http.request(`${bw.url}/upload`, { method: 'POST', agent: false, headers: { 'content-length': 1000 } });
     req.on('error', () => {});
     req.write('x'.repeat(100));
@@ -94,6 +97,20 @@ describe('client abort', () => {
     req.destroy();
     await withTimeout(upstreamClosed.promise, 3000, 'the upstream request to be cancelled');
     await waitFor(() => activeRequests(bw) === 0, 3000, 'activeRequests to return to 0');
+  });
+
+  it('by default, a client that aborts mid-upload never reaches the origin, and its buffer file is closed', async () => {
+    const { origin, bw } = await h.proxied();
+    const req = http.request(`${bw.url}/upload`, { method: 'POST', agent: false, headers: { 'content-length': 4 * 1024 * 1024 } });
+    req.on('error', () => {});
+    req.write('x'.repeat(1024 * 1024));
+    await waitFor(() => bw.app.proxy.inFlight === 1, 3000, 'the request in flight');
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    await waitFor(() => bw.app.proxy.inFlight === 0, 3000, 'the request to end');
+    expect(origin.requests).toHaveLength(0);
+    const [line] = await waitAccess(bw, 1);
+    expect(line).toMatchObject({ status: 499, error: 'BLWK_CLIENT_ABORTED' });
   });
 
   it('still serves new requests after clients aborted', async () => {

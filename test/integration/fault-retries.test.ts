@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chaosOrigins, ftBulwark, recordAttempts, webStatus } from '../helpers/fault.js';
-import { useHarness } from '../helpers/harness.js';
+import { echoHandler, routedConfig, sendEcho, sha256, useHarness } from '../helpers/harness.js';
+import { closedPort } from '../helpers/origin.js';
 import { send, withTimeout } from '../helpers/net.js';
 
 describe('retries', () => {
@@ -104,15 +105,31 @@ describe('retries', () => {
     expect(onA.every((r) => r === 'connect_failure')).toBe(true);
   });
 
-  it('a POST whose body is over buffer_body is not retried, even after a connect failure', async () => {
+  it('with front.buffer_requests off, a POST whose body is over buffer_body is not retried, even after a connect failure', async () => {
     const [a, b] = await chaosOrigins(h, ['a', 'b']);
     await a!.refuse();
-    const bw = await ftBulwark(h, [a!, b!], { retries: { buffer_body: '1kb' } });
+    const bw = await ftBulwark(h, [a!, b!], { retries: { buffer_body: '1kb' } }, { front: { buffer_requests: false } });
     const body = 'x'.repeat(4096);
     const statuses = [];
     for (let i = 0; i < 2; i++) statuses.push((await send(bw.url, { method: 'POST', body })).status);
     expect(statuses.sort()).toEqual([200, 502]); // b's answer, and a's refusal passed on
     expect(b!.log.map((x) => x.body.length)).toEqual([4096]);
+  });
+
+  it('with request buffering (the default) a POST of any size is replayed after a connect failure, from memory or its temp file', async () => {
+    // The second server reads each body whole before answering (an echo), so what it
+    // received is exactly what was replayed.
+    const echo = await h.origin(echoHandler);
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const bw = await h.bulwark(routedConfig({ web: [dead, echo.url] }, [{ upstream: 'web' }], { upstream: { scheduler: 'round-robin', retries: { buffer_body: '1kb' } } }));
+    for (const size of [4096, 1024 * 1024]) {
+      const body = randomBytes(size);
+      for (let i = 0; i < 2; i++) {
+        const { echo: got } = await sendEcho(bw.url, { method: 'POST', body });
+        expect([got.length, got.sha256]).toEqual([size, sha256(body)]);
+      }
+    }
+    expect(echo.requests).toHaveLength(4);
   });
 
   it('in a total outage the retry budget keeps attempts near the request count (503s, attempts 2, budget 20%)', async () => {

@@ -50,7 +50,7 @@ describe('body streaming', () => {
     expect(result.all).toBe('first|rest');
   });
 
-  it('forwards the first request chunk to the origin while the client is still holding the rest', async () => {
+  it('with front.buffer_requests off, forwards the first request chunk to the origin while the client is still holding the rest', async () => {
     const originGotFirst = deferred<string>();
     const { bw } = await h.proxied((req, res) => {
       let body = '';
@@ -60,12 +60,29 @@ describe('body streaming', () => {
         body += c;
       });
       req.on('end', () => res.end(`got:${body}`));
-    });
+    }, { top: 'front: { buffer_requests: false }' });
     const { req, reply } = openRequest(`${bw.url}/upload`, { method: 'POST' });
     req.write('part1|');
     // Only after the origin has the first chunk does the client send the rest.
     void originGotFirst.promise.then(() => req.end('part2'));
     expect(await withTimeout(originGotFirst.promise, 3000, 'the first request chunk at the origin')).toBe('part1|');
+    expect((await withTimeout(reply, 3000, 'the reply')).text).toBe('got:part1|part2');
+  });
+
+  it('by default reads the whole request body before the origin sees any of it (front.buffer_requests)', async () => {
+    let originGotData = false;
+    const { origin, bw } = await h.proxied((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => ((originGotData = true), (body += c)));
+      req.on('end', () => res.end(`got:${body}`));
+    });
+    const { req, reply } = openRequest(`${bw.url}/upload`, { method: 'POST' });
+    req.write('part1|');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(origin.requests).toHaveLength(0);
+    expect(originGotData).toBe(false);
+    req.end('part2');
     expect((await withTimeout(reply, 3000, 'the reply')).text).toBe('got:part1|part2');
   });
 

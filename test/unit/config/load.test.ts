@@ -11,7 +11,9 @@ import {
   DEFAULT_ABORT_ON_CLOSE,
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
+  DEFAULT_BUFFER_REQUESTS,
   DEFAULT_BUFFER_RESPONSES,
+  DEFAULT_REQUEST_BUFFER_SIZE,
   DEFAULT_MAX_HEADERS,
   DEFAULT_MAX_TEMP_FILE_SIZE,
   DEFAULT_RESPONSE_BUFFER_SIZE,
@@ -73,6 +75,8 @@ describe('shipped config files', () => {
       max_headers: DEFAULT_MAX_HEADERS,
       underscores_in_headers: DEFAULT_UNDERSCORES_IN_HEADERS,
       max_body_size: DEFAULT_MAX_BODY_SIZE,
+      buffer_requests: DEFAULT_BUFFER_REQUESTS,
+      request_buffer_size: DEFAULT_REQUEST_BUFFER_SIZE,
       buffer_responses: DEFAULT_BUFFER_RESPONSES,
       response_buffer_size: DEFAULT_RESPONSE_BUFFER_SIZE,
       max_temp_file_size: DEFAULT_MAX_TEMP_FILE_SIZE,
@@ -214,6 +218,7 @@ describe('README.md configuration reference', () => {
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
       'front.timeouts.send', 'front.max_headers', 'front.underscores_in_headers', 'front.buffer_responses',
       'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path', 'front.abort_on_close',
+      'front.buffer_requests', 'front.request_buffer_size',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
       'slow_start', 'backup',
@@ -225,7 +230,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(26 + 8 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(26 + 10 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

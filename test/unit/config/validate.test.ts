@@ -31,6 +31,8 @@ describe('defaults', () => {
       max_headers: 100,
       underscores_in_headers: false,
       max_body_size: 10 * 1024 * 1024,
+      buffer_requests: true,
+      request_buffer_size: 64 * 1024,
       buffer_responses: true,
       response_buffer_size: 64 * 1024,
       max_temp_file_size: 1024 * 1024 * 1024,
@@ -186,6 +188,9 @@ describe('front', () => {
     expect(valid(at({ underscores_in_headers: true })).front.underscores_in_headers).toBe(true);
     expect(onlyRule(at({ underscores_in_headers: 'on' }), 'front.underscores_in_headers')).toBe('must be true or false');
     expect(valid(at({ buffer_responses: false })).front.buffer_responses).toBe(false);
+    expect(valid(at({ buffer_requests: false, request_buffer_size: '1mb' })).front).toMatchObject({ buffer_requests: false, request_buffer_size: 1024 * 1024 });
+    expect(onlyRule(at({ buffer_requests: 'off' }), 'front.buffer_requests')).toBe('must be true or false');
+    expect(onlyRule(at({ request_buffer_size: '1 kb' }), 'front.request_buffer_size')).toBe(SIZE);
     expect(onlyRule(at({ buffer_responses: 1 }), 'front.buffer_responses')).toBe('must be true or false');
     expect(valid(at({ response_buffer_size: '0b', max_temp_file_size: 0 })).front).toMatchObject({ response_buffer_size: 0, max_temp_file_size: 0 });
     expect(valid(at({ max_temp_file_size: '2gb' })).front.max_temp_file_size).toBe(2 * 1024 ** 3);

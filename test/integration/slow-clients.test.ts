@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 2: slow readers must not starve everyone. Debian's slowhttptest opens 200
+ * Issue 12 item 2: slow clients must not starve everyone. Debian's slowhttptest opens 200
  * connections in slow-read mode (-X: tiny receive windows, 32 bytes read every 5 s),
  * without and with pipelining (-k 1, -k 3), against an origin serving 2 MiB bodies, while
  * the test probes bulwark with ordinary requests. The upstream pool has only 16
@@ -20,17 +20,33 @@ import { waitFor } from '../helpers/net.js';
 const h = useHarness();
 const BODY = Buffer.alloc(2 * 1024 * 1024, 'x');
 
-function probe(port: number): Promise<boolean> {
+/** One ordinary request (a GET, or a small POST); true when answered 200 within 1 s. */
+function probe(port: number, post = false): Promise<boolean> {
   return new Promise((resolve) => {
     const start = Date.now();
-    const req = http.get({ host: '127.0.0.1', port, path: '/probe', agent: false, timeout: 1000 }, (res) => {
+    const headers = post ? { 'content-length': 5 } : {};
+    const req = http.request({ host: '127.0.0.1', port, path: '/probe', method: post ? 'POST' : 'GET', headers, agent: false, timeout: 1000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode === 200 && Date.now() - start <= 1000));
       res.on('error', () => resolve(false));
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
+    req.end(post ? 'hello' : undefined);
   });
+}
+
+/** Probes for `ms`; returns [answered within 1 s, sent]. */
+async function probeFor(port: number, ms: number, post = false): Promise<[number, number]> {
+  let ok = 0;
+  let total = 0;
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    total++;
+    if (await probe(port, post)) ok++;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return [ok, total];
 }
 
 describe('slow readers (slowhttptest -X)', () => {
@@ -59,14 +75,7 @@ describe('slow readers (slowhttptest -X)', () => {
       h.defer(() => clearInterval(sample));
 
       await waitFor(() => sent >= 190 * k, 30_000, `the origin to send ${190 * k} attack bodies (sent ${sent})`);
-      let ok = 0;
-      let total = 0;
-      const until = Date.now() + 5000;
-      while (Date.now() < until) {
-        total++;
-        if (await probe(bw.port)) ok++;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const [ok, total] = await probeFor(bw.port, 5000);
       // The attack is still on: its connections are open, reading 32 bytes every 5 s.
       expect(attack.exitCode).toBeNull();
       expect(ok / total, `${ok} of ${total} probes answered within 1 s`).toBeGreaterThanOrEqual(0.95);
@@ -83,4 +92,31 @@ describe('slow readers (slowhttptest -X)', () => {
       expect(status.upstreams[0]!.servers.map((s) => s.active_requests)).toEqual([0]);
     });
   }
+
+  it('200 slow-upload connections (slowhttptest -B): probes succeed, no server connection is held, and all is released after', { timeout: 90_000 }, async () => {
+    const origin = await h.origin((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const bw = await h.bulwark(simpleConfig([origin.url], { upstream: '    connections: 16', top: 'log: { level: warn, access: false }' }).replace('log: { level: info, access: true }\n', ''));
+    // 8 KiB announced, a few random bytes every 2 s: each upload would take minutes.
+    const attack = spawn('slowhttptest', ['-B', '-c', '200', '-r', '200', '-i', '2', '-s', '8192', '-l', '60', '-p', '3', '-u', `http://127.0.0.1:${bw.port}/upload`], { stdio: 'ignore' });
+    const exited = new Promise<void>((r) => attack.once('exit', () => r()));
+    h.defer(async () => {
+      attack.kill('SIGKILL');
+      await exited;
+    });
+    await waitFor(() => bw.app.proxy.inFlight >= 190, 30_000, 'the attack connections to send their heads');
+    const [ok, total] = await probeFor(bw.port, 5000, true);
+    expect(attack.exitCode).toBeNull();
+    expect(ok / total, `${ok} of ${total} probes answered within 1 s`).toBeGreaterThanOrEqual(0.95);
+    // The uploads are read by bulwark, not forwarded: with ~200 of them in flight, no server
+    // request is (slowhttptest's own few probe uploads are complete, and are answered).
+    expect(bw.app.proxy.inFlight).toBeGreaterThanOrEqual(190);
+    expect(activeRequests(bw)).toBe(0);
+    expect(origin.requests.filter((r) => r.url === '/upload').length).toBeLessThan(10);
+    attack.kill('SIGKILL');
+    await exited;
+    await waitFor(() => bw.app.proxy.inFlight === 0, 15_000, 'every exchange released');
+  });
 });
