@@ -18,7 +18,7 @@ import { Exchange, ProxyResponse } from './exchange.js';
 import { onRetiringListener } from './front.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import { rejectUpgrade, tunnel } from './upgrade.js';
-import { sendError } from './respond.js';
+import { ALLOWED_METHODS, sendError } from './respond.js';
 import type { BodyBufferSettings } from './request-body.js';
 import type { BufferingSettings } from './spool.js';
 import { Router, hostName } from './router.js';
@@ -101,9 +101,6 @@ class RequestContext implements PickContext {
     return this.#req.headers;
   }
 }
-
-/** What 405 answers list in Allow: every method bulwark forwards (anything but CONNECT). */
-const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS';
 
 const kCondemned = Symbol('bulwark.condemned');
 /** A client connection that will close after the response now going out. */
@@ -204,6 +201,9 @@ export class Proxy {
     // RFC 9112 §2.3: this listener speaks HTTP/1.x only (HTTP/2 needs a TLS listener's ALPN).
     if (req.httpVersionMajor !== 1) return new Resolved(head, target, undefined, 505, `HTTP/${req.httpVersion} is not supported here`);
     if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
+    // TRACE echoes the request, cookies and credentials included, back to whoever sent
+    // it (cross-site tracing); nginx refuses it too.
+    if (req.method === 'TRACE') return new Resolved(head, target, undefined, 405, 'TRACE is not supported');
     if (head.chunked) {
       // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing (answer, then close).
       if (req.httpVersionMinor === 0) return new Resolved(head, target, undefined, 400, 'Transfer-Encoding in an HTTP/1.0 request');
@@ -231,7 +231,7 @@ export class Proxy {
     const r = this.resolve(req);
     const id = r.head.requestId;
     const upstream = r.upstream;
-    // Only a 404 keeps the connection: the rest (400, 431, 501, 505) are malformed or refused
+    // Only a 404 keeps the connection: the rest (400, 405, 431, 501, 505) are malformed or refused
     // heads, maybe smuggling attempts, whose bodies were not read.
     if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status !== 404);
 

@@ -8,6 +8,9 @@
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 
+/** What a 405 lists in Allow: the methods bulwark forwards (not CONNECT, not TRACE). */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS';
+
 /** The plain-text body of an error bulwark answers itself. */
 export function errorBody(status: number, requestId: string, clientDetail = ''): string {
   const text = STATUS_CODES[status] ?? 'Error';
@@ -31,6 +34,7 @@ export function sendError(res: ServerResponse, status: number, requestId: string
   };
   if (close) headers['connection'] = 'close';
   if (status === 503) headers['retry-after'] = '1';
+  if (status === 405) headers['allow'] = ALLOWED_METHODS; // RFC 9110 §15.5.6
   res.writeHead(status, headers);
   res.end(body);
 }

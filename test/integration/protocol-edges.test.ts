@@ -55,6 +55,18 @@ describe('versions and methods', () => {
     });
   }
 
+  it('answers TRACE with 405 and Allow (cross-site tracing), and closes', async () => {
+    const { origin, bw } = await h.proxied(echoHandler);
+    const c = await h.raw(bw.port);
+    c.write('TRACE / HTTP/1.1\r\nHost: a\r\nCookie: session=secret\r\n\r\n');
+    await c.closed;
+    const rs = c.responses();
+    expect(rs.map((r) => r.status)).toEqual([405]);
+    expect(rs[0]!.headers['allow']).toBe('GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS');
+    expect(c.data).not.toContain('secret');
+    expect(origin.requests).toHaveLength(0);
+  });
+
   it('answers CONNECT with 405 and Allow, and closes', async () => {
     const { origin, bw } = await h.proxied(echoHandler);
     const c = await h.raw(bw.port);
