@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startBulwark, simpleConfig, type TestBulwark } from '../helpers/bulwark.js';
+import { waitFor } from '../helpers/net.js';
 import { closedPort } from '../helpers/origin.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -75,7 +76,8 @@ describe('WebSocket upgrade', () => {
 
     ws1.close();
     ws2.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait for the event (both tunnels logged as ended), not for a fixed time.
+    await waitFor(() => p.logs.filter((l) => l.msg === 'access').length === 2, 10_000, 'both tunnels to end');
     expect(servers.map((s) => s.activeRequests)).toEqual([0, 0]);
     const access = p.logs.filter((l) => l.msg === 'access');
     expect(access.map((l) => l.status)).toEqual([101, 101]);
