@@ -21,8 +21,13 @@ describe('failover when a server dies under load', () => {
     const bw = await ftBulwark(h, [a!, b!, c!], { health_check: { ...FAST_CHECKS, interval: '1s', timeout: '1s' }, retries: {} });
     const attempts = recordAttempts(bw);
     // The load runs in a child process: in this one it would hold up the health checks.
-    const run = autocannonChild(h, { url: `${bw.url}/`, connections: 50, duration: 3 });
+    const run = autocannonChild(h, { url: `${bw.url}/`, connections: 50, duration: 5 });
     await waitFor(() => b!.proxied >= 100, 5000, 'b to take its share of the load');
+    // Steady load first: the retry budget is 20% of the last 10 s of requests, and until
+    // b is marked down a third of them fail over. With 1.5 s of load behind it the budget
+    // covers a detection of up to about 2 s whatever the request rate (a loaded machine
+    // is slower, not differently shaped); killed after a few hundred requests, it did not.
+    await sleep(1500);
     const beforeKill = b!.proxied;
     const killedAt = Date.now();
     await b!.kill(); // RST on every connection, then connections refused
