@@ -1,8 +1,11 @@
 /**
- * Response buffering for clients that fall behind (src/proxy/spool.ts): the server's
+ * Request buffering (src/proxy/request-body.ts: the body is read whole, in memory up to
+ * request_buffer_size, then a temp file, before the server sees it), and
+ * response buffering for clients that fall behind (src/proxy/spool.ts): the server's
  * connection is released as soon as it has sent everything, the client still gets every
  * byte in order, the temp file never shows in the directory, and the settings do what the
- * README says (buffer_responses, max_temp_file_size, temp_path, timeouts.send).
+ * README says (buffer_responses, response_buffer_size, max_temp_file_size, temp_path,
+ * timeouts.send, request_buffer_size).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
@@ -141,4 +144,64 @@ describe('response buffering', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
   });
+
+  it('response_buffer_size: a response that fits in it is held in memory, no temp file, and the server is still released', async () => {
+    const { dir, bw, sent } = await setup(', response_buffer_size: 64mb');
+    const c = await pausedClient(bw.port, 'GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor(() => sent() === 1 && activeRequests(bw) === 0, 10_000, 'the server released');
+    expect(await openFilesUnder(dir)).toEqual([]);
+    c.read();
+    await c.closed;
+    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+  });
+});
+
+describe('request buffering', () => {
+  /** Sends a head announcing `total` bytes and the first `first` of them, then waits. */
+  async function partialUpload(port: number, total: number, first: number) {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    h.defer(() => s.destroy());
+    s.on('error', () => {});
+    s.write(`POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
+    s.write(Buffer.alloc(first, 'u'));
+    return s;
+  }
+
+  for (const [size, file] of [['64kb', true], ['4mb', false]] as const) {
+    it(`request_buffer_size ${size}: a 1 MiB upload in progress is held ${file ? 'in an unlinked temp file' : 'in memory'}, and the origin sees nothing until it is complete`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'bulwark-body-test-'));
+      h.defer(() => rm(dir, { recursive: true, force: true }));
+      const origin = await h.origin((req, res) => {
+        let n = 0;
+        req.on('data', (c: Buffer) => (n += c.length));
+        req.on('end', () => res.end(String(n)));
+      });
+      const bw = await h.bulwark(simpleConfig([origin.url], { top: `front: { temp_path: "${dir}", request_buffer_size: ${size} }` }));
+      const s = await partialUpload(bw.port, 2 * 1024 * 1024, 1024 * 1024);
+      let files: string[] = [];
+      for (let i = 0; i < 500 && files.length === 0 && file; i++) {
+        files = await openFilesUnder(dir);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (!file) {
+        await waitFor(() => bw.app.proxy.inFlight === 1, 5000, 'the upload in flight');
+        await new Promise((r) => setTimeout(r, 200));
+        files = await openFilesUnder(dir);
+      }
+      expect(files.length).toBe(file ? 1 : 0);
+      if (file) expect(files[0]).toMatch(/\(deleted\)$/);
+      expect(await readdir(dir)).toEqual([]);
+      expect(origin.requests).toHaveLength(0);
+      let reply = '';
+      s.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+      s.write(Buffer.alloc(1024 * 1024, 'v'));
+      await waitFor(() => reply.endsWith(String(2 * 1024 * 1024)), 10_000, 'the reply');
+      await waitFor(() => bw.app.proxy.inFlight === 0, 5000, 'the exchange to end');
+      for (let i = 0; (await openFilesUnder(dir)).length > 0; i++) {
+        if (i > 500) throw new Error('the body file was never closed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+  }
 });
