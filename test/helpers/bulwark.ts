@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from '../../src/cli/app.js';
+import { App, type AppOptions } from '../../src/cli/app.js';
 
 export interface TestBulwark {
   readonly app: App;
@@ -18,12 +18,14 @@ export interface TestBulwark {
   stop(drainMs?: number): Promise<boolean>;
 }
 
-export async function startBulwark(yaml: string): Promise<TestBulwark> {
+/** `opts` injects the App's clock and random source (default: the system's). */
+export async function startBulwark(yaml: string, opts: Pick<AppOptions, 'clock' | 'random'> = {}): Promise<TestBulwark> {
   const dir = await mkdtemp(join(tmpdir(), 'bulwark-test-'));
   const configFile = join(dir, 'bulwark.yaml');
   await writeFile(configFile, yaml);
   const logs: Array<Record<string, unknown>> = [];
   const app = await App.start({
+    ...opts,
     configFile,
     logDestination: {
       write(line: string) {
