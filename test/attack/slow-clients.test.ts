@@ -62,7 +62,9 @@ describe('slow readers (slowhttptest -X)', () => {
         res.writeHead(200, { 'content-length': BODY.length, 'content-type': 'application/octet-stream' });
         res.end(BODY, () => sent++);
       });
-      const bw = await h.bulwark(simpleConfig([origin.url], { upstream: '    connections: 16', top: 'log: { level: warn, access: false }' }).replace('log: { level: info, access: true }\n', ''));
+      // The access log is on: every exchange's line must be there, and none may carry an
+      // assertion failure (the probe saw ERR_ASSERTION in its lines before).
+      const bw = await h.bulwark(simpleConfig([origin.url], { upstream: '    connections: 16', top: 'log: { level: warn, access: true }' }).replace('log: { level: info, access: true }\n', ''));
       const rssBefore = process.memoryUsage.rss();
       const attack = spawn('slowhttptest', ['-X', '-c', '200', '-r', '200', '-k', String(k), '-l', '60', '-w', '512', '-y', '1024', '-n', '5', '-z', '32', '-p', '3', '-u', `http://127.0.0.1:${bw.port}/big`], { stdio: 'ignore' });
       const exited = new Promise<void>((r) => attack.once('exit', () => r()));
@@ -90,6 +92,9 @@ describe('slow readers (slowhttptest -X)', () => {
       await waitFor(() => pool.stats.running === 0 && pool.stats.pending === 0, 15_000, 'the pool idle');
       const status = (await (await fetch(`${bw.adminUrl}/status`)).json()) as { upstreams: Array<{ servers: Array<{ active_requests: number }> }> };
       expect(status.upstreams[0]!.servers.map((s) => s.active_requests)).toEqual([0]);
+      const lines = bw.logs.filter((l) => l['msg'] === 'access');
+      expect(lines.filter((l) => l['path'] === '/big').length).toBeGreaterThanOrEqual(190 * k);
+      expect(bw.logs.filter((l) => /ERR_ASSERTION|AssertionError/.test(JSON.stringify(l)))).toEqual([]);
     });
   }
 
