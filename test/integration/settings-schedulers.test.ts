@@ -7,7 +7,8 @@
  * sequential requests: least-connections sends all of them to the idle server; p2c never
  * to the busiest (both draws would have to be it) and to the middle one only when drawn
  * with the busiest, so to both others. random must split evenly without rotating. Every
- * bound fails by chance with a probability under 1e-9.
+ * bound fails by chance with a probability under 1e-9. Also servers[].weight, through the
+ * weighted scheduler's exact order.
  */
 import { describe, expect, it } from 'vitest';
 import type { TestBulwark } from '../helpers/bulwark.js';
@@ -82,6 +83,12 @@ describe('schedulers through bulwark, as the origins see them', () => {
     expect(counts.c).toBeGreaterThanOrEqual(15); // about 40 (sd 3.7)
     origins.forEach((o) => o.release());
     await Promise.all(held);
+  });
+
+  it('weighted with server weights 5, 1, 1 gives a, a, b, a, c, a, a (the weight key; nginx\'s order)', async () => {
+    const [a, b, c] = await chaosOrigins(h, ['a', 'b', 'c']);
+    const bw = await ftBulwark(h, [{ origin: a!, weight: 5 }, { origin: b! }, { origin: c! }], { scheduler: 'weighted' });
+    expect((await sequential(h, bw, 14)).join('')).toBe('aabacaa'.repeat(2)); // weights ignored: abcabc...
   });
 
   it('random spreads requests evenly, without round-robin\'s rotation', async () => {
