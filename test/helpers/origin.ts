@@ -3,7 +3,7 @@
  * tracked so `close()` leaves nothing behind.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 export interface Origin {
   readonly server: http.Server;
@@ -48,7 +48,25 @@ export function namedOrigin(name: string): Promise<Origin> {
   });
 }
 
-/** A port that was free a moment ago and now refuses connections. */
+/**
+ * A port nothing listens on, for a dead server: a privileged one (below 1024), which no
+ * test's listen(0) can be handed, so it keeps refusing for the whole test. (A port freed
+ * a moment ago can be handed to another test's listener when many run in parallel: a
+ * "refused" server then accepts and never answers.)
+ */
+export async function refusingPort(): Promise<number> {
+  for (let port = 1; port < 1024; port++) {
+    const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(undefined)));
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+    });
+    if (err?.code === 'ECONNREFUSED') return port;
+  }
+  throw new Error('no refusing port below 1024 on 127.0.0.1');
+}
+
+/** A port that was free a moment ago (to listen on next). For a dead server use refusingPort. */
 export async function closedPort(): Promise<number> {
   const s = http.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { simpleConfig } from '../helpers/bulwark.js';
 import { accessLines, disableAll, routedConfig, useHarness, waitAccess } from '../helpers/harness.js';
 import { send } from '../helpers/net.js';
-import { closedPort } from '../helpers/origin.js';
+import { refusingPort } from '../helpers/origin.js';
 
 describe('access log', () => {
   const h = useHarness();
@@ -17,7 +17,7 @@ describe('access log', () => {
     const ok = await h.origin((_req, res) => res.end('ok'));
     const spare = await h.origin();
     const bw = await h.bulwark(
-      routedConfig({ web: [ok.url], dead: [`http://127.0.0.1:${await closedPort()}`], none: [spare.url] }, [
+      routedConfig({ web: [ok.url], dead: [`http://127.0.0.1:${await refusingPort()}`], none: [spare.url] }, [
         { path_prefix: '/dead', upstream: 'dead' },
         { path_prefix: '/none', upstream: 'none' },
         { host: 'ok.test', upstream: 'web' },

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI } from '../helpers/cli.js';
 import { BACKUP_TEST_MS, backupCli, backupConfig, BackupSite, EVENT_BOUND_MS, serversOf } from '../helpers/backup.js';
 import { useHarness } from '../helpers/harness.js';
-import { closedPort } from '../helpers/origin.js';
+import { refusingPort } from '../helpers/origin.js';
 import { waitFor, withTimeout } from '../helpers/net.js';
 
 describe('bulwark backup: errors and the standalone agent', () => {
@@ -27,7 +27,7 @@ describe('bulwark backup: errors and the standalone agent', () => {
     await writeFile(plain, 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n');
     const broken = join(site.dir, 'broken.yaml');
     await writeFile(broken, `${backupConfig({ servers: [{ name: 'a', url: 'http://127.0.0.1:1' }] })}routes_typo: 1\n`);
-    const port = await closedPort();
+    const port = await refusingPort();
     const c = site.configFile;
     const [frob, extra, noId, badTime, noBlock, unreachable, empty, unknown, noneBefore, warned] = await Promise.all([
       backupCli(['frob', '-c', c]),

@@ -12,7 +12,7 @@ import { simpleConfig } from '../helpers/bulwark.js';
 import { disableAll, useHarness, waitAccess } from '../helpers/harness.js';
 import { RawConn } from '../helpers/net.js';
 import { send, type Reply } from '../helpers/net.js';
-import { closedPort } from '../helpers/origin.js';
+import { refusingPort } from '../helpers/origin.js';
 
 /** Asserts bulwark's own error reply shape; returns its request id. */
 function expectErrorReply(r: Reply, status: number): string {
@@ -28,12 +28,12 @@ describe('upstream error mapping', () => {
   const h = useHarness();
 
   it('answers 502 when the connection to the server is refused', async () => {
-    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await closedPort()}`]));
+    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await refusingPort()}`]));
     expectErrorReply(await send(bw.url), 502);
   });
 
   it('answers 502 with the client-sent request id in header and body', async () => {
-    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await closedPort()}`]));
+    const bw = await h.bulwark(simpleConfig([`http://127.0.0.1:${await refusingPort()}`]));
     const id = expectErrorReply(await send(bw.url, { headers: { 'x-request-id': 'trace-me-42' } }), 502);
     expect(id).toBe('trace-me-42');
   });
@@ -88,7 +88,7 @@ describe('upstream error mapping', () => {
   });
 
   it('5xx bodies name nothing internal, on plain requests and upgrades; the access log has the detail and a BLWK_ code', async () => {
-    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const dead = `http://127.0.0.1:${await refusingPort()}`;
     const bw = await h.bulwark(simpleConfig([dead]));
     expectErrorReply(await send(bw.url), 502);
     const ws = await RawConn.open(bw.port);

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chaosOrigins, ftBulwark, recordAttempts, webStatus } from '../helpers/fault.js';
 import { echoHandler, routedConfig, sendEcho, sha256, useHarness } from '../helpers/harness.js';
-import { closedPort } from '../helpers/origin.js';
+import { refusingPort } from '../helpers/origin.js';
 import { send, withTimeout } from '../helpers/net.js';
 
 describe('retries', () => {
@@ -120,7 +120,7 @@ describe('retries', () => {
     // The second server reads each body whole before answering (an echo), so what it
     // received is exactly what was replayed.
     const echo = await h.origin(echoHandler);
-    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const dead = `http://127.0.0.1:${await refusingPort()}`;
     const bw = await h.bulwark(routedConfig({ web: [dead, echo.url] }, [{ upstream: 'web' }], { upstream: { scheduler: 'round-robin', retries: { buffer_body: '1kb' } } }));
     for (const size of [4096, 1024 * 1024]) {
       const body = randomBytes(size);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startBulwark, simpleConfig, type TestBulwark } from '../helpers/bulwark.js';
 import { waitFor } from '../helpers/net.js';
-import { closedPort } from '../helpers/origin.js';
+import { refusingPort } from '../helpers/origin.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -84,7 +84,7 @@ describe('WebSocket upgrade', () => {
   });
 
   it('answers 404 with no route, 503 with no server, 502 when the server refuses', async () => {
-    const dead = await closedPort();
+    const dead = await refusingPort();
     const p = await bulwark(
       simpleConfig([`http://127.0.0.1:${dead}`]).replace('  - upstream: web', '  - match: { path_prefix: /ws }\n    upstream: web'),
     );

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../../src/health/index.js';
-import { closedPort } from '../../helpers/origin.js';
+import { refusingPort } from '../../helpers/origin.js';
 import { advanceAndCheck, checkConfig, checkOnce, closeAll, closed, httpOrigin, nextResult, rig, serverFor, until } from './fixtures.js';
 
 afterEach(closeAll);
@@ -78,7 +78,7 @@ describe('http check: the request', () => {
 
 describe('http check: failures', () => {
   it('describes a refused connection', async () => {
-    const port = await closedPort();
+    const port = await refusingPort();
     expect(await checkOnce(`http://127.0.0.1:${port}`, checkConfig())).toMatchObject({ ok: false, detail: 'connect ECONNREFUSED' });
   });
 

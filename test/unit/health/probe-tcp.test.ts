@@ -4,7 +4,7 @@
  * written; a refused port fails, and `fall` such failures take the server down.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort } from '../../helpers/origin.js';
+import { refusingPort } from '../../helpers/origin.js';
 import { advanceAndCheck, checkConfig, checkOnce, closeAll, closed, nextResult, rig, tcpOrigin, until } from './fixtures.js';
 
 afterEach(closeAll);
@@ -20,7 +20,7 @@ describe('tcp check', () => {
   });
 
   it('fails on a refused port and takes the server down after `fall` failures', async () => {
-    const port = await closedPort();
+    const port = await refusingPort();
     const r = rig(`http://127.0.0.1:${port}`, checkConfig({ type: 'tcp', fall: 2 }));
     const first = nextResult(r.checker);
     r.checker.start();
