@@ -17,7 +17,20 @@ interface Bound {
   readonly address: AddressInfo;
 }
 
-const key = (a: ListenAddress): string => `${a.host}|${a.port}`;
+/**
+ * One key per configured address. Port 0 may repeat (each asks the OS for a port of its
+ * own), so its repeats are told apart by their order: "127.0.0.1|0#1", "127.0.0.1|0#2".
+ */
+function keysOf(wanted: readonly ListenAddress[]): string[] {
+  const seen = new Map<string, number>();
+  return wanted.map((a) => {
+    const base = `${a.host}|${a.port}`;
+    if (a.port !== 0) return base;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}#${n}`;
+  });
+}
 
 /**
  * How long a removed listener keeps accepting after its replacement is bound. Closing at
@@ -62,12 +75,14 @@ export class FrontListeners {
    * what is gone. Throws (having changed nothing) when a new address cannot be bound.
    */
   async update(wanted: readonly ListenAddress[]): Promise<{ opened: AddressInfo[]; closed: AddressInfo[] }> {
+    const keys = keysOf(wanted);
     const fresh = new Map<string, Bound>();
-    for (const a of wanted) {
-      if (this.#bound.has(key(a)) || fresh.has(key(a))) continue;
+    for (const [i, a] of wanted.entries()) {
+      const k = keys[i]!;
+      if (this.#bound.has(k) || fresh.has(k)) continue;
       const server = createFrontServer(this.#front, this.#proxy);
       try {
-        fresh.set(key(a), { server, address: await listen(server, a) });
+        fresh.set(k, { server, address: await listen(server, a) });
       } catch (err) {
         server.close();
         for (const b of fresh.values()) b.server.close();
@@ -75,7 +90,7 @@ export class FrontListeners {
       }
     }
     const next = new Map<string, Bound>();
-    for (const a of wanted) next.set(key(a), this.#bound.get(key(a)) ?? fresh.get(key(a))!);
+    for (const k of keys) next.set(k, this.#bound.get(k) ?? fresh.get(k)!);
     const closed: AddressInfo[] = [];
     for (const [k, b] of this.#bound) {
       if (next.has(k)) continue;

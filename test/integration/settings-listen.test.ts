@@ -31,4 +31,14 @@ describe('listen', () => {
     expect(bw.app.addresses.map((a) => a.port)).toEqual([p1, p2]);
     for (const p of [p1, p2]) expect((await send(`http://127.0.0.1:${p}`)).text).toBe('ok');
   });
+
+  it('port 0 repeated: each entry gets a port of its own (only one was bound)', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const yaml = simpleConfig([origin.url]).replace('listen: 127.0.0.1:0', 'listen: ["127.0.0.1:0", "127.0.0.1:0"]');
+    const bw = await h.bulwark(yaml);
+    const ports = bw.app.addresses.map((a) => a.port);
+    expect(ports).toHaveLength(2);
+    expect(ports[0]).not.toBe(ports[1]);
+    for (const p of ports) expect((await send(`http://127.0.0.1:${p}`)).text).toBe('ok');
+  });
 });
