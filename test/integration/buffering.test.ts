@@ -74,6 +74,16 @@ async function openFilesUnder(dir: string): Promise<string[]> {
   return links.filter((l) => l.startsWith(dir));
 }
 
+/** Polls this process's open files under `dir` until `ok` holds (fds open and close asynchronously). */
+async function waitFiles(dir: string, ok: (files: string[]) => boolean, what: string): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    const files = await openFilesUnder(dir);
+    if (ok(files)) return files;
+    if (i > 500) throw new Error(`timed out waiting for ${what}; open: ${JSON.stringify(files)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('response buffering', () => {
   it('frees the server while a paused client still gets every byte, in order; the temp file is unlinked at once', async () => {
     const { dir, bw, sent } = await setup();
@@ -81,9 +91,8 @@ describe('response buffering', () => {
     // The server is done long before the client reads a byte.
     await waitFor(() => sent() === 1 && activeRequests(bw) === 0, 10_000, 'the server released');
     expect(accessLines(bw)).toHaveLength(0);
-    const files = await openFilesUnder(dir);
+    const files = await waitFiles(dir, (f) => f.length === 1 && f[0]!.endsWith('(deleted)'), 'an unlinked spool file');
     expect(files.length).toBe(1);
-    expect(files[0]).toMatch(/\(deleted\)$/);
     expect(await readdir(dir)).toEqual([]);
     c.read();
     await c.closed;
@@ -91,7 +100,7 @@ describe('response buffering', () => {
     await waitFor(() => accessLines(bw).length === 1, 5000, 'the access line');
     expect(accessLines(bw)[0]).toMatchObject({ status: 200 });
     expect(accessLines(bw)[0]!['error']).toBeUndefined();
-    expect(await openFilesUnder(dir)).toEqual([]);
+    await waitFiles(dir, (f) => f.length === 0, 'the spool file to close');
   });
 
   it('pipelined responses behind a paused client are each buffered, and arrive whole and in order', async () => {
@@ -139,10 +148,7 @@ describe('response buffering', () => {
     expect(accessLines(bw)[0]).toMatchObject({ status: 200, error: 'BLWK_CLIENT_TIMEOUT' });
     expect(accessLines(bw)[0]!['detail']).toMatch(/send/);
     expect(bw.app.proxy.inFlight).toBe(0);
-    for (let i = 0; (await openFilesUnder(dir)).length > 0; i++) {
-      if (i > 500) throw new Error('the spool file was never closed');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFiles(dir, (f) => f.length === 0, 'the spool file to close');
   });
 
   it('response_buffer_size: a response that fits in it is held in memory, no temp file, and the server is still released', async () => {
@@ -179,18 +185,15 @@ describe('request buffering', () => {
       });
       const bw = await h.bulwark(simpleConfig([origin.url], { top: `front: { temp_path: "${dir}", request_buffer_size: ${size} }` }));
       const s = await partialUpload(bw.port, 2 * 1024 * 1024, 1024 * 1024);
+      // The file is opened, then unlinked: wait for both.
       let files: string[] = [];
-      for (let i = 0; i < 500 && files.length === 0 && file; i++) {
-        files = await openFilesUnder(dir);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      if (!file) {
+      if (file) files = await waitFiles(dir, (f) => f.length === 1 && f[0]!.endsWith('(deleted)'), 'an unlinked body file');
+      else {
         await waitFor(() => bw.app.proxy.inFlight === 1, 5000, 'the upload in flight');
         await new Promise((r) => setTimeout(r, 200));
         files = await openFilesUnder(dir);
       }
       expect(files.length).toBe(file ? 1 : 0);
-      if (file) expect(files[0]).toMatch(/\(deleted\)$/);
       expect(await readdir(dir)).toEqual([]);
       expect(origin.requests).toHaveLength(0);
       let reply = '';
@@ -198,10 +201,7 @@ describe('request buffering', () => {
       s.write(Buffer.alloc(1024 * 1024, 'v'));
       await waitFor(() => reply.endsWith(String(2 * 1024 * 1024)), 10_000, 'the reply');
       await waitFor(() => bw.app.proxy.inFlight === 0, 5000, 'the exchange to end');
-      for (let i = 0; (await openFilesUnder(dir)).length > 0; i++) {
-        if (i > 500) throw new Error('the body file was never closed');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitFiles(dir, (f) => f.length === 0, 'the body file to close');
     });
   }
 });
