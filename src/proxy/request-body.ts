@@ -10,10 +10,10 @@
  * after `done` with a FileBody, the caller owns it and must `close()` it.
  */
 import fs from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import type { BulwarkError } from '../core/errors.js';
 import { bodyTooLarge } from './body-limit.js';
+import { bufferIoError, openUnlinked } from './temp-file.js';
 
 /** A body in an unlinked temp file; each `stream()` reads it from the start (for retries). */
 export class FileBody {
@@ -60,8 +60,6 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
     if (err !== null && fd >= 0) fs.close(fd, () => {});
     done(err, body);
   };
-  const fail = (op: string, err: NodeJS.ErrnoException): void =>
-    finish(new BulwarkError(ErrorCodes.BUFFER_IO, `request buffer file ${op} failed: ${err.code ?? err.message}`, 500, { cause: err }));
   const flush = (): void => {
     // Chunks wait in memory while the file opens or a write is under way (the source is paused).
     if (over || fd < 0 || writing > 0) return;
@@ -71,7 +69,7 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
       writing = buf.length;
       fs.write(fd, buf, 0, buf.length, written, (err) => {
         writing = 0;
-        if (err !== null) return fail('write', err);
+        if (err !== null) return finish(bufferIoError('body', 'write', err));
         written += buf.length;
         flush();
       });
@@ -89,10 +87,8 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
     src.pause();
     if (fd === -1) {
       fd = -2;
-      const path = join(s.dir, `bulwark-body-${process.pid}-${Math.random().toString(36).slice(2)}`);
-      fs.open(path, 'wx+', 0o600, (err, opened) => {
-        if (err !== null) return fail('open', err);
-        fs.unlink(path, () => {});
+      openUnlinked(s.dir, 'body', (err, opened) => {
+        if (err !== null) return finish(err);
         if (over) return void fs.close(opened, () => {});
         fd = opened;
         flush();

@@ -16,9 +16,9 @@
  * has been handed every byte. `destroy` releases the file whatever the state.
  */
 import fs from 'node:fs';
-import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { bufferIoError, openUnlinked } from './temp-file.js';
 
 export interface BufferingSettings {
   /** Most bytes per response held in memory before the temp file (nginx's proxy_buffers). */
@@ -148,10 +148,8 @@ export class Spool {
 
   #open(): void {
     this.#fd = -2;
-    const path = join(this.#s.dir, `bulwark-spool-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    fs.open(path, 'wx+', 0o600, (err, fd) => {
-      if (err !== null) return this.#fail(ioError('open', err));
-      fs.unlink(path, () => {});
+    openUnlinked(this.#s.dir, 'spool', (err, fd) => {
+      if (err !== null) return this.#fail(err);
       if (this.#dead) return void fs.close(fd, () => {});
       this.#fd = fd;
       for (const c of this.#waiting.splice(0)) this.#append(c);
@@ -165,7 +163,7 @@ export class Spool {
     this.#writing += chunk.length;
     fs.write(this.#fd, chunk, 0, chunk.length, at, (err) => {
       this.#writing -= chunk.length;
-      if (err !== null) return this.#fail(ioError('write', err));
+      if (err !== null) return this.#fail(bufferIoError('spool', 'write', err));
       // Writes complete in order of offset for one fd in practice; take the larger end anyway.
       this.#written = Math.max(this.#written, at + chunk.length);
       this.#pump();
@@ -226,7 +224,7 @@ export class Spool {
     fs.read(this.#fd, buf, 0, n, this.#rpos, (err, got) => {
       this.#reading = false;
       if (this.#dead) return;
-      if (err !== null || got !== n) return this.#fail(ioError('read', err ?? new Error(`short read (${got} of ${n} bytes)`)));
+      if (err !== null || got !== n) return this.#fail(bufferIoError('spool', 'read', err ?? new Error(`short read (${got} of ${n} bytes)`)));
       this.#rpos += n;
       this.#send(buf);
       this.#pump();
@@ -242,8 +240,4 @@ export class Spool {
 
 function onSendTimeout(spool: Spool): void {
   spool.timedOut();
-}
-
-function ioError(op: string, err: Error): BulwarkError {
-  return new BulwarkError(ErrorCodes.BUFFER_IO, `response buffer file ${op} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 0, { cause: err });
 }
