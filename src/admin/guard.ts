@@ -1,9 +1,7 @@
 /**
  * @module admin/guard
  * Who may talk to the admin API. Every check runs before any handler:
- * - The request must be HTTP/1.x (else 505) and framed as Node reads it: Transfer-Encoding
- *   only `chunked` (501 for a coding nobody here decodes) and never on HTTP/1.0, where it is
- *   faulty framing (400) (RFC 9112 §6.1).
+ * - The request must be HTTP/1.x and framed as Node reads it (core/framing: 505, 501 or 400).
  * - The request must be unambiguous. Host, Origin and Authorization appear at most once:
  *   Node keeps the first copy of Host and Authorization and joins Origins, while a proxy
  *   or log in front may read another copy (RFC 9112 §3.2: more than one Host is a 400, as
@@ -21,6 +19,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { framingProblem } from '../core/framing.js';
 
 export interface GuardFailure {
   readonly status: 400 | 401 | 403 | 501 | 505;
@@ -97,18 +96,8 @@ function originForm(url: string, host: string): string | GuardFailure {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
-/** Why Node's reading of the request's framing may not be the sender's. */
-function framing(req: IncomingMessage): GuardFailure | undefined {
-  if (req.httpVersionMajor !== 1) return { status: 505, message: `HTTP/${req.httpVersion} is not supported; use HTTP/1.1` };
-  const te = req.headers['transfer-encoding'];
-  if (te === undefined) return undefined;
-  if (req.httpVersionMinor === 0) return bad('Transfer-Encoding in an HTTP/1.0 request');
-  if (te.trim().toLowerCase() !== 'chunked') return { status: 501, message: `Transfer-Encoding ${JSON.stringify(te)}: only chunked is implemented` };
-  return undefined;
-}
-
 export function checkRequest(req: IncomingMessage, bound: AddressInfo, token: string | undefined): GuardFailure | GuardPass {
-  const framed = framing(req);
+  const framed = framingProblem(req.httpVersionMajor, req.httpVersionMinor, req.headers['transfer-encoding']);
   if (framed !== undefined) return framed;
   const twice = repeated(req.rawHeaders);
   if (twice !== undefined) return bad(`more than one ${twice === 'host' ? 'Host' : twice === 'origin' ? 'Origin' : 'Authorization'} field`);

@@ -20,7 +20,7 @@ export const ErrorCodes = {
   CLIENT_ABORTED: 'BLWK_CLIENT_ABORTED',
   /** The client accepted no response data for front.timeouts.send. */
   CLIENT_TIMEOUT: 'BLWK_CLIENT_TIMEOUT',
-  /** The temp file buffering a response for a slow client failed (disk full, ...). */
+  /** A temp file buffering a request or response body failed (disk full, ...). */
   BUFFER_IO: 'BLWK_BUFFER_IO',
   LISTEN: 'BLWK_LISTEN',
   /** A backup snapshot failed verification (damaged, wrong or missing key, unknown format). */
@@ -140,10 +140,11 @@ const RESULT_CODES: Readonly<Record<AttemptResult, ErrorCode>> = {
 /**
  * The BLWK_ code for a failure while forwarding (the access log's `error`): errors bulwark
  * raised keep theirs, undici and system errors map by their kind.
+ * @param result the error's classification, when the caller already has it.
  */
-export function upstreamErrorCode(err: unknown): ErrorCode {
+export function upstreamErrorCode(err: unknown, result: AttemptResult = classifyError(err).result): ErrorCode {
   if (err instanceof BulwarkError) return err.code;
-  return RESULT_CODES[classifyError(err).result];
+  return RESULT_CODES[result];
 }
 
 /** A short, stable description of an upstream failure for logs and event reasons. */

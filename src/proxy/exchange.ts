@@ -21,7 +21,7 @@ import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
-import { forwardResponseHeaders } from './headers.js';
+import { dropFields, forwardResponseHeaders } from './headers.js';
 import { FileBody, bufferBody, type BodyBufferSettings } from './request-body.js';
 import { Spool, type BufferingSettings, type SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
@@ -89,8 +89,6 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   #tried: Server[] | undefined;
   #done = false;
   #queued = false;
-  /** The 'drain' listener is added on first backpressure only: most responses never need it. */
-  #drainHooked = false;
   /** The session key of a request on a sticky upstream (read on the first attempt). */
   #stickyKey: string | undefined;
   /** The response's declared Content-Length until its first body chunk; -1 when unknown or past it. */
@@ -122,17 +120,15 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
   }
 
   /**
-   * Reads the whole (small, length-checked) request body first so retries can replay it,
-   * then runs. A client that goes away meanwhile ends the exchange as aborted.
+   * Reads the whole request body first (memory, then a temp file, as `settings` say; see
+   * request-body.ts), so no server waits on a slow upload and retries can replay it, then
+   * runs. A client that goes away meanwhile ends the exchange as aborted.
    */
   bufferThenRun(settings: BodyBufferSettings): void {
     this.#cancelBody = bufferBody(this.req, settings, (err, body) => {
       this.#cancelBody = undefined;
-      if (err !== null) {
-        // Too large (chunked, past max_body_size), or the temp file failed.
-        this.detail = err.message;
-        return this.#fail(err.status, err.message, err.code, true);
-      }
+      // Too large (chunked, past max_body_size), or the temp file failed.
+      if (err !== null) return this.#fail(err.status, err.message, err.code, true);
       if (this.#done) return body instanceof FileBody ? body.close() : undefined;
       this.#body = body!;
       this.run();
@@ -254,7 +250,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     // after the head (those bytes are not this response's: undici fails the connection on
     // them, and it is never reused). The client gets the complete response at once.
     const noBody = status === 204 || status === 304 || this.req.method === 'HEAD';
-    if (status === 204) dropField(head, 'content-length'); // RFC 9110 §8.6: not in a 204
+    if (status === 204) dropFields(head, isContentLength); // RFC 9110 §8.6: not in a 204
     this.#declared = noBody ? -1 : declaredLength(head);
     // A custom reason phrase is kept; the standard one is what Node writes anyway (without
     // checking it again).
@@ -285,10 +281,9 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     if (this.res.write(chunk)) return true;
     // The client fell behind: buffer the rest (spool.ts), so the server's connection is
     // not held by a slow reader; the spool pauses the server when its limits are reached.
-    if (!this.#drainHooked) {
-      this.#drainHooked = true;
-      this.res.on('drain', onDrain);
-    }
+    // The 'drain' listener goes on with the spool, at the first backpressure: most
+    // responses never need either.
+    this.res.on('drain', onDrain);
     this.#spool = new Spool(this.res, this.#i.buffering, this);
     return true;
   }
@@ -334,7 +329,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     const outcome = classifyError(err);
     if (this.#retry(a, outcome)) return;
     this.#endAttempt(a, outcome);
-    this.error = upstreamErrorCode(err);
+    this.error = upstreamErrorCode(err, outcome.result);
     this.detail = err instanceof BulwarkError ? err.message : `upstream ${a.server.name}: ${describeUpstreamError(err)}`;
     if (!this.res.headersSent) {
       this.status = upstreamStatus(err);
@@ -378,10 +373,9 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents {
     this.#attempt?.abort?.(clientAborted());
   }
 
-  /** The client response drained. */
+  /** The client response drained (the listener exists only with a spool). */
   resume(): void {
-    if (this.#spool !== undefined) this.#spool.drained();
-    else this.#attempt?.resume();
+    this.#spool!.drained();
   }
 
   #finish(): void {
@@ -424,21 +418,14 @@ function declaredLength(head: readonly string[]): number {
   return -1;
 }
 
-/** Removes every `name` field from a flat [name, value, ...] list with lower-case names. */
-function dropField(head: string[], name: string): void {
-  let w = 0;
-  for (let i = 0; i < head.length; i += 2) {
-    if (head[i] === name) continue;
-    head[w++] = head[i]!;
-    head[w++] = head[i + 1]!;
-  }
-  head.length = w;
-}
-
 /** per_try_timeout fired before the response head: abort the try (it is then retried or answered 504). */
 function onAttemptTimeout(a: Attempt, ms: number): void {
   a.timedOut = Object.assign(new Error(`no response head within per_try_timeout (${ms}ms)`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
   a.abort?.(a.timedOut);
+}
+
+function isContentLength(name: string): boolean {
+  return name === 'content-length';
 }
 
 function closeFile(body: FileBody): void {

@@ -33,8 +33,8 @@ export interface RequestHeadInfo {
   readonly contentLength: string | undefined;
   /** Whether the request has a Transfer-Encoding (its body is chunked). */
   readonly chunked: boolean;
-  /** Set when the Transfer-Encoding is anything but exactly `chunked` (501, RFC 9112 §6.1). */
-  readonly unsupportedCoding: boolean;
+  /** Every Transfer-Encoding value, joined with ", " (for core/framing); undefined when none. */
+  readonly transferEncoding: string | undefined;
 }
 
 /**
@@ -85,24 +85,14 @@ export function forwardRequestHeaders(
   let requestId: string | undefined;
   let error: string | undefined;
   let contentLength: string | undefined;
-  let chunked = false;
-  let codings = 0;
-  let unsupportedCoding = false;
+  let transferEncoding: string | undefined;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'transfer-encoding') {
-        // Only `chunked` is implemented: `gzip, chunked` forwarded as chunked alone would
-        // silently drop the gzip coding; `chunked, chunked` is not valid framing at all.
-        chunked = true;
-        for (const t of value.split(',')) {
-          codings++;
-          if (t.trim().toLowerCase() !== 'chunked' || codings > 1) unsupportedCoding = true;
-        }
-      }
+      if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
       // TE: only "trailers" may be forwarded (RFC 9110 §10.1.4).
       if (lower === 'te' && value.split(',').some((v) => v.trim().toLowerCase() === 'trailers')) out.push('te', 'trailers');
       continue;
@@ -147,7 +137,7 @@ export function forwardRequestHeaders(
   out.push('x-forwarded-proto', proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
-  return { headers: out, host, requestId, error, contentLength, chunked, unsupportedCoding };
+  return { headers: out, host, requestId, error, contentLength, chunked: transferEncoding !== undefined, transferEncoding };
 }
 
 /**
@@ -176,17 +166,20 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   // Connection may come after the fields it names: filter afterwards (rare).
-  if (dropped !== undefined) {
-    let w = 0;
-    for (let i = 0; i < out.length; i += 2) {
-      if (dropped.has(out[i]!)) continue;
-      out[w++] = out[i]!;
-      out[w++] = out[i + 1]!;
-    }
-    out.length = w;
-  }
+  if (dropped !== undefined) dropFields(out, (name) => dropped.has(name));
   out.push('x-request-id', requestId);
   return out;
+}
+
+/** Removes, in place, the fields whose (lower-case) name `drop` accepts from a flat [name, value, ...] list. */
+export function dropFields(flat: string[], drop: (name: string) => boolean): void {
+  let w = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (drop(flat[i]!)) continue;
+    flat[w++] = flat[i]!;
+    flat[w++] = flat[i + 1]!;
+  }
+  flat.length = w;
 }
 
 /** The values of every `name` field in a flat [name, value, ...] list with lower-case names. */

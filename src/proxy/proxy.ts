@@ -12,6 +12,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { ErrorCodes } from '../core/errors.js';
+import { framingProblem } from '../core/framing.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { Exchange, ProxyResponse } from './exchange.js';
@@ -198,17 +199,12 @@ export class Proxy {
     const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority, front.underscores_in_headers);
     // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
     if (req.rawHeaders.length > 2 * front.max_headers) return new Resolved(head, target, undefined, 431, `more than ${front.max_headers} header fields`);
-    // RFC 9112 §2.3: this listener speaks HTTP/1.x only (HTTP/2 needs a TLS listener's ALPN).
-    if (req.httpVersionMajor !== 1) return new Resolved(head, target, undefined, 505, `HTTP/${req.httpVersion} is not supported here`);
+    const framing = framingProblem(req.httpVersionMajor, req.httpVersionMinor, head.transferEncoding);
+    if (framing !== undefined) return new Resolved(head, target, undefined, framing.status, framing.message);
     if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
     // TRACE echoes the request, cookies and credentials included, back to whoever sent
     // it (cross-site tracing); nginx refuses it too.
     if (req.method === 'TRACE') return new Resolved(head, target, undefined, 405, 'TRACE is not supported');
-    if (head.chunked) {
-      // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing (answer, then close).
-      if (req.httpVersionMinor === 0) return new Resolved(head, target, undefined, 400, 'Transfer-Encoding in an HTTP/1.0 request');
-      if (head.unsupportedCoding) return new Resolved(head, target, undefined, 501, 'transfer coding not implemented (only chunked is)');
-    }
     if (path instanceof TargetError) return new Resolved(head, target, undefined, 400, path.reason);
     if (head.host === undefined && req.httpVersion === '1.1') {
       return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
@@ -283,6 +279,9 @@ export class Proxy {
       earlier.once('close', go);
       return;
     }
+    // Node hands an upgrade's body bytes over as `head`, with the connection: neither path
+    // below can frame them, and a WebSocket handshake has none (RFC 6455 §4.1).
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return this.#refuse(req, socket, 400, 'upgrade request with a body');
     if (!isWebSocketUpgrade(req)) return this.#plain(req, socket);
     const start = performance.now();
     this.inFlight++;
@@ -291,8 +290,6 @@ export class Proxy {
     const done = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void =>
       this.record(req, start, id, status, upstream, server, error, detail);
     if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, done, undefined, '', r.detail);
-    // A WebSocket handshake has no body (RFC 6455 §4.1): bytes after the head are frames.
-    if (r.head.contentLength !== undefined || r.head.chunked) return rejectUpgrade(socket, 400, id, done, undefined, '', 'upgrade request with a body');
     const server = r.upstream.pick(new RequestContext(req, r.path));
     if (server === undefined) {
       return rejectUpgrade(socket, 503, id, (s, u, sv, e) => done(s, u, sv, e, r.upstream!.unavailableDetail()), r.upstream.name, ErrorCodes.NO_SERVER);
@@ -305,30 +302,27 @@ export class Proxy {
    * The node:http 'connect' listener. Bound. bulwark is a reverse proxy, not a forward one:
    * CONNECT (RFC 9110 §9.3.6) would open a raw tunnel past every route, so it gets 405.
    */
-  readonly connect = (req: IncomingMessage, socket: Duplex): void => {
+  readonly connect = (req: IncomingMessage, socket: Duplex): void => this.#refuse(req, socket, 405, 'CONNECT is not supported', `allow: ${ALLOWED_METHODS}\r\n`);
+
+  /** Answers a request Node has handed over with its raw connection, and closes it. */
+  #refuse(req: IncomingMessage, socket: Duplex, status: number, clientDetail: string, extraHead = ''): void {
     const start = performance.now();
     this.inFlight++;
     const id = this.#newId();
-    const done = (status: number): void => this.record(req, start, id, status, undefined, undefined, '', 'CONNECT refused');
-    rejectUpgrade(socket, 405, id, done, undefined, '', 'CONNECT is not supported', `allow: ${ALLOWED_METHODS}\r\n`);
-  };
+    const done = (s: number): void => this.record(req, start, id, s, undefined, undefined, '', clientDetail);
+    rejectUpgrade(socket, status, id, done, undefined, '', clientDetail, extraHead);
+  }
 
   /**
-   * Serves a request whose Upgrade bulwark ignores: Node has detached the connection from
-   * its HTTP parser, so the response is written on it directly and the connection closed
-   * after it (what the client sent after the head is discarded with it).
+   * Serves a request (without a body) whose Upgrade bulwark ignores: Node has detached the
+   * connection from its HTTP parser, so the response is written on it directly and the
+   * connection closed after it (what the client sent after the head is discarded with it).
    */
   #plain(req: IncomingMessage, socket: Duplex): void {
     const res = new ProxyResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     res.once('finish', () => socket.end());
-    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
-      const start = performance.now();
-      this.inFlight++;
-      const id = this.#newId();
-      return this.#local(req, res, start, id, 400, 'upgrade request with a body', undefined, true);
-    }
     this.handle(req, res);
   }
 

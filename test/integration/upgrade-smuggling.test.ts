@@ -146,6 +146,19 @@ describe('refused upgrades never become tunnels', () => {
     expect(origin.requests[0]!.headers['http2-settings']).toBeUndefined();
   });
 
+  for (const upgrade of ['websocket', 'h2c']) {
+    it(`an ${upgrade} upgrade with a body is a 400 and closes; nothing reaches the origin`, async () => {
+      const origin = await refusingOrigin(426);
+      const bw = await publicOnly(origin.url);
+      const smuggled = 'GET /internal HTTP/1.1\r\nHost: app.test\r\n\r\n';
+      const c = await h.raw(bw.port);
+      c.write(`GET /public/ws HTTP/1.1\r\nHost: app.test\r\nUpgrade: ${upgrade}\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`);
+      await c.closed;
+      expect(c.responses().map((r) => r.status)).toEqual([400]);
+      expect(origin.requests).toHaveLength(0);
+    });
+  }
+
   it('an upgrade behind a pipelined request waits for that response: nothing interleaves', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
