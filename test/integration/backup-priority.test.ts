@@ -13,10 +13,11 @@
  * - `timeout`: a run against an admin API that never answers fails after it, not after the
  *   default (a minute).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hasChrt } from '../helpers/chrt.js';
 import { assertBuilt, CLI } from '../helpers/cli.js';
 import { BACKUP_TEST_MS, backupConfig, BackupSite, serversOf, sessionsNdjson, waitBackupStatus, waitEvent } from '../helpers/backup.js';
 import { useHarness, type Harness } from '../helpers/harness.js';
@@ -33,15 +34,6 @@ const SESSIONS = 50_000;
 function priorities(pid: number): { nice: Set<number>; policy: Set<number> } {
   const stats = readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' '));
   return { nice: new Set(stats.map((f) => Number(f[16]))), policy: new Set(stats.map((f) => Number(f[38]))) };
-}
-
-function hasChrt(): boolean {
-  try {
-    execFileSync('chrt', ['--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** CPU time (utime, clock ticks) used by `pid` so far. */

@@ -63,9 +63,13 @@ export function backupSettingsFrom(text: string, file: string, env: NodeJS.Proce
   }
   const backup = config.backup;
   if (backup === undefined) throw new CommandError(`${file} has no backup: block: add one (at least backup.dir) to use bulwark backup`);
-  const keyEnv = backup.encrypt_key_env;
-  const key = keyEnv === undefined ? undefined : env[keyEnv] || undefined;
-  return { file, config, backup, key, warning };
+  return { file, config, backup, key: backupKey(backup, env), warning };
+}
+
+/** The encryption key from the variable backup.encrypt_key_env names; undefined when unnamed, unset or empty. */
+export function backupKey(backup: BackupConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const name = backup.encrypt_key_env;
+  return name === undefined ? undefined : env[name] || undefined;
 }
 
 /** Throws unless a snapshot can be written as configured (an encrypted setup needs its key). */

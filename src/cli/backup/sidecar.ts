@@ -13,6 +13,7 @@ import { newestValid } from '../../backup/index.js';
 import type { BackupConfig, BulwarkConfig } from '../../core/config.js';
 import type { ProxyState } from '../../proxy/proxy.js';
 import { canonical } from '../../config/index.js';
+import { backupKey } from './settings.js';
 import { restoreSessionsAtStartup } from './startup.js';
 import type { StallChange } from './stall.js';
 import { BackupSupervisor } from './supervisor.js';
@@ -112,8 +113,7 @@ export class BackupSidecar {
   }
 
   async #newestIn(b: BackupConfig): Promise<string | undefined> {
-    const key = b.encrypt_key_env === undefined ? undefined : this.#d.env[b.encrypt_key_env] || undefined;
-    return (await newestValid(b.dir, { key }).catch(() => undefined))?.id;
+    return (await newestValid(b.dir, { key: backupKey(b, this.#d.env) }).catch(() => undefined))?.id;
   }
 
   #launch(backup: BackupConfig): void {

@@ -11,6 +11,7 @@ import type { BackupConfig } from '../../core/config.js';
 import type { ProxyState } from '../../proxy/proxy.js';
 import { sessionTables } from '../sessions.js';
 import { describeError } from './errors.js';
+import { backupKey } from './settings.js';
 import { toImportNdjson } from './snapshot.js';
 
 export interface RestoreDeps {
@@ -27,8 +28,7 @@ export interface RestoreDeps {
  */
 export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<string | undefined> {
   const { backup, logger: log } = d;
-  const keyEnv = backup.encrypt_key_env;
-  const key = keyEnv === undefined ? undefined : (d.env ?? process.env)[keyEnv] || undefined;
+  const key = backupKey(backup, d.env ?? process.env);
   try {
     const found = await newestValid(backup.dir, { key });
     for (const s of found.skipped) {

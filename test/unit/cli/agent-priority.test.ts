@@ -9,18 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hasChrt } from '../../helpers/chrt.js';
 import { CLI } from '../../helpers/cli.js';
 
 const AGENT_MODULE = pathToFileURL(join(dirname(CLI), 'backup', 'agent.js')).href;
-
-function hasChrt(): boolean {
-  try {
-    execFileSync('chrt', ['--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** nice and scheduling policy of every thread of a child process after lowerPriority(cpuClass). */
 function lowered(cpuClass: string): { nice: number[]; policy: number[] } {
