@@ -46,8 +46,8 @@ const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
 /** The ACCESS_LOG variant's sink: bulwark's access line, through bulwark's batching writer. */
 let logAccess = null;
 if (process.env.ACCESS_LOG) {
-  const { LineWriter } = await import('../dist/cli/log-writer.js');
-  const { accessSink } = await import('../dist/cli/log.js');
+  const { LineWriter } = await import('../dist/log/line-writer.js');
+  const { accessSink } = await import('../dist/log/index.js');
   const writer = new LineWriter({ fd: fs.openSync(process.env.ACCESS_LOG, 'w') });
   logAccess = accessSink(writer, writer);
   process.on('SIGTERM', () => writer.flushSync());

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { App } from './app.js';
+import { App } from '../runtime/app.js';
 
 const ORIGINS = [
   { name: 'demo-1', port: 3001, flaky: false },

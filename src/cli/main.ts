@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { issueTotal, validateConfigFile } from '../config/index.js';
-import { App } from './app.js';
+import { App } from '../runtime/app.js';
 import { backupCommand } from './backup/commands.js';
 
 const USAGE = `Usage: bulwark <command> [options]

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from '../../src/cli/app.js';
+import { App } from '../../src/runtime/app.js';
 import { CLI, REPO_ROOT, type CliResult } from './cli.js';
 import type { Harness } from './harness.js';
 import { send, waitFor, withTimeout } from './net.js';

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, type AppOptions } from '../../src/cli/app.js';
+import { App, type AppOptions } from '../../src/runtime/app.js';
 
 export interface TestBulwark {
   readonly app: App;

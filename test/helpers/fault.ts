@@ -7,7 +7,7 @@
  */
 import { Pool } from 'undici';
 import { stringify } from 'yaml';
-import type { FaultTolerance } from '../../src/cli/fault-tolerance.js';
+import type { FaultTolerance } from '../../src/runtime/fault-tolerance.js';
 import type { AttemptOutcome } from '../../src/core/outcome.js';
 import type { Server, ServerFlag } from '../../src/core/server.js';
 import { ChaosOrigin } from './chaos-origin.js';

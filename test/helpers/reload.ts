@@ -17,7 +17,7 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
-import { App } from '../../src/cli/app.js';
+import { App } from '../../src/runtime/app.js';
 import type { StatusServer } from './fault.js';
 import type { Harness } from './harness.js';
 import type { Origin } from './origin.js';

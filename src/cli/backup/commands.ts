@@ -5,13 +5,13 @@
  * 1 failure (including an invalid snapshot), 2 bad usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AdminClient, resolveAdminTarget } from './admin-client.js';
-import { runAgent } from './agent.js';
-import { listCommand, pruneCommand, verifyCommand, type Out } from './catalog.js';
-import { CommandError, describeError, exitCodeOf } from './errors.js';
-import { restoreCommand } from './restore.js';
-import { loadBackupSettings, type BackupSettings } from './settings.js';
-import { createCommand } from './snapshot.js';
+import { AdminClient, resolveAdminTarget } from '../../backup/agent/admin-client.js';
+import { runAgent } from '../../backup/agent/agent.js';
+import { listCommand, pruneCommand, verifyCommand, type Out } from '../../backup/agent/catalog.js';
+import { CommandError, describeError, exitCodeOf } from '../../backup/agent/errors.js';
+import { restoreCommand } from '../../backup/agent/restore.js';
+import { loadBackupSettings, type BackupSettings } from '../../backup/agent/settings.js';
+import { createCommand } from '../../backup/agent/snapshot.js';
 
 export const BACKUP_USAGE = `Usage: bulwark backup <command> -c FILE [options]
 

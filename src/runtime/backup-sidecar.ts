@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/sidecar
+ * @module runtime/backup-sidecar
  * The backup sidecar over the life of `bulwark start`: at start, the startup restore and
  * the supervised agent; on every applied reload, the agent started, stopped or reconfigured
  * to match the new `backup:` block (no restart of bulwark needed); and the `backup` section
@@ -9,14 +9,14 @@
  * `encrypt_key_env` names an unset variable: every snapshot would fail.
  */
 import type pino from 'pino';
-import { newestValid } from '../../backup/index.js';
-import type { BackupConfig, BulwarkConfig } from '../../core/config.js';
-import type { ProxyState } from '../../proxy/proxy.js';
-import { canonical } from '../../config/index.js';
-import { backupKey } from './settings.js';
-import { restoreSessionsAtStartup } from './startup.js';
-import type { StallChange } from './stall.js';
-import { BackupSupervisor } from './supervisor.js';
+import { newestValid } from '../backup/index.js';
+import type { BackupConfig, BulwarkConfig } from '../core/config.js';
+import type { ProxyState } from '../proxy/proxy.js';
+import { canonical } from '../config/index.js';
+import { backupKey } from '../backup/agent/settings.js';
+import { restoreSessionsAtStartup } from './backup-startup.js';
+import type { StallChange } from '../backup/agent/stall.js';
+import { BackupSupervisor } from '../backup/agent/supervisor.js';
 
 /** Why `config` cannot run its backups in `env` (its key variable is unset), or undefined. */
 export function keyProblem(config: BulwarkConfig, file: string, env: NodeJS.ProcessEnv): string | undefined {

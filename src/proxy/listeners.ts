@@ -1,5 +1,5 @@
 /**
- * @module cli/listeners
+ * @module proxy/listeners
  * The set of client-facing listeners, keyed by configured address. A reload that changes
  * `listen` binds every new address before closing any old one, so there is no moment with
  * nothing listening; if a bind fails, the new sockets are closed again and the old ones
@@ -9,8 +9,8 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
-import { applyFront, createFrontServer, listen, markRetiring } from '../proxy/front.js';
-import type { Proxy } from '../proxy/proxy.js';
+import { applyFront, createFrontServer, listen, markRetiring } from './front.js';
+import type { Proxy } from './proxy.js';
 
 interface Bound {
   readonly server: http.Server;

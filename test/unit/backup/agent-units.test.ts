@@ -1,17 +1,17 @@
 /**
- * @module test/unit/cli/backup-cli.test
+ * @module test/unit/backup/agent-units.test
  * The pure parts of the `bulwark backup` commands: the config line diff of
  * `restore --dry-run`, `--before` times, the admin API's session export read into snapshot
  * entries and written back for import, where the admin API is found, and the settings read
  * from a config (including one that does not validate as a whole).
  */
 import { describe, expect, it } from 'vitest';
-import { adminUrlFor, resolveAdminTarget } from '../../../src/cli/backup/admin-client.js';
-import { lineDiff } from '../../../src/cli/backup/config-file.js';
-import { CommandError } from '../../../src/cli/backup/errors.js';
-import { parseTime } from '../../../src/cli/backup/restore.js';
-import { backupSettingsFrom } from '../../../src/cli/backup/settings.js';
-import { parseExport, toImportNdjson } from '../../../src/cli/backup/snapshot.js';
+import { adminUrlFor, resolveAdminTarget } from '../../../src/backup/agent/admin-client.js';
+import { lineDiff } from '../../../src/backup/agent/config-file.js';
+import { CommandError } from '../../../src/backup/agent/errors.js';
+import { parseTime } from '../../../src/backup/agent/restore.js';
+import { backupSettingsFrom } from '../../../src/backup/agent/settings.js';
+import { parseExport, toImportNdjson } from '../../../src/backup/agent/snapshot.js';
 
 const CONF = 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n';
 

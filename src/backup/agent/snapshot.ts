@@ -1,12 +1,12 @@
 /**
- * @module cli/backup/snapshot
+ * @module backup/agent/snapshot
  * Taking a snapshot through the admin API (GET /config, GET /sessions/export, then the
  * storage library's createSnapshot), shared by the agent and `bulwark backup create`, and
  * the two session formats: the admin API's NDJSON lines `{"key","upstream","server",
  * "expires_at"}` and the library's entries `{key, upstream, server, expiresAt}`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy, type SessionEntry } from '../../backup/index.js';
+import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy, type SessionEntry } from '../index.js';
 import { ndjsonLine } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import { jsonString } from '../../core/format.js';

@@ -1,5 +1,5 @@
 /**
- * @module cli/access-line
+ * @module log/access-line
  * The access line, in pino's line shape (level 30, epoch-ms time, flat request fields):
  *
  *   {"level":30,"time":…,"msg":"access","method":…,"path":…,"status":…,"upstream":…,

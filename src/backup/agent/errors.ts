@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/errors
+ * @module backup/agent/errors
  * The one error type of the `bulwark backup` commands: a message for a person and the exit
  * status it means (1: the command failed; 2: it was used wrongly).
  */

@@ -1,5 +1,5 @@
 /**
- * @module cli/app
+ * @module runtime/app
  * The composition root: the only place that wires config, proxy, listeners, fault
  * tolerance, admin and logging together. Subsystems never import each other's singletons;
  * everything they need (clock, random source, log sinks) is passed in here.
@@ -15,12 +15,12 @@ import { ConfigWatcher, loadConfigFile } from '../config/index.js';
 import { createAdminServer } from '../admin/server.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy, type ProxyState } from '../proxy/proxy.js';
-import { createAdminActions, RuntimeOverrides } from './admin-actions.js';
-import { adminUrlFor } from './backup/admin-client.js';
-import { BackupSidecar, keyProblem } from './backup/sidecar.js';
+import { createAdminActions, RuntimeOverrides } from './overrides.js';
+import { adminUrlFor } from '../backup/agent/admin-client.js';
+import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
-import { FrontListeners } from './listeners.js';
-import { createLogging, type Logging } from './log.js';
+import { FrontListeners } from '../proxy/listeners.js';
+import { createLogging, type Logging } from '../log/index.js';
 import { sessionTables } from './sessions.js';
 import { faultToleranceKey, Reloader, type ConfigStatus, type ReloadOutcome, type ReloadTrigger } from './reload.js';
 import { statusView } from './status-view.js';
@@ -85,7 +85,7 @@ export class App {
           : { ok: true, body: o };
       },
       config: () => ({ version: this.status.version, loaded_at: new Date(this.status.loadedAt).toISOString(), file: this.configFile, text: this.status.text }),
-      // Exports pace themselves while requests are in flight (see cli/sessions).
+      // Exports pace themselves while requests are in flight (see runtime/sessions).
       sessions: sessionTables(state, () => this.proxy.inFlight > 0),
       backupReport: (r) => this.backup.reported(r),
     });
@@ -146,7 +146,7 @@ export class App {
     if (o.result === 'applied') {
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);
       for (const k of o.needs_restart ?? []) log.warn({ event: 'needs_restart', key: k }, `${k} changed in ${this.configFile}: needs a restart to take effect`);
-      // The agent is started, stopped or reconfigured to match (cli/backup/sidecar).
+      // The agent is started, stopped or reconfigured to match (runtime/backup-sidecar).
       void this.backup.apply(this.config.backup).catch((err: unknown) => log.error({ event: 'backup_apply_failed', error: String(err) }, `backup: ${String(err)}`));
     } else if (o.result === 'rejected') {
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
@@ -154,7 +154,7 @@ export class App {
     return o;
   }
 
-  /** Applies a validated config (see cli/reload). Throws, having changed nothing, when a listener can't be bound. */
+  /** Applies a validated config (see runtime/reload). Throws, having changed nothing, when a listener can't be bound. */
   async #apply(next: BulwarkConfig): Promise<void> {
     const noKey = keyProblem(next, this.configFile, this.#env);
     if (noKey !== undefined) throw new Error(noKey);

@@ -1,5 +1,5 @@
 /**
- * @module cli/reload
+ * @module runtime/reload
  * The reload pipeline (Traefik's configuration watcher): read → parse → validate → diff →
  * apply, the same for a file change, SIGHUP and POST /reload, one reload at a time.
  * - Invalid: nothing changes; the error is logged with file, line and key path and kept

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/supervisor
+ * @module backup/agent/supervisor
  * Runs the backup agent (`bulwark backup agent -c FILE`) as a child process of `bulwark
  * start`, with BULWARK_ADMIN_URL set to the bound admin address. Its JSON log lines are
  * relogged through bulwark's logger (`source: "backup-agent"`, its pid as `agent_pid`). When
@@ -8,7 +8,7 @@
  * only logged. stop() sends SIGTERM and waits, then SIGKILL after 5 s. A reload that changes
  * the backup block reaches the agent as SIGHUP (it re-reads the running config through the
  * admin API), or, for a new `cpu_class`, as a restart of the agent. Whether the agent makes
- * progress is watched (cli/backup/stall): `stall` tells of every stall and recovery.
+ * progress is watched (backup/agent/stall): `stall` tells of every stall and recovery.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,9 +25,13 @@ export const BACKOFF_MAX_MS = 60_000;
 export const STABLE_MS = 60_000;
 const KILL_AFTER_MS = 5000;
 
-/** dist/cli/main.js: beside this module's folder, or, running from the sources, in dist/. */
+/**
+ * dist/cli/main.js, the agent's entry point (`bulwark backup agent`): found from this
+ * module's place in dist/, or, running from the sources, in dist/. A path, not an import:
+ * the agent runs in a child process.
+ */
 export function cliScript(): string {
-  const built = fileURLToPath(new URL('../main.js', import.meta.url));
+  const built = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
   return existsSync(built) ? built : fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LineWriter } from '../../../src/cli/log-writer.js';
+import { LineWriter } from '../../../src/log/line-writer.js';
 
 let dir: string;
 let file: string;

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/settings
+ * @module backup/agent/settings
  * What every `bulwark backup` command reads from `-c FILE`: the `backup:` block (its `dir`
  * already absolute, resolved against the file's folder by the config loader), the admin
  * address and token, and the encryption key from `backup.encrypt_key_env`.

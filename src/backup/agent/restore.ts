@@ -1,12 +1,12 @@
 /**
- * @module cli/backup/restore
+ * @module backup/agent/restore
  * `bulwark backup restore ID|--before TIME [--config] [--sessions] [--dry-run]`. Only a
  * snapshot that verifies is used. The config goes back into the conf file atomically (the
  * replaced file is kept beside it) and bulwark is asked to reload it (its file watch would
  * too); the sessions replace the running tables through POST /sessions/import?mode=replace.
  */
 import { readFile } from 'node:fs/promises';
-import { BackupInvalidError, findBefore, readSnapshot, type SnapshotData } from '../../backup/index.js';
+import { BackupInvalidError, findBefore, readSnapshot, type SnapshotData } from '../index.js';
 import { errorText, type AdminClient } from './admin-client.js';
 import type { Out } from './catalog.js';
 import { lineDiff, writeConfigAtomically } from './config-file.js';

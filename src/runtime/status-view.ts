@@ -1,5 +1,5 @@
 /**
- * @module cli/status-view
+ * @module runtime/status-view
  * The read-only view the admin API's /status is built from: config version and reload
  * state, upstreams with their fault-tolerance state, and runtime overrides.
  */

@@ -1,18 +1,18 @@
 /**
- * @module cli/backup/startup
+ * @module runtime/backup-startup
  * What `bulwark start` does when `backup:` is configured, once its listeners are bound:
  * restore the sticky-session tables from the newest snapshot that verifies (so affinity
  * survives a restart), warning about each newer one that does not and why. It cannot fail
- * the start: problems are logged. (The agent itself: cli/backup/sidecar.)
+ * the start: problems are logged. (The agent itself: runtime/backup-sidecar.)
  */
 import type pino from 'pino';
-import { newestValid, readSnapshot } from '../../backup/index.js';
-import type { BackupConfig } from '../../core/config.js';
-import type { ProxyState } from '../../proxy/proxy.js';
-import { sessionTables } from '../sessions.js';
-import { describeError } from './errors.js';
-import { backupKey } from './settings.js';
-import { toImportNdjson } from './snapshot.js';
+import { newestValid, readSnapshot } from '../backup/index.js';
+import type { BackupConfig } from '../core/config.js';
+import type { ProxyState } from '../proxy/proxy.js';
+import { sessionTables } from './sessions.js';
+import { describeError } from '../backup/agent/errors.js';
+import { backupKey } from '../backup/agent/settings.js';
+import { toImportNdjson } from '../backup/agent/snapshot.js';
 
 export interface RestoreDeps {
   readonly backup: BackupConfig;

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/runner
+ * @module backup/agent/runner
  * The backup agent's work: runs (snapshot through the admin API, prune, report to
  * /backup/report) on a timer and, with `on_reload`, when the config version on GET /status
  * (polled every second) changes. Runs never overlap: a trigger during a run queues one
@@ -11,7 +11,7 @@
  */
 import { resolve } from 'node:path';
 import type pino from 'pino';
-import { listSnapshots } from '../../backup/index.js';
+import { listSnapshots } from '../index.js';
 import { AdminClient, resolveAdminTarget } from './admin-client.js';
 import { describeError } from './errors.js';
 import { backupSettingsFrom, type BackupSettings } from './settings.js';

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/config-file
+ * @module backup/agent/config-file
  * Putting a snapshot's config back: the atomic write (a temp file in the same folder,
  * fsynced, renamed over the file, then the folder fsynced), keeping the replaced file beside
  * it as `<file>.bak-<timestamp>`, and the line diff `restore --dry-run` prints.

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/stall
+ * @module backup/agent/stall
  * Whether the backup agent makes progress. Low CPU priority is right for backups, but it
  * must not turn into no backups at all: an agent that has not reported a snapshot within
  * 2 × `interval` + `timeout` (the run before may have just missed its slot, and a run may

@@ -1,5 +1,5 @@
 /**
- * @module cli/sessions
+ * @module runtime/sessions
  * The sticky-session tables of every upstream as one NDJSON stream (each line names its
  * upstream), for GET /sessions/export, POST /sessions/import, backups and restores.
  *
@@ -23,7 +23,7 @@ import type { ActionResult } from '../admin/actions.js';
 import { jsonString } from '../core/format.js';
 import { ndjsonLine, parseNdjson, type StickyEntry } from '../balancer/sticky/index.js';
 import type { ProxyState } from '../proxy/proxy.js';
-import type { SessionTables } from './admin-actions.js';
+import type { SessionTables } from './overrides.js';
 
 /** Lines parsed between two yields to the event loop on import. */
 export const SESSION_CHUNK = 5000;

@@ -1,5 +1,5 @@
 /**
- * @module cli/log-writer
+ * @module log/line-writer
  * A batching line writer for stdout (or any fd). Under load bulwark logs one access line
  * per request, and a syscall per line would cost more than the proxying itself; so lines
  * are encoded (UTF-8) into a buffer as they come and written in batches of ≥64 KiB, or

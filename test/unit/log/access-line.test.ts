@@ -4,7 +4,7 @@
  * serialiser would, field for field.
  */
 import { describe, expect, it } from 'vitest';
-import { AccessLineWriter, accessLineBound, accessLineText } from '../../../src/cli/access-line.js';
+import { AccessLineWriter, accessLineBound, accessLineText } from '../../../src/log/access-line.js';
 import type { AccessRecord } from '../../../src/proxy/proxy.js';
 
 function record(over: Partial<AccessRecord> = {}): AccessRecord {

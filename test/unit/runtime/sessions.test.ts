@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StickyTable } from '../../../src/balancer/sticky/index.js';
-import { sessionTables } from '../../../src/cli/sessions.js';
+import { sessionTables } from '../../../src/runtime/sessions.js';
 import type { ProxyState } from '../../../src/proxy/proxy.js';
 
 function setup(n: number) {

@@ -1,12 +1,12 @@
 /**
- * @module cli/backup/catalog
+ * @module backup/agent/catalog
  * `bulwark backup list`, `verify` and `prune`: what is in backup.dir, whether each snapshot
  * passes every check (manifest, each part's size and sha256, decryption, content), and
  * applying the retention policy.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listSnapshots, prune, verifySnapshot } from '../../backup/index.js';
+import { listSnapshots, prune, verifySnapshot } from '../index.js';
 import { keyHint, type BackupSettings } from './settings.js';
 
 export type Out = (line: string) => void;

@@ -1,5 +1,5 @@
 /**
- * @module cli/backup/admin-client
+ * @module backup/agent/admin-client
  * The backup agent's and the `bulwark backup` commands' only way to the proxy: its admin
  * API over HTTP. Where it is: `--admin URL`, else BULWARK_ADMIN_URL (set by the supervisor
  * to the bound address), else the config's `admin.listen` with a wildcard host (0.0.0.0,

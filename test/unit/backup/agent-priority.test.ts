@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { hasChrt } from '../../helpers/chrt.js';
 import { CLI } from '../../helpers/cli.js';
 
-const AGENT_MODULE = pathToFileURL(join(dirname(CLI), 'backup', 'agent.js')).href;
+const AGENT_MODULE = pathToFileURL(join(dirname(CLI), '..', 'backup', 'agent', 'agent.js')).href;
 
 /** nice and scheduling policy of every thread of a child process after lowerPriority(cpuClass). */
 function lowered(cpuClass: string): { nice: number[]; policy: number[] } {

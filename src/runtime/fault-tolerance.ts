@@ -1,5 +1,5 @@
 /**
- * @module cli/fault-tolerance
+ * @module runtime/fault-tolerance
  * Wires one upstream's fault-tolerance parts together. Each part owns one server flag and
  * never calls another; this is the one place that connects them: the health checker's
  * passing checks un-eject (Envoy's "successful active check may un-eject"), attempt

@@ -1,7 +1,7 @@
 /**
- * @module cli/backup/agent
+ * @module backup/agent/agent
  * `bulwark backup agent -c FILE`: the backup sidecar, a process of its own that reaches the
- * proxy only through the admin API (the runs themselves: cli/backup/runner). SIGTERM or
+ * proxy only through the admin API (the runs themselves: backup/agent/runner). SIGTERM or
  * SIGINT (or, when supervised, its parent going away: stdin closes) takes a last snapshot,
  * then it exits 0. SIGHUP makes it re-read the running config's backup block through the
  * admin API (the supervisor sends it after a reload). Logs are JSON lines on stdout (pino's

@@ -1,5 +1,5 @@
 /**
- * @module cli/log
+ * @module log
  * Structured JSON logs (pino) and the access log, both through one batching LineWriter so
  * lines stay in order. Access lines are formatted by hand in pino's line shape (see
  * access-line.ts), straight into the writer's buffer. The proxy only calls the sink; it
@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { LogLevel } from '../core/config.js';
 import type { AccessRecord } from '../proxy/proxy.js';
 import { AccessLineWriter, accessLineBound, accessLineText } from './access-line.js';
-import { LineWriter } from './log-writer.js';
+import { LineWriter } from './line-writer.js';
 
 export interface Logging {
   readonly logger: pino.Logger;

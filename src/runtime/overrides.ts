@@ -1,5 +1,5 @@
 /**
- * @module cli/admin-actions
+ * @module runtime/overrides
  * The runtime API's effects (HAProxy's `set server state` / `set server weight`):
  * drain and disable set the admin-owned flags `draining` and `disabled` (the scheduler
  * stops picking the server; in-flight requests finish), enable clears them, and weight
@@ -37,7 +37,7 @@ export class RuntimeOverrides {
   }
 }
 
-/** Moves sticky-session tables in and out (cli/sessions). */
+/** Moves sticky-session tables in and out (runtime/sessions). */
 export interface SessionTables {
   exportAll(): AsyncIterable<string>;
   importAll(ndjson: string, mode: 'merge' | 'replace'): Promise<ActionResult>;
