@@ -46,6 +46,19 @@ export interface AttemptObserver {
   onAttemptEnd?(server: Server, outcome: AttemptOutcome): void;
 }
 
+/** An attempt bulwark gave up on (the client went away): not the server's fault. */
+export const CANCELLED: AttemptOutcome = Object.freeze({ result: 'cancelled', status: 0, code: 'BLWK_CLIENT_ABORTED' });
+
+/** Shared, frozen outcomes of answered attempts, one per status (no allocation per request). */
+const RESPONSE_OUTCOMES = new Map<number, AttemptOutcome>();
+
+/** The outcome of an attempt the server answered with `status`. */
+export function responseOutcome(status: number): AttemptOutcome {
+  let o = RESPONSE_OUTCOMES.get(status);
+  if (o === undefined) RESPONSE_OUTCOMES.set(status, (o = Object.freeze({ result: 'response', status, code: '' })));
+  return o;
+}
+
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'BLWK_UPSTREAM_TIMEOUT']);
 

@@ -6,10 +6,27 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
-import { ProxyResponse } from './exchange.js';
-import type { Proxy } from './proxy.js';
+import { ProxyResponse } from './response-writer.js';
+
+/** The listeners a front server hands its traffic to (implemented by Proxy). */
+export interface FrontHandlers {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void;
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  connect(req: http.IncomingMessage, socket: Duplex): void;
+}
+
+/** What a graceful drain reads and sets (implemented by Proxy). */
+export interface Drainable {
+  /** Set when the drain begins: responses ask clients to close their connections. */
+  draining: boolean;
+  /** Requests still being handled. */
+  readonly inFlight: number;
+  /** Upgraded connections, which the http server no longer tracks. */
+  readonly tunnels: Iterable<Duplex>;
+}
 
 const kRetiring = Symbol('bulwark.retiring');
 
@@ -49,7 +66,7 @@ export function applyFront(server: http.Server, front: FrontConfig): void {
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = !front.abort_on_close;
 }
 
-export function createFrontServer(front: FrontConfig, proxy: Proxy): http.Server {
+export function createFrontServer(front: FrontConfig, proxy: FrontHandlers): http.Server {
   const server = http.createServer(
     {
       // Node requires headersTimeout <= requestTimeout.
@@ -100,7 +117,7 @@ export function listen(server: http.Server, addr: ListenAddress): Promise<Addres
  * After `timeoutMs` the remaining connections are destroyed.
  * @returns true when every in-flight request finished within the budget.
  */
-export async function drain(servers: readonly http.Server[], proxy: Proxy, timeoutMs: number): Promise<boolean> {
+export async function drain(servers: readonly http.Server[], proxy: Drainable, timeoutMs: number): Promise<boolean> {
   proxy.draining = true;
   const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
   const deadline = Date.now() + timeoutMs;

@@ -9,8 +9,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, ListenAddress } from '../core/config.js';
-import { applyFront, createFrontServer, listen, markRetiring } from './front.js';
-import type { Proxy } from './proxy.js';
+import { applyFront, createFrontServer, listen, markRetiring, type FrontHandlers } from './front.js';
 
 interface Bound {
   readonly server: http.Server;
@@ -52,11 +51,11 @@ function retire(server: http.Server): void {
 }
 
 export class FrontListeners {
-  readonly #proxy: Proxy;
+  readonly #proxy: FrontHandlers;
   #front: FrontConfig;
   #bound = new Map<string, Bound>();
 
-  constructor(front: FrontConfig, proxy: Proxy) {
+  constructor(front: FrontConfig, proxy: FrontHandlers) {
     this.#front = front;
     this.#proxy = proxy;
   }

@@ -1,8 +1,8 @@
 /**
  * @module proxy/proxy
- * The request path: validate the head, route, pick a server, forward. The routing table
- * and upstreams live in one immutable ProxyState that a request captures when it starts,
- * so a later config swap (hot reload) is atomic: no request sees half of each config.
+ * The request path: check the head, route, pick a server, forward (request-head.ts,
+ * exchange.ts). The running config lives in one immutable ProxyState (state.ts) that a
+ * request captures when it starts, so a config swap (hot reload) is atomic.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,19 +12,17 @@ import type { Duplex, Readable } from 'node:stream';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { ErrorCodes } from '../core/errors.js';
-import { framingProblem } from '../core/framing.js';
-import type { PickContext } from '../balancer/scheduler.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
-import { Exchange, ProxyResponse } from './exchange.js';
-import { onRetiringListener } from './front.js';
-import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
-import { rejectUpgrade, tunnel } from './upgrade.js';
-import { ALLOWED_METHODS, sendError } from './respond.js';
+import { Exchange } from './exchange.js';
+import { onRetiringListener, type FrontHandlers } from './front.js';
+import { sendError } from './respond.js';
 import type { BodyBufferSettings } from './request-body.js';
-import type { BufferingSettings } from './spool.js';
-import { Router, hostName } from './router.js';
-import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
-import { UpstreamRuntime, type PoolFactory } from './upstream.js';
+import { RequestContext, resolveRequest, type Resolved } from './request-head.js';
+import { ProxyState } from './state.js';
+import { onConnect, onUpgrade, type UpgradeHost } from './upgrade.js';
+import type { PoolFactory } from './upstream.js';
+
+export { ProxyState } from './state.js';
 
 /** One access-log entry; handed to `onAccess` after the response ends or fails. */
 export interface AccessRecord {
@@ -51,83 +49,11 @@ export interface ProxyOptions {
   readonly onAccess?: (record: AccessRecord) => void;
 }
 
-export class ProxyState {
-  readonly config: BulwarkConfig;
-  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
-  readonly router: Router<UpstreamRuntime>;
-  /** How responses are buffered for clients that fall behind (front.*). */
-  readonly buffering: BufferingSettings;
-  /** How request bodies are read before forwarding (front.buffer_requests). */
-  readonly requestBuffering: BodyBufferSettings;
-  /** Small bodies kept for retries when request buffering is off (memory only). */
-  readonly retryBuffering: BodyBufferSettings;
-
-  /**
-   * @param previous the state this one replaces on a reload: upstreams of the same name
-   *   are built from their predecessors, keeping servers, pools and schedulers that did not
-   *   change (see UpstreamRuntime).
-   */
-  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState) {
-    const ups = new Map<string, UpstreamRuntime>();
-    for (const [name, u] of config.upstreams) {
-      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, previous?.upstreams.get(name)));
-    }
-    this.config = config;
-    this.upstreams = ups;
-    this.router = new Router(config.routes, (name) => ups.get(name)!);
-    const f = config.front;
-    this.buffering = {
-      memory: f.buffer_responses ? f.response_buffer_size : 0,
-      maxFile: f.buffer_responses ? f.max_temp_file_size : 0,
-      dir: f.temp_path,
-      sendTimeout: f.timeouts.send,
-    };
-    this.requestBuffering = { memory: f.request_buffer_size, toFile: true, dir: f.temp_path, max: f.max_body_size };
-    this.retryBuffering = { memory: Infinity, toFile: false, dir: f.temp_path, max: f.max_body_size };
-  }
-}
-
-/** The lazily-read request facts a scheduler may use (most schedulers read none). */
-class RequestContext implements PickContext {
-  readonly #req: IncomingMessage;
-  readonly path: string;
-  /** Read at arrival: req.socket is gone once a body has been buffered to the end. */
-  readonly clientIp: string | undefined;
-  constructor(req: IncomingMessage, path: string) {
-    this.#req = req;
-    this.path = path;
-    this.clientIp = req.socket.remoteAddress;
-  }
-  get headers(): IncomingMessage['headers'] {
-    return this.#req.headers;
-  }
-}
-
 const kCondemned = Symbol('bulwark.condemned');
 /** A client connection that will close after the response now going out. */
 type Condemnable = Socket & { [kCondemned]?: boolean };
 
-/** A WebSocket opening handshake (RFC 6455 §4.1): GET with `Upgrade: websocket`. */
-function isWebSocketUpgrade(req: IncomingMessage): boolean {
-  return req.method === 'GET' && req.headers.upgrade?.trim().toLowerCase() === 'websocket';
-}
-
-
-/** The outcome of validating and routing a request head. */
-export class Resolved {
-  constructor(
-    readonly head: RequestHeadInfo,
-    /** Path and query to send upstream. */
-    readonly path: string,
-    /** The matched upstream; undefined when `status` says why not. */
-    readonly upstream: UpstreamRuntime | undefined,
-    /** 0 when routed, else the status to answer with. */
-    readonly status: number,
-    readonly detail: string,
-  ) {}
-}
-
-export class Proxy {
+export class Proxy implements FrontHandlers, UpgradeHost {
   #state: ProxyState;
   readonly #newId: () => string;
   readonly #random: Random;
@@ -177,42 +103,17 @@ export class Proxy {
     return prev;
   }
 
-  /**
-   * Validates the request head and routes it. Returns the target, or a local answer
-   * (status and detail) when the request can't be forwarded.
-   */
+  /** Checks the request head and routes it (see request-head.ts). */
   resolve(req: IncomingMessage): Resolved {
-    const target = req.url ?? '/';
-    let path: string | TargetError;
-    let authority: string | undefined;
-    if (target.charCodeAt(0) === 47 /* / */) path = normalizeOriginForm(target);
-    else {
-      // RFC 9112 §3.2.2: absolute-form; its authority replaces Host.
-      const abs = parseAbsoluteForm(target);
-      if (abs instanceof TargetError) path = abs;
-      else {
-        authority = abs.authority;
-        path = abs.path;
-      }
-    }
-    const front = this.#state.config.front;
-    const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', this.#newId, authority, front.underscores_in_headers);
-    // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
-    if (req.rawHeaders.length > 2 * front.max_headers) return new Resolved(head, target, undefined, 431, `more than ${front.max_headers} header fields`);
-    const framing = framingProblem(req.httpVersionMajor, req.httpVersionMinor, head.transferEncoding);
-    if (framing !== undefined) return new Resolved(head, target, undefined, framing.status, framing.message);
-    if (head.error !== undefined) return new Resolved(head, target, undefined, 400, head.error);
-    // TRACE echoes the request, cookies and credentials included, back to whoever sent
-    // it (cross-site tracing); nginx refuses it too.
-    if (req.method === 'TRACE') return new Resolved(head, target, undefined, 405, 'TRACE is not supported');
-    if (path instanceof TargetError) return new Resolved(head, target, undefined, 400, path.reason);
-    if (head.host === undefined && req.httpVersion === '1.1') {
-      return new Resolved(head, path, undefined, 400, 'missing Host header'); // RFC 9112 §3.2
-    }
-    const router = this.#state.router;
-    const upstream = router.match(router.usesHost ? hostName(head.host) : '', path);
-    if (upstream === undefined) return new Resolved(head, path, undefined, 404, 'no route matches this request');
-    return new Resolved(head, path, upstream, 0, '');
+    return resolveRequest(req, this.#state, this.#newId);
+  }
+
+  newRequestId(): string {
+    return this.#newId();
+  }
+
+  begin(): void {
+    this.inFlight++;
   }
 
   /** The node:http 'request' listener. Bound, so it can be passed around. */
@@ -229,14 +130,14 @@ export class Proxy {
     const upstream = r.upstream;
     // Only a 404 keeps the connection: the rest (400, 405, 431, 501, 505) are malformed or refused
     // heads, maybe smuggling attempts, whose bodies were not read.
-    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.detail, undefined, r.status !== 404);
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.code, r.detail, undefined, r.status !== 404);
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
     // From the raw head (already walked): req.headers would build a header object per request.
     const cl = r.head.contentLength;
     if (cl !== undefined) {
-      if (Number(cl) > max) return this.#local(req, res, start, id, 413, bodyTooLarge(max).message, upstream.name, true);
+      if (Number(cl) > max) return this.#local(req, res, start, id, 413, ErrorCodes.BODY_TOO_LARGE, bodyTooLarge(max).message, upstream.name, true);
       if (cl !== '0') body = req;
     } else if (r.head.chunked) body = req;
     let buffer: BodyBufferSettings | undefined;
@@ -256,81 +157,17 @@ export class Proxy {
     else ex.run();
   };
 
-  /**
-   * The node:http 'upgrade' listener. Bound. Only WebSocket is tunnelled (see upgrade.ts);
-   * any other Upgrade (h2c, TLS/1.0...) is ignored, as RFC 9110 §7.8 allows: the request is
-   * served as an ordinary one and its connection closed after the response. Tunnelling
-   * h2c would hand the client a raw HTTP/2 connection to the server, past every route.
-   */
-  readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
-    // Node emits 'upgrade' as soon as the head is parsed, even while the response to an
-    // earlier pipelined request on this connection is still going out: wait for it, or
-    // our bytes would land in the middle of it.
-    const earlier = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (earlier) {
-      const go = (): void => {
-        earlier.off('close', go);
-        earlier.off('finish', go);
-        if (earlier.writableFinished && !socket.destroyed) this.upgrade(req, socket, head);
-        else socket.destroy();
-      };
-      earlier.once('finish', go);
-      earlier.once('close', go);
-      return;
-    }
-    // Node hands an upgrade's body bytes over as `head`, with the connection: neither path
-    // below can frame them, and a WebSocket handshake has none (RFC 6455 §4.1).
-    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return this.#refuse(req, socket, 400, 'upgrade request with a body');
-    if (!isWebSocketUpgrade(req)) return this.#plain(req, socket);
-    const start = performance.now();
-    this.inFlight++;
-    const r = this.resolve(req);
-    const id = r.head.requestId;
-    const done = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void =>
-      this.record(req, start, id, status, upstream, server, error, detail);
-    if (r.upstream === undefined) return rejectUpgrade(socket, r.status, id, done, undefined, '', r.detail);
-    const server = r.upstream.pick(new RequestContext(req, r.path));
-    if (server === undefined) {
-      return rejectUpgrade(socket, 503, id, (s, u, sv, e) => done(s, u, sv, e, r.upstream!.unavailableDetail()), r.upstream.name, ErrorCodes.NO_SERVER);
-    }
-    const t = r.upstream.config.timeouts;
-    tunnel({ method: req.method!, requestId: id, socket, head, path: r.path, headers: r.head.headers, protocol: 'websocket', server, connectTimeout: t.connect, responseTimeout: t.response, tunnels: this.tunnels, done });
-  };
+  /** The node:http 'upgrade' listener. Bound. */
+  readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => onUpgrade(this, req, socket, head);
 
-  /**
-   * The node:http 'connect' listener. Bound. bulwark is a reverse proxy, not a forward one:
-   * CONNECT (RFC 9110 §9.3.6) would open a raw tunnel past every route, so it gets 405.
-   */
-  readonly connect = (req: IncomingMessage, socket: Duplex): void => this.#refuse(req, socket, 405, 'CONNECT is not supported', `allow: ${ALLOWED_METHODS}\r\n`);
-
-  /** Answers a request Node has handed over with its raw connection, and closes it. */
-  #refuse(req: IncomingMessage, socket: Duplex, status: number, clientDetail: string, extraHead = ''): void {
-    const start = performance.now();
-    this.inFlight++;
-    const id = this.#newId();
-    const done = (s: number): void => this.record(req, start, id, s, undefined, undefined, '', clientDetail);
-    rejectUpgrade(socket, status, id, done, undefined, '', clientDetail, extraHead);
-  }
-
-  /**
-   * Serves a request (without a body) whose Upgrade bulwark ignores: Node has detached the
-   * connection from its HTTP parser, so the response is written on it directly and the
-   * connection closed after it (what the client sent after the head is discarded with it).
-   */
-  #plain(req: IncomingMessage, socket: Duplex): void {
-    const res = new ProxyResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(socket as Socket);
-    res.once('finish', () => socket.end());
-    this.handle(req, res);
-  }
+  /** The node:http 'connect' listener. Bound. */
+  readonly connect = (req: IncomingMessage, socket: Duplex): void => onConnect(this, req, socket);
 
   /** Answers the request from bulwark itself (no upstream exchange). */
-  #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, detail: string, upstream: string | undefined, close = false): void {
+  #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, upstream: string | undefined, close = false): void {
     if (close && req.socket !== null) (req.socket as Condemnable)[kCondemned] = true;
     sendError(res, status, id, detail, close);
-    this.record(req, start, id, status, upstream, undefined, '', detail);
+    this.record(req, start, id, status, upstream, undefined, code, detail);
   }
 
   /** Ends one request's accounting (exactly once per request) and emits its access record. */

@@ -1,172 +1,97 @@
 /**
  * @module proxy/upgrade
- * WebSocket upgrades (RFC 6455 §4, RFC 9110 §7.8). After a 101 the connection is no
- * longer HTTP, so it cannot live in an undici pool: each upgrade gets a connection of its
- * own to the chosen server, which is never reused for anything else.
- *
- * Security contract: a tunnel opens only on a `101` whose `Upgrade` names the protocol
- * the client asked for. Until then nothing the client sends after its request head
- * reaches the server: otherwise a client could pipeline `GET /internal` behind an upgrade
- * the server refuses, and the server would read it as a second request that no route
- * allowed. Any other answer (426, 403, 200, a 101 for another protocol) goes back as an
- * ordinary response with `Connection: close`, and both connections are closed after it.
- * The server counts one active request while the tunnel is open, so least-connections
- * sees long-lived sockets.
+ * The front servers' 'upgrade' and 'connect' listeners: what happens to a request Node
+ * has handed over together with its raw connection. Only WebSocket is tunnelled (see
+ * tunnel.ts); any other Upgrade (h2c, TLS/1.0...) is ignored, as RFC 9110 §7.8 allows: the
+ * request is served as an ordinary one and its connection closed after the response.
+ * Tunnelling h2c would hand the client a raw HTTP/2 connection to the server, past every
+ * route. CONNECT (RFC 9110 §9.3.6) would open a raw tunnel too: bulwark is a reverse
+ * proxy, not a forward one, so it gets 405.
  */
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
-import type { Server } from '../core/server.js';
-import { forwardResponseHeaders } from './headers.js';
-import { errorBody } from './respond.js';
+import { ErrorCodes } from '../core/errors.js';
+import { ProxyResponse } from './response-writer.js';
+import { RequestContext, isWebSocketUpgrade, type Resolved } from './request-head.js';
+import { ALLOWED_METHODS } from './respond.js';
+import { rejectUpgrade, tunnel, type TunnelDone } from './tunnel.js';
 
-export type TunnelDone = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail?: string) => void;
-
-export interface TunnelOptions {
-  readonly method: string;
-  readonly requestId: string;
-  readonly socket: Duplex;
-  /** Bytes the client sent after its request head (held back until the 101). */
-  readonly head: Buffer;
-  readonly path: string;
-  /** Flat [name, value, ...] request fields, hop-by-hop already removed. */
-  readonly headers: readonly string[];
-  /** The protocol asked for, lower-case ("websocket"). */
-  readonly protocol: string;
-  readonly server: Server;
-  readonly connectTimeout: number;
-  /** How long the server may take to answer the upgrade request. */
-  readonly responseTimeout: number;
-  /** The registry of open tunnels (for drain); the socket is added and removed here. */
+/** What the listeners need from the proxy (implemented by Proxy). */
+export interface UpgradeHost {
+  /** Open tunnels, cut at the end of a drain. */
   readonly tunnels: Set<Duplex>;
-  readonly done: TunnelDone;
+  newRequestId(): string;
+  /** Counts a request in flight; `record` ends it. */
+  begin(): void;
+  resolve(req: IncomingMessage): Resolved;
+  record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string, detail?: string): void;
+  /** The ordinary request path. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export function onUpgrade(host: UpgradeHost, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  // Node emits 'upgrade' as soon as the head is parsed, even while the response to an
+  // earlier pipelined request on this connection is still going out: wait for it, or
+  // our bytes would land in the middle of it.
+  const earlier = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (earlier) {
+    const go = (): void => {
+      earlier.off('close', go);
+      earlier.off('finish', go);
+      if (earlier.writableFinished && !socket.destroyed) onUpgrade(host, req, socket, head);
+      else socket.destroy();
+    };
+    earlier.once('finish', go);
+    earlier.once('close', go);
+    return;
+  }
+  // Node hands an upgrade's body bytes over as `head`, with the connection: neither path
+  // below can frame them, and a WebSocket handshake has none (RFC 6455 §4.1).
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+    return refuse(host, req, socket, 400, ErrorCodes.BAD_REQUEST, 'upgrade request with a body');
+  }
+  if (!isWebSocketUpgrade(req)) return servePlain(host, req, socket);
+  const start = performance.now();
+  host.begin();
+  const r = host.resolve(req);
+  const id = r.head.requestId;
+  const done: TunnelDone = (s, u, sv, e, d) => host.record(req, start, id, s, u, sv, e, d);
+  const upstream = r.upstream;
+  if (upstream === undefined) return rejectUpgrade(socket, r.status, id, done, undefined, r.code, r.detail);
+  const server = upstream.pick(new RequestContext(req, r.path));
+  if (server === undefined) {
+    return rejectUpgrade(socket, 503, id, (s, u, sv, e) => done(s, u, sv, e, upstream.unavailableDetail()), upstream.name, ErrorCodes.NO_SERVER);
+  }
+  const t = upstream.config.timeouts;
+  const headers = r.head.headers;
+  tunnel({ method: req.method!, requestId: id, socket, head, path: r.path, headers, protocol: 'websocket', upstream, server, connectTimeout: t.connect, responseTimeout: t.response, tunnels: host.tunnels, done });
+}
+
+export function onConnect(host: UpgradeHost, req: IncomingMessage, socket: Duplex): void {
+  refuse(host, req, socket, 405, ErrorCodes.BAD_REQUEST, 'CONNECT is not supported', `allow: ${ALLOWED_METHODS}\r\n`);
+}
+
+/** Answers a request Node has handed over with its raw connection, and closes it. */
+function refuse(host: UpgradeHost, req: IncomingMessage, socket: Duplex, status: number, code: string, clientDetail: string, extraHead = ''): void {
+  const start = performance.now();
+  host.begin();
+  const id = host.newRequestId();
+  const done: TunnelDone = (s, u, sv, e, d) => host.record(req, start, id, s, u, sv, e, d);
+  rejectUpgrade(socket, status, id, done, undefined, code, clientDetail, extraHead);
 }
 
 /**
- * Answers an upgrade (or CONNECT) request with an error and closes the client connection.
- * @param clientDetail what was wrong with the client's request (4xx only; see respond.ts).
- * @param extraHead more header lines, each ending in CRLF.
+ * Serves a request (without a body) whose Upgrade bulwark ignores: Node has detached the
+ * connection from its HTTP parser, so the response is written on it directly and the
+ * connection closed after it (what the client sent after the head is discarded with it).
  */
-export function rejectUpgrade(socket: Duplex, status: number, id: string, done: TunnelDone, upstream?: string, error = '', clientDetail = '', extraHead = ''): void {
-  const body = errorBody(status, id, status < 500 ? clientDetail : '');
-  socket.on('error', () => {});
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${extraHead}` +
-      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
-  );
-  done(status, upstream, undefined, error);
-}
-
-/** The response head for the client: the server's fields, hop-by-hop removed, then `extra`. */
-function responseHead(res: http.IncomingMessage, id: string, extra: string[]): string {
-  const raw = res.rawHeaders.map((s) => Buffer.from(s, 'latin1'));
-  const fields = forwardResponseHeaders(raw, id);
-  fields.push(...extra);
-  const lines = [`HTTP/1.1 ${res.statusCode} ${http.STATUS_CODES[res.statusCode!] ?? 'Unknown'}`];
-  for (let i = 0; i < fields.length; i += 2) lines.push(`${fields[i]}: ${fields[i + 1]}`);
-  return lines.join('\r\n') + '\r\n\r\n';
-}
-
-/** Whether an Upgrade value names exactly `protocol` (RFC 9110 §7.8: case-insensitive). */
-function names(value: string | undefined, protocol: string): boolean {
-  return value !== undefined && value.trim().toLowerCase() === protocol;
-}
-
-export function tunnel(o: TunnelOptions): void {
-  const { socket, server } = o;
-  const url = new URL(server.origin);
-  const secure = url.protocol === 'https:';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const upReq = (secure ? https : http).request({
-    host,
-    port: Number(url.port) || (secure ? 443 : 80),
-    servername: secure && !net.isIP(host) ? host : undefined,
-    method: o.method,
-    path: o.path,
-    headers: [...o.headers, 'connection', 'upgrade', 'upgrade', o.protocol],
-    agent: false,
-    setHost: false,
-  });
-  server.activeRequests++;
-  o.tunnels.add(socket);
-  let status = 0;
-  let open = false;
-  let finished = false;
-  const finish = (error: string, detail = ''): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    server.activeRequests--;
-    o.tunnels.delete(socket);
-    o.done(status, server.upstream, server.name, error, detail);
-  };
-  const fail = (err: NodeJS.ErrnoException): void => {
-    upReq.destroy();
-    if (finished) return;
-    if (status === 0 && !socket.destroyed) {
-      status = upstreamStatus(err);
-      rejectUpgrade(socket, status, o.requestId, () => {});
-    } else socket.destroy();
-    finish(upstreamErrorCode(err), `upstream ${server.name}: ${describeUpstreamError(err)}`);
-  };
-  const timeout = (what: string, code: string): NodeJS.Timeout =>
-    setTimeout(() => fail(Object.assign(new Error(`upgrade ${what} timeout`), { code })), what === 'connect' ? o.connectTimeout : o.responseTimeout);
-  let timer = timeout('connect', 'UND_ERR_CONNECT_TIMEOUT');
-  upReq.once('socket', (s: net.Socket) =>
-    s.once(secure ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      if (!finished) timer = timeout('response', 'UND_ERR_HEADERS_TIMEOUT');
-    }),
-  );
-  upReq.on('error', fail);
-
-  // Node's client emits 'upgrade' only for a 101 that carries Upgrade; the protocol is ours to check.
-  upReq.on('upgrade', (res: http.IncomingMessage, up: net.Socket, upHead: Buffer) => {
-    clearTimeout(timer);
-    if (finished || socket.destroyed) return void up.destroy();
-    if (!names(res.headers.upgrade, o.protocol)) {
-      up.destroy();
-      return fail(Object.assign(new Error('101 for another protocol'), { code: 'UND_ERR_INFO' }));
-    }
-    status = 101;
-    open = true;
-    up.on('error', () => socket.destroy());
-    up.on('close', () => socket.destroy());
-    socket.on('close', () => up.destroy());
-    socket.write(responseHead(res, o.requestId, ['connection', 'upgrade', 'upgrade', o.protocol]));
-    if (upHead.length > 0) socket.write(upHead);
-    if (o.head.length > 0) up.write(o.head);
-    up.pipe(socket);
-    socket.pipe(up);
-  });
-
-  // Anything but a 101: an ordinary response, after which both connections close.
-  upReq.on('response', (res: http.IncomingMessage) => {
-    clearTimeout(timer);
-    if (finished || socket.destroyed) return void upReq.destroy();
-    if (res.statusCode! < 200) return fail(Object.assign(new Error('101 without Upgrade'), { code: 'UND_ERR_INFO' }));
-    status = res.statusCode!;
-    socket.write(responseHead(res, o.requestId, ['connection', 'close']));
-    res.on('data', (c: Buffer) => {
-      if (!socket.write(c)) res.pause();
-    });
-    socket.on('drain', () => res.resume());
-    res.on('end', () => {
-      socket.end();
-      upReq.destroy();
-      finish('');
-    });
-    res.on('error', fail);
-  });
-
-  socket.on('error', () => socket.destroy());
-  socket.on('close', () => {
-    if (finished) return;
-    upReq.destroy();
-    finish(open ? '' : ErrorCodes.CLIENT_ABORTED);
-  });
-  // The client's early bytes stay in `o.head` (and unread in the socket) until the 101.
-  upReq.end();
+function servePlain(host: UpgradeHost, req: IncomingMessage, socket: Duplex): void {
+  const res = new ProxyResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => socket.end());
+  host.handle(req, res);
 }

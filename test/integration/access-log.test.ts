@@ -50,6 +50,30 @@ describe('access log', () => {
     });
     expect(lines[1]!['error']).toBe('BLWK_UPSTREAM_CONNECT');
     expect(lines[1]!['detail']).toMatch(/ECONNREFUSED/);
+    expect(lines[2]!['error']).toBe('BLWK_NO_SERVER');
+    expect(lines[3]).toMatchObject({ error: 'BLWK_NO_ROUTE', detail: 'no route matches this request' });
+  });
+
+  it("logs the BLWK_ code of bulwark's own refusals (400, 405, 413, 431), as it does for failures", async () => {
+    const { bw } = await h.proxied(undefined, { top: 'front: { max_body_size: 10, max_headers: 5 }' });
+    const heads = [
+      'GET /a/../../x HTTP/1.1\r\nHost: x\r\n\r\n',
+      'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n',
+      `GET / HTTP/1.1\r\nHost: x\r\n${'A: 1\r\n'.repeat(6)}\r\n`,
+    ];
+    for (const head of heads) {
+      const conn = await h.raw(bw.port);
+      await conn.request(head);
+    }
+    const lines = await waitAccess(bw, heads.length);
+    expect(lines.map((l) => [l['status'], l['error']])).toEqual([
+      [400, 'BLWK_BAD_REQUEST'],
+      [405, 'BLWK_BAD_REQUEST'],
+      [413, 'BLWK_BODY_TOO_LARGE'],
+      [431, 'BLWK_BAD_REQUEST'],
+    ]);
+    expect(lines.every((l) => typeof l['detail'] === 'string' && l['detail'] !== '')).toBe(true);
   });
 
   it('keeps a client request id in the access line and escapes odd paths as valid JSON', async () => {

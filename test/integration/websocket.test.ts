@@ -103,3 +103,48 @@ describe('WebSocket upgrade', () => {
     await closed;
   });
 });
+
+/**
+ * A tunnel is an attempt like any other for its upstream (proxy/tunnel.ts): it starts and
+ * ends through the upstream's attempt hooks. Both failed before: the tunnel changed the
+ * server's active count directly, so outlier detection never saw a failed upgrade and a
+ * closing tunnel never let a queued request in.
+ */
+describe('WebSocket tunnels in the upstream accounting', () => {
+  it('a failed upgrade counts towards outlier detection', async () => {
+    const a = await wsOrigin('a');
+    const dead = await refusingPort();
+    const p = await bulwark(
+      simpleConfig([`http://127.0.0.1:${dead}`, a.url], {
+        upstream: '    outlier_detection: { consecutive_gateway_failures: 2, base_ejection_time: 30s, jitter: 0% }',
+      }),
+    );
+    const deadServer = p.app.proxy.state.upstreams.get('web')!.servers.all[0]!;
+    let refused = 0;
+    // Round-robin: every other upgrade goes to the dead server until it is ejected.
+    for (let i = 0; i < 8 && !deadServer.hasFlag('ejected'); i++) {
+      const ws = await open(`ws://127.0.0.1:${p.port}/`).catch(() => undefined);
+      if (ws === undefined) refused++;
+      else ws.close();
+    }
+    expect(deadServer.flags.get('ejected')?.reason).toMatch(/^2 consecutive gateway failures \(last: ECONNREFUSED\)/);
+    expect(refused).toBe(2);
+  });
+
+  it('a closing tunnel lets a queued request in', async () => {
+    const a = await wsOrigin('a');
+    const p = await bulwark(
+      simpleConfig([a.url], { upstream: '    circuit_breaker: { max_concurrent: 1, max_pending: 4, pending_timeout: 60s }' }),
+    );
+    const ws = await open(`ws://127.0.0.1:${p.port}/`);
+    const u = p.app.proxy.state.upstreams.get('web')!;
+    expect(u.servers.all[0]!.activeRequests).toBe(1);
+    // The tunnel holds the only slot: a plain request waits in the queue...
+    const reply = fetch(`http://127.0.0.1:${p.port}/plain`).then(async (r) => ({ status: r.status, body: await r.text() }));
+    await waitFor(() => u.pending!.length === 1, 10_000, 'the request to be queued');
+    // ...until the tunnel closes, well inside its 60 s pending_timeout.
+    ws.close();
+    expect(await reply).toEqual({ status: 200, body: 'plain' });
+  });
+});
+

@@ -1,0 +1,49 @@
+/**
+ * @module proxy/state
+ * Everything a request reads from the running config, built once per config: the
+ * routing table, the upstream runtimes and the buffering settings. A request captures
+ * the state when it starts, so a hot reload that swaps in a new one is atomic: no request
+ * sees half of each config.
+ */
+import type { Clock, Random } from '../core/clock.js';
+import type { BulwarkConfig } from '../core/config.js';
+import type { BodyBufferSettings } from './request-body.js';
+import { Router } from './router.js';
+import type { BufferingSettings } from './spool.js';
+import { UpstreamRuntime, type PoolFactory } from './upstream.js';
+
+export class ProxyState {
+  readonly config: BulwarkConfig;
+  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
+  readonly router: Router<UpstreamRuntime>;
+  /** How responses are buffered for clients that fall behind (front.*). */
+  readonly buffering: BufferingSettings;
+  /** How request bodies are read before forwarding (front.buffer_requests). */
+  readonly requestBuffering: BodyBufferSettings;
+  /** Small bodies kept for retries when request buffering is off (memory only). */
+  readonly retryBuffering: BodyBufferSettings;
+
+  /**
+   * @param previous the state this one replaces on a reload: upstreams of the same name
+   *   are built from their predecessors, keeping servers, pools and schedulers that did not
+   *   change (see UpstreamRuntime).
+   */
+  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState) {
+    const ups = new Map<string, UpstreamRuntime>();
+    for (const [name, u] of config.upstreams) {
+      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, previous?.upstreams.get(name)));
+    }
+    this.config = config;
+    this.upstreams = ups;
+    this.router = new Router(config.routes, (name) => ups.get(name)!);
+    const f = config.front;
+    this.buffering = {
+      memory: f.buffer_responses ? f.response_buffer_size : 0,
+      maxFile: f.buffer_responses ? f.max_temp_file_size : 0,
+      dir: f.temp_path,
+      sendTimeout: f.timeouts.send,
+    };
+    this.requestBuffering = { memory: f.request_buffer_size, toFile: true, dir: f.temp_path, max: f.max_body_size };
+    this.retryBuffering = { memory: Infinity, toFile: false, dir: f.temp_path, max: f.max_body_size };
+  }
+}
