@@ -46,9 +46,6 @@ export interface AttemptObserver {
   onAttemptEnd?(server: Server, outcome: AttemptOutcome): void;
 }
 
-/** An attempt bulwark gave up on (the client went away): not the server's fault. */
-export const CANCELLED: AttemptOutcome = Object.freeze({ result: 'cancelled', status: 0, code: 'BLWK_CLIENT_ABORTED' });
-
 /** Shared, frozen outcomes of answered attempts, one per status (no allocation per request). */
 const RESPONSE_OUTCOMES = new Map<number, AttemptOutcome>();
 
@@ -57,20 +54,4 @@ export function responseOutcome(status: number): AttemptOutcome {
   let o = RESPONSE_OUTCOMES.get(status);
   if (o === undefined) RESPONSE_OUTCOMES.set(status, (o = Object.freeze({ result: 'response', status, code: '' })));
   return o;
-}
-
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'BLWK_UPSTREAM_TIMEOUT']);
-
-/** Classifies a forwarding error (undici or system error code) into an AttemptResult. */
-export function classifyError(err: unknown): AttemptOutcome {
-  const code = (err as { code?: unknown } | null)?.code;
-  const c = typeof code === 'string' ? code : 'ERROR';
-  let result: AttemptResult;
-  if (CONNECT_CODES.has(c)) result = 'connect_failure';
-  else if (TIMEOUT_CODES.has(c)) result = 'timeout';
-  else if (c.startsWith('HPE_') || c === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || c === 'UND_ERR_INFO') result = 'bad_response';
-  else if (c === 'BLWK_CLIENT_ABORTED' || c === 'UND_ERR_ABORTED') result = 'cancelled';
-  else result = 'reset';
-  return { result, status: 0, code: c };
 }

@@ -15,8 +15,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { BulwarkError, ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
-import { CANCELLED, classifyError, responseOutcome, type AttemptOutcome } from '../core/outcome.js';
+import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { responseOutcome, type AttemptOutcome } from '../core/outcome.js';
+import { CANCELLED, describeUpstreamError, upstreamFailure } from '../core/upstream-failure.js';
 import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
@@ -252,14 +253,14 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     if (a.ended) return;
     if (this.#done) return this.#endAttempt(a, CANCELLED);
     if (a.heldStatus !== 0) return this.#heldDone(a);
-    const outcome = classifyError(err);
-    const next = this.#retryTarget(outcome);
-    this.#endAttempt(a, outcome);
+    const f = upstreamFailure(err);
+    const next = this.#retryTarget(f.outcome);
+    this.#endAttempt(a, f.outcome);
     if (next !== undefined) return this.#dispatch(next);
-    this.error = upstreamErrorCode(err, outcome.result);
+    this.error = f.code;
     this.detail = err instanceof BulwarkError ? err.message : `upstream ${a.server.name}: ${describeUpstreamError(err)}`;
     if (!this.res.headersSent) {
-      this.status = upstreamStatus(err);
+      this.status = f.status;
       sendError(this.res, this.status, this.requestId, this.status === 413 ? this.detail : '', this.status === 413);
     } else if (!this.res.writableEnded) {
       // Mid-body failure: cut the client connection so the truncation is visible.

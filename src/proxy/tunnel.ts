@@ -19,8 +19,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, describeUpstreamError, upstreamErrorCode, upstreamStatus } from '../core/errors.js';
-import { CANCELLED, classifyError, responseOutcome, type AttemptOutcome } from '../core/outcome.js';
+import { ErrorCodes } from '../core/errors.js';
+import { responseOutcome, type AttemptOutcome } from '../core/outcome.js';
+import { CANCELLED, describeUpstreamError, upstreamFailure } from '../core/upstream-failure.js';
 import type { Server } from '../core/server.js';
 import { forwardResponseHeaders } from './headers.js';
 import { errorBody } from './respond.js';
@@ -110,11 +111,12 @@ export function tunnel(o: TunnelOptions): void {
   const fail = (err: NodeJS.ErrnoException): void => {
     upReq.destroy();
     if (finished) return;
+    const f = upstreamFailure(err);
     if (status === 0 && !socket.destroyed) {
-      status = upstreamStatus(err);
+      status = f.status;
       rejectUpgrade(socket, status, o.requestId, () => {});
     } else socket.destroy();
-    finish(classifyError(err), upstreamErrorCode(err), `upstream ${server.name}: ${describeUpstreamError(err)}`);
+    finish(f.outcome, f.code, `upstream ${server.name}: ${describeUpstreamError(err)}`);
   };
   const timeout = (what: string, code: string): NodeJS.Timeout =>
     setTimeout(() => fail(Object.assign(new Error(`upgrade ${what} timeout`), { code })), what === 'connect' ? o.connectTimeout : o.responseTimeout);
