@@ -8,7 +8,8 @@
  * and origins are real sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type TimerHandle } from '../../src/core/clock.js';
+import { type TimerHandle } from '../../src/core/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.js';
 import { chaosOrigins, ftConfig, ftOf, recordAttempts, serverOf, waitFlag } from '../helpers/fault.js';
 import { useHarness, type Harness } from '../helpers/harness.js';

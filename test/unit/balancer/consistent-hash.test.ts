@@ -9,7 +9,7 @@ import { ConsistentHashScheduler } from '../../../src/balancer/consistent-hash/i
 import { keyExtractor } from '../../../src/balancer/consistent-hash/key.js';
 import { fnv1a32, HashRing, hash32, VNODES_PER_WEIGHT } from '../../../src/balancer/consistent-hash/ring.js';
 import type { PickContext } from '../../../src/balancer/scheduler.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import type { HashKey } from '../../../src/core/config.js';
 import type { Server } from '../../../src/core/server.js';
 import { makeServers, pickNames } from '../../helpers/servers.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LeastConnectionsScheduler } from '../../../src/balancer/least-connections.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import type { Server } from '../../../src/core/server.js';
 import { makeServers, pickNames, stubRandom } from '../../helpers/servers.js';
 import { expectShares, runSchedulerConformance } from './scheduler.case.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { P2CScheduler } from '../../../src/balancer/p2c.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import { makeServers, pickNames, stubRandom } from '../../helpers/servers.js';
 import { runSchedulerConformance, simulate } from './scheduler.case.js';
 

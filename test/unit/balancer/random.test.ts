@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RandomScheduler } from '../../../src/balancer/random.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import { makeServers, pickNames, stubRandom } from '../../helpers/servers.js';
 import { runSchedulerConformance } from './scheduler.case.js';
 

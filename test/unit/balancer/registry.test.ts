@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScheduler, schedulers, ServerSet } from '../../../src/balancer/index.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import { SCHEDULER_NAMES, type SchedulerName } from '../../../src/core/config.js';
 import { makeServers } from '../../helpers/servers.js';
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PickContext, Scheduler, SchedulerOptions } from '../../../src/balancer/scheduler.js';
-import { seededRandom } from '../../../src/core/clock.js';
+import { seededRandom } from '../../helpers/clock.js';
 import type { SchedulerName } from '../../../src/core/config.js';
 import type { Server } from '../../../src/core/server.js';
 import { makeServers } from '../../helpers/servers.js';

@@ -6,7 +6,7 @@
  * down until `rise` checks pass.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../helpers/clock.js';
 import type { Server } from '../../../src/core/server.js';
 import type { HealthChecker } from '../../../src/health/index.js';
 import { checkConfig, checkerFor, closeAll, closed, httpOrigin, nextResult, serverFor, switchable, T0, until } from './fixtures.js';

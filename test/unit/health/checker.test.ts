@@ -5,7 +5,8 @@
  * and stop() cancelling timers and in-flight probes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, seededRandom, type TimerHandle } from '../../../src/core/clock.js';
+import { type TimerHandle } from '../../../src/core/clock.js';
+import { ManualClock, seededRandom } from '../../helpers/clock.js';
 import type { FlagChange } from '../../../src/core/server.js';
 import { HealthChecker, jittered } from '../../../src/health/index.js';
 import {

@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ManualClock, seededRandom } from '../../../src/core/clock.js';
+import { ManualClock, seededRandom } from '../../helpers/clock.js';
 import type { HealthCheckConfig } from '../../../src/core/config.js';
 import { Server } from '../../../src/core/server.js';
 import { HealthChecker, type CheckResult } from '../../../src/health/index.js';

@@ -4,7 +4,7 @@
  * the half-open probe gate, closing and reopening, and stop(); plus the rolling window.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../helpers/clock.js';
 import type { BreakerConfig } from '../../../src/core/config.js';
 import { ErrorRateBreaker } from '../../../src/resilience/error-breaker.js';
 import { RollingWindow } from '../../../src/resilience/rolling-window.js';

@@ -5,7 +5,8 @@
  * max_ejection_percent cap, and stop().
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock, seededRandom, type Random } from '../../../src/core/clock.js';
+import { type Random } from '../../../src/core/clock.js';
+import { ManualClock, seededRandom } from '../../helpers/clock.js';
 import type { OutlierConfig } from '../../../src/core/config.js';
 import { OutlierDetector } from '../../../src/resilience/outlier-detector.js';
 import { makeServers } from '../../helpers/servers.js';

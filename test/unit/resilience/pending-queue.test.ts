@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../helpers/clock.js';
 import { PendingQueue, type Waiter } from '../../../src/resilience/pending-queue.js';
 
 function waiter(log: string[], name: string): Waiter {

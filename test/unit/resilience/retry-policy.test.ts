@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../helpers/clock.js';
 import type { RetryConfig } from '../../../src/core/config.js';
 import type { AttemptOutcome } from '../../../src/core/outcome.js';
 import { RetryPolicy, retryCondition } from '../../../src/resilience/retry-policy.js';

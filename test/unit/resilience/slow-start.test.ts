@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ServerSet } from '../../../src/balancer/server-set.js';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../helpers/clock.js';
 import type { Server } from '../../../src/core/server.js';
 import { SlowStart } from '../../../src/resilience/slow-start.js';
 import { makeServers } from '../../helpers/servers.js';
