@@ -40,8 +40,17 @@ function scriptProxy(name, file, env) {
 const bulwark = (ctx) => startBulwark(ctx, 'bulwark', true);
 /** The same with the access log off: the difference is the access log's cost. */
 const bulwarkNoLog = (ctx) => startBulwark(ctx, 'bulwark-nolog', false);
+/**
+ * Another build of bulwark, configured as `bulwark`: BENCH_B_CLI names its dist/cli/main.js
+ * (e.g. a worktree of the previous commit), so two builds take turns in one run.
+ */
+const bulwarkB = (ctx) => {
+  const cli = process.env.BENCH_B_CLI;
+  if (!cli || !fs.existsSync(cli)) throw new Error('bulwark-b needs BENCH_B_CLI=<path to another build\'s dist/cli/main.js>');
+  return startBulwark(ctx, 'bulwark-b', true, cli);
+};
 
-async function startBulwark({ origins, tmpDir }, name, access) {
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -66,7 +75,7 @@ async function startBulwark({ origins, tmpDir }, name, access) {
   );
   const out = fs.openSync(logPath, 'w');
   const err = fs.openSync(errPath, 'w');
-  const child = spawnTracked(name, process.execPath, [BULWARK_CLI, 'start', '-c', confPath], {
+  const child = spawnTracked(name, process.execPath, [cli, 'start', '-c', confPath], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, err],
   });
@@ -101,6 +110,8 @@ export const TARGETS = {
   undici: scriptProxy('undici', 'undici-floor.js'),
   // Opt-in (BENCH_TARGETS=...,bulwark-nolog): measures what the access log costs.
   'bulwark-nolog': bulwarkNoLog,
+  // Opt-in (with BENCH_B_CLI): a second build, to compare two builds side by side.
+  'bulwark-b': bulwarkB,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
   // Opt-in: the same plus bulwark's access log (needs dist/). Not quite all a request must
