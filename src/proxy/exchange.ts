@@ -22,6 +22,7 @@ import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
+import { unwatch, watchQueued } from './connection.js';
 import { forwardResponseHeaders } from './headers.js';
 import { FileBody, bufferBody, type BodyBufferSettings } from './request-body.js';
 import { ResponseWriter, type ProxyResponse, type ResponseOwner } from './response-writer.js';
@@ -83,7 +84,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   /** The session key of a request on a sticky upstream (read on the first attempt). */
   #stickyKey: string | undefined;
   /** The client connection, watched while this response is queued behind pipelined ones. */
-  #conn: Conn | undefined;
+  #conn: Socket | undefined;
 
   constructor(init: ExchangeInit, drain: DrainState, onDone: ExchangeDone) {
     this.#i = init;
@@ -104,7 +105,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     // A response queued behind earlier pipelined ones has no socket yet, and Node never
     // closes it when the client leaves: watch the connection itself, or this exchange
     // (and its upstream request) would be held forever.
-    if (init.res.socket === null && init.req.socket !== null) watchQueued(this, (this.#conn = init.req.socket as Conn));
+    if (init.res.socket === null && init.req.socket !== null) watchQueued((this.#conn = init.req.socket), this);
   }
 
   /**
@@ -307,7 +308,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#conn !== undefined) this.#conn[kQueued]?.delete(this);
+    if (this.#conn !== undefined) unwatch(this.#conn, this);
     this.#out.close();
     this.#cancelBody?.();
     // The last attempt's stream may still be reading the file: close it after that settles.
@@ -323,24 +324,6 @@ function closeFile(body: FileBody): void {
 
 function clientAborted(): BulwarkError {
   return new BulwarkError(ErrorCodes.CLIENT_ABORTED, 'client closed the connection', 499);
-}
-
-const kQueued = Symbol('bulwark.queuedExchanges');
-/** A client connection with the exchanges whose responses wait behind earlier ones on it. */
-type Conn = Socket & { [kQueued]?: Set<Exchange> };
-
-/** One 'close' listener per connection, however deep the pipeline. */
-function watchQueued(ex: Exchange, conn: Conn): void {
-  let queued = conn[kQueued];
-  if (queued === undefined) {
-    queued = conn[kQueued] = new Set();
-    conn.once('close', onConnClose);
-  }
-  queued.add(ex);
-}
-
-function onConnClose(this: Conn): void {
-  for (const ex of this[kQueued]!) ex.abortFromClient();
 }
 
 function onClose(this: ServerResponse): void {

@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { ErrorCodes } from '../core/errors.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
+import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
 import { sendError } from './respond.js';
@@ -48,10 +48,6 @@ export interface ProxyOptions {
   readonly newRequestId?: () => string;
   readonly onAccess?: (record: AccessRecord) => void;
 }
-
-const kCondemned = Symbol('bulwark.condemned');
-/** A client connection that will close after the response now going out. */
-type Condemnable = Socket & { [kCondemned]?: boolean };
 
 export class Proxy implements FrontHandlers, UpgradeHost {
   #state: ProxyState;
@@ -118,10 +114,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
 
   /** The node:http 'request' listener. Bound, so it can be passed around. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    // Node parses pipelined requests ahead and hands them over even when an earlier one on
-    // the connection was answered with Connection: close. Never serve those: the client
-    // will not get the answers, and a smuggled request must not reach a server.
-    if ((req.socket as Condemnable | null)?.[kCondemned] === true) return void res.destroy();
+    // Queued behind a closing answer on this connection: never served (see connection.ts).
+    if (isCondemned(req.socket)) return void res.destroy();
     const start = performance.now();
     this.inFlight++;
     if (this.closesConnection(req)) res.shouldKeepAlive = false;
@@ -165,7 +159,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
 
   /** Answers the request from bulwark itself (no upstream exchange). */
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, upstream: string | undefined, close = false): void {
-    if (close && req.socket !== null) (req.socket as Condemnable)[kCondemned] = true;
+    if (close) condemn(req.socket);
     sendError(res, status, id, detail, close);
     this.record(req, start, id, status, upstream, undefined, code, detail);
   }
