@@ -1,84 +1,115 @@
 /**
  * @module config/diff
- * What a reload changes, computed from two validated configs. The apply step uses it to
- * skip unchanged configs, to report settings that only take effect after a restart, and
- * to say in the log what changed. Configs are plain data (plus the upstream Map), so
- * comparisons are structural.
+ * The reload plan: what a reload changes, computed once from the running config and the
+ * new one. The runtime applies it (runtime/appliers), skips a reload that changes nothing,
+ * reports settings that only take effect after a restart, and logs its notes. The
+ * keep-or-rebuild decision of each upstream is core/reload-plan's.
  */
 import type { BulwarkConfig, UpstreamConfig } from '../core/config.js';
+import { formatDuration } from '../core/format.js';
+import { planUpstream, same, type UpstreamPlan } from '../core/reload-plan.js';
 
-/** Settings that are bound at start-up; changing one is reported, not applied. */
+/** Settings bound at start-up: a change is reported, and the running value kept until a restart. */
 export const RESTART_KEYS = ['admin.listen', 'admin.token_env', 'front.max_header_size'] as const;
 
-export interface ConfigDiff {
+export interface ReloadPlan {
   /** False when the configs are equivalent (e.g. only comments changed). */
   readonly changed: boolean;
+  /** The config to run: the new one, with the RESTART_KEYS at their running values. */
+  readonly config: BulwarkConfig;
+  /** RESTART_KEYS whose value changed. */
   readonly restartRequired: readonly string[];
   readonly listenChanged: boolean;
-  readonly upstreams: { readonly added: string[]; readonly removed: string[]; readonly changed: string[] };
+  /** Every upstream of the new config, with what it keeps from its running namesake. */
+  readonly upstreams: ReadonlyMap<string, UpstreamPlan>;
+  /** Upstreams of the running config that the new one lacks: their runtimes retire. */
+  readonly retired: readonly string[];
   readonly routesChanged: boolean;
-  /** One human-readable line per change, for logs and the /reload answer. */
+  /** One human-readable note per change, for logs and the /reload answer. */
   readonly summary: readonly string[];
 }
 
-/** A canonical JSON form: the upstream Map becomes an ordered list. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? [...v.entries()] : v));
+type Tree = Readonly<Record<string, unknown>>;
+const isObject = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map);
+
+function valueAt(tree: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((t, k) => (isObject(t) ? t[k] : undefined), tree);
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+/** `tree` with the value at a dotted `path` replaced (copies along the path only). */
+function withValueAt<T>(tree: T, path: string, value: unknown): T {
+  const [head, ...rest] = path.split('.') as [string, ...string[]];
+  const t = tree as Tree;
+  return { ...t, [head]: rest.length === 0 ? value : withValueAt(t[head], rest.join('.'), value) } as T;
 }
 
-function get(c: BulwarkConfig, key: (typeof RESTART_KEYS)[number]): unknown {
-  switch (key) {
-    case 'admin.listen':
-      return c.admin.listen;
-    case 'admin.token_env':
-      return c.admin.token_env;
-    case 'front.max_header_size':
-      return c.front.max_header_size;
+/** The upstream settings that are durations (ms in the config), shown as the file writes them. */
+const DURATIONS = new Set([
+  'keep_alive', 'slow_start', 'timeouts.connect', 'timeouts.response', 'timeouts.idle', 'sticky.ttl', 'retries.per_try_timeout',
+  'health_check.interval', 'health_check.timeout', 'health_check.fast_interval', 'outlier_detection.base_ejection_time',
+  'outlier_detection.max_ejection_time', 'circuit_breaker.pending_timeout', 'circuit_breaker.window', 'circuit_breaker.open_for',
+]);
+
+function show(key: string, v: unknown): string {
+  if (v === undefined) return 'none';
+  if (typeof v === 'number' && DURATIONS.has(key)) return formatDuration(v);
+  return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** "key: old → new" for each changed leaf setting, as dotted keys ("health_check.interval"). */
+function changes(a: unknown, b: unknown, key: string): string[] {
+  if (same(a, b)) return [];
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+    return keys.flatMap((k) => changes(a[k], b[k], key === '' ? k : `${key}.${k}`));
   }
+  if (a === undefined && isObject(b)) return [`${key} added`];
+  if (b === undefined && isObject(a)) return [`${key} removed`];
+  return [`${key} ${show(key, a)} → ${show(key, b)}`];
 }
 
-function describeUpstream(a: UpstreamConfig, b: UpstreamConfig): string {
-  const keys = (Object.keys(b) as Array<keyof UpstreamConfig>).filter((k) => k !== 'servers' && !same(a[k], b[k]));
-  const before = new Map(a.servers.map((s) => [s.name, s]));
-  const after = new Map(b.servers.map((s) => [s.name, s]));
-  const added = [...after.keys()].filter((n) => !before.has(n));
-  const removed = [...before.keys()].filter((n) => !after.has(n));
-  const changed = [...after.keys()].filter((n) => before.has(n) && !same(before.get(n), after.get(n)));
-  const parts: string[] = [];
-  if (keys.length > 0) parts.push(`settings ${keys.join(', ')}`);
-  if (added.length > 0) parts.push(`servers added ${added.join(', ')}`);
-  if (removed.length > 0) parts.push(`servers removed ${removed.join(', ')}`);
-  if (changed.length > 0) parts.push(`servers changed ${changed.join(', ')}`);
-  return `upstream ${b.name}: ${parts.join('; ')}`;
+/** Notes for one changed upstream: its settings, then each server added, changed or removed. */
+function describeUpstream(a: UpstreamConfig, b: UpstreamConfig): string[] {
+  const { servers: sa, ...restA } = a;
+  const { servers: sb, ...restB } = b;
+  const before = new Map(sa.map((s) => [s.name, s]));
+  const after = new Map(sb.map((s) => [s.name, s]));
+  const notes = changes(restA, restB, '');
+  for (const s of sb) {
+    const old = before.get(s.name);
+    if (old === undefined) notes.push(`${s.name} added`);
+    else if (!same(old, s)) notes.push(`${s.name}: ${changes(old, s, '').join(', ')}`);
+  }
+  for (const s of sa) if (!after.has(s.name)) notes.push(`${s.name} removed`);
+  // Only the order is left to differ (it decides round-robin's and the ring's order).
+  if (notes.length === 0) notes.push(`servers reordered: ${sb.map((s) => s.name).join(', ')}`);
+  return notes.map((n) => `upstream ${b.name}: ${n}`);
 }
 
-export function diffConfig(a: BulwarkConfig, b: BulwarkConfig): ConfigDiff {
+/** The plan that takes the `running` config to `next` (both validated). */
+export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadPlan {
   const summary: string[] = [];
-  const restartRequired = RESTART_KEYS.filter((k) => !same(get(a, k), get(b, k)));
+  const restartRequired = RESTART_KEYS.filter((k) => !same(valueAt(running, k), valueAt(next, k)));
   for (const k of restartRequired) summary.push(`${k} changed: needs a restart to take effect`);
-  const listenChanged = !same(a.listen, b.listen);
+  const config = RESTART_KEYS.reduce((c, k) => withValueAt(c, k, valueAt(running, k)), next);
+  const listenChanged = !same(running.listen, next.listen);
   if (listenChanged) summary.push('listen addresses changed');
-  const added = [...b.upstreams.keys()].filter((n) => !a.upstreams.has(n));
-  const removed = [...a.upstreams.keys()].filter((n) => !b.upstreams.has(n));
-  const changed = [...b.upstreams.keys()].filter((n) => a.upstreams.has(n) && !same(a.upstreams.get(n), b.upstreams.get(n)));
-  for (const n of added) summary.push(`upstream ${n} added`);
-  for (const n of removed) summary.push(`upstream ${n} removed`);
-  for (const n of changed) summary.push(describeUpstream(a.upstreams.get(n)!, b.upstreams.get(n)!));
-  const routesChanged = !same(a.routes, b.routes);
+  const upstreams = new Map<string, UpstreamPlan>();
+  for (const [name, u] of config.upstreams) {
+    const before = running.upstreams.get(name);
+    upstreams.set(name, planUpstream(before, u));
+    if (before === undefined) summary.push(`upstream ${name} added`);
+  }
+  const retired = [...running.upstreams.keys()].filter((n) => !next.upstreams.has(n));
+  for (const n of retired) summary.push(`upstream ${n} removed`);
+  for (const [name, u] of next.upstreams) {
+    const before = running.upstreams.get(name);
+    if (before !== undefined && !same(before, u)) summary.push(...describeUpstream(before, u));
+  }
+  const routesChanged = !same(running.routes, next.routes);
   if (routesChanged) summary.push('routes changed');
-  if (!same(a.log, b.log)) summary.push('log settings changed');
-  if (!same(a.backup, b.backup)) summary.push('backup settings changed');
-  if (!same({ ...a.front, max_header_size: 0 }, { ...b.front, max_header_size: 0 })) summary.push('front limits or timeouts changed');
-  return {
-    changed: !same(a, b),
-    restartRequired,
-    listenChanged,
-    upstreams: { added, removed, changed },
-    routesChanged,
-    summary,
-  };
+  if (!same(running.log, next.log)) summary.push('log settings changed');
+  if (!same(running.backup, next.backup)) summary.push('backup settings changed');
+  if (!same(running.front, config.front)) summary.push('front limits or timeouts changed');
+  return { changed: !same(running, next), config, restartRequired, listenChanged, upstreams, retired, routesChanged, summary };
 }

@@ -11,7 +11,8 @@ export { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize
 export { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 export { Invalid } from './validate-context.js';
 export * from './defaults.js';
-export { canonical, diffConfig, RESTART_KEYS } from './diff.js';
-export type { ConfigDiff } from './diff.js';
+export { diffConfig, RESTART_KEYS } from './diff.js';
+export type { ReloadPlan } from './diff.js';
+export { canonical, same } from '../core/reload-plan.js';
 export { ConfigWatcher } from './watch.js';
 export type { WatchOptions } from './watch.js';

@@ -10,6 +10,7 @@ import { Pool } from 'undici';
 import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
+import { planUpstream, type UpstreamPlan } from '../core/reload-plan.js';
 import { Server } from '../core/server.js';
 import { createScheduler } from '../balancer/index.js';
 import { pickRandom } from '../balancer/random.js';
@@ -22,11 +23,6 @@ import { Affinity } from './affinity.js';
 export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
 
 export const defaultPoolFactory: PoolFactory = (origin, opts) => new Pool(origin, opts);
-
-/** The settings baked into a pool: when they change, servers get new pools. */
-function poolKey(c: UpstreamConfig): string {
-  return JSON.stringify([c.connections, c.keep_alive, c.timeouts]);
-}
 
 export interface UpstreamDeps {
   readonly random: Random;
@@ -47,51 +43,44 @@ export class UpstreamRuntime {
   readonly retry: RetryPolicy | undefined;
   /** Session affinity (sticky sessions), when configured. */
   readonly affinity: Affinity | undefined;
-  /** Servers that are new, or whose config (weight, backup) changed, in this runtime. */
-  readonly touched = new Set<Server>();
   readonly #pools = new Map<Server, Pool>();
   readonly #random: Random;
   #exchanges = 0;
   #idle: (() => void) | undefined;
 
   /**
-   * @param previous the runtime this one replaces on a reload. Servers with the same name
-   *   and URL keep their Server object (flags, counters) and, when the pool settings are
-   *   unchanged, their pool; the scheduler is kept when its settings are unchanged.
+   * @param previous the runtime this one replaces on a reload, and `plan` what this one
+   *   takes over from it (core/reload-plan): kept and updated servers keep their Server
+   *   object (flags, counters) and, with `keep.pools`, their pool; the scheduler and the
+   *   sticky table are kept as the plan says.
    */
-  constructor(config: UpstreamConfig, deps: UpstreamDeps, previous?: UpstreamRuntime) {
+  constructor(config: UpstreamConfig, deps: UpstreamDeps, previous?: UpstreamRuntime, plan: UpstreamPlan | undefined = previous && planUpstream(previous.config, config)) {
     this.name = config.name;
     this.config = config;
     this.#random = deps.random;
-    const samePools = previous !== undefined && poolKey(previous.config) === poolKey(config);
     const servers = config.servers.map((s) => {
       const old = previous?.servers.find(s.name);
-      if (old === undefined || old.origin !== s.url) {
-        const fresh = new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup });
-        this.touched.add(fresh);
-        return fresh;
+      const action = plan?.servers.get(s.name) ?? 'add';
+      if (old === undefined || action === 'add' || action === 'replace') {
+        return new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup });
       }
-      const prevConfig = previous!.config.servers.find((p) => p.name === s.name)!;
-      if (prevConfig.weight !== s.weight || prevConfig.backup !== s.backup) {
+      if (action === 'update') {
         old.configuredWeight = s.weight;
         old.weight = s.weight;
         old.backup = s.backup;
-        this.touched.add(old);
       }
-      if (samePools) this.#pools.set(old, previous!.pool(old));
+      if (plan!.keep.pools) this.#pools.set(old, previous!.pool(old));
       return old;
     });
     this.servers = new ServerSet(servers);
-    const sameScheduler = previous !== undefined && previous.config.scheduler === config.scheduler && JSON.stringify(previous.config.hash_key) === JSON.stringify(config.hash_key);
-    this.scheduler = sameScheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
+    this.scheduler = plan?.keep.scheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
     const cb = config.circuit_breaker;
     this.maxConcurrent = cb?.max_concurrent ?? Infinity;
     this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     // The session table survives a reload unless its settings changed.
-    const prevAff = previous?.affinity;
-    const keepTable = prevAff !== undefined && JSON.stringify(prevAff.config) === JSON.stringify(config.sticky);
-    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, keepTable ? prevAff.table : undefined);
+    const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
+    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, table);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {

@@ -1,7 +1,8 @@
 /**
  * @module runtime/reload
- * The reload pipeline (Traefik's configuration watcher): read → parse → validate → diff →
- * apply, the same for a file change, SIGHUP and POST /reload, one reload at a time.
+ * The reload pipeline (Traefik's configuration watcher): read → parse → validate → plan
+ * (config/diff) → apply (runtime/apply), the same for a file change, SIGHUP and POST
+ * /reload, one reload at a time.
  * - Invalid: nothing changes; the error is logged with file, line and key path and kept
  *   for /status (`config.last_error`).
  * - Unchanged (same text, or only comments/formatting): nothing happens.
@@ -13,8 +14,7 @@
  */
 import { ConfigError, formatConfigIssue } from '../core/errors.js';
 import type { BulwarkConfig } from '../core/config.js';
-import { canonical, diffConfig, loadConfigFile } from '../config/index.js';
-import type { UpstreamConfig } from '../core/config.js';
+import { diffConfig, loadConfigFile, type ReloadPlan } from '../config/index.js';
 
 export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api';
 
@@ -44,28 +44,30 @@ export interface ConfigStatus {
   needsRestart: readonly string[];
 }
 
-/** The apply step, implemented by the App. Throws to reject (nothing may have changed). */
-export type Apply = (next: BulwarkConfig) => Promise<void>;
+/**
+ * Reads and validates the config (the file, by default). Throws to reject: a ConfigError's
+ * issues are reported one per line.
+ */
+export type ConfigLoader = () => Promise<{ config: BulwarkConfig; text: string }>;
 
-/** The fault-tolerance settings of an upstream: when equal, its checkers and breakers are kept. */
-export function faultToleranceKey(u: UpstreamConfig): string {
-  return canonical([u.health_check, u.outlier_detection, u.circuit_breaker, u.slow_start]);
-}
+/** Reads the file off the proxy's thread: a big or broken file must not stall traffic (config/load). */
+export const fileLoader =
+  (file: string): ConfigLoader =>
+  () =>
+    loadConfigFile(file, { offThread: true });
 
-/** `next` with the restart-only settings replaced by the running ones. */
-function keepRestartSettings(next: BulwarkConfig, running: BulwarkConfig): BulwarkConfig {
-  return { ...next, admin: running.admin, front: { ...next.front, max_header_size: running.front.max_header_size } };
-}
+/** The apply step (runtime/apply). Throws to reject, having changed nothing. */
+export type Apply = (plan: ReloadPlan) => Promise<void>;
 
 export class Reloader {
-  readonly #file: string;
+  readonly #load: ConfigLoader;
   readonly #status: ConfigStatus;
   readonly #apply: Apply;
   readonly #now: () => number;
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(file: string, status: ConfigStatus, apply: Apply, now: () => number) {
-    this.#file = file;
+  constructor(load: ConfigLoader, status: ConfigStatus, apply: Apply, now: () => number) {
+    this.#load = load;
     this.#status = status;
     this.#apply = apply;
     this.#now = now;
@@ -82,8 +84,7 @@ export class Reloader {
     const st = this.#status;
     let loaded: { config: BulwarkConfig; text: string };
     try {
-      // Off the proxy's thread: a big or broken file must not stall traffic (config/load).
-      loaded = await loadConfigFile(this.#file, { offThread: true });
+      loaded = await this.#load();
     } catch (err) {
       const errors = err instanceof ConfigError ? err.issues.map(formatConfigIssue) : [String((err as Error).message ?? err)];
       return this.#reject(trigger, errors);
@@ -93,25 +94,24 @@ export class Reloader {
       st.lastError = undefined;
       return { result: 'unchanged', trigger, version: st.version };
     }
-    const diff = diffConfig(st.config, loaded.config);
-    if (!diff.changed) {
+    const plan = diffConfig(st.config, loaded.config);
+    if (!plan.changed) {
       st.text = loaded.text;
       st.lastError = undefined;
       return { result: 'unchanged', trigger, version: st.version };
     }
-    const next = keepRestartSettings(loaded.config, st.config);
     try {
-      await this.#apply(next);
+      await this.#apply(plan);
     } catch (err) {
       return this.#reject(trigger, [(err as Error).message ?? String(err)]);
     }
     st.version++;
     st.loadedAt = this.#now();
     st.text = loaded.text;
-    st.config = next;
+    st.config = plan.config;
     st.lastError = undefined;
-    st.needsRestart = diff.restartRequired;
-    return { result: 'applied', trigger, version: st.version, changes: diff.summary, needs_restart: diff.restartRequired };
+    st.needsRestart = plan.restartRequired;
+    return { result: 'applied', trigger, version: st.version, changes: plan.summary, needs_restart: plan.restartRequired };
   }
 
   #reject(trigger: ReloadTrigger, errors: readonly string[]): ReloadOutcome {

@@ -4,9 +4,22 @@
  * state, upstreams with their fault-tolerance state, and runtime overrides.
  */
 import type { RuntimeView } from '../admin/status.js';
+import type { Server } from '../core/server.js';
 import type { UpstreamRuntime } from '../proxy/upstream.js';
-import type { App } from './app.js';
 import type { FaultTolerance } from './fault-tolerance.js';
+import type { Override } from './overrides.js';
+import type { ConfigStatus } from './reload.js';
+
+/** What /status reads from the running process (the App is one). */
+export interface StatusSource {
+  readonly configFile: string;
+  readonly status: Readonly<ConfigStatus>;
+  readonly backup: { status(): Record<string, unknown> | undefined };
+  /** The running upstreams (read on each call: a reload swaps them). */
+  readonly proxy: { readonly state: { readonly upstreams: ReadonlyMap<string, UpstreamRuntime> } };
+  readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
+  readonly overrides: { get(server: Server): Override | undefined };
+}
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
 function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | undefined): Record<string, unknown> {
@@ -26,7 +39,7 @@ function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | un
   return out;
 }
 
-export function statusView(app: App): RuntimeView {
+export function statusView(app: StatusSource): RuntimeView {
   return {
     get version() {
       return app.status.version;

@@ -1,0 +1,56 @@
+/**
+ * @module runtime/admin
+ * The admin listener of the running process: its token, its actions (runtime overrides,
+ * sessions, reload, backup reports) and its /status view, over the parts the App holds.
+ */
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import type { BulwarkConfig } from '../core/config.js';
+import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { createAdminServer } from '../admin/server.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { BackupSidecar } from './backup-sidecar.js';
+import { createAdminActions, type RuntimeOverrides } from './overrides.js';
+import type { ReloadOutcome } from './reload.js';
+import { sessionTables } from './sessions.js';
+import { statusView, type StatusSource } from './status-view.js';
+
+/** What the admin API reads and drives (the App is one). */
+export interface AdminHost extends StatusSource {
+  readonly proxy: Proxy;
+  readonly overrides: RuntimeOverrides;
+  readonly backup: BackupSidecar;
+  readonly adminAddress: AddressInfo | undefined;
+  reload(trigger: 'api'): Promise<ReloadOutcome>;
+}
+
+/** The admin token from `admin.token_env`; throws when the config names an unset variable. */
+export function adminToken(config: BulwarkConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const name = config.admin.token_env;
+  if (name === undefined) return undefined;
+  const token = env[name];
+  if (!token) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `admin.token_env names ${name}, which is not set or empty: refusing to start without the admin token`);
+  return token;
+}
+
+/** The admin server (not yet listening); it answers 503 until `host.adminAddress` is set. */
+export function createAdmin(host: AdminHost, clock: Clock, token: string | undefined): http.Server {
+  const state = (): Proxy['state'] => host.proxy.state;
+  const actions = createAdminActions({
+    state,
+    overrides: host.overrides,
+    clock,
+    reload: async () => {
+      const o = await host.reload('api');
+      return o.result === 'rejected'
+        ? { ok: false, status: 400, error: 'config rejected; the running config is unchanged', details: o.errors }
+        : { ok: true, body: o };
+    },
+    config: () => ({ version: host.status.version, loaded_at: new Date(host.status.loadedAt).toISOString(), file: host.configFile, text: host.status.text }),
+    // Exports pace themselves while requests are in flight (see runtime/sessions).
+    sessions: sessionTables(state, () => host.proxy.inFlight > 0),
+    backupReport: (r) => host.backup.reported(r),
+  });
+  return createAdminServer({ view: statusView(host), actions, token, address: () => host.adminAddress });
+}
