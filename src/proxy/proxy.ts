@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
+import type { UpstreamPlan } from '../core/reload-plan.js';
 import { ErrorCodes } from '../core/errors.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
@@ -84,9 +85,12 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     return this.#state;
   }
 
-  /** Builds the state for a new config from the running one (nothing is swapped yet). */
-  prepare(config: BulwarkConfig): ProxyState {
-    return new ProxyState(config, this.#random, this.#clock, this.#poolFactory, this.#state);
+  /**
+   * Builds the state for a new config from the running one (nothing is swapped yet).
+   * @param plans the reload plan's per-upstream decisions (see ProxyState).
+   */
+  prepare(config: BulwarkConfig, plans?: ReadonlyMap<string, UpstreamPlan>): ProxyState {
+    return new ProxyState(config, this.#random, this.#clock, this.#poolFactory, this.#state, plans);
   }
 
   /**

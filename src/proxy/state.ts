@@ -7,6 +7,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
+import type { UpstreamPlan } from '../core/reload-plan.js';
 import type { BodyBufferSettings } from './request-body.js';
 import { Router } from './router.js';
 import type { BufferingSettings } from './spool.js';
@@ -27,11 +28,14 @@ export class ProxyState {
    * @param previous the state this one replaces on a reload: upstreams of the same name
    *   are built from their predecessors, keeping servers, pools and schedulers that did not
    *   change (see UpstreamRuntime).
+   * @param plans what each upstream keeps from its predecessor (config/diff's reload plan);
+   *   planned here when not given.
    */
-  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState) {
+  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState, plans?: ReadonlyMap<string, UpstreamPlan>) {
     const ups = new Map<string, UpstreamRuntime>();
     for (const [name, u] of config.upstreams) {
-      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, previous?.upstreams.get(name)));
+      const before = previous?.upstreams.get(name);
+      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, before, before && plans?.get(name)));
     }
     this.config = config;
     this.upstreams = ups;

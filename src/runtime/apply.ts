@@ -54,7 +54,7 @@ export interface Applier {
 /** Applies `plan` through `appliers`. Throws, having changed nothing, when a check refuses. */
 export async function applyPlan(plan: ReloadPlan, ctx: ApplyContext, appliers: readonly Applier[]): Promise<void> {
   for (const a of appliers) await a.check?.(plan, ctx);
-  const states = { prev: ctx.proxy.state, next: ctx.proxy.prepare(plan.config) };
+  const states = { prev: ctx.proxy.state, next: ctx.proxy.prepare(plan.config, plan.upstreams) };
   for (const a of appliers) a.attach?.(plan, ctx, states);
   ctx.proxy.swap(states.next);
   for (const a of appliers) a.commit?.(plan, ctx, states);
