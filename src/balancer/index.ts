@@ -1,9 +1,10 @@
 /**
  * @module balancer
  * The scheduler registry: maps every SchedulerName from the configuration to its factory,
- * so config/ and proxy/ never import an algorithm directly. Callers must pass a name from
- * SCHEDULER_NAMES (config/ validates it); anything else throws, naming the known ones.
- * Each call creates a fresh scheduler with its own state: use one per upstream.
+ * so config/ and proxy/ never import an algorithm directly. An embedder may add schedulers
+ * of its own (src/index.ts `start({ schedulers })`); config/ validates names against both.
+ * Callers must pass a known name; anything else throws, naming the known ones. Each call
+ * creates a fresh scheduler with its own state: use one per upstream.
  */
 import type { SchedulerName } from '../core/config.js';
 import { ConsistentHashScheduler } from './consistent-hash/index.js';
@@ -26,10 +27,14 @@ export const schedulers: ReadonlyMap<SchedulerName, SchedulerFactory> = new Map<
   ['consistent-hash', (opts) => new ConsistentHashScheduler(opts)],
 ]);
 
-export function createScheduler(name: SchedulerName, opts: SchedulerOptions): Scheduler {
-  const factory = schedulers.get(name);
+/** An embedder's own schedulers, by the name an upstream selects them with. */
+export type CustomSchedulers = ReadonlyMap<string, SchedulerFactory>;
+
+/** Creates the scheduler `name`: a built-in one, or one of `custom`. */
+export function createScheduler(name: string, opts: SchedulerOptions, custom?: CustomSchedulers): Scheduler {
+  const factory = schedulers.get(name as SchedulerName) ?? custom?.get(name);
   if (factory === undefined) {
-    const known = [...schedulers.keys()].join(', ');
+    const known = [...schedulers.keys(), ...(custom?.keys() ?? [])].join(', ');
     throw new Error(`unknown scheduler "${String(name)}"; known schedulers: ${known}`);
   }
   return factory(opts);

@@ -22,7 +22,8 @@ export interface PickContext {
 }
 
 export interface Scheduler {
-  readonly name: SchedulerName;
+  /** A SchedulerName, or the name an embedder registered a custom scheduler under. */
+  readonly name: SchedulerName | (string & {});
   /**
    * Chooses a server for one request.
    * @param servers the available servers. The caller guarantees that the array is not

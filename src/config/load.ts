@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BulwarkConfig } from '../core/config.js';
+import { SCHEDULER_NAMES, type BulwarkConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { Checker } from './validate-context.js';
@@ -64,10 +64,15 @@ function reported(issues: ConfigIssue[], file: string): ConfigIssue[] {
  * stops there (the tree behind it is not worth checking); otherwise every rule is checked.
  * Synchronous: for a running proxy use parseConfigOffThread.
  */
-export function parseConfig(text: string, file: string): ParseResult {
+export interface ParseOptions {
+  /** Names of an embedder's own schedulers, allowed as `scheduler:` besides the built-in ones. */
+  readonly schedulers?: readonly string[];
+}
+
+export function parseConfig(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const { source, errors, warnings } = parseYaml(text, file);
   if (errors.length > 0) return { config: undefined, issues: reported(errors, file) };
-  const checker = new Checker(source);
+  const checker = new Checker(source, [...SCHEDULER_NAMES, ...(opts.schedulers ?? [])]);
   checker.issues.push(...warnings);
   const config = validateConfig(checker, source.doc.contents);
   const issues = reported(checker.issues, file);
@@ -109,11 +114,11 @@ let workerBuilt: boolean | undefined;
  * Running from the TypeScript sources (tests in-process) there is no worker script, and
  * the parse runs in this thread.
  */
-export function parseConfigOffThread(text: string, file: string): Promise<ParseResult> {
+export function parseConfigOffThread(text: string, file: string, opts: ParseOptions = {}): Promise<ParseResult> {
   workerBuilt ??= existsSync(fileURLToPath(WORKER));
-  if (!workerBuilt) return Promise.resolve(parseConfig(text, file));
+  if (!workerBuilt) return Promise.resolve(parseConfig(text, file, opts));
   return new Promise((resolve) => {
-    const worker = new Worker(WORKER, { workerData: { text, file }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(WORKER, { workerData: { text, file, opts }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     const timer = setTimeout(() => done(`parsing took longer than ${WORKER_TIMEOUT_MS / 1000} s; not applied`), WORKER_TIMEOUT_MS);
     let settled = false;
     function done(result: ParseResult | string): void {
@@ -132,7 +137,7 @@ export function parseConfigOffThread(text: string, file: string): Promise<ParseR
   });
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends ParseOptions {
   /** Parse in a worker thread (parseConfigOffThread): for hot reload, beside live traffic. */
   readonly offThread?: boolean;
 }
@@ -141,7 +146,7 @@ export interface LoadOptions {
 export async function loadConfigFile(file: string, opts: LoadOptions = {}): Promise<{ config: BulwarkConfig; text: string }> {
   const read = await readText(file);
   if ('issue' in read) throw new ConfigError([read.issue]);
-  const { config, issues } = opts.offThread === true ? await parseConfigOffThread(read.text, file) : parseConfig(read.text, file);
+  const { config, issues } = opts.offThread === true ? await parseConfigOffThread(read.text, file, opts) : parseConfig(read.text, file, opts);
   if (!config) throw new ConfigError(issues);
   return { config, text: read.text };
 }

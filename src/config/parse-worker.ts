@@ -4,7 +4,7 @@
  * text it is given and posts the ParseResult back (plain data: it is structured-cloned).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseConfig } from './load.js';
+import { parseConfig, type ParseOptions } from './load.js';
 
-const { text, file } = workerData as { text: string; file: string };
-parentPort!.postMessage(parseConfig(text, file));
+const { text, file, opts } = workerData as { text: string; file: string; opts: ParseOptions };
+parentPort!.postMessage(parseConfig(text, file, opts));

@@ -7,6 +7,7 @@
  */
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { ParsedNode, YAMLMap } from 'yaml';
+import { SCHEDULER_NAMES } from '../core/config.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { NAME_PATTERN } from './defaults.js';
 import { didYouMean } from './suggest.js';
@@ -42,7 +43,14 @@ const isEmpty = (node: ParsedNode | null): boolean => node === null || (isScalar
 export class Checker {
   readonly issues: ConfigIssue[] = [];
 
-  constructor(readonly source: YamlSource) {}
+  /**
+   * @param schedulers the scheduler names an upstream may select: the built-in ones plus
+   *   any an embedder registered.
+   */
+  constructor(
+    readonly source: YamlSource,
+    readonly schedulers: readonly string[] = SCHEDULER_NAMES,
+  ) {}
 
   report(node: ParsedNode | YAMLMap | null | undefined, path: string, rule: string): void {
     this.issues.push(this.source.issueAt(node, path, rule));

@@ -5,7 +5,6 @@
  * names unique within an upstream, at least one server that is not a backup). The
  * health_check, outlier_detection, circuit_breaker, retries and sticky blocks have their own files.
  */
-import { SCHEDULER_NAMES } from '../core/config.js';
 import type { HashKey, ServerConfig, UpstreamConfig } from '../core/config.js';
 import {
   CONNECTIONS_RANGE,
@@ -68,7 +67,7 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
 
   // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
   const s = u.get('scheduler');
-  const scheduler = s ? checker.value(s.value, s.path, oneOf(SCHEDULER_NAMES)) : DEFAULT_SCHEDULER;
+  const scheduler = s ? checker.value(s.value, s.path, oneOf(checker.schedulers)) : DEFAULT_SCHEDULER;
   const h = u.get('hash_key');
   let key: HashKey | undefined;
   if (h) {

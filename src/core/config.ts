@@ -127,7 +127,8 @@ export interface UpstreamTimeouts {
 
 export interface UpstreamConfig {
   readonly name: string;
-  readonly scheduler: SchedulerName;
+  /** A SchedulerName, or the name of a scheduler an embedder registered (src/index.ts). */
+  readonly scheduler: SchedulerName | (string & {});
   /** Present when scheduler is consistent-hash. */
   readonly hash_key: HashKey | undefined;
   /** Most connections in each server's pool. */

@@ -12,6 +12,7 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import { ErrorCodes } from '../core/errors.js';
+import type { CustomSchedulers } from '../balancer/index.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
@@ -21,7 +22,7 @@ import type { BodyBufferSettings } from './request-body.js';
 import { RequestContext, resolveRequest, type Resolved } from './request-head.js';
 import { ProxyState } from './state.js';
 import { onConnect, onUpgrade, type UpgradeHost } from './upgrade.js';
-import type { PoolFactory } from './upstream.js';
+import type { PoolFactory, UpstreamDeps } from './upstream.js';
 
 export { ProxyState } from './state.js';
 
@@ -46,6 +47,8 @@ export interface ProxyOptions {
   readonly random?: Random;
   readonly clock?: Clock;
   readonly poolFactory?: PoolFactory;
+  /** An embedder's own schedulers, by name (see balancer/index.ts). */
+  readonly schedulers?: CustomSchedulers;
   readonly newRequestId?: () => string;
   readonly onAccess?: (record: AccessRecord) => void;
 }
@@ -53,9 +56,8 @@ export interface ProxyOptions {
 export class Proxy implements FrontHandlers, UpgradeHost {
   #state: ProxyState;
   readonly #newId: () => string;
-  readonly #random: Random;
-  readonly #clock: Clock;
-  readonly #poolFactory: PoolFactory | undefined;
+  /** What every upstream runtime is built with. */
+  readonly #deps: UpstreamDeps;
   /** The access-log sink; undefined turns access logging off (a reload may change it). */
   onAccess: ((r: AccessRecord) => void) | undefined;
   /** Requests being handled right now (for graceful drain). */
@@ -72,10 +74,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   readonly #exchangeDone: (ex: Exchange) => void;
 
   constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
-    this.#random = opts.random ?? systemRandom;
-    this.#clock = opts.clock ?? systemClock;
-    this.#poolFactory = opts.poolFactory;
-    this.#state = new ProxyState(config, this.#random, this.#clock, this.#poolFactory);
+    this.#deps = { random: opts.random ?? systemRandom, clock: opts.clock ?? systemClock, poolFactory: opts.poolFactory, schedulers: opts.schedulers };
+    this.#state = new ProxyState(config, this.#deps);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.onAccess = opts.onAccess;
     this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail);
@@ -90,7 +90,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
    * @param plans the reload plan's per-upstream decisions (see ProxyState).
    */
   prepare(config: BulwarkConfig, plans?: ReadonlyMap<string, UpstreamPlan>): ProxyState {
-    return new ProxyState(config, this.#random, this.#clock, this.#poolFactory, this.#state, plans);
+    return new ProxyState(config, this.#deps, this.#state, plans);
   }
 
   /**

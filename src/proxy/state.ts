@@ -5,13 +5,12 @@
  * the state when it starts, so a hot reload that swaps in a new one is atomic: no request
  * sees half of each config.
  */
-import type { Clock, Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import type { BodyBufferSettings } from './request-body.js';
 import { Router } from './router.js';
 import type { BufferingSettings } from './spool.js';
-import { UpstreamRuntime, type PoolFactory } from './upstream.js';
+import { UpstreamRuntime, type UpstreamDeps } from './upstream.js';
 
 export class ProxyState {
   readonly config: BulwarkConfig;
@@ -31,11 +30,11 @@ export class ProxyState {
    * @param plans what each upstream keeps from its predecessor (config/diff's reload plan);
    *   planned here when not given.
    */
-  constructor(config: BulwarkConfig, random: Random, clock: Clock, poolFactory?: PoolFactory, previous?: ProxyState, plans?: ReadonlyMap<string, UpstreamPlan>) {
+  constructor(config: BulwarkConfig, deps: UpstreamDeps, previous?: ProxyState, plans?: ReadonlyMap<string, UpstreamPlan>) {
     const ups = new Map<string, UpstreamRuntime>();
     for (const [name, u] of config.upstreams) {
       const before = previous?.upstreams.get(name);
-      ups.set(name, new UpstreamRuntime(u, { random, clock, poolFactory }, before, before && plans?.get(name)));
+      ups.set(name, new UpstreamRuntime(u, deps, before, before && plans?.get(name)));
     }
     this.config = config;
     this.upstreams = ups;

@@ -12,7 +12,7 @@ import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { planUpstream, type UpstreamPlan } from '../core/reload-plan.js';
 import { Server } from '../core/server.js';
-import { createScheduler } from '../balancer/index.js';
+import { createScheduler, type CustomSchedulers } from '../balancer/index.js';
 import { pickRandom } from '../balancer/random.js';
 import { ServerSet } from '../balancer/server-set.js';
 import type { PickContext, Scheduler } from '../balancer/scheduler.js';
@@ -28,6 +28,8 @@ export interface UpstreamDeps {
   readonly random: Random;
   readonly clock?: Clock;
   readonly poolFactory?: PoolFactory;
+  /** An embedder's own schedulers (config/ has checked every name an upstream uses). */
+  readonly schedulers?: CustomSchedulers;
 }
 
 export class UpstreamRuntime {
@@ -73,7 +75,7 @@ export class UpstreamRuntime {
       return old;
     });
     this.servers = new ServerSet(servers);
-    this.scheduler = plan?.keep.scheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key });
+    this.scheduler = plan?.keep.scheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key }, deps.schedulers);
     const cb = config.circuit_breaker;
     this.maxConcurrent = cb?.max_concurrent ?? Infinity;
     this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);

@@ -11,7 +11,8 @@ import type pino from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
-import { ConfigWatcher, loadConfigFile } from '../config/index.js';
+import type { CustomSchedulers } from '../balancer/index.js';
+import { ConfigWatcher, loadConfigFile, type ParseOptions } from '../config/index.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy } from '../proxy/proxy.js';
 import { RuntimeOverrides } from './overrides.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   readonly watch?: boolean;
   /** Environment for admin.token_env (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** An embedder's own schedulers, selectable by name in `scheduler:` (src/index.ts). */
+  readonly schedulers?: CustomSchedulers;
 }
 
 export class App {
@@ -69,7 +72,7 @@ export class App {
     this.configFile = opts.configFile;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination));
-    this.proxy = new Proxy(config, { random, clock, onAccess: config.log.access ? logging.access : undefined });
+    this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const serverEvents = new ServerEvents(logging.logger);
@@ -79,7 +82,7 @@ export class App {
       ctx.serverEvents.watch(u.servers.all);
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
     }
-    this.#reloader = new Reloader(opts.load ?? fileLoader(configFile), this.status, (plan) => applyPlan(plan, ctx, APPLIERS), () => clock.now());
+    this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, APPLIERS), () => clock.now());
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state });
     this.adminServer = createAdmin(this, clock, token);
   }
@@ -99,7 +102,7 @@ export class App {
 
   /** Loads the config (the file, or `opts.load`), binds every listener, and starts serving. */
   static async start(opts: AppOptions): Promise<App> {
-    const { config, text } = await (opts.load ?? (() => loadConfigFile(opts.configFile)))();
+    const { config, text } = await (opts.load ?? (() => loadConfigFile(opts.configFile, parseOptions(opts))))();
     const token = adminToken(config, opts.env ?? process.env);
     const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env);
     if (noKey !== undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${noKey}: refusing to start`);
@@ -164,6 +167,11 @@ export class App {
     })();
     return this.#stopping;
   }
+}
+
+/** What validation must know of the options: the custom scheduler names. */
+export function parseOptions(opts: AppOptions): ParseOptions {
+  return { schedulers: [...(opts.schedulers?.keys() ?? [])] };
 }
 
 function fmt(a: AddressInfo | undefined): string {

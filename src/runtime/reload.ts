@@ -14,7 +14,7 @@
  */
 import { ConfigError, formatConfigIssue } from '../core/errors.js';
 import type { BulwarkConfig } from '../core/config.js';
-import { diffConfig, loadConfigFile, type ReloadPlan } from '../config/index.js';
+import { diffConfig, loadConfigFile, type ParseOptions, type ReloadPlan } from '../config/index.js';
 
 export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api';
 
@@ -52,9 +52,9 @@ export type ConfigLoader = () => Promise<{ config: BulwarkConfig; text: string }
 
 /** Reads the file off the proxy's thread: a big or broken file must not stall traffic (config/load). */
 export const fileLoader =
-  (file: string): ConfigLoader =>
+  (file: string, opts: ParseOptions = {}): ConfigLoader =>
   () =>
-    loadConfigFile(file, { offThread: true });
+    loadConfigFile(file, { ...opts, offThread: true });
 
 /** The apply step (runtime/apply). Throws to reject, having changed nothing. */
 export type Apply = (plan: ReloadPlan) => Promise<void>;
