@@ -13,6 +13,6 @@ export { Invalid } from './validate-context.js';
 export * from './defaults.js';
 export { diffConfig, RESTART_KEYS } from './diff.js';
 export type { ReloadPlan } from './diff.js';
-export { canonical, same } from '../core/reload-plan.js';
+export { same } from '../core/reload-plan.js';
 export { ConfigWatcher } from './watch.js';
 export type { WatchOptions } from './watch.js';

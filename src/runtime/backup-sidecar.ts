@@ -12,7 +12,7 @@ import type pino from 'pino';
 import { newestValid } from '../backup/index.js';
 import type { BackupConfig, BulwarkConfig } from '../core/config.js';
 import type { ProxyState } from '../proxy/proxy.js';
-import { canonical } from '../config/index.js';
+import { same } from '../config/index.js';
 import { backupKey } from '../backup/agent/settings.js';
 import { restoreSessionsAtStartup } from './backup-startup.js';
 import type { StallChange } from '../backup/agent/stall.js';
@@ -91,7 +91,7 @@ export class BackupSidecar {
   async #apply(next: BackupConfig | undefined): Promise<void> {
     const prev = this.#config;
     const log = this.#d.logger;
-    if (canonical(prev) === canonical(next) || this.#adminUrl === '') return;
+    if (same(prev, next) || this.#adminUrl === '') return;
     if (next === undefined) {
       log.info({ event: 'backup_agent_removed' }, 'backup: removed from the config: stopping the backup agent (after a last snapshot)');
       const s = this.#supervisor;

@@ -11,6 +11,7 @@
  */
 import { resolve } from 'node:path';
 import type pino from 'pino';
+import { same } from '../../config/index.js';
 import { listSnapshots } from '../index.js';
 import { AdminClient, resolveAdminTarget } from './admin-client.js';
 import { describeError } from './errors.js';
@@ -114,7 +115,7 @@ export class Runner {
     } catch {
       return; // the running config has no backup block (any more): keep going as started
     }
-    if (next.warning !== undefined || (JSON.stringify(next.backup) === JSON.stringify(this.#s.backup) && next.key === this.#s.key)) return;
+    if (next.warning !== undefined || (same(next.backup, this.#s.backup) && next.key === this.#s.key)) return;
     this.#s = next;
     this.#client.timeoutMs = next.backup.timeout;
     this.#log.info({ event: 'backup_settings_changed', backup: next.backup }, 'backup settings changed with the running config');
