@@ -6,6 +6,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatDuration } from '../../core/format.js';
 import { listSnapshots, prune, verifySnapshot } from '../index.js';
 import { keyHint, type BackupSettings } from './settings.js';
 
@@ -22,7 +23,9 @@ export interface ListedSnapshot {
   readonly problems: string[];
 }
 
-async function folderBytes(folder: string): Promise<number> {
+/** A snapshot's size on disk: the bytes of every file in its folder, manifest included. */
+export async function snapshotBytes(dir: string, id: string): Promise<number> {
+  const folder = join(dir, id);
   let total = 0;
   for (const name of await readdir(folder).catch(() => [] as string[])) total += (await stat(join(folder, name)).catch(() => undefined))?.size ?? 0;
   return total;
@@ -39,7 +42,7 @@ export async function inventory(s: BackupSettings): Promise<ListedSnapshot[]> {
       time: l.time.toISOString(),
       config_version: m?.config_version ?? null,
       session_count: m?.session_count ?? null,
-      bytes: await folderBytes(join(s.backup.dir, l.id)),
+      bytes: await snapshotBytes(s.backup.dir, l.id),
       encrypted: m?.encrypted ?? null,
       verified: v.ok,
       problems: v.problems,
@@ -101,6 +104,6 @@ export async function pruneCommand(s: BackupSettings, out: Out): Promise<number>
   const r = await prune(s.backup.dir, { keep_last, keep_within }, { key: s.key });
   for (const id of r.removed) out(`removed ${id}`);
   for (const name of r.temp_removed) out(`removed leftover ${name}`);
-  out(`kept ${r.kept.length} snapshot(s), removed ${r.removed.length} (keep_last ${keep_last}, keep_within ${keep_within} ms)`);
+  out(`kept ${r.kept.length} snapshot(s), removed ${r.removed.length} (keep_last ${keep_last}, keep_within ${formatDuration(keep_within)})`);
   return 0;
 }

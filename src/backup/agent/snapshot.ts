@@ -11,6 +11,7 @@ import { ndjsonLine } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import { jsonString } from '../../core/format.js';
 import type { AdminClient } from './admin-client.js';
+import { snapshotBytes } from './catalog.js';
 import { CommandError } from './errors.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
 
@@ -47,7 +48,7 @@ export interface Taken {
   readonly manifest: Manifest;
   /** From the first admin request to the snapshot on disk. */
   readonly ms: number;
-  /** Bytes of the parts as stored. */
+  /** The snapshot's size on disk, as `bulwark backup list` shows it. */
   readonly bytes: number;
   /** The running config's text, as snapshotted, and its file as the proxy names it. */
   readonly configText: string;
@@ -68,7 +69,7 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
   for (;;) {
     try {
       const manifest = await createSnapshot(s.backup.dir, input);
-      const bytes = manifest.parts.config.bytes + manifest.parts.sessions.bytes;
+      const bytes = await snapshotBytes(s.backup.dir, manifest.id);
       return { manifest, ms: Math.round(performance.now() - t0), bytes, configText: config.text, configFile: config.file };
     } catch (err) {
       const locked = err instanceof BulwarkError && err.code === ErrorCodes.BACKUP_LOCKED;

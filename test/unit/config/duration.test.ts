@@ -79,6 +79,7 @@ describe('formatDuration', () => {
     [300_000, '5m'],
     [7_200_000, '2h'],
     [MAX_DURATION_MS, '596h'],
+    [604_800_000, '7d'],
   ])('%d ms is %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
     expect(parseDuration(text)).toBe(ms);

@@ -20,4 +20,8 @@ describe('formatDuration', () => {
   it('writes the largest whole unit', () => {
     expect([formatDuration(1500), formatDuration(2000), formatDuration(300_000), formatDuration(7_200_000)]).toEqual(['1500ms', '2s', '5m', '2h']);
   });
+
+  it('writes whole days as days, as backup.keep_within is written (7d, not 168h)', () => {
+    expect([formatDuration(604_800_000), formatDuration(90_000_000), formatDuration(596 * 3_600_000)]).toEqual(['7d', '25h', '596h']);
+  });
 });
