@@ -2,7 +2,7 @@
  * @module log/access-line
  * The access line, in pino's line shape (level 30, epoch-ms time, flat request fields):
  *
- *   {"level":30,"time":…,"msg":"access","method":…,"path":…,"status":…,"upstream":…,
+ *   {"level":30,"time":…,"pid":…,"msg":"access","method":…,"path":…,"status":…,"upstream":…,
  *    "server":…,"duration_ms":…,"request_id":…[,"error":…][,"detail":…]}
  *
  * `accessLineText` builds it as a string. `AccessLineWriter.write` writes the same bytes
@@ -18,13 +18,13 @@ import type { AccessRecord } from '../proxy/proxy.js';
 /** ".001" … ".999" (trailing zeros dropped, as JSON.stringify prints them), "" for 0. */
 const MS_FRACTION = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
 
-/** The line as a string (any content; JSON-escaped where needed). */
-export function accessLineText(r: AccessRecord): string {
+/** The line as a string (any content; JSON-escaped where needed); `pid`: the logging process's. */
+export function accessLineText(r: AccessRecord, pid: number): string {
   const us = Math.round(r.duration_ms * 1000);
   // Upstream and server names are validated config names ([A-Za-z0-9_.-]); method is an
   // HTTP token (Node's parser enforces it), so only path and request id need checking.
   return (
-    `{"level":30,"time":${r.time},"msg":"access","method":"${r.method}","path":${q(r.path)},"status":${r.status},` +
+    `{"level":30,"time":${r.time},"pid":${pid},"msg":"access","method":"${r.method}","path":${q(r.path)},"status":${r.status},` +
     `"upstream":${r.upstream === undefined ? 'null' : `"${r.upstream}"`},"server":${r.server === undefined ? 'null' : `"${r.server}"`},` +
     `"duration_ms":${Math.floor(us / 1000)}${MS_FRACTION[us % 1000]},"request_id":${q(r.request_id)}${r.error === '' ? '' : `,"error":"${r.error}"`}` +
     `${r.detail === '' ? '' : `,"detail":${q(r.detail)}`}}\n`
@@ -34,7 +34,8 @@ export function accessLineText(r: AccessRecord): string {
 /** The bytes of an ASCII string. */
 const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const P_TIME = ascii('{"level":30,"time":');
-const P_METHOD = ascii(',"msg":"access","method":"');
+/** What follows the time up to the method: constant per process, so built once per writer. */
+const pidToMethod = (pid: number): Uint8Array => ascii(`,"pid":${pid},"msg":"access","method":"`);
 const P_PATH = ascii('","path":"');
 const P_STATUS = ascii('","status":');
 const P_UPSTREAM = ascii(',"upstream":');
@@ -44,8 +45,8 @@ const P_ID = ascii(',"request_id":"');
 const P_ERROR = ascii('","error":"');
 const NULL = ascii('null');
 const END = ascii('"}\n');
-/** Fixed bytes of the longest line, plus the digits of its numbers. */
-const FIXED = P_TIME.length + P_METHOD.length + P_PATH.length + P_STATUS.length + P_UPSTREAM.length + P_SERVER.length + P_DURATION.length + P_ID.length + P_ERROR.length + END.length + 8 + 64;
+/** Fixed bytes of the longest line, plus the digits of its numbers (a pid has at most 10). */
+const FIXED = P_TIME.length + pidToMethod(2 ** 31 - 1).length + P_PATH.length + P_STATUS.length + P_UPSTREAM.length + P_SERVER.length + P_DURATION.length + P_ID.length + P_ERROR.length + END.length + 8 + 64;
 
 /** Bytes a line for `r` may take in `AccessLineWriter.write` (an upper bound). */
 export function accessLineBound(r: AccessRecord): number {
@@ -103,6 +104,13 @@ export class AccessLineWriter {
   /** The decimal digits of `#high`, the time divided by 10^6 (empty for 0). */
   #highDigits: Uint8Array = ascii('');
   #high = 0;
+  /** `,"pid":<pid>,"msg":"access","method":"`. */
+  readonly #pidToMethod: Uint8Array;
+
+  /** `pid`: the logging process's id (pino's `pid` field; the same on every line). */
+  constructor(pid: number) {
+    this.#pidToMethod = pidToMethod(pid);
+  }
 
   /**
    * Writes the line for `r` into `buf` at `at` (which has room for `accessLineBound(r)`
@@ -119,7 +127,7 @@ export class AccessLineWriter {
     const us = d | 0; // a small integer from here on: integer division and remainder
     at = this.#putTime(buf, put(buf, at, P_TIME), r.time);
     if (at < 0) return -1;
-    at = putPlain(buf, put(buf, at, P_METHOD), r.method);
+    at = putPlain(buf, put(buf, at, this.#pidToMethod), r.method);
     if (at < 0) return -1;
     at = putPlain(buf, put(buf, at, P_PATH), r.path);
     if (at < 0) return -1;

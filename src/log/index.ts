@@ -37,10 +37,10 @@ export function createLogging(level: LogLevel, dest?: pino.DestinationStream): L
  * nothing to escape (nearly always), else to `stream` as text; both give the same bytes.
  * Without a writer every line goes to `stream` as text.
  */
-export function accessSink(writer: LineWriter | undefined, stream: { write(text: string): unknown }): (r: AccessRecord) => void {
-  const lines = new AccessLineWriter();
+export function accessSink(writer: LineWriter | undefined, stream: { write(text: string): unknown }, pid = process.pid): (r: AccessRecord) => void {
+  const lines = new AccessLineWriter(pid);
   return (r: AccessRecord): void => {
     if (writer !== undefined && writer.writeWith(accessLineBound(r), lines.write, r)) return;
-    stream.write(accessLineText(r));
+    stream.write(accessLineText(r, pid));
   };
 }

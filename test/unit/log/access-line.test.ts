@@ -23,20 +23,23 @@ function record(over: Partial<AccessRecord> = {}): AccessRecord {
   };
 }
 
-/** The reference: the same fields through JSON.stringify, in the same order. */
-function reference(r: AccessRecord): string {
-  const o: Record<string, unknown> = { level: 30, time: r.time, msg: 'access', method: r.method, path: r.path, status: r.status };
+/** A pid of the most digits Linux hands out (pid_max is at most 2^22). */
+const PID = 4194303;
+
+/** The reference: the same fields through JSON.stringify, in the same order (pino's: pid after time). */
+function reference(r: AccessRecord, pid = PID): string {
+  const o: Record<string, unknown> = { level: 30, time: r.time, pid, msg: 'access', method: r.method, path: r.path, status: r.status };
   Object.assign(o, { upstream: r.upstream ?? null, server: r.server ?? null, duration_ms: Math.round(r.duration_ms * 1000) / 1000, request_id: r.request_id });
   if (r.error !== '') o['error'] = r.error;
   if (r.detail !== '') o['detail'] = r.detail;
   return `${JSON.stringify(o)}\n`;
 }
 
-const writer = new AccessLineWriter();
+const writer = new AccessLineWriter(PID);
 
-function inPlace(r: AccessRecord): string | undefined {
+function inPlace(r: AccessRecord, w = writer): string | undefined {
   const buf = Buffer.alloc(accessLineBound(r) + 10, 0xff);
-  const end = writer.write(buf, 5, r);
+  const end = w.write(buf, 5, r);
   if (end < 0) return undefined;
   expect(end - 5).toBeLessThanOrEqual(accessLineBound(r));
   return buf.toString('utf8', 5, end);
@@ -74,7 +77,7 @@ describe('access line', () => {
     for (const c of cases) {
       const r = record(c);
       expect(inPlace(r)).toBe(reference(r));
-      expect(accessLineText(r)).toBe(reference(r));
+      expect(accessLineText(r, PID)).toBe(reference(r));
     }
   });
 
@@ -95,7 +98,15 @@ describe('access line', () => {
     for (const c of cases) {
       const r = record(c);
       expect(inPlace(r)).toBeUndefined();
-      expect(accessLineText(r)).toBe(reference(r));
+      expect(accessLineText(r, PID)).toBe(reference(r));
+    }
+  });
+
+  it('carries the pid of the process, as every other log line does', () => {
+    const r = record();
+    for (const pid of [1, 42, process.pid, 2 ** 31 - 1]) {
+      expect(inPlace(r, new AccessLineWriter(pid))).toBe(reference(r, pid));
+      expect(accessLineText(r, pid)).toBe(reference(r, pid));
     }
   });
 
