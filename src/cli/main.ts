@@ -9,26 +9,31 @@ import { parseArgs } from 'node:util';
 import { formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { issueTotal, validateConfigFile } from '../config/index.js';
 import { App } from '../runtime/app.js';
-import { backupCommand } from './backup/commands.js';
+import { backupCommand, backupHelp } from './backup/commands.js';
+import { COMMAND_HELP, renderHelp, USAGE } from './help.js';
 
-const USAGE = `Usage: bulwark <command> [options]
+/**
+ * The help for `bulwark help WORDS...` or `bulwark WORDS... --help`: the global usage for
+ * none; undefined for an unknown command.
+ */
+function helpFor(words: readonly string[]): string | undefined {
+  const [command, ...rest] = words;
+  if (command === undefined) return USAGE;
+  if (command === 'backup') return backupHelp(rest);
+  if (rest.length > 0) return undefined;
+  return command === 'start' || command === 'validate' ? renderHelp(COMMAND_HELP[command]) : undefined;
+}
 
-Commands:
-  start -c FILE      start the proxy with the given config file
-  validate -c FILE   check a config file; prints every error, exits 1 if any
-  backup <command>   snapshots of the config and sessions: list, create, verify,
-                     restore, prune, agent (bulwark backup --help for details)
-  help               show this help
-
-Options:
-  -c, --config FILE  config file (default: conf/bulwark.yaml)
-  -h, --help         show this help
-  -v, --version      print the version
-
-Signals (start): SIGHUP reloads the config file (as does saving it, or POST /reload on the
-admin listener). SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then
-exit 0; a second one exits at once with status 1.
-`;
+/** `bulwark help [COMMAND...]`: exit 0 with the help on stdout, or 2 for an unknown command. */
+function help(words: readonly string[]): number {
+  const text = helpFor(words);
+  if (text === undefined) {
+    process.stderr.write(`bulwark: no help for "${words.join(' ')}": no such command\n\n${USAGE}`);
+    return 2;
+  }
+  process.stdout.write(text);
+  return 0;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -75,8 +80,9 @@ async function validate(file: string): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // `backup` has subcommands with options of their own (restore --config is a flag there).
+  // `backup` has subcommands with options of their own.
   if (argv[0] === 'backup') return backupCommand(argv.slice(1));
+  if (argv[0] === 'help') return help(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`bulwark: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`bulwark: ${(err as Error).message}\n\n${helpFor(argv.slice(0, 1)) ?? USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -98,12 +104,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0];
-  if (values.help || command === undefined || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined && !values.help ? 2 : 0;
+  if (values.help) return help(positionals.slice(0, 1));
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
   }
   if (positionals.length > 1) {
-    process.stderr.write(`bulwark: unexpected argument "${positionals[1]}"\n\n${USAGE}`);
+    process.stderr.write(`bulwark: unexpected argument "${positionals[1]}"\n\n${helpFor(positionals.slice(0, 1)) ?? USAGE}`);
     return 2;
   }
   switch (command) {

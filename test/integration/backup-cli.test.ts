@@ -5,13 +5,16 @@
  * unknown snapshot or a time with no snapshot before it exit 1 naming what was wrong; a
  * config that does not validate still gives its backup block (with a warning); and the
  * agent run on its own (`bulwark backup agent --admin URL`) snapshots on its interval and
- * exits 0 on SIGTERM after a last snapshot.
+ * exits 0 on SIGTERM after a last snapshot. Each command has its own help (synopsis, flags,
+ * the variables it reads, an example), and `restore` takes the config file as -c/--config
+ * FILE like every command, its parts as `--only config|sessions`.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CLI } from '../helpers/cli.js';
+import { createSnapshot } from '../../src/backup/index.js';
+import { assertBuilt, CLI, runCli } from '../helpers/cli.js';
 import { BACKUP_TEST_MS, backupCli, backupConfig, BackupSite, EVENT_BOUND_MS, serversOf } from '../helpers/backup.js';
 import { useHarness } from '../helpers/harness.js';
 import { refusingPort } from '../helpers/origin.js';
@@ -56,6 +59,57 @@ describe('bulwark backup: errors and the standalone agent', () => {
     expect(warned.code).toBe(0);
     expect(warned.stderr).toContain(`warning: ${broken} is not a valid config`);
     expect(warned.stdout).toContain(`no snapshots in ${join(site.dir, 'backups')}`);
+  }, BACKUP_TEST_MS);
+
+  it.each([
+    ['list', '--json', []],
+    ['create', '--admin URL', ['BULWARK_ADMIN_URL']],
+    ['verify', '--all', []],
+    ['restore', '--only config|sessions', ['BULWARK_ADMIN_URL']],
+    ['prune', '-c, --config FILE', []],
+    ['agent', '--admin URL', ['BULWARK_ADMIN_URL', 'BULWARK_BACKUP_SUPERVISED']],
+  ])('backup %s --help prints its own help (as bulwark help backup CMD does) and exits 0', async (command, flag, env) => {
+    const [own, viaHelp, viaBackupHelp] = await Promise.all([backupCli([command, '--help']), runCli(['help', 'backup', command]), backupCli(['help', command])]);
+    for (const r of [own, viaHelp, viaBackupHelp]) expect(r.code, r.stderr).toBe(0);
+    expect(viaHelp.stdout).toBe(own.stdout);
+    expect(viaBackupHelp.stdout).toBe(own.stdout);
+    expect(own.stdout).toMatch(new RegExp(`^Usage: bulwark backup ${command} `));
+    expect(own.stdout).toContain(`\n  ${flag} `);
+    expect(own.stdout).toContain('$backup.encrypt_key_env');
+    for (const name of env) expect(own.stdout).toContain(`\n  ${name} `);
+    expect(own.stdout).toMatch(new RegExp(`Example:\\n {2}bulwark backup ${command} .*-c conf/bulwark\\.yaml`));
+    expect(own.stdout).not.toContain('Commands (each reads');
+  });
+
+  it('restore reads -c/--config FILE like every command; --only picks a part; the old part flags say to use --only', async () => {
+    const site = await BackupSite.create(h, backupConfig({ servers: [{ name: 'a', url: 'http://127.0.0.1:1' }] }));
+    const configText = (await readFile(site.configFile, 'utf8')).replace('127.0.0.1:1', '127.0.0.1:2');
+    const { id } = await createSnapshot(site.backups, { configText, configVersion: 3, sessions: [] });
+    const c = site.configFile;
+    const [long, onlyConfig, onlySessions, oldConfig, oldConfigBeforeId, oldSessions, badOnly] = await Promise.all([
+      backupCli(['restore', id, '--config', c, '--dry-run']),
+      backupCli(['restore', id, '--config', c, '--only', 'config', '--dry-run']),
+      backupCli(['restore', id, '-c', c, '--only=sessions', '--dry-run']),
+      backupCli(['restore', id, '-c', c, '--config']),
+      backupCli(['restore', '--config', id, '-c', c]),
+      backupCli(['restore', id, '-c', c, '--sessions']),
+      backupCli(['restore', id, '-c', c, '--only', 'both']),
+    ]);
+    for (const r of [long, onlyConfig, onlySessions]) expect(r.code, r.stderr).toBe(0);
+    expect(long.stdout).toContain(`config: changes to ${c}:`);
+    expect(long.stdout).toContain('-      - { name: a, url: "http://127.0.0.1:1" }');
+    expect(long.stdout).toContain('sessions: 0 would replace the running tables');
+    expect(onlyConfig.stdout).toContain(`config: changes to ${c}:`);
+    expect(onlyConfig.stdout).not.toContain('sessions:');
+    expect(onlySessions.stdout).toContain('sessions: 0 would replace');
+    expect(onlySessions.stdout).not.toContain('config:');
+    for (const r of [oldConfig, oldConfigBeforeId, oldSessions, badOnly]) expect(r.code, r.stdout + r.stderr).toBe(2);
+    for (const r of [oldConfig, oldConfigBeforeId]) expect(r.stderr).toContain('--config no longer selects a part: use --only config (-c/--config FILE names the config file)');
+    expect(oldSessions.stderr).toContain('--sessions no longer selects a part: use --only sessions');
+    expect(badOnly.stderr).toContain('--only "both": must be config or sessions (without --only, both)');
+    expect(oldSessions.stderr).toContain('Usage: bulwark backup restore');
+    // Nothing was written back by any of them.
+    expect(await readFile(c, 'utf8')).not.toBe(configText);
   }, BACKUP_TEST_MS);
 
   it('runs the agent on its own until SIGTERM, then exits 0 after a last snapshot', async () => {

@@ -64,7 +64,7 @@ describe('backup: encryption', () => {
     // Empty the running table, then restore it from the encrypted snapshot.
     expect((await adminPost(bw.adminUrl, '/sessions/import?mode=replace', '')).status).toBe(200);
     expect(bw.app.proxy.state.upstreams.get('web')!.affinity!.table.size).toBe(0);
-    const restored = await site.cli('restore', bw, [id, '--sessions'], right);
+    const restored = await site.cli('restore', bw, [id, '--only', 'sessions'], right);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain('with 4 entries');
     for (const s of sessions.reverse()) expect(await askWith(bw.url, s.cookie, 10)).toEqual({ [s.server]: 10 });

@@ -3,7 +3,8 @@
  * The real `bulwark` command (dist/cli/main.js as a child process): `validate` prints one
  * `file:line:col: path: rule` line per problem and exits 1, or exits 0 on a valid file;
  * `start` on an invalid file or an unbindable address exits 1 with the error on stderr and
- * never reports listening; usage errors exit 2; --help and --version exit 0.
+ * never reports listening; usage errors exit 2; --help and --version exit 0, and each
+ * command has its own help (`start --help`, `bulwark help validate`).
  * Every command is started at once in beforeAll (they are independent processes); each
  * test then checks its own result.
  */
@@ -78,6 +79,12 @@ describe('bulwark CLI', () => {
       ['-h'],
       ['help'],
       ['--version'],
+      ['start', '--help'],
+      ['help', 'start'],
+      ['validate', '-h'],
+      ['help', 'validate'],
+      ['help', 'frob'],
+      ['start', 'extra'],
     ]) {
       void cli(...args);
     }
@@ -174,6 +181,37 @@ describe('bulwark CLI', () => {
     const r = await cli(arg);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: bulwark/);
+  });
+
+  it.each([
+    ['start', '--help'],
+    ['help', 'start'],
+    ['validate', '-h'],
+    ['help', 'validate'],
+  ])("%s %s prints that command's own help: synopsis, flags, the variables it reads, an example", async (first, second) => {
+    const command = first === 'help' ? second : first;
+    const r = await cli(first, second);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: bulwark ${command} \\[-c FILE\\]\n`));
+    expect(r.stdout).toMatch(/-c, --config FILE .*\(default: conf\/bulwark\.yaml\)/);
+    expect(r.stdout).toContain(`Example:\n  bulwark ${command} -c conf/bulwark.yaml\n`);
+    expect(r.stdout).not.toContain('Commands:');
+    if (command === 'start') {
+      expect(r.stdout).toContain('SIGHUP reloads FILE');
+      expect(r.stdout).toMatch(/Environment:\n {2}\$admin\.token_env [\s\S]*\n {2}\$backup\.encrypt_key_env /);
+    } else {
+      expect(r.stdout).toContain('file:line:col: key.path: rule');
+      expect(r.stdout).toContain('Environment:\n  none\n');
+    }
+  });
+
+  it('help for an unknown command exits 2; a usage error shows the command\'s own help', async () => {
+    const unknown = await cli('help', 'frob');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no help for "frob": no such command');
+    const extra = await cli('start', 'extra');
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/unexpected argument "extra"\n\nUsage: bulwark start/);
   });
 
   it('--version prints the package version and exits 0', async () => {

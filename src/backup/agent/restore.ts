@@ -1,6 +1,6 @@
 /**
  * @module backup/agent/restore
- * `bulwark backup restore ID|--before TIME [--config] [--sessions] [--dry-run]`. Only a
+ * `bulwark backup restore ID|--before TIME [--only config|sessions] [--dry-run]`. Only a
  * snapshot that verifies is used. The config goes back into the conf file atomically (the
  * replaced file is kept beside it) and bulwark is asked to reload it (its file watch would
  * too); the sessions replace the running tables through POST /sessions/import?mode=replace.
@@ -17,8 +17,8 @@ import { toImportNdjson } from './snapshot.js';
 export interface RestoreOptions {
   readonly id: string | undefined;
   readonly before: string | undefined;
-  readonly config: boolean;
-  readonly sessions: boolean;
+  /** Restore only this part; undefined: both. */
+  readonly only: 'config' | 'sessions' | undefined;
   readonly dryRun: boolean;
 }
 
@@ -102,22 +102,23 @@ export async function restoreCommand(s: BackupSettings, o: RestoreOptions, clien
   const t0 = performance.now();
   const data = await chooseSnapshot(s, o);
   const m = data.manifest;
-  const both = !o.config && !o.sessions;
+  const config = o.only !== 'sessions';
+  const sessions = o.only !== 'config';
   out(`snapshot ${m.id}: created ${m.created_at}, config version ${m.config_version}, ${m.session_count} sessions`);
   if (o.dryRun) {
-    if (both || o.config) {
+    if (config) {
       const current = (await readFile(s.file, 'utf8').catch(() => undefined)) ?? '';
       const diff = current === data.configText ? [] : lineDiff(current, data.configText);
       out(diff.length === 0 ? `config: ${s.file} already holds this config` : `config: changes to ${s.file}:\n--- ${s.file} (now)\n+++ snapshot ${m.id}`);
       diff.forEach((l) => out(l));
     }
-    if (both || o.sessions) out(`sessions: ${data.sessions.length} would replace the running tables (${perUpstream(data)})`);
+    if (sessions) out(`sessions: ${data.sessions.length} would replace the running tables (${perUpstream(data)})`);
     out('dry run: nothing was changed');
     return 0;
   }
   let code = 0;
-  if (both || o.config) code = Math.max(code, await restoreConfig(s, data, client, out));
-  if (both || o.sessions) code = Math.max(code, await restoreSessions(data, client, out));
+  if (config) code = Math.max(code, await restoreConfig(s, data, client, out));
+  if (sessions) code = Math.max(code, await restoreSessions(data, client, out));
   out(`restore of ${m.id} ${code === 0 ? 'done' : 'FAILED'} (${Math.round(performance.now() - t0)} ms)`);
   return code;
 }

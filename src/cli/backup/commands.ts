@@ -1,8 +1,8 @@
 /**
  * @module cli/backup/commands
  * `bulwark backup <command>`: argument parsing and dispatch. Every command reads `-c FILE`
- * (default conf/bulwark.yaml) for `backup.dir` and the admin address. Exit codes: 0 ok,
- * 1 failure (including an invalid snapshot), 2 bad usage.
+ * (`--config FILE`; default conf/bulwark.yaml) for `backup.dir` and the admin address.
+ * Exit codes: 0 ok, 1 failure (including an invalid snapshot), 2 bad usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AdminClient, resolveAdminTarget } from '../../backup/agent/admin-client.js';
@@ -12,40 +12,21 @@ import { CommandError, describeError, exitCodeOf } from '../../backup/agent/erro
 import { restoreCommand } from '../../backup/agent/restore.js';
 import { loadBackupSettings, type BackupSettings } from '../../backup/agent/settings.js';
 import { createCommand } from '../../backup/agent/snapshot.js';
-
-export const BACKUP_USAGE = `Usage: bulwark backup <command> -c FILE [options]
-
-Commands (each reads backup.dir and the admin address from FILE):
-  list [--json]                  snapshots: id, time, config version, sessions, size, verified
-  create                         take a snapshot now, through the admin API
-  verify [ID | --all]            check every part of one snapshot (default: all); exit 1 if any is invalid
-  restore ID | --before TIME     put a snapshot back: the config into FILE (atomically; the old
-          [--config] [--sessions]  file is kept as FILE.bak-<time>) and the sessions into the
-          [--dry-run]              running bulwark (default both); --dry-run shows the config
-                                   diff and the session count and changes nothing. TIME is
-                                   ISO 8601 with a zone, e.g. 2026-11-28T10:00Z
-  prune                          apply keep_last / keep_within (never removes the newest valid one)
-  agent                          run the backup sidecar (bulwark start runs it for you)
-
-Options:
-  -c FILE            config file (default: conf/bulwark.yaml)
-  --admin URL        the admin API (default: BULWARK_ADMIN_URL, else admin.listen from FILE)
-  -h, --help         show this help
-The encryption key is read from the variable named by backup.encrypt_key_env.
-`;
+import { renderHelp } from '../help.js';
+import { BACKUP_HELP, BACKUP_USAGE } from './help.js';
 
 const COMMON = {
-  file: { type: 'string', short: 'c', default: 'conf/bulwark.yaml' },
+  config: { type: 'string', short: 'c', default: 'conf/bulwark.yaml' },
   admin: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Options of each command besides COMMON; `restore --config` is a flag there, so -c is the file. */
+/** Options of each command besides COMMON. */
 const OPTIONS = {
   list: { json: { type: 'boolean' } },
   create: {},
   verify: { all: { type: 'boolean' } },
-  restore: { config: { type: 'boolean' }, sessions: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, before: { type: 'string' } },
+  restore: { only: { type: 'string' }, 'dry-run': { type: 'boolean' }, before: { type: 'string' } },
   prune: {},
   agent: {},
 } as const;
@@ -59,23 +40,49 @@ interface Parsed {
   readonly positionals: string[];
 }
 
-function parse(argv: string[]): Parsed | 'help' {
+/** `backup help [CMD]`, `backup --help`, `backup CMD --help`: the words naming the help wanted. */
+type Help = { readonly help: string[] };
+
+/** The help of `bulwark backup WORDS...`; undefined for an unknown command. */
+export function backupHelp(words: readonly string[]): string | undefined {
+  if (words.length === 0) return BACKUP_USAGE;
+  const c = words[0]!;
+  return words.length === 1 && c in BACKUP_HELP ? renderHelp(BACKUP_HELP[c as Command]) : undefined;
+}
+
+/** A snapshot id, as `backup list` prints it (20261128T100000123Z-1a2b). */
+const SNAPSHOT_ID = /^\d{8}T\d{9}Z-[0-9a-f]+$/i;
+
+/**
+ * Throws for the part selectors `restore --config` and `--sessions` of earlier releases:
+ * `--only` replaced them so that -c/--config names the config file for every command.
+ * `--config` counts as the old flag when no file name follows it.
+ */
+function refuseOldSelectors(args: readonly string[]): void {
+  const i = args.findIndex((a, n) => a === '--sessions' || a.startsWith('--sessions=') || (a === '--config' && (n + 1 === args.length || args[n + 1]!.startsWith('-') || SNAPSHOT_ID.test(args[n + 1]!))));
+  if (i < 0) return;
+  const part = args[i]!.startsWith('--sessions') ? 'sessions' : 'config';
+  throw new CommandError(`backup restore: ${args[i]} no longer selects a part: use --only ${part} (-c/--config FILE names the config file)`, 2);
+}
+
+function parse(argv: string[]): Parsed | Help {
   const command = argv[0];
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return 'help';
+  if (command === undefined || command === '--help' || command === '-h') return { help: [] };
+  if (command === 'help') return { help: argv.slice(1) };
   if (!(command in OPTIONS)) throw new CommandError(`unknown backup command "${command}"`, 2);
   const c = command as Command;
-  // Outside restore, --config FILE means the config file, as it does for the other commands.
-  const extra = c === 'restore' ? OPTIONS.restore : { ...OPTIONS[c], config: { type: 'string' } };
+  if (c === 'restore') refuseOldSelectors(argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { ...COMMON, ...extra } as ParseArgsConfig['options'] });
+    parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { ...COMMON, ...OPTIONS[c] } as ParseArgsConfig['options'] });
   } catch (err) {
     throw new CommandError((err as Error).message, 2);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values['help'] === true) return 'help';
-  if (c !== 'restore' && typeof values['config'] === 'string') values['file'] = values['config'];
+  if (values['help'] === true) return { help: [c] };
   if (parsed.positionals.length > MAX_POSITIONALS[c]) throw new CommandError(`backup ${c}: unexpected argument "${parsed.positionals[MAX_POSITIONALS[c]]}"`, 2);
+  const only = values['only'];
+  if (only !== undefined && only !== 'config' && only !== 'sessions') throw new CommandError(`backup restore: --only "${String(only)}": must be config or sessions (without --only, both)`, 2);
   return { command: c, values, positionals: parsed.positionals };
 }
 
@@ -96,8 +103,8 @@ async function dispatch(p: Parsed, s: BackupSettings, out: Out, env: NodeJS.Proc
     case 'restore': {
       const before = p.values['before'];
       if ((id === undefined) === (before === undefined)) throw new CommandError('give a snapshot ID or --before TIME (one of them)', 2);
-      const flags = { config: p.values['config'] === true, sessions: p.values['sessions'] === true, dryRun: p.values['dry-run'] === true };
-      return restoreCommand(s, { id, before: before as string | undefined, ...flags }, client, out);
+      const only = p.values['only'] as 'config' | 'sessions' | undefined;
+      return restoreCommand(s, { id, before: before as string | undefined, only, dryRun: p.values['dry-run'] === true }, client, out);
     }
     case 'agent':
       return runAgent(s, { admin, env });
@@ -107,24 +114,34 @@ async function dispatch(p: Parsed, s: BackupSettings, out: Out, env: NodeJS.Proc
 /** Runs `bulwark backup ARGV...`; resolves with the exit status. */
 export async function backupCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const out: Out = (line) => void process.stdout.write(`${line}\n`);
-  let p: Parsed | 'help';
+  let p: Parsed | Help;
+  // A usage error shows the command's own help, or the list of commands.
+  const usage = (): string => backupHelp(argv.slice(0, 1)) ?? BACKUP_USAGE;
   try {
     p = parse(argv);
   } catch (err) {
-    process.stderr.write(`bulwark: ${describeError(err)}\n\n${BACKUP_USAGE}`);
+    process.stderr.write(`bulwark: ${describeError(err)}\n\n${usage()}`);
     return exitCodeOf(err);
   }
-  if (p === 'help') {
-    (argv.length === 0 ? process.stderr : process.stdout).write(BACKUP_USAGE);
-    return argv.length === 0 ? 2 : 0;
-  }
+  if ('help' in p) return printHelp(p.help, argv.length === 0);
   try {
-    const s = await loadBackupSettings(String(p.values['file']), env);
+    const s = await loadBackupSettings(String(p.values['config']), env);
     if (s.warning !== undefined && p.command !== 'agent') process.stderr.write(`${s.warning}\n`);
     return await dispatch(p, s, out, env);
   } catch (err) {
     const code = exitCodeOf(err);
-    process.stderr.write(`bulwark backup ${p.command}: ${describeError(err)}\n${code === 2 ? `\n${BACKUP_USAGE}` : ''}`);
+    process.stderr.write(`bulwark backup ${p.command}: ${describeError(err)}\n${code === 2 ? `\n${usage()}` : ''}`);
     return code;
   }
+}
+
+/** Prints the help `words` name; exit 0, or 2 when it is printed for a missing command or none is known. */
+function printHelp(words: string[], noCommand: boolean): number {
+  const text = backupHelp(words);
+  if (text === undefined) {
+    process.stderr.write(`bulwark: no help for "backup ${words.join(' ')}": no such command\n\n${BACKUP_USAGE}`);
+    return 2;
+  }
+  (noCommand ? process.stderr : process.stdout).write(text);
+  return noCommand ? 2 : 0;
 }

@@ -1,0 +1,111 @@
+/**
+ * @module cli/help
+ * The help texts: `bulwark --help`, and each command's own (`bulwark start --help`,
+ * `bulwark help start`): a synopsis, what it does, its flags, the environment variables it
+ * reads, an example and its exit statuses. Text only; main.ts and backup/commands.ts print it.
+ */
+
+/** One command's help, rendered by `renderHelp`. */
+export interface CommandHelp {
+  readonly synopsis: string;
+  readonly about: string;
+  /** Flags besides -c and -h, which every command has: [flag, meaning]. */
+  readonly options: ReadonlyArray<readonly [string, string]>;
+  /** What -c FILE is read for, when it is more than the config file. */
+  readonly file?: string;
+  readonly env: ReadonlyArray<readonly [string, string]>;
+  readonly example: string;
+  readonly exit: string;
+}
+
+/** The environment variables of the config's `*_env` keys, which several commands read. */
+export const ENV = {
+  adminToken: ['$admin.token_env', "the variable admin.token_env names: the admin API's bearer token"],
+  backupKey: ['$backup.encrypt_key_env', 'the variable backup.encrypt_key_env names: the snapshot encryption key'],
+  adminUrl: ['BULWARK_ADMIN_URL', 'the admin API when --admin is not given (else admin.listen from FILE)'],
+} as const;
+
+/** Help lines stay within this many columns (a word longer than a line stays whole). */
+const COLUMNS = 96;
+
+/** `text` in lines of at most `COLUMNS`, every line after the first indented by `indent` spaces. */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent + line.length + 1 + word.length > COLUMNS) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+function table(rows: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${wrap(v, width + 4)}`).join('\n');
+}
+
+export function renderHelp(h: CommandHelp): string {
+  const options: Array<readonly [string, string]> = [
+    ['-c, --config FILE', `${h.file ?? 'the config file'} (default: conf/bulwark.yaml)`],
+    ...h.options,
+    ['-h, --help', 'show this help'],
+  ];
+  const env = h.env.length === 0 ? '  none' : table(h.env);
+  return `Usage: ${h.synopsis}\n\n${h.about}\n\nOptions:\n${table(options)}\n\nEnvironment:\n${env}\n\nExample:\n  ${h.example}\n\n${wrap(`Exit status: ${h.exit}`, 2)}\n`;
+}
+
+export const USAGE = `Usage: bulwark <command> [options]
+
+Commands:
+  start -c FILE      start the proxy with the given config file
+  validate -c FILE   check a config file; prints every error, exits 1 if any
+  backup <command>   snapshots of the config and sessions: list, create, verify,
+                     restore, prune, agent (bulwark backup --help for details)
+  help [COMMAND]     show this help, or a command's own (as COMMAND --help does)
+
+Options:
+  -c, --config FILE  config file (default: conf/bulwark.yaml)
+  -h, --help         show this help
+  -v, --version      print the version
+
+Signals (start): SIGHUP reloads the config file (as does saving it, or POST /reload on the
+admin listener). SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then
+exit 0; a second one exits at once with status 1.
+`;
+
+export const COMMAND_HELP: Readonly<Record<'start' | 'validate', CommandHelp>> = {
+  start: {
+    synopsis: 'bulwark start [-c FILE]',
+    about: [
+      'Loads and validates FILE, binds every listener and serves until stopped. With a backup:',
+      'block it also runs the backup sidecar (bulwark backup agent) and restarts it if it dies.',
+      '',
+      'Signals: SIGHUP reloads FILE (as does saving it, or POST /reload on the admin listener).',
+      'SIGTERM or SIGINT drain in-flight requests for up to front.timeouts.drain, then exit 0;',
+      'a second one exits at once with status 1.',
+    ].join('\n'),
+    options: [],
+    file: 'the config file to serve',
+    env: [
+      [ENV.adminToken[0], `${ENV.adminToken[1]}; start refuses to run when it is named but unset`],
+      [ENV.backupKey[0], `${ENV.backupKey[1]}; start refuses to run when it is named but unset`],
+    ],
+    example: 'bulwark start -c conf/bulwark.yaml',
+    exit: '0 after a graceful stop; 1 invalid config or a failure to start (the message names the address); 2 bad usage.',
+  },
+  validate: {
+    synopsis: 'bulwark validate [-c FILE]',
+    about: [
+      'Checks FILE and starts nothing. Prints every error at once, one a line, as',
+      'file:line:col: key.path: rule, with a did-you-mean for a misspelt key.',
+    ].join('\n'),
+    options: [],
+    file: 'the config file to check',
+    env: [],
+    example: 'bulwark validate -c conf/bulwark.yaml',
+    exit: '0 when FILE is valid; 1 when it has errors or cannot be read; 2 bad usage.',
+  },
+};
