@@ -71,10 +71,10 @@ const { tmpDir, cleanup } = guardRun('backup', HARD_LIMIT_MS);
 const ms = (t0) => Math.round((performance.now() - t0) * 10) / 10;
 
 function sessionTable(n, servers) {
-  const expiresAt = Date.now() + 3_600_000;
-  return Array.from({ length: n }, (_, i) => ({ key: `s${i.toString(36).padStart(21, '0')}`, upstream: 'web', server: servers[i % servers.length], expiresAt }));
+  const expires_at = Date.now() + 3_600_000;
+  return Array.from({ length: n }, (_, i) => ({ key: `s${i.toString(36).padStart(21, '0')}`, upstream: 'web', server: servers[i % servers.length], expires_at }));
 }
-const ndjson = (entries) => entries.map((e) => `{"key":"${e.key}","upstream":"web","server":"${e.server}","expires_at":${e.expiresAt}}\n`).join('');
+const { encodeNdjson: ndjson } = await import(path.join(REPO_ROOT, 'dist', 'balancer', 'sticky', 'index.js'));
 
 /** 1. The library alone. */
 async function libraryTimes() {

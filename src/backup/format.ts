@@ -30,15 +30,6 @@ export function partFile(part: PartName, encrypted: boolean): string {
   return encrypted ? `${PART_BASE[part]}.enc` : PART_BASE[part];
 }
 
-/** One sticky-session table entry. */
-export interface SessionEntry {
-  readonly key: string;
-  readonly upstream: string;
-  readonly server: string;
-  /** Epoch milliseconds. */
-  readonly expiresAt: number;
-}
-
 export interface PartInfo {
   readonly file: string;
   /** Size of the file as stored (after encryption, when encrypted). */

@@ -12,7 +12,6 @@ export {
   type Manifest,
   type PartInfo,
   type PartName,
-  type SessionEntry,
 } from './format.js';
 export { fsError } from './files.js';
 export { createSnapshot, listSnapshots, type SnapshotInput, type SnapshotListing } from './store.js';

@@ -10,21 +10,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { entryProblem, type StickyEntry } from '../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { encryptPart, newEncryption } from './crypto.js';
 import { errnoCode, fsError, removeTempFolders, syncDir, writeDurable } from './files.js';
 import { FORMAT_VERSION, idTime, makeId, MANIFEST_FILE, newestFirst, partFile, sha256Hex, TMP_PREFIX } from './format.js';
-import type { Manifest, PartInfo, PartName, SessionEntry } from './format.js';
+import type { Manifest, PartInfo, PartName } from './format.js';
 import { acquireLock } from './lock.js';
 import { manifestText, parseManifest, sealManifest, type ManifestCheck } from './manifest.js';
-import { encodeSessions, sessionProblem } from './sessions.js';
+import { encodeSessions } from './sessions.js';
 
 export interface SnapshotInput {
   /** The running config file's text (non-empty). */
   readonly configText: string;
   /** The config version it had (the admin API's `config.version`). */
   readonly configVersion: number;
-  readonly sessions: readonly SessionEntry[];
+  readonly sessions: readonly StickyEntry[];
   /** Encrypts the parts with a key derived from this string (passphrase or key). */
   readonly key?: string;
   /** Epoch ms; Date.now by default. */
@@ -48,7 +49,7 @@ function checkInput(input: SnapshotInput): void {
   if (!Number.isSafeInteger(input.configVersion) || input.configVersion < 0) badInput('configVersion must be a whole number');
   if (!Array.isArray(input.sessions)) badInput('sessions must be an array');
   input.sessions.forEach((s, i) => {
-    const problem = sessionProblem(s);
+    const problem = entryProblem(s);
     if (problem !== undefined) badInput(`sessions[${i}]: ${problem}`);
   });
   if (input.key !== undefined && (typeof input.key !== 'string' || input.key.length === 0)) badInput('key must be a non-empty string');

@@ -8,10 +8,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { StickyEntry } from '../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { decryptPart, deriveKey } from './crypto.js';
 import { errnoCode } from './files.js';
-import { decodeUtf8, PART_NAMES, sha256Hex, shortHash, type Manifest, type PartInfo, type PartName, type SessionEntry } from './format.js';
+import { decodeUtf8, PART_NAMES, sha256Hex, shortHash, type Manifest, type PartInfo, type PartName } from './format.js';
 import { decodeSessions } from './sessions.js';
 import { listSnapshots, loadManifest } from './store.js';
 
@@ -34,7 +35,7 @@ export interface KeyOption {
 export interface SnapshotData {
   readonly manifest: Manifest;
   readonly configText: string;
-  readonly sessions: SessionEntry[];
+  readonly sessions: StickyEntry[];
 }
 
 interface Inspection extends VerifyResult {
@@ -100,7 +101,7 @@ async function inspect(dir: string, id: string, key: string | undefined): Promis
   else if (configText.length === 0) problems.push(`${configFile}: empty (no config text)`);
   const sessionsFile = m.parts.sessions.file;
   const sessionsText = decodeUtf8(stored.get('sessions')!);
-  let sessions: SessionEntry[] = [];
+  let sessions: StickyEntry[] = [];
   if (sessionsText === undefined) problems.push(`${sessionsFile}: not valid UTF-8 text`);
   else {
     const decoded = decodeSessions(sessionsText, sessionsFile);

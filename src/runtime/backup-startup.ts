@@ -9,10 +9,9 @@ import type pino from 'pino';
 import { newestValid, readSnapshot } from '../backup/index.js';
 import type { BackupConfig } from '../core/config.js';
 import type { ProxyState } from '../proxy/proxy.js';
-import { sessionTables } from './sessions.js';
+import { importEntries } from './sessions.js';
 import { describeError } from '../backup/agent/errors.js';
 import { backupKey } from '../backup/agent/settings.js';
-import { toImportNdjson } from '../backup/agent/snapshot.js';
 
 export interface RestoreDeps {
   readonly backup: BackupConfig;
@@ -22,9 +21,9 @@ export interface RestoreDeps {
 }
 
 /**
- * Loads the newest valid snapshot's sessions (replace), through the same path as POST
- * /sessions/import. Returns that snapshot's id (undefined: none verifies, or the folder
- * cannot be read).
+ * Loads the newest valid snapshot's sessions (replace) straight into the tables, as POST
+ * /sessions/import does once it has decoded its text. Returns that snapshot's id
+ * (undefined: none verifies, or the folder cannot be read).
  */
 export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<string | undefined> {
   const { backup, logger: log } = d;
@@ -40,7 +39,7 @@ export async function restoreSessionsAtStartup(d: RestoreDeps): Promise<string |
       return undefined;
     }
     const data = await readSnapshot(backup.dir, found.id, { key });
-    const r = await sessionTables(d.state).importAll(toImportNdjson(data.sessions), 'replace');
+    const r = importEntries(d.state(), data.sessions, 'replace');
     if (!r.ok) {
       log.info({ event: 'backup_restore_none', id: found.id, reason: r.error }, `startup restore: sessions of snapshot ${found.id} not loaded: ${r.error}`);
       return found.id;

@@ -20,8 +20,7 @@
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ActionResult } from '../admin/actions.js';
-import { jsonString } from '../core/format.js';
-import { ndjsonLine, parseNdjson, type StickyEntry } from '../balancer/sticky/index.js';
+import { decodeSteps, describeProblem, encodeLine, type ImportMode, type StickyEntry } from '../balancer/sticky/index.js';
 import type { ProxyState } from '../proxy/proxy.js';
 import type { SessionTables } from './overrides.js';
 
@@ -43,7 +42,6 @@ export function sessionTables(state: () => ProxyState, busy: () => boolean = () 
     async *exportAll(): AsyncGenerator<string> {
       const tables = [...state().upstreams.values()].flatMap((u) => (u.affinity === undefined ? [] : [{ name: u.name, table: u.affinity.table }]));
       for (const { name, table } of tables) {
-        const u = jsonString(name);
         const walk = table.walk();
         try {
           while (!walk.done) {
@@ -53,8 +51,8 @@ export function sessionTables(state: () => ProxyState, busy: () => boolean = () 
             do {
               for (const key of walk.next(CLOCK_EVERY)) {
                 const server = table.peek(key);
-                const expiresAt = table.expiresAt(key, now);
-                if (server !== undefined && expiresAt !== undefined) out += ndjsonLine(u, key, server, expiresAt);
+                const expires_at = table.expiresAt(key, now);
+                if (server !== undefined && expires_at !== undefined) out += encodeLine({ key, upstream: name, server, expires_at });
               }
             } while (!walk.done && performance.now() - t0 < EXPORT_SLICE_MS);
             if (out !== '') yield out;
@@ -66,31 +64,38 @@ export function sessionTables(state: () => ProxyState, busy: () => boolean = () 
       }
     },
 
-    async importAll(ndjson: string, mode: 'merge' | 'replace'): Promise<ActionResult> {
-      const sticky = [...state().upstreams.values()].filter((u) => u.affinity !== undefined);
-      if (sticky.length === 0) return { ok: false, status: 409, error: 'no upstream has sticky sessions configured' };
-      // Parse in chunks (JSON.parse per line is the cost), then load each table in one go
-      // so `replace` never leaves a table half-filled.
-      const lines = ndjson.split('\n');
-      const parsed = new Map<string, StickyEntry[]>(sticky.map((u) => [u.name, []]));
-      let invalid = 0;
-      for (let i = 0; i < lines.length; i += SESSION_CHUNK) {
-        const chunk = lines.slice(i, i + SESSION_CHUNK).join('\n');
-        // Each table reads its own lines (usually one sticky upstream); malformed lines
-        // are the same for every table, so they are counted once.
-        sticky.forEach((u, n) => {
-          const p = parseNdjson(chunk, u.name);
-          for (const e of p.entries) parsed.get(u.name)!.push(e);
-          if (n === 0) invalid += p.invalid;
-        });
-        await yieldToLoop();
-      }
-      const counts: Record<string, unknown> = {};
-      for (const u of sticky) {
-        const c = u.affinity!.table.import(parsed.get(u.name)!, mode);
-        counts[u.name] = { imported: c.imported, expired: c.expired, invalid: c.invalid + invalid, kept: c.kept, size: u.affinity!.table.size };
-      }
-      return { ok: true, body: { mode, upstreams: counts } };
+    async importAll(ndjson: string, mode: ImportMode): Promise<ActionResult> {
+      if (!hasSticky(state())) return NO_STICKY;
+      // Parse in chunks (JSON.parse per line is the cost), yielding between them.
+      const steps = decodeSteps(ndjson, SESSION_CHUNK);
+      let r = steps.next();
+      for (; r.done !== true; r = steps.next()) await yieldToLoop();
+      const d = r.value;
+      return importEntries(state(), d.entries, mode, d.invalid, d.problems.map(describeProblem));
     },
   };
+}
+
+const NO_STICKY: ActionResult = { ok: false, status: 409, error: 'no upstream has sticky sessions configured' };
+
+const hasSticky = (s: ProxyState): boolean => [...s.upstreams.values()].some((u) => u.affinity !== undefined);
+
+/**
+ * Loads session records into the sticky tables, each table in one go so `replace` never
+ * leaves one half-filled (records of upstreams without a table are dropped). The answer of
+ * POST /sessions/import; startup restore calls it with a snapshot's records directly.
+ * `invalid` lines (and the first few `problems`, "line N: why") were refused before.
+ */
+export function importEntries(s: ProxyState, entries: readonly StickyEntry[], mode: ImportMode, invalid = 0, problems: string[] = []): ActionResult {
+  const sticky = [...s.upstreams.values()].filter((u) => u.affinity !== undefined);
+  if (sticky.length === 0) return NO_STICKY;
+  const byUpstream = new Map<string, StickyEntry[]>(sticky.map((u) => [u.name, []]));
+  for (const e of entries) byUpstream.get(e.upstream)?.push(e);
+  const counts: Record<string, unknown> = {};
+  for (const u of sticky) {
+    const c = u.affinity!.table.import(byUpstream.get(u.name)!, mode);
+    // A bad line could have been meant for any table: each counts it.
+    counts[u.name] = { imported: c.imported, expired: c.expired, invalid: c.invalid + invalid, kept: c.kept, size: u.affinity!.table.size };
+  }
+  return { ok: true, body: { mode, upstreams: counts, ...(problems.length > 0 ? { problems } : {}) } };
 }

@@ -7,12 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { BackupInvalidError, findBefore, readSnapshot, type SnapshotData } from '../index.js';
+import { encodeNdjson } from '../../balancer/sticky/index.js';
 import { errorText, type AdminClient } from './admin-client.js';
 import type { Out } from './catalog.js';
 import { lineDiff, writeConfigAtomically } from './config-file.js';
 import { CommandError, describeError } from './errors.js';
 import { keyHint, type BackupSettings } from './settings.js';
-import { toImportNdjson } from './snapshot.js';
 
 export interface RestoreOptions {
   readonly id: string | undefined;
@@ -86,7 +86,7 @@ async function restoreConfig(s: BackupSettings, data: SnapshotData, client: () =
 
 async function restoreSessions(data: SnapshotData, client: () => AdminClient, out: Out): Promise<number> {
   const admin = client();
-  const r = await admin.importSessions(toImportNdjson(data.sessions), 'replace');
+  const r = await admin.importSessions(encodeNdjson(data.sessions), 'replace');
   if (r.status === 409 && data.sessions.length === 0) {
     out('sessions: none in the snapshot and no sticky upstream running: nothing to import');
     return 0;

@@ -1,48 +1,16 @@
 /**
  * @module backup/agent/snapshot
  * Taking a snapshot through the admin API (GET /config, GET /sessions/export, then the
- * storage library's createSnapshot), shared by the agent and `bulwark backup create`, and
- * the two session formats: the admin API's NDJSON lines `{"key","upstream","server",
- * "expires_at"}` and the library's entries `{key, upstream, server, expiresAt}`.
+ * storage library's createSnapshot), shared by the agent and `bulwark backup create`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy, type SessionEntry } from '../index.js';
-import { ndjsonLine } from '../../balancer/sticky/index.js';
+import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy } from '../index.js';
+import { decodeNdjson, describeProblem } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
-import { jsonString } from '../../core/format.js';
 import type { AdminClient } from './admin-client.js';
 import { snapshotBytes } from './catalog.js';
 import { CommandError } from './errors.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
-
-/** The admin API's export, as library entries. Throws naming the first bad line. */
-export function parseExport(text: string): SessionEntry[] {
-  const out: SessionEntry[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    let v: { key?: unknown; upstream?: unknown; server?: unknown; expires_at?: unknown };
-    try {
-      v = JSON.parse(line) as typeof v;
-    } catch {
-      throw new CommandError(`GET /sessions/export: line ${i + 1} is not JSON`);
-    }
-    const { key, upstream, server, expires_at } = v;
-    if (typeof key !== 'string' || typeof upstream !== 'string' || typeof server !== 'string' || typeof expires_at !== 'number') {
-      throw new CommandError(`GET /sessions/export: line ${i + 1} is not {"key","upstream","server","expires_at"}`);
-    }
-    out.push({ key, upstream, server, expiresAt: expires_at });
-  }
-  return out;
-}
-
-/** Library entries as the NDJSON POST /sessions/import (and the stick tables) read. */
-export function toImportNdjson(sessions: readonly SessionEntry[]): string {
-  let out = '';
-  for (const s of sessions) out += ndjsonLine(jsonString(s.upstream), s.key, s.server, s.expiresAt);
-  return out;
-}
 
 export interface Taken {
   readonly manifest: Manifest;
@@ -63,7 +31,9 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
   requireWriteKey(s);
   const t0 = performance.now();
   const [config, ndjson] = await Promise.all([client.config(), client.exportSessions()]);
-  const sessions = parseExport(ndjson);
+  const { entries: sessions, problems } = decodeNdjson(ndjson);
+  // The proxy wrote every line with the same codec: a bad one means a broken transfer.
+  if (problems.length > 0) throw new CommandError(`GET /sessions/export: ${describeProblem(problems[0]!)}`);
   const input = { configText: config.text, configVersion: config.version, sessions, key: s.key };
   const deadline = Date.now() + lockWaitMs;
   for (;;) {

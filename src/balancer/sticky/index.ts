@@ -7,11 +7,11 @@
  */
 export { StickyTable } from './table.js';
 export { KeyWalk } from './walk.js';
-export { MAX_KEY_LENGTH } from './entry.js';
+export { entryProblem, MAX_KEY_LENGTH } from './entry.js';
 export type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
 export { requestCookie, stickyKey } from './key.js';
 export type { StickyRequest } from './key.js';
 export { learnFromSetCookie, newSessionId, setCookieHeader } from './cookie.js';
 export type { SessionCookieOptions } from './cookie.js';
-export { ndjsonLine, parseNdjson, toNdjson } from './ndjson.js';
-export type { ParsedNdjson } from './ndjson.js';
+export { decodeLine, decodeNdjson, decodeSteps, describeProblem, encodeLine, encodeNdjson, MAX_LINE_PROBLEMS } from './ndjson.js';
+export type { Decoded, LineProblem } from './ndjson.js';

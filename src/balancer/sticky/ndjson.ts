@@ -1,68 +1,94 @@
 /**
  * @module balancer/sticky/ndjson
- * The stick tables' interchange format, for backups and restores: one JSON object a line,
- * `{"key":"…","upstream":"web","server":"web-1","expires_at":1700000000000}`, with
- * `expires_at` in epoch ms. Lines carry their upstream so the tables of every upstream can
- * share one file; each table reads only its own lines. Writing builds each line by hand
- * (strings quoted by jsonString); reading parses one line at a time, so a
- * bad line costs only itself. Callers get counts, never an exception, for bad input.
+ * The one NDJSON codec of session records, for GET /sessions/export, POST /sessions/import
+ * and the backup snapshots' sessions.ndjson: one JSON object a line,
+ * `{"key":"…","upstream":"web","server":"web-1","expires_at":1700000000000}`, each line
+ * ending in "\n". Lines carry their upstream so the tables of every upstream share one file.
+ * Writing builds each line by hand (strings quoted by jsonString, exactly as JSON.stringify
+ * would); reading parses one line at a time, so a bad line costs only itself, and names
+ * it by its line number. Blank lines and a "\r" before the "\n" are ignored.
  */
 import { jsonString } from '../../core/format.js';
-import type { StickyEntry } from './entry.js';
+import { entryProblem, type StickyEntry } from './entry.js';
 
-export interface ParsedNdjson {
-  /** This upstream's entries, in file order; not yet checked for expiry or key length. */
-  readonly entries: StickyEntry[];
-  /** Lines that are not JSON objects with string key, upstream and server and a number expires_at. */
-  readonly invalid: number;
-  /** Well-formed lines of other upstreams. */
-  readonly otherUpstream: number;
+/** Bad lines kept one by one in Decoded.problems; the rest are only counted. */
+export const MAX_LINE_PROBLEMS = 5;
+
+export interface LineProblem {
+  /** 1-based line number in the text. */
+  readonly line: number;
+  readonly problem: string;
 }
 
-/** One line per entry, each ending in "\n"; "" for none. */
-export function toNdjson(upstream: string, entries: Iterable<StickyEntry>): string {
-  const u = jsonString(upstream);
+export interface Decoded {
+  /** The good records, in text order. */
+  readonly entries: StickyEntry[];
+  /** How many lines were bad (not JSON, or not a record: see entryProblem). */
+  invalid: number;
+  /** The first MAX_LINE_PROBLEMS of them. */
+  readonly problems: LineProblem[];
+  /** False when the text is not empty and its last line has no "\n" (a cut-off file?). */
+  terminated: boolean;
+}
+
+/** `line 4: not JSON` */
+export const describeProblem = (p: LineProblem): string => `line ${p.line}: ${p.problem}`;
+
+/** One record as one line, ending in "\n". */
+export function encodeLine(e: StickyEntry): string {
+  return `{"key":${jsonString(e.key)},"upstream":${jsonString(e.upstream)},"server":${jsonString(e.server)},"expires_at":${e.expires_at}}\n`;
+}
+
+/** Every record, one line each; "" for none. */
+export function encodeNdjson(entries: Iterable<StickyEntry>): string {
   let out = '';
-  for (const e of entries) out += ndjsonLine(u, e.key, e.server, e.expiresAt);
+  for (const e of entries) out += encodeLine(e);
   return out;
 }
 
-/** One line, ending in "\n". `upstreamJson` is the upstream name already as a JSON string (jsonString). */
-export function ndjsonLine(upstreamJson: string, key: string, server: string, expiresAt: number): string {
-  return `{"key":${jsonString(key)},"upstream":${upstreamJson},"server":${jsonString(server)},"expires_at":${expiresAt}}\n`;
-}
-
-/** The entries of `upstream` in NDJSON text; blank lines (and a trailing "\r") are ignored. */
-export function parseNdjson(text: string, upstream: string): ParsedNdjson {
-  const entries: StickyEntry[] = [];
-  let invalid = 0;
-  let otherUpstream = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const v = parseLine(line);
-    if (v === undefined) invalid++;
-    else if (v.upstream !== upstream) otherUpstream++;
-    else entries.push({ key: v.key, server: v.server, expiresAt: v.expires_at });
-  }
-  return { entries, invalid, otherUpstream };
-}
-
-interface Line {
-  readonly key: string;
-  readonly upstream: string;
-  readonly server: string;
-  readonly expires_at: number;
-}
-
-function parseLine(line: string): Line | undefined {
+/** One line (without its "\n") as a record, or what is wrong with it. */
+export function decodeLine(line: string): StickyEntry | string {
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
-    return undefined;
+    return 'not JSON';
   }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const { key, upstream, server, expires_at } = v as Partial<Record<keyof Line, unknown>>;
-  const ok = typeof key === 'string' && typeof upstream === 'string' && typeof server === 'string' && typeof expires_at === 'number';
-  return ok ? (v as Line) : undefined;
+  // Read alias: snapshots written before the one codec spelled the expiry `expiresAt`
+  // (format version 1 allows both), so those files keep restoring. Nothing writes it.
+  const r = v as Record<string, unknown>;
+  const expiry = typeof v === 'object' && v !== null && !('expires_at' in r) && 'expiresAt' in r ? 'expiresAt' : 'expires_at';
+  const problem = entryProblem(v, expiry);
+  if (problem !== undefined) return problem;
+  return { key: r.key as string, upstream: r.upstream as string, server: r.server as string, expires_at: r[expiry] as number };
+}
+
+/**
+ * Decodes `text` `linesPerStep` lines at a time, pausing (yielding) after each step so an
+ * async caller can give the event loop a turn; returns the result when done.
+ */
+export function* decodeSteps(text: string, linesPerStep: number): Generator<void, Decoded> {
+  const out: Decoded = { entries: [], invalid: 0, problems: [], terminated: true };
+  if (text === '') return out;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  else out.terminated = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0 && i % linesPerStep === 0) yield;
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const r = decodeLine(line);
+    if (typeof r !== 'string') out.entries.push(r);
+    else if (++out.invalid <= MAX_LINE_PROBLEMS) out.problems.push({ line: i + 1, problem: r });
+  }
+  return out;
+}
+
+/** Decodes all of `text` in one go. */
+export function decodeNdjson(text: string): Decoded {
+  const steps = decodeSteps(text, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
 }

@@ -19,9 +19,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { StickyConfig } from '../../core/config.js';
-import { isEntry } from './entry.js';
+import { entryProblem } from './entry.js';
 import type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
-import { parseNdjson, toNdjson } from './ndjson.js';
 import { KeyWalk } from './walk.js';
 
 /** The value stored: one frozen object per server name, shared by every key pinned to it. */
@@ -40,6 +39,8 @@ export class StickyTable {
   readonly #pins = new Map<string, Pin>();
   readonly #now: () => number;
   readonly #ttl: number;
+  /** While set, the time lru-cache reads instead of the clock (see expiresAt). */
+  #frozen: number | undefined;
   /** Open walks, told when their cursor's entry is used, moved or removed. Usually empty. */
   readonly #walks = new Set<KeyWalk>();
 
@@ -55,7 +56,7 @@ export class StickyTable {
       // 0: read the clock on every check instead of caching it behind a 1 ms timer, which
       // would also hide a test clock's jumps. Date.now() costs less than arming that timer.
       ttlResolution: 0,
-      perf: { now: this.#now },
+      perf: { now: () => this.#frozen ?? this.#now() },
       // Evictions, expiries, deletes and overwrites: an open walk may stand on that entry.
       dispose: (_pin, key) => {
         if (this.#walks.size !== 0) this.#disturb(key);
@@ -100,33 +101,35 @@ export class StickyTable {
     const now = this.#now();
     // rentries() yields [key, value] pairs; its declared type is only (K | V)[].
     for (const [key, pin] of this.#cache.rentries() as Generator<[string, Pin]>) {
-      yield { key, server: pin.server, expiresAt: Math.round(now + this.#cache.getRemainingTTL(key)) };
+      yield { key, upstream: this.upstream, server: pin.server, expires_at: Math.round(now + this.#remaining(key, now)) };
     }
   }
 
   /**
    * Adds entries (in order, so the last is the most recently used), skipping expired and
-   * malformed ones; `replace` empties the table first, once the input has been read. An
-   * entry expiring later than a fresh pin would is cut to `ttl` from now.
+   * malformed ones and those of other upstreams; `replace` empties the table first, once
+   * the input has been read. An entry expiring later than a fresh pin would is cut to `ttl`
+   * from now.
    */
   import(entries: Iterable<StickyEntry>, mode: ImportMode): ImportCounts {
     const now = this.#now();
     const counts: ImportCounts = { imported: 0, expired: 0, invalid: 0, kept: 0, otherUpstream: 0 };
     const live: StickyEntry[] = [];
     for (const e of entries) {
-      if (!isEntry(e)) counts.invalid++;
-      else if (e.expiresAt <= now) counts.expired++;
+      if (entryProblem(e) !== undefined) counts.invalid++;
+      else if (e.upstream !== this.upstream) counts.otherUpstream++;
+      else if (e.expires_at <= now) counts.expired++;
       else live.push(e);
     }
     if (mode === 'replace') this.#cache.clear();
     for (const e of live) {
       // getRemainingTTL: 0 for an absent key, <= 0 for an expired one.
-      const remaining = mode === 'merge' ? this.#cache.getRemainingTTL(e.key) : 0;
-      if (remaining > 0 && now + remaining >= e.expiresAt) counts.kept++;
+      const remaining = mode === 'merge' ? this.#remaining(e.key, now) : 0;
+      if (remaining > 0 && now + remaining >= e.expires_at) counts.kept++;
       else {
-        // Back-date the start so the pin expires at expiresAt, yet each get() still grants a full ttl.
+        // Back-date the start so the pin expires at expires_at, yet each get() still grants a full ttl.
         if (this.#walks.size !== 0) this.#disturb(e.key);
-        this.#cache.set(e.key, this.#pin(e.server), { start: Math.min(now, e.expiresAt - this.#ttl) });
+        this.#cache.set(e.key, this.#pin(e.server), { start: Math.min(now, e.expires_at - this.#ttl) });
         counts.imported++;
       }
     }
@@ -164,20 +167,21 @@ export class StickyTable {
    * not refresh it. A caller reading many keys passes one `now()` for all of them.
    */
   expiresAt(key: string, now = this.#now()): number | undefined {
-    const remaining = this.#cache.getRemainingTTL(key);
+    const remaining = this.#remaining(key, now);
     return remaining > 0 ? Math.round(now + remaining) : undefined;
   }
 
-  /** The live pins as NDJSON, one `{"key","upstream","server","expires_at"}` object a line. */
-  exportNdjson(): string {
-    return toNdjson(this.upstream, this.entries());
-  }
-
-  /** Imports the lines of exportNdjson() text that belong to this table's upstream. */
-  importNdjson(text: string, mode: ImportMode): ImportCounts {
-    const parsed = parseNdjson(text, this.upstream);
-    const counts = this.import(parsed.entries, mode);
-    return { ...counts, invalid: counts.invalid + parsed.invalid, otherUpstream: parsed.otherUpstream };
+  /**
+   * `key`'s remaining ttl as of `now` (0 when absent, <= 0 when expired). lru-cache reads
+   * the clock itself: it is handed this `now`, so that now + remaining is the pin's expiry
+   * exactly, not early by the time between two reads (an export then a restore must give
+   * back the expiry it took).
+   */
+  #remaining(key: string, now: number): number {
+    this.#frozen = now;
+    const remaining = this.#cache.getRemainingTTL(key);
+    this.#frozen = undefined;
+    return remaining;
   }
 
   /** Tells the open walks standing on `key` that its entry is about to move or go. */

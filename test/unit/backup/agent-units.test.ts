@@ -1,8 +1,7 @@
 /**
  * @module test/unit/backup/agent-units.test
  * The pure parts of the `bulwark backup` commands: the config line diff of
- * `restore --dry-run`, `--before` times, the admin API's session export read into snapshot
- * entries and written back for import, where the admin API is found, and the settings read
+ * `restore --dry-run`, `--before` times, where the admin API is found, and the settings read
  * from a config (including one that does not validate as a whole).
  */
 import { describe, expect, it } from 'vitest';
@@ -11,7 +10,6 @@ import { lineDiff } from '../../../src/backup/agent/config-file.js';
 import { CommandError } from '../../../src/backup/agent/errors.js';
 import { parseTime } from '../../../src/backup/agent/restore.js';
 import { backupSettingsFrom } from '../../../src/backup/agent/settings.js';
-import { parseExport, toImportNdjson } from '../../../src/backup/agent/snapshot.js';
 
 const CONF = 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n';
 
@@ -40,22 +38,6 @@ describe('parseTime (--before)', () => {
         expect((err as CommandError).exitCode).toBe(2);
       }
     }
-  });
-});
-
-describe('session NDJSON', () => {
-  it('reads the admin export into snapshot entries and writes them back for import', () => {
-    const text = '{"key":"k\\"1","upstream":"web","server":"a","expires_at":1700000000000}\n\n{"key":"k2","upstream":"api","server":"b","expires_at":1700000000001}\n';
-    const entries = parseExport(text);
-    expect(entries).toEqual([
-      { key: 'k"1', upstream: 'web', server: 'a', expiresAt: 1700000000000 },
-      { key: 'k2', upstream: 'api', server: 'b', expiresAt: 1700000000001 },
-    ]);
-    expect(toImportNdjson(entries)).toBe(text.replace('\n\n', '\n'));
-  });
-  it('names the first bad line', () => {
-    expect(() => parseExport('{"key":"k","upstream":"web","server":"a","expires_at":1}\nnope\n')).toThrow('line 2 is not JSON');
-    expect(() => parseExport('{"key":"k","upstream":"web","server":"a"}\n')).toThrow('line 1 is not {"key","upstream","server","expires_at"}');
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { SessionEntry } from '../../../src/backup/index.js';
+import type { StickyEntry } from '../../../src/balancer/sticky/index.js';
 
 /** Returns a maker of fresh temp dirs; every dir it made is removed after each test. */
 export function useTempDirs(): () => Promise<string> {
@@ -25,10 +25,10 @@ export function useTempDirs(): () => Promise<string> {
 
 export const CONFIG_TEXT = '\uFEFF# bulwark — ünïcödé ✓\nlisten: ":8080"\nupstreams:\n  web:\n    servers: [{ url: "http://127.0.0.1:3001" }]\n';
 
-export function makeSessions(n: number, base = 1_800_000_000_000): SessionEntry[] {
-  const out: SessionEntry[] = [];
+export function makeSessions(n: number, base = 1_800_000_000_000): StickyEntry[] {
+  const out: StickyEntry[] = [];
   for (let i = 0; i < n; i++) {
-    out.push({ key: `sess-${i.toString(36)}-"q"\u00e9`, upstream: i % 3 === 0 ? 'api' : 'web', server: `s${i % 7}`, expiresAt: base + i * 1000 });
+    out.push({ key: `sess-${i.toString(36)}-"q"\u00e9`, upstream: i % 3 === 0 ? 'api' : 'web', server: `s${i % 7}`, expires_at: base + i * 1000 });
   }
   return out;
 }

@@ -94,8 +94,9 @@ describe('createSnapshot input and directory', () => {
     [{ configText: '' }, 'configText must be a non-empty string'],
     [{ configVersion: -1 }, 'configVersion must be a whole number'],
     [{ configVersion: 1.5 }, 'configVersion must be a whole number'],
-    [{ sessions: [{ key: 'k', upstream: 'u', server: 's', expiresAt: 1 }, { key: 'k', upstream: 'u', server: 's', expiresAt: Number.NaN }] }, 'sessions[1]: expiresAt must be a finite number (epoch ms)'],
-    [{ sessions: [{ key: 1, upstream: 'u', server: 's', expiresAt: 1 }] }, 'sessions[0]: key must be a string'],
+    [{ sessions: [{ key: 'k', upstream: 'u', server: 's', expires_at: 1 }, { key: 'k', upstream: 'u', server: 's', expires_at: Number.NaN }] }, 'sessions[1]: expires_at must be a finite number (epoch ms)'],
+    [{ sessions: [{ key: 1, upstream: 'u', server: 's', expires_at: 1 }] }, 'sessions[0]: key must be a string'],
+    [{ sessions: [{ key: 'k', upstream: '', server: 's', expires_at: 1 }] }, 'sessions[0]: upstream must not be empty'],
     [{ key: '' }, 'key must be a non-empty string'],
   ])('refuses bad input %j: %s', async (patch, msg) => {
     const dir = await tempDir();

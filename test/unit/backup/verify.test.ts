@@ -134,11 +134,24 @@ describe('verifySnapshot: damage is found and named', () => {
     await writeFile(path, text);
     const parts = { ...m.parts, sessions: { file: 'sessions.ndjson', bytes: text.length, sha256: sha256Hex(text) } };
     await rewriteManifest(dir, m, { parts });
-    await expectRefused(dir, m.id, ['sessions.ndjson: line 2: expiresAt must be a finite number (epoch ms)', 'sessions.ndjson: line 4: not JSON']);
+    await expectRefused(dir, m.id, ['sessions.ndjson: line 2: expires_at must be a finite number (epoch ms)', 'sessions.ndjson: line 4: not JSON']);
     await writeFile(path, (await readFile(path, 'utf8')).split('\n').slice(5).join('\n'));
     const good = await readFile(path);
     await rewriteManifest(dir, m, { parts: { ...m.parts, sessions: { file: 'sessions.ndjson', bytes: good.length, sha256: sha256Hex(good) } } });
     await expectRefused(dir, m.id, ['sessions.ndjson: 25 entries, manifest says 30']);
+  });
+
+  it('a snapshot written before the one codec (expiry spelled expiresAt) still reads, every field kept', async () => {
+    const dir = await tempDir();
+    const m = await snapshot(dir, 0);
+    const path = join(dir, m.id, 'sessions.ndjson');
+    const sessions = makeSessions(30);
+    expect(await readFile(path, 'utf8')).toBe(sessions.map((s) => `${JSON.stringify(s)}\n`).join(''));
+    // What the earlier encoder wrote: the same four fields, the expiry as `expiresAt`.
+    const old = Buffer.from(sessions.map((s) => `${JSON.stringify({ key: s.key, upstream: s.upstream, server: s.server, expiresAt: s.expires_at })}\n`).join(''));
+    await writeFile(path, old);
+    await rewriteManifest(dir, m, { parts: { ...m.parts, sessions: { file: 'sessions.ndjson', bytes: old.length, sha256: sha256Hex(old) } } });
+    expect((await readSnapshot(dir, m.id)).sessions).toEqual(sessions);
   });
 });
 

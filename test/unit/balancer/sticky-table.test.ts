@@ -1,11 +1,11 @@
 /**
  * @module test/unit/balancer/sticky-table
  * StickyTable: pins with a ttl that each get() restarts, LRU eviction at max_entries,
- * repins, import merge vs replace, and the NDJSON round trip at 100k entries (timed and
- * logged, not asserted). Time is a plain variable handed in as `now`.
+ * repins, import merge vs replace, and the round trip through the NDJSON codec at 100k
+ * entries (timed and logged, not asserted). Time is a plain variable handed in as `now`.
  */
 import { describe, expect, it } from 'vitest';
-import { StickyTable } from '../../../src/balancer/sticky/index.js';
+import { decodeNdjson, encodeNdjson, StickyTable } from '../../../src/balancer/sticky/index.js';
 import type { StickyEntry } from '../../../src/balancer/sticky/index.js';
 import type { StickyConfig } from '../../../src/core/config.js';
 
@@ -89,8 +89,8 @@ describe('ttl', () => {
     clock.t += 1_000;
     t.get('a');
     expect([...t.entries()]).toEqual([
-      { key: 'b', server: 'web-2', expiresAt: T0 + 11_000 },
-      { key: 'a', server: 'web-1', expiresAt: T0 + 12_000 },
+      { key: 'b', upstream: 'web', server: 'web-2', expires_at: T0 + 11_000 },
+      { key: 'a', upstream: 'web', server: 'web-1', expires_at: T0 + 12_000 },
     ]);
   });
 });
@@ -114,13 +114,13 @@ describe('max_entries', () => {
 });
 
 describe('import', () => {
-  const e = (key: string, server: string, expiresAt: number): StickyEntry => ({ key, server, expiresAt });
+  const e = (key: string, server: string, expires_at: number, upstream = 'web'): StickyEntry => ({ key, upstream, server, expires_at });
 
-  it('skips expired and malformed entries, counting each', () => {
+  it("skips expired and malformed entries and other upstreams' ones, counting each", () => {
     const { t } = table();
-    const bad = [{ key: '', server: 's', expiresAt: T0 + 1 }, { key: 'k', server: 1, expiresAt: T0 + 1 }, { key: 'k', server: 's', expiresAt: NaN }, null, 'x'];
-    const counts = t.import([e('a', 'web-1', T0 + MIN), e('old', 'web-1', T0), e('x'.repeat(257), 'web-1', T0 + MIN), ...(bad as unknown as StickyEntry[])], 'merge');
-    expect(counts).toEqual({ imported: 1, expired: 1, invalid: 6, kept: 0, otherUpstream: 0 });
+    const bad = [{ key: '', upstream: 'web', server: 's', expires_at: T0 + MIN }, { key: 'k', upstream: 'web', server: 1, expires_at: T0 + MIN }, { key: 'k', server: 's', expires_at: T0 + MIN }, e('k', 's', NaN), null, 'x'];
+    const counts = t.import([e('a', 'web-1', T0 + MIN), e('old', 'web-1', T0), e('x'.repeat(257), 'web-1', T0 + MIN), e('b', 'api-1', T0 + MIN, 'api'), ...(bad as unknown as StickyEntry[])], 'merge');
+    expect(counts).toEqual({ imported: 1, expired: 1, invalid: 7, kept: 0, otherUpstream: 1 });
     expect([...t.entries()]).toEqual([e('a', 'web-1', T0 + MIN)]);
   });
 
@@ -130,7 +130,7 @@ describe('import', () => {
     expect([...t.entries()]).toEqual([e('a', 'web-1', T0 + MIN), e('far', 'web-2', T0 + 10 * MIN)]);
     clock.t += MIN / 2;
     expect(t.get('a')).toBe('web-1');
-    expect([...t.entries()].find((x) => x.key === 'a')?.expiresAt).toBe(clock.t + 10 * MIN);
+    expect([...t.entries()].find((x) => x.key === 'a')?.expires_at).toBe(clock.t + 10 * MIN);
     clock.t = T0 + 10 * MIN + 1;
     expect(t.get('far')).toBeUndefined();
   });
@@ -156,30 +156,18 @@ describe('import', () => {
   });
 });
 
-describe('NDJSON', () => {
-  it('writes one object a line with key, upstream, server and expires_at', () => {
-    const { t } = table({ ttl: MIN }, 'api "v2"');
-    t.set('k"1', 'api-1');
-    expect(t.exportNdjson()).toBe(`{"key":"k\\"1","upstream":"api \\"v2\\"","server":"api-1","expires_at":${T0 + MIN}}\n`);
-    expect(table().t.exportNdjson()).toBe('');
+describe('expiry read-out', () => {
+  it('is exactly the expiry set, even when the clock moves between two reads of it', () => {
+    let t = T0;
+    const ticking = new StickyTable({ mode: 'cookie', name: 'sid', ttl: 10 * MIN, max_entries: 10 }, { upstream: 'web', now: () => t++ });
+    ticking.set('a', 'web-1'); // lru-cache starts it at T0
+    expect(ticking.expiresAt('a')).toBe(T0 + 10 * MIN);
+    ticking.import([{ key: 'b', upstream: 'web', server: 'web-2', expires_at: T0 + 5 * MIN }], 'merge');
+    expect([...ticking.entries()].map((e) => e.expires_at)).toEqual([T0 + 10 * MIN, T0 + 5 * MIN]);
   });
+});
 
-  it('reads only its own upstream lines, counting bad and foreign lines', () => {
-    const { t } = table();
-    const text = [
-      `{"key":"a","upstream":"web","server":"web-1","expires_at":${T0 + MIN}}`,
-      `{"key":"b","upstream":"api","server":"api-1","expires_at":${T0 + MIN}}`,
-      `{"key":"c","upstream":"web","server":"web-2","expires_at":${T0 - 1}}\r`,
-      '',
-      'not json',
-      '[1,2]',
-      `{"key":"d","upstream":"web","server":"web-1","expires_at":"soon"}`,
-      `{"key":"e","upstream":"web","server":"web-2","expires_at":${T0 + MIN},"extra":true}`,
-    ].join('\n');
-    expect(t.importNdjson(text, 'merge')).toEqual({ imported: 2, expired: 1, invalid: 3, kept: 0, otherUpstream: 1 });
-    expect([t.get('a'), t.get('e'), t.get('b')]).toEqual(['web-1', 'web-2', undefined]);
-  });
-
+describe('through the NDJSON codec', () => {
   it('round-trips 100k entries: export, import into a fresh table, same content', () => {
     const n = 100_000;
     const { t, clock } = table({ max_entries: n, ttl: 30 * MIN });
@@ -189,19 +177,21 @@ describe('NDJSON', () => {
     }
     const before = [...t.entries()];
     let start = performance.now();
-    const text = t.exportNdjson();
+    const text = encodeNdjson(t.entries());
     const exportMs = performance.now() - start;
 
     const { t: copy, clock: c } = table({ max_entries: n, ttl: 30 * MIN });
     c.t = clock.t;
     start = performance.now();
-    const counts = copy.importNdjson(text, 'replace');
+    const decoded = decodeNdjson(text);
+    const counts = copy.import(decoded.entries, 'replace');
     const importMs = performance.now() - start;
     console.log(`sticky NDJSON, ${n} entries, ${(text.length / 1e6).toFixed(1)} MB: export ${exportMs.toFixed(0)} ms, import ${importMs.toFixed(0)} ms`);
 
+    expect(decoded.invalid).toBe(0);
     expect(counts).toEqual({ imported: n, expired: 0, invalid: 0, kept: 0, otherUpstream: 0 });
     expect([...copy.entries()]).toEqual(before);
-    expect(copy.exportNdjson()).toBe(text);
+    expect(encodeNdjson(copy.entries())).toBe(text);
   });
 });
 
@@ -252,7 +242,7 @@ describe('walk(), peek() and expiresAt(), the sliced export path', () => {
         t.get('k1'); // k2 is now the least recently used: the next set evicts it
         t.set('new', 's1');
       }
-      if (op === 'import') t.import([{ key: 'k2', server: 's2', expiresAt: T0 + 60 * MIN }], 'merge'); // later than its pin: replaces it
+      if (op === 'import') t.import([{ key: 'k2', upstream: 'web', server: 's2', expires_at: T0 + 60 * MIN }], 'merge'); // later than its pin: replaces it
       while (!w.done) given.push(...w.next(3));
       expect(w.restarts, op).toBe(1);
       const expected = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', ...(op === 'evict' ? ['new'] : [])];
