@@ -49,6 +49,7 @@ export class UpstreamRuntime {
   readonly #random: Random;
   #exchanges = 0;
   #idle: (() => void) | undefined;
+  readonly #unfollow: Array<() => void> = [];
 
   /**
    * @param previous the runtime this one replaces on a reload, and `plan` what this one
@@ -79,6 +80,14 @@ export class UpstreamRuntime {
     const cb = config.circuit_breaker;
     this.maxConcurrent = cb?.max_concurrent ?? Infinity;
     this.pending = cb === undefined ? undefined : new PendingQueue(cb.max_pending, cb.pending_timeout, deps.clock ?? systemClock);
+    // A server coming back (or the last primary going, which brings the backups in) frees
+    // capacity as an attempt's end does. Subscribed after this.servers, so its view is fresh;
+    // deferred, so no waiter runs inside the code that is changing the flag.
+    const queue = this.pending;
+    if (queue !== undefined) {
+      const wake = (): void => queue.wakeWhile(() => this.servers.available.some((s) => s.activeRequests < this.maxConcurrent));
+      for (const s of servers) this.#unfollow.push(s.onFlagChange(() => queueMicrotask(wake)));
+    }
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     // The session table survives a reload unless its settings changed.
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
@@ -123,7 +132,7 @@ export class UpstreamRuntime {
    */
   async retire(successor: UpstreamRuntime | undefined): Promise<Server[]> {
     if (this.#exchanges > 0) await new Promise<void>((r) => (this.#idle = r));
-    this.pending?.close();
+    this.#stopFollowing();
     this.servers.close();
     const closed: Server[] = [];
     const closing: Promise<void>[] = [];
@@ -181,6 +190,11 @@ export class UpstreamRuntime {
     this.pending?.release();
   }
 
+  #stopFollowing(): void {
+    for (const u of this.#unfollow.splice(0)) u();
+    this.pending?.close();
+  }
+
   /** The pool for a server of this upstream. The caller guarantees `server` belongs here. */
   pool(server: Server): Pool {
     return this.#pools.get(server)!;
@@ -195,7 +209,7 @@ export class UpstreamRuntime {
 
   /** Closes every pool gracefully: queued and in-flight requests complete first. */
   async close(): Promise<void> {
-    this.pending?.close();
+    this.#stopFollowing();
     this.servers.close();
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }

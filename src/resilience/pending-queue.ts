@@ -3,7 +3,8 @@
  * The bounded wait for a free server when every available server is at its concurrency
  * limit (Envoy's max_pending_requests). The queue is bounded in length and in time: a
  * request that can't be queued, or waits longer than the timeout, is refused at once by
- * the caller with a 503, so no queue is unbounded and nothing hangs.
+ * the caller with a 503, so no queue is unbounded and nothing hangs. Waiters wake when a
+ * slot frees (release) and when a server's availability changes (wakeWhile).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 
@@ -72,6 +73,16 @@ export class PendingQueue {
     if (e === undefined) return;
     this.#clock.clearTimeout(e.timer);
     e.waiter.wake();
+  }
+
+  /**
+   * Capacity appeared without an attempt ending (a server came back, or backups came in):
+   * wakes the oldest waiters, one at a time, while `hasRoom()` says a pick would succeed.
+   * The caller guarantees that a woken waiter takes its slot at once (synchronously) or
+   * leaves, so this loop ends; without room a woken waiter would only re-queue at the back.
+   */
+  wakeWhile(hasRoom: () => boolean): void {
+    for (let n = this.#entries.length; n > 0 && this.#entries.length > 0 && hasRoom(); n--) this.release();
   }
 
   /** Expires every waiter (shutdown). */

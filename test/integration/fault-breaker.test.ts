@@ -4,8 +4,8 @@
  * exactly half_open_probes requests through once open_for has passed (counted at the
  * origin under a burst of concurrent requests), closes when they succeed and re-opens
  * when one fails. Concurrency limits: an overflow is refused at once with 503 and
- * Retry-After (no hang), a queued request is served when the slot frees, and one that
- * waits past pending_timeout gets 503.
+ * Retry-After (no hang), a queued request is served when the slot frees or a server comes
+ * back, and one that waits past pending_timeout gets 503.
  */
 import { describe, expect, it } from 'vitest';
 import type { ChaosOrigin } from '../helpers/chaos-origin.js';
@@ -184,6 +184,29 @@ describe('concurrency limits', () => {
     expect(r2.status).toBe(200);
     expect([200, 503]).toContain(r1.status); // served later, or refused: either keeps the limit
     expect(most).toBe(1); // the most attempts in flight on one server
+  });
+
+  // A queued request waits for capacity; a server coming back (a flag cleared), or the
+  // primaries going (which brings the backups in), gives capacity as an attempt's end does.
+  it.each([
+    ['a disabled server is enabled', false, '/servers/web/b/enable'],
+    ['the busy primary is drained, so its idle backup takes over', true, '/servers/web/a/drain'],
+  ])('a queued request is served at once when %s, not at pending_timeout', async (_, backup, action) => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    a!.stall(); // a's only slot is held by a request that never ends
+    const bw = await ftBulwark(h, [a!, { origin: b!, backup }], { circuit_breaker: { max_concurrent: 1, max_pending: 1, pending_timeout: '60s' } });
+    const post = (path: string) => send(bw.adminUrl, { method: 'POST', path }).then((r) => expect(r.status).toBe(200));
+    if (!backup) await post('/servers/web/b/disable');
+    void send(bw.url, { path: '/first' }).catch(() => undefined);
+    await waitFor(() => a!.count('/first') === 1, 3000, 'the first request at a');
+    const queued = send(bw.url, { path: '/queued' }).catch((e: Error) => e);
+    await waitFor(() => bw.app.proxy.state.upstreams.get('web')!.pending!.length === 1, 3000, 'the queue');
+    await post(action);
+    // Before, it waited out pending_timeout (60 s), since /first never ends.
+    await waitFor(() => b!.count('/queued') === 1, 15_000, 'the queued request at b');
+    expect(await queued).toMatchObject({ status: 200 });
+    expect(a!.count('/queued')).toBe(0);
+    expect((await webStatus(bw)).circuit_breaker).toMatchObject({ pending: 0, pending_timed_out: 0 });
   });
 
   it('a queued request still waiting after pending_timeout gets 503', async () => {

@@ -46,6 +46,27 @@ describe('PendingQueue', () => {
     expect(q.length).toBe(0);
   });
 
+  it('wakeWhile wakes the oldest waiters while there is room, and each one at most once', () => {
+    const clock = new ManualClock();
+    const q = new PendingQueue(5, 1000, clock);
+    const log: string[] = [];
+    let free = 2;
+    const taking = (name: string): Waiter => ({ wake: () => (log.push(`wake ${name}`), free--), expire: () => log.push(`expire ${name}`) });
+    for (const name of ['a', 'b', 'c']) q.enqueue(taking(name));
+    q.wakeWhile(() => free > 0);
+    expect(log).toEqual(['wake a', 'wake b']);
+    expect(q.length).toBe(1);
+    q.wakeWhile(() => false);
+    expect(q.length).toBe(1);
+    // A waiter that finds no slot after all re-queues: it is not woken again in the same pass.
+    const requeue: Waiter = { wake: () => (log.push('wake d'), q.enqueue(requeue)), expire: () => {} };
+    q.close();
+    q.enqueue(requeue);
+    q.wakeWhile(() => true);
+    expect(log.filter((l) => l === 'wake d')).toEqual(['wake d']);
+    expect(q.length).toBe(1);
+  });
+
   it('max 0 queues nothing; close expires everyone', () => {
     const q0 = new PendingQueue(0, 1000, new ManualClock());
     expect(q0.enqueue(waiter([], 'a'))).toBe(false);
