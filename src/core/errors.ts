@@ -28,6 +28,14 @@ export const ErrorCodes = {
   BACKUP_LOCKED: 'BLWK_BACKUP_LOCKED',
   /** The caller passed data that cannot be backed up (empty config, malformed session). */
   BACKUP_INPUT: 'BLWK_BACKUP_INPUT',
+  /** No snapshot has the id given, or none that verifies was taken at or before the time given. */
+  BACKUP_NOT_FOUND: 'BLWK_BACKUP_NOT_FOUND',
+  /** A command was used wrongly (unknown command or option, a missing or extra argument): exit status 2. */
+  USAGE: 'BLWK_USAGE',
+  /** The admin API could not be reached (the backup commands and agent talk to bulwark through it). */
+  ADMIN_UNREACHABLE: 'BLWK_ADMIN_UNREACHABLE',
+  /** The admin API answered with an error, or with a body that does not read. */
+  ADMIN_ERROR: 'BLWK_ADMIN_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

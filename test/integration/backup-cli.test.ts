@@ -56,6 +56,11 @@ describe('bulwark backup: errors and the standalone agent', () => {
     expect(empty.stdout).toContain(`no snapshots in ${site.backups}`);
     expect(unknown.stdout).toContain(`snapshot 20260101T000000000Z-abcd: not found in ${site.backups}`);
     expect(noneBefore.stderr).toContain(`no snapshot in ${site.backups} verifies and was created at or before 2026-01-01T10:00:00.000Z`);
+    // Each failure carries its stable code (core/errors.ts); BLWK_USAGE is the one that exits 2.
+    for (const r of [frob, extra, noId, badTime]) expect(r.stderr).toContain('[BLWK_USAGE]');
+    expect(noBlock.stderr).toContain('[BLWK_CONFIG_INVALID]');
+    expect(unreachable.stderr).toContain('[BLWK_ADMIN_UNREACHABLE]');
+    expect(noneBefore.stderr).toContain('[BLWK_BACKUP_NOT_FOUND]');
     expect(warned.code).toBe(0);
     expect(warned.stderr).toContain(`warning: ${broken} is not a valid config`);
     expect(warned.stdout).toContain(`no snapshots in ${join(site.dir, 'backups')}`);

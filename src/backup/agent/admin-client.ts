@@ -9,7 +9,8 @@
 import http from 'node:http';
 import { isIPv6 } from 'node:net';
 import type { BulwarkConfig } from '../../core/config.js';
-import { CommandError } from './errors.js';
+import { BulwarkError, ErrorCodes } from '../../core/errors.js';
+import { usageError } from './errors.js';
 
 export interface AdminTarget {
   /** Origin of the admin API, e.g. "http://127.0.0.1:9901". */
@@ -35,27 +36,27 @@ function checkUrl(raw: string, from: string): string {
   try {
     u = new URL(raw);
   } catch {
-    throw new CommandError(`${from}: "${raw}" is not a URL (expected e.g. http://127.0.0.1:9901)`, 2);
+    throw usageError(`${from}: "${raw}" is not a URL (expected e.g. http://127.0.0.1:9901)`);
   }
   if (u.protocol !== 'http:' || (u.pathname !== '/' && u.pathname !== '') || u.search !== '') {
-    throw new CommandError(`${from}: "${raw}" must be an http:// origin without a path (e.g. http://127.0.0.1:9901)`, 2);
+    throw usageError(`${from}: "${raw}" must be an http:// origin without a path (e.g. http://127.0.0.1:9901)`);
   }
   return u.origin;
 }
 
-/** Where the admin API is, and its token. Throws a CommandError naming what is missing. */
+/** Where the admin API is, and its token. Throws a BulwarkError naming what is missing. */
 export function resolveAdminTarget(config: BulwarkConfig, opts: { readonly admin?: string; readonly env: NodeJS.ProcessEnv }): AdminTarget {
   let url: string;
   if (opts.admin !== undefined) url = checkUrl(opts.admin, '--admin');
   else if (opts.env['BULWARK_ADMIN_URL']) url = checkUrl(opts.env['BULWARK_ADMIN_URL'], 'BULWARK_ADMIN_URL');
   else {
     const { host, port } = config.admin.listen;
-    if (port === 0) throw new CommandError('admin.listen has port 0 (chosen by the OS at start): pass the admin address with --admin URL', 2);
+    if (port === 0) throw usageError('admin.listen has port 0 (chosen by the OS at start): pass the admin address with --admin URL');
     url = adminUrlFor(host, port);
   }
   const name = config.admin.token_env;
   const token = name === undefined ? undefined : opts.env[name];
-  if (name !== undefined && !token) throw new CommandError(`admin.token_env names ${name}, which is not set or empty: the admin API needs its token`);
+  if (name !== undefined && !token) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `admin.token_env names ${name}, which is not set or empty: the admin API needs its token`);
   return { url, token };
 }
 
@@ -89,7 +90,7 @@ export class AdminClient {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms (backup.timeout)`)));
       req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(new CommandError(`cannot reach the bulwark admin API at ${this.url} (${method} ${path}): ${err.code ?? err.message}; is bulwark running? (--admin URL sets the address)`)),
+        reject(new BulwarkError(ErrorCodes.ADMIN_UNREACHABLE, `cannot reach the bulwark admin API at ${this.url} (${method} ${path}): ${err.code ?? err.message}; is bulwark running? (--admin URL sets the address)`)),
       );
       req.end(body);
     });
@@ -99,7 +100,7 @@ export class AdminClient {
   async expectOk(method: string, path: string, body?: string, contentType?: string): Promise<string> {
     const r = await this.request(method, path, body, contentType);
     if (r.status < 200 || r.status > 299) {
-      throw new CommandError(`admin API ${method} ${this.url}${path} answered ${r.status}: ${errorText(r.text)}`);
+      throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `admin API ${method} ${this.url}${path} answered ${r.status}: ${errorText(r.text)}`);
     }
     return r.text;
   }

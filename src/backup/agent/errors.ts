@@ -1,28 +1,23 @@
 /**
  * @module backup/agent/errors
- * The one error type of the `bulwark backup` commands: a message for a person and the exit
- * status it means (1: the command failed; 2: it was used wrongly).
+ * How the `bulwark backup` commands and the agent report failures. Each is a BulwarkError
+ * (core/errors.ts) with a stable BLWK_ code; BLWK_USAGE means the command was used wrongly
+ * (exit status 2), any other failure exits 1.
  */
-import { BulwarkError } from '../../core/errors.js';
+import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 
-export class CommandError extends Error {
-  readonly exitCode: 1 | 2;
-
-  constructor(message: string, exitCode: 1 | 2 = 1) {
-    super(message);
-    this.name = 'CommandError';
-    this.exitCode = exitCode;
-  }
+/** The command was used wrongly (exit status 2). */
+export function usageError(message: string): BulwarkError {
+  return new BulwarkError(ErrorCodes.USAGE, message);
 }
 
 /** What to print for `err`: the message, with the stable code of a BulwarkError. */
 export function describeError(err: unknown): string {
-  if (err instanceof CommandError) return err.message;
   if (err instanceof BulwarkError) return `${err.message} [${err.code}]`;
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The exit status for `err`. */
+/** The exit status for `err`: 2 for a usage error, else 1. */
 export function exitCodeOf(err: unknown): 1 | 2 {
-  return err instanceof CommandError ? err.exitCode : 1;
+  return err instanceof BulwarkError && err.code === ErrorCodes.USAGE ? 2 : 1;
 }

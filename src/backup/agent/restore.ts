@@ -8,10 +8,11 @@
 import { readFile } from 'node:fs/promises';
 import { BackupInvalidError, findBefore, readSnapshot, type SnapshotData } from '../index.js';
 import { encodeNdjson } from '../../balancer/sticky/index.js';
+import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import { errorText, type AdminClient } from './admin-client.js';
 import type { Out } from './catalog.js';
 import { lineDiff, writeConfigAtomically } from './config-file.js';
-import { CommandError, describeError } from './errors.js';
+import { describeError, usageError } from './errors.js';
 import { keyHint, type BackupSettings } from './settings.js';
 
 export interface RestoreOptions {
@@ -28,7 +29,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+
 export function parseTime(text: string): Date {
   const t = ISO_TIME.test(text) ? Date.parse(text.toUpperCase()) : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new CommandError(`--before: "${text}" is not a time like 2026-11-28T10:00Z or 2026-11-28T10:00:00+01:00 (a zone, Z or an offset, is required)`, 2);
+    throw usageError(`--before: "${text}" is not a time like 2026-11-28T10:00Z or 2026-11-28T10:00:00+01:00 (a zone, Z or an offset, is required)`);
   }
   return new Date(t);
 }
@@ -38,17 +39,17 @@ async function chooseSnapshot(s: BackupSettings, o: RestoreOptions): Promise<Sna
   if (o.before !== undefined) {
     const time = parseTime(o.before);
     id = await findBefore(s.backup.dir, time, { key: s.key });
-    if (id === undefined) throw new CommandError(`no snapshot in ${s.backup.dir} verifies and was created at or before ${time.toISOString()} (see bulwark backup list)`);
+    if (id === undefined) throw new BulwarkError(ErrorCodes.BACKUP_NOT_FOUND, `no snapshot in ${s.backup.dir} verifies and was created at or before ${time.toISOString()} (see bulwark backup list)`);
   }
   try {
     return await readSnapshot(s.backup.dir, id!, { key: s.key });
   } catch (err) {
     if (!(err instanceof BackupInvalidError)) throw err;
     if (err.problems.length === 1 && err.problems[0]!.startsWith(`snapshot ${id}: not found`)) {
-      throw new CommandError(`there is no snapshot ${id} in ${s.backup.dir} (see bulwark backup list)`);
+      throw new BulwarkError(ErrorCodes.BACKUP_NOT_FOUND, `there is no snapshot ${id} in ${s.backup.dir} (see bulwark backup list)`);
     }
     const hint = keyHint(s, err.problems);
-    throw new CommandError(`refusing to restore snapshot ${id}: it does not verify:\n${err.problems.map((p) => `  - ${p}`).join('\n')}${hint ? `\n${hint}` : ''}`);
+    throw new BulwarkError(ErrorCodes.BACKUP_INVALID, `refusing to restore snapshot ${id}: it does not verify:\n${err.problems.map((p) => `  - ${p}`).join('\n')}${hint ? `\n${hint}` : ''}`);
   }
 }
 
@@ -91,7 +92,7 @@ async function restoreSessions(data: SnapshotData, client: () => AdminClient, ou
     out('sessions: none in the snapshot and no sticky upstream running: nothing to import');
     return 0;
   }
-  if (r.status !== 200) throw new CommandError(`sessions: POST ${admin.url}/sessions/import?mode=replace answered ${r.status}: ${errorText(r.text)}`);
+  if (r.status !== 200) throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `sessions: POST ${admin.url}/sessions/import?mode=replace answered ${r.status}: ${errorText(r.text)}`);
   const body = JSON.parse(r.text) as { upstreams?: Record<string, { imported?: number; expired?: number; size?: number }> };
   const parts = Object.entries(body.upstreams ?? {}).map(([u, c]) => `${u}: ${c.imported ?? 0} imported, ${c.expired ?? 0} expired, table size ${c.size ?? '?'}`);
   out(`sessions: replaced the tables of bulwark at ${admin.url} with ${data.sessions.length} entries (${parts.join('; ') || 'no sticky upstream'})`);

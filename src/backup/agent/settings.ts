@@ -11,9 +11,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { BackupConfig, BulwarkConfig } from '../../core/config.js';
-import { formatConfigIssue } from '../../core/errors.js';
+import { BulwarkError, ErrorCodes, formatConfigIssue } from '../../core/errors.js';
 import { parseConfig } from '../../config/index.js';
-import { CommandError } from './errors.js';
 
 export interface BackupSettings {
   readonly file: string;
@@ -39,13 +38,13 @@ function blocksOnly(text: string, file: string): BulwarkConfig | undefined {
   return parseConfig(stringify(minimal), file).config;
 }
 
-/** Reads `file`; throws a CommandError naming the file when it has no usable backup block. */
+/** Reads `file`; throws a BulwarkError naming the file when it has no usable backup block. */
 export async function loadBackupSettings(file: string, env: NodeJS.ProcessEnv): Promise<BackupSettings> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CommandError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   return backupSettingsFrom(text, file, env);
 }
@@ -58,11 +57,11 @@ export function backupSettingsFrom(text: string, file: string, env: NodeJS.Proce
   if (config === undefined) {
     config = blocksOnly(text, file);
     const issues = parsed.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n');
-    if (config === undefined) throw new CommandError(`${file} is not a valid config:\n${issues}`);
+    if (config === undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${file} is not a valid config:\n${issues}`);
     warning = `warning: ${file} is not a valid config (${parsed.issues.length} error(s)); using only its admin and backup blocks:\n${issues}`;
   }
   const backup = config.backup;
-  if (backup === undefined) throw new CommandError(`${file} has no backup: block: add one (at least backup.dir) to use bulwark backup`);
+  if (backup === undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${file} has no backup: block: add one (at least backup.dir) to use bulwark backup`);
   return { file, config, backup, key: backupKey(backup, env), warning };
 }
 
@@ -76,7 +75,7 @@ export function backupKey(backup: BackupConfig, env: NodeJS.ProcessEnv): string 
 export function requireWriteKey(s: BackupSettings): void {
   const name = s.backup.encrypt_key_env;
   if (name !== undefined && s.key === undefined) {
-    throw new CommandError(`backup.encrypt_key_env names ${name}, which is not set or empty: refusing to write an unencrypted snapshot`);
+    throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `backup.encrypt_key_env names ${name}, which is not set or empty: refusing to write an unencrypted snapshot`);
   }
 }
 

@@ -9,7 +9,6 @@ import { decodeNdjson, describeProblem } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import type { AdminClient } from './admin-client.js';
 import { snapshotBytes } from './catalog.js';
-import { CommandError } from './errors.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
 
 export interface Taken {
@@ -33,7 +32,7 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
   const [config, ndjson] = await Promise.all([client.config(), client.exportSessions()]);
   const { entries: sessions, problems } = decodeNdjson(ndjson);
   // The proxy wrote every line with the same codec: a bad one means a broken transfer.
-  if (problems.length > 0) throw new CommandError(`GET /sessions/export: ${describeProblem(problems[0]!)}`);
+  if (problems.length > 0) throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `GET /sessions/export: ${describeProblem(problems[0]!)}`);
   const input = { configText: config.text, configVersion: config.version, sessions, key: s.key };
   const deadline = Date.now() + lockWaitMs;
   for (;;) {

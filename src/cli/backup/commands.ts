@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AdminClient, resolveAdminTarget } from '../../backup/agent/admin-client.js';
 import { runAgent } from '../../backup/agent/agent.js';
 import { listCommand, pruneCommand, verifyCommand, type Out } from '../../backup/agent/catalog.js';
-import { CommandError, describeError, exitCodeOf } from '../../backup/agent/errors.js';
+import { describeError, exitCodeOf, usageError } from '../../backup/agent/errors.js';
 import { restoreCommand } from '../../backup/agent/restore.js';
 import { loadBackupSettings, type BackupSettings } from '../../backup/agent/settings.js';
 import { createCommand } from '../../backup/agent/snapshot.js';
@@ -62,27 +62,27 @@ function refuseOldSelectors(args: readonly string[]): void {
   const i = args.findIndex((a, n) => a === '--sessions' || a.startsWith('--sessions=') || (a === '--config' && (n + 1 === args.length || args[n + 1]!.startsWith('-') || SNAPSHOT_ID.test(args[n + 1]!))));
   if (i < 0) return;
   const part = args[i]!.startsWith('--sessions') ? 'sessions' : 'config';
-  throw new CommandError(`backup restore: ${args[i]} no longer selects a part: use --only ${part} (-c/--config FILE names the config file)`, 2);
+  throw usageError(`backup restore: ${args[i]} no longer selects a part: use --only ${part} (-c/--config FILE names the config file)`);
 }
 
 function parse(argv: string[]): Parsed | Help {
   const command = argv[0];
   if (command === undefined || command === '--help' || command === '-h') return { help: [] };
   if (command === 'help') return { help: argv.slice(1) };
-  if (!(command in OPTIONS)) throw new CommandError(`unknown backup command "${command}"`, 2);
+  if (!(command in OPTIONS)) throw usageError(`unknown backup command "${command}"`);
   const c = command as Command;
   if (c === 'restore') refuseOldSelectors(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { ...COMMON, ...OPTIONS[c] } as ParseArgsConfig['options'] });
   } catch (err) {
-    throw new CommandError((err as Error).message, 2);
+    throw usageError((err as Error).message);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values['help'] === true) return { help: [c] };
-  if (parsed.positionals.length > MAX_POSITIONALS[c]) throw new CommandError(`backup ${c}: unexpected argument "${parsed.positionals[MAX_POSITIONALS[c]]}"`, 2);
+  if (parsed.positionals.length > MAX_POSITIONALS[c]) throw usageError(`backup ${c}: unexpected argument "${parsed.positionals[MAX_POSITIONALS[c]]}"`);
   const only = values['only'];
-  if (only !== undefined && only !== 'config' && only !== 'sessions') throw new CommandError(`backup restore: --only "${String(only)}": must be config or sessions (without --only, both)`, 2);
+  if (only !== undefined && only !== 'config' && only !== 'sessions') throw usageError(`backup restore: --only "${String(only)}": must be config or sessions (without --only, both)`);
   return { command: c, values, positionals: parsed.positionals };
 }
 
@@ -96,13 +96,13 @@ async function dispatch(p: Parsed, s: BackupSettings, out: Out, env: NodeJS.Proc
     case 'create':
       return createCommand(client(), s, out);
     case 'verify':
-      if (id !== undefined && p.values['all'] === true) throw new CommandError('give an ID or --all, not both', 2);
+      if (id !== undefined && p.values['all'] === true) throw usageError('give an ID or --all, not both');
       return verifyCommand(s, id, out);
     case 'prune':
       return pruneCommand(s, out);
     case 'restore': {
       const before = p.values['before'];
-      if ((id === undefined) === (before === undefined)) throw new CommandError('give a snapshot ID or --before TIME (one of them)', 2);
+      if ((id === undefined) === (before === undefined)) throw usageError('give a snapshot ID or --before TIME (one of them)');
       const only = p.values['only'] as 'config' | 'sessions' | undefined;
       return restoreCommand(s, { id, before: before as string | undefined, only, dryRun: p.values['dry-run'] === true }, client, out);
     }

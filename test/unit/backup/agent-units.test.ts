@@ -2,14 +2,30 @@
  * @module test/unit/backup/agent-units.test
  * The pure parts of the `bulwark backup` commands: the config line diff of
  * `restore --dry-run`, `--before` times, where the admin API is found, and the settings read
- * from a config (including one that does not validate as a whole).
+ * from a config (including one that does not validate as a whole). Their failures are
+ * BulwarkErrors with stable codes; BLWK_USAGE alone exits 2.
  */
 import { describe, expect, it } from 'vitest';
 import { adminUrlFor, resolveAdminTarget } from '../../../src/backup/agent/admin-client.js';
 import { lineDiff } from '../../../src/backup/agent/config-file.js';
-import { CommandError } from '../../../src/backup/agent/errors.js';
+import { describeError, exitCodeOf } from '../../../src/backup/agent/errors.js';
+import { BulwarkError, ErrorCodes, type ErrorCode } from '../../../src/core/errors.js';
 import { parseTime } from '../../../src/backup/agent/restore.js';
 import { backupSettingsFrom } from '../../../src/backup/agent/settings.js';
+
+/** The error `fn` throws: a BulwarkError with `code`, whose exit status is `exit`. */
+function thrown(fn: () => unknown, code: ErrorCode, exit: 1 | 2): BulwarkError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(BulwarkError);
+    expect((err as BulwarkError).code).toBe(code);
+    expect(exitCodeOf(err)).toBe(exit);
+    expect(describeError(err)).toBe(`${(err as BulwarkError).message} [${code}]`);
+    return err as BulwarkError;
+  }
+  throw new Error('nothing was thrown');
+}
 
 const CONF = 'upstreams: { web: { servers: [ { url: "http://127.0.0.1:1" } ] } }\nroutes: [ { upstream: web } ]\n';
 
@@ -31,12 +47,7 @@ describe('parseTime (--before)', () => {
   });
   it('refuses a time without a zone, a date alone and prose, as a usage error', () => {
     for (const bad of ['2026-11-28T10:00', '2026-11-28', 'yesterday', '11/28/2026 10:00Z']) {
-      expect(() => parseTime(bad)).toThrow(CommandError);
-      try {
-        parseTime(bad);
-      } catch (err) {
-        expect((err as CommandError).exitCode).toBe(2);
-      }
+      thrown(() => parseTime(bad), ErrorCodes.USAGE, 2);
     }
   });
 });
@@ -53,8 +64,8 @@ describe('admin target', () => {
     expect(resolveAdminTarget(config, { admin: 'http://127.0.0.1:1', env: { TOKEN: 't', BULWARK_ADMIN_URL: 'http://127.0.0.1:2' } })).toEqual({ url: 'http://127.0.0.1:1', token: 't' });
     expect(resolveAdminTarget(config, { env: { TOKEN: 't', BULWARK_ADMIN_URL: 'http://127.0.0.1:2/' } }).url).toBe('http://127.0.0.1:2');
     expect(resolveAdminTarget(config, { env: { TOKEN: 't' } }).url).toBe('http://127.0.0.1:9901');
-    expect(() => resolveAdminTarget(config, { env: {} })).toThrow('admin.token_env names TOKEN, which is not set or empty');
-    expect(() => resolveAdminTarget(config, { admin: 'http://h:1/path', env: { TOKEN: 't' } })).toThrow('must be an http:// origin');
+    expect(thrown(() => resolveAdminTarget(config, { env: {} }), ErrorCodes.CONFIG_INVALID, 1).message).toContain('admin.token_env names TOKEN, which is not set or empty');
+    expect(thrown(() => resolveAdminTarget(config, { admin: 'http://h:1/path', env: { TOKEN: 't' } }), ErrorCodes.USAGE, 2).message).toContain('must be an http:// origin');
   });
 });
 
@@ -72,6 +83,6 @@ describe('backup settings', () => {
     expect(s.warning).toMatch(/^warning: \/x\/b\.yaml is not a valid config \(\d+ error\(s\)\)/);
   });
   it('refuses a config without a backup block, naming the file', () => {
-    expect(() => backupSettingsFrom(CONF, '/x/b.yaml', {})).toThrow('/x/b.yaml has no backup: block');
+    expect(thrown(() => backupSettingsFrom(CONF, '/x/b.yaml', {}), ErrorCodes.CONFIG_INVALID, 1).message).toContain('/x/b.yaml has no backup: block');
   });
 });
