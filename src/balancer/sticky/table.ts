@@ -39,7 +39,7 @@ export class StickyTable {
   readonly #pins = new Map<string, Pin>();
   readonly #now: () => number;
   readonly #ttl: number;
-  /** While set, the time lru-cache reads instead of the clock (see expiresAt). */
+  /** While set, the time lru-cache reads instead of the clock (see #remaining). */
   #frozen: number | undefined;
   /** Open walks, told when their cursor's entry is used, moved or removed. Usually empty. */
   readonly #walks = new Set<KeyWalk>();
