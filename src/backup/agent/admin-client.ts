@@ -11,6 +11,7 @@ import { isIPv6 } from 'node:net';
 import type { BulwarkConfig } from '../../core/config.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import { usageError } from './errors.js';
+import type { BackupSettings } from './settings.js';
 
 export interface AdminTarget {
   /** Origin of the admin API, e.g. "http://127.0.0.1:9901". */
@@ -58,6 +59,11 @@ export function resolveAdminTarget(config: BulwarkConfig, opts: { readonly admin
   const token = name === undefined ? undefined : opts.env[name];
   if (name !== undefined && !token) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `admin.token_env names ${name}, which is not set or empty: the admin API needs its token`);
   return { url, token };
+}
+
+/** The client a backup command or the agent uses: the target from `s` and `o`, backup.timeout per request. */
+export function adminClientFor(s: BackupSettings, o: { readonly admin?: string; readonly env: NodeJS.ProcessEnv }): AdminClient {
+  return new AdminClient(resolveAdminTarget(s.config, o), s.backup.timeout);
 }
 
 export class AdminClient {

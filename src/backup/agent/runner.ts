@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import type pino from 'pino';
 import { same } from '../../config/index.js';
 import { listSnapshots } from '../index.js';
-import { AdminClient, resolveAdminTarget } from './admin-client.js';
+import { adminClientFor, type AdminClient } from './admin-client.js';
 import { describeError } from './errors.js';
 import { backupSettingsFrom, type BackupSettings } from './settings.js';
 import { pruneIfDue, takeSnapshot } from './snapshot.js';
@@ -42,7 +42,7 @@ export class Runner {
   constructor(s: BackupSettings, o: AgentOptions, log: pino.Logger) {
     this.#s = s;
     this.#env = o.env;
-    this.#client = new AdminClient(resolveAdminTarget(s.config, o), s.backup.timeout);
+    this.#client = adminClientFor(s, o);
     this.#log = log;
   }
 

@@ -5,7 +5,7 @@
  * Exit codes: 0 ok, 1 failure (including an invalid snapshot), 2 bad usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AdminClient, resolveAdminTarget } from '../../backup/agent/admin-client.js';
+import { adminClientFor, type AdminClient } from '../../backup/agent/admin-client.js';
 import { runAgent } from '../../backup/agent/agent.js';
 import { listCommand, pruneCommand, verifyCommand, type Out } from '../../backup/agent/catalog.js';
 import { describeError, exitCodeOf, usageError } from '../../backup/agent/errors.js';
@@ -88,7 +88,7 @@ function parse(argv: string[]): Parsed | Help {
 
 async function dispatch(p: Parsed, s: BackupSettings, out: Out, env: NodeJS.ProcessEnv): Promise<number> {
   const admin = typeof p.values['admin'] === 'string' ? p.values['admin'] : undefined;
-  const client = (): AdminClient => new AdminClient(resolveAdminTarget(s.config, { admin, env }), s.backup.timeout);
+  const client = (): AdminClient => adminClientFor(s, { admin, env });
   const id = p.positionals[0];
   switch (p.command) {
     case 'list':
