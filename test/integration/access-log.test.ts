@@ -1,6 +1,6 @@
 /**
  * @module test/integration/access-log.test
- * One JSON access line per request, with time, method, path, status, upstream, server,
+ * One JSON access line per request, with time, pid, method, path, status, upstream, server,
  * duration_ms and request_id; written for proxied answers and for bulwark's own 404, 502
  * and 503 alike.
  */
@@ -41,7 +41,8 @@ describe('access log', () => {
     expect(lines).toHaveLength(sent.length);
     lines.forEach((line, i) => {
       const s = sent[i]!;
-      expect(line).toMatchObject({ method: s.method, path: s.path, status: s.status, upstream: s.upstream, server: s.server, request_id: ids[i] });
+      // bulwark runs in this process here: its pid is ours.
+      expect(line).toMatchObject({ pid: process.pid, method: s.method, path: s.path, status: s.status, upstream: s.upstream, server: s.server, request_id: ids[i] });
       expect(typeof line['time']).toBe('number');
       expect(line['time'] as number).toBeGreaterThanOrEqual(before - 1000);
       expect(line['time'] as number).toBeLessThanOrEqual(Date.now() + 1000);
