@@ -1,6 +1,8 @@
 /**
  * @module backup/format
- * The on-disk format of a backup snapshot (format version 1) and small pure helpers.
+ * The on-disk format of a backup snapshot (format version 2) and small pure helpers.
+ * Version 2 spells the session expiry `expires_at`, as GET /sessions/export does; version
+ * 1 spelled it `expiresAt`, and is still read (balancer/sticky/ndjson accepts both).
  *
  * A snapshot is a folder `<dir>/<id>/` holding `config.yaml`, `sessions.ndjson` (each with
  * `.enc` appended when encrypted) and `manifest.json`, which is written last. Like HAProxy's
@@ -11,9 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const MIN_READABLE_VERSION = 1;
-export const MAX_READABLE_VERSION = 1;
+export const MAX_READABLE_VERSION = 2;
 
 export const MANIFEST_FILE = 'manifest.json';
 export const LOCK_FILE = '.lock';

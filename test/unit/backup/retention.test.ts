@@ -72,7 +72,7 @@ describe('prune', () => {
     const dir = await tempDir();
     const [newer, s1, s2] = await make(dir, [0, 1, 2]);
     const { checksum: _, ...body } = newer!;
-    await writeFile(join(dir, newer!.id, 'manifest.json'), manifestText(sealManifest({ ...body, format_version: 2 })));
+    await writeFile(join(dir, newer!.id, 'manifest.json'), manifestText(sealManifest({ ...body, format_version: 3 })));
     const r = await prune(dir, { keep_last: 3, keep_within: 0 }, { now: () => at(3) });
     expect(r).toEqual({ removed: [], kept: [s2!.id, s1!.id, newer!.id], temp_removed: [] });
   });

@@ -110,10 +110,10 @@ describe('verifySnapshot: damage is found and named', () => {
     const dir = await tempDir();
     const m = await snapshot(dir, 0);
     await rewriteManifest(dir, m, { format_version: 7 });
-    await expectRefused(dir, m.id, ['manifest.json: format_version 7 is newer than this bulwark reads (1..1)']);
+    await expectRefused(dir, m.id, ['manifest.json: format_version 7 is newer than this bulwark reads (1..2)']);
     expect((await verifySnapshot(dir, m.id)).damaged).toBe(false);
     await rewriteManifest(dir, m, { format_version: 0 });
-    await expectRefused(dir, m.id, ['manifest.json: format_version 0 is older than this bulwark reads (1..1)']);
+    await expectRefused(dir, m.id, ['manifest.json: format_version 0 is older than this bulwark reads (1..2)']);
   });
 
   it('a manifest whose id does not match its folder', async () => {
