@@ -117,6 +117,8 @@ export class Checker {
 
 /** One mapping being read. Values are parsed on request; absent keys get their defaults. */
 export class Block {
+  readonly #wrote = new Set<string>();
+
   constructor(
     private readonly checker: Checker,
     /** Undefined for a block that is absent from the file. */
@@ -145,7 +147,18 @@ export class Block {
   /** The parsed value under key; the fallback when it is absent or invalid (invalid is reported). */
   read<T>(key: string, parse: Parse<T>, fallback: T): T {
     const e = this.entries.get(key);
-    return (e && this.checker.value(e.value, e.path, parse)) ?? fallback;
+    const value = e && this.checker.value(e.value, e.path, parse);
+    if (value === undefined) return fallback;
+    this.#wrote.add(key);
+    return value;
+  }
+
+  /**
+   * True when read() found a valid value under key: the user wrote it. False for a key left
+   * out, and for an invalid one (reported already), which holds its default instead.
+   */
+  wrote(key: string): boolean {
+    return this.#wrote.has(key);
   }
 
   /** The entry under key; reports `rule` ("is required") at this mapping when it is absent. */

@@ -22,7 +22,7 @@ import {
   MIN_HEADER_SIZE,
 } from './defaults.js';
 import type { Block, Checker } from './validate-context.js';
-import { boolean, checkNotLonger, integer, readDurations, size, text } from './validate-values.js';
+import { boolean, integer, keepOrder, readDurations, size, text } from './validate-values.js';
 import { Invalid, type Parse } from './validate-context.js';
 
 const FRONT_KEYS = [
@@ -50,9 +50,8 @@ const absolutePath: Parse<string> = (value) => {
 export function readFront(checker: Checker, top: Block): FrontConfig {
   const front = top.child('front', FRONT_KEYS);
   const block = front.child('timeouts', FRONT_TIMEOUT_KEYS);
-  const timeouts = readDurations(block, DEFAULT_FRONT_TIMEOUTS);
   // Node.js refuses to start a server whose headers timeout exceeds its request timeout.
-  checkNotLonger(checker, block, timeouts, 'headers', 'request');
+  const timeouts = keepOrder(checker, block, readDurations(block, DEFAULT_FRONT_TIMEOUTS), 'headers', 'request');
   return {
     timeouts,
     max_header_size: front.read('max_header_size', size(MIN_HEADER_SIZE, '1kb'), DEFAULT_MAX_HEADER_SIZE),

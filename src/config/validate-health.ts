@@ -3,7 +3,8 @@
  * Validation of an upstream's `health_check:` block (active checks): the parsers for the
  * values only a check has (request path, Host header, expected status), defaults for every
  * key left out, and the rules that span keys: http-only keys are refused with type tcp,
- * and neither timeout nor fast_interval may be longer than interval. No block, no checks.
+ * and neither timeout nor fast_interval may be longer than interval (a default adapts to
+ * the written side; both written out of order is an error). No block, no checks.
  */
 import { isIPv6 } from 'node:net';
 import type { HealthCheckConfig } from '../core/config.js';
@@ -19,7 +20,7 @@ import {
 } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
-import { checkNotLonger, duration, integer, oneOf, percent, readFields, text } from './validate-values.js';
+import { duration, integer, keepOrder, oneOf, percent, readFields, text } from './validate-values.js';
 import type { Fields } from './validate-values.js';
 
 export const CHECK_PATH_RULE = 'must be a path starting with "/", in printable ASCII without spaces or "#"';
@@ -70,9 +71,9 @@ const HTTP_ONLY_KEYS = ['path', 'method', 'host', 'expect_status', 'expect_body'
 export function readHealthCheck(checker: Checker, upstream: Block): HealthCheckConfig | undefined {
   const block = upstream.feature('health_check', KEYS);
   if (!block) return undefined;
-  const check = readFields(block, FIELDS, DEFAULT_HEALTH_CHECK);
-  checkNotLonger(checker, block, check, 'timeout', 'interval');
-  checkNotLonger(checker, block, check, 'fast_interval', 'interval');
+  const read = readFields(block, FIELDS, DEFAULT_HEALTH_CHECK);
+  // interval: 300ms alone gives timeout and fast_interval 300ms; timeout: 5s alone, interval 5s.
+  const check = keepOrder(checker, block, keepOrder(checker, block, read, 'timeout', 'interval'), 'fast_interval', 'interval');
   if (check.type === 'tcp') {
     for (const e of HTTP_ONLY_KEYS.map((key) => block.get(key))) {
       if (e) checker.report(e.key, e.path, 'is only allowed when type is http (this check is tcp)');

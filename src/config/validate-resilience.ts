@@ -3,7 +3,8 @@
  * Validation of an upstream's passive fault-tolerance blocks: outlier_detection,
  * circuit_breaker and retries. Each is off when absent and, when written (even empty),
  * gets the defaults of defaults.ts for every key it leaves out. Cross-checks:
- * max_ejection_time is not below base_ejection_time; retry conditions are known and
+ * max_ejection_time is not below base_ejection_time (a default adapts to the written
+ * side); retry conditions are known and
  * listed once, whether a status is written as 502 or "502".
  */
 import { RETRY_CONDITIONS } from '../core/config.js';
@@ -24,7 +25,7 @@ import {
 } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
-import { checkNotLonger, duration, integer, oneOf, percent, readFields, size } from './validate-values.js';
+import { duration, integer, keepOrder, oneOf, percent, readFields, size } from './validate-values.js';
 import type { Fields } from './validate-values.js';
 
 const OUTLIER_FIELDS: Fields<OutlierConfig> = {
@@ -70,8 +71,7 @@ export function readOutlierDetection(checker: Checker, upstream: Block): Outlier
   const block = upstream.feature('outlier_detection', Object.keys(OUTLIER_FIELDS));
   if (!block) return undefined;
   const outlier = readFields(block, OUTLIER_FIELDS, DEFAULT_OUTLIER_DETECTION);
-  checkNotLonger(checker, block, outlier, 'base_ejection_time', 'max_ejection_time');
-  return outlier;
+  return keepOrder(checker, block, outlier, 'base_ejection_time', 'max_ejection_time');
 }
 
 /** The upstream's circuit_breaker block; undefined when it is absent. */

@@ -163,16 +163,18 @@ export function readDurations<K extends string>(block: Block, defaults: Readonly
 }
 
 /**
- * Reports when the duration `values[short]` is longer than `values[long]` (two keys of `block`):
- * at `short` when it is written, otherwise at `long`, naming the other key and its value.
+ * Keeps the duration `values[short]` no longer than `values[long]` (two keys of `block`) so
+ * that a default never conflicts with what the user wrote, as HAProxy's fastinter defaults
+ * to inter: a side left out adapts to the written one (short becomes the smaller of its
+ * default and long, long the larger of its default and short). Only both sides written and
+ * out of order is an error, at `short`, naming both keys. Returns `values`, adapted.
  */
-export function checkNotLonger<K extends string>(checker: Checker, block: Block, values: Readonly<Record<K, number>>, short: K, long: K): void {
+export function keepOrder<T extends Readonly<Record<K, number>>, K extends string>(checker: Checker, block: Block, values: T, short: K, long: K): T {
   const [s, l] = [values[short], values[long]];
-  if (s <= l) return;
-  const written = block.get(short);
-  const at = written ?? block.get(long);
-  const rule = written
-    ? `must not be longer than ${joinPath(block.path, long)} (${formatDuration(l)})`
-    : `must not be shorter than ${joinPath(block.path, short)} (${formatDuration(s)})`;
-  checker.report(at?.value, at?.path ?? block.path, rule);
+  if (s <= l) return values;
+  if (!block.wrote(short)) return { ...values, [short]: l };
+  if (!block.wrote(long)) return { ...values, [long]: s };
+  const e = block.get(short);
+  checker.report(e?.value, e?.path ?? block.path, `must not be longer than ${joinPath(block.path, long)} (${formatDuration(l)})`);
+  return values;
 }

@@ -90,8 +90,10 @@ function checkConflicts(checker: Checker, addresses: readonly Located[]): void {
     const earlier = addresses.slice(0, i).find((b) => addressesConflict(a.address, b.address));
     if (!earlier) return;
     const text = formatListenAddress(a.address);
-    const rule =
-      a.address.host === earlier.address.host
+    // A default can't move out of the way (an admin port that wanders is worse): say it is one.
+    const rule = a.node === null
+      ? `the default ${text} is already taken by ${earlier.path} (${formatListenAddress(earlier.address)}); write ${a.path} with another address`
+      : a.address.host === earlier.address.host
         ? `duplicate address ${text}: already used by ${earlier.path}`
         : `${text} conflicts with ${earlier.path} (${formatListenAddress(earlier.address)}): same port on an overlapping host`;
     checker.report(a.node ?? earlier.node, a.path, rule);

@@ -83,9 +83,7 @@ describe('duration keys', () => {
     expect(read('outlier_detection', { max_ejection_time: '30s' }).max_ejection_time).toBe(30_000);
     expect(read('outlier_detection', { base_ejection_time: '1ms', max_ejection_time: '1ms' }).max_ejection_time).toBe(1);
     expect(ruleOf('outlier_detection', 'max_ejection_time', '0s')).toBe('must be longer than 0');
-    expect(ruleOf('outlier_detection', 'max_ejection_time', '29s')).toBe(
-      'must not be shorter than upstreams.web.outlier_detection.base_ejection_time (30s)',
-    );
+    expect(read('outlier_detection', { max_ejection_time: '29s' })).toMatchObject({ base_ejection_time: 29_000, max_ejection_time: 29_000 });
     expect(problems(upstreamWith({ outlier_detection: { base_ejection_time: '10m', max_ejection_time: '5m' } }))).toEqual([
       'upstreams.web.outlier_detection.base_ejection_time: must not be longer than upstreams.web.outlier_detection.max_ejection_time (5m)',
     ]);
