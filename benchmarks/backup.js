@@ -11,7 +11,7 @@
 //              POST /sessions/import, then the real CLI as a child process:
 //                create   `bulwark backup create` (GET /config + GET /sessions/export,
 //                         parse, write; the CLI's own "(N ms)" and the whole process)
-//                restore  `bulwark backup restore ID --sessions` (verify, read,
+//                restore  `bulwark backup restore ID --only sessions` (verify, read,
 //                         POST /sessions/import?mode=replace; the CLI's own "(N ms)" and
 //                         the whole process)
 //                import   POST /sessions/import?mode=replace of the same table alone
@@ -174,7 +174,7 @@ async function endToEnd() {
   const created = await runCli(['backup', 'create', '-c', conf, '--admin', admin]);
   const id = /created snapshot (\S+)/.exec(created.stdout)[1];
   const createMs = Number(/\((\d+) ms\)/.exec(created.stdout)[1]);
-  const restored = await runCli(['backup', 'restore', id, '--sessions', '-c', conf, '--admin', admin]);
+  const restored = await runCli(['backup', 'restore', id, '--only', 'sessions', '-c', conf, '--admin', admin]);
   const restoreMs = Number(/done \((\d+) ms\)/.exec(restored.stdout)[1]);
   const cli = { createMs, createWallMs: created.wallMs, restoreMs, restoreWallMs: restored.wallMs, importMs, exportMs };
 
@@ -306,8 +306,8 @@ async function main() {
     ['library read (encrypted)', library.encrypted.readMs, ''],
     ['CLI create, in process (export + write)', cli.createMs, `< ${TARGET_MS} ${verdict(cli.createMs < TARGET_MS)}`],
     ['CLI create, whole process', cli.createWallMs, ''],
-    ['CLI restore --sessions, in process (read + import)', cli.restoreMs, `< ${TARGET_MS} ${verdict(cli.restoreMs < TARGET_MS)}`],
-    ['CLI restore --sessions, whole process', cli.restoreWallMs, ''],
+    ['CLI restore --only sessions, in process (read + import)', cli.restoreMs, `< ${TARGET_MS} ${verdict(cli.restoreMs < TARGET_MS)}`],
+    ['CLI restore --only sessions, whole process', cli.restoreWallMs, ''],
     ['admin POST /sessions/import alone (proxy side)', cli.importMs, ''],
     ['admin GET /sessions/export alone (proxy side)', cli.exportMs, ''],
   ])}`);
