@@ -20,8 +20,9 @@ import {
 } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
-import { duration, integer, keepOrder, oneOf, percent, readFields, text } from './validate-values.js';
+import { duration, integer, keepOrder, oneOf, readFields, text } from './validate-values.js';
 import type { Fields } from './validate-values.js';
+import { percent } from './validate-percent.js';
 
 export const CHECK_PATH_RULE = 'must be a path starting with "/", in printable ASCII without spaces or "#"';
 export const HOST_HEADER_RULE = 'must be a host like example.com, example.com:8080 or [::1]:8080';

@@ -25,15 +25,16 @@ import {
 } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
-import { duration, integer, keepOrder, oneOf, percent, readFields, size } from './validate-values.js';
+import { duration, integer, keepOrder, oneOf, readFields, size } from './validate-values.js';
 import type { Fields } from './validate-values.js';
+import { percent, percentKey } from './validate-percent.js';
 
 const OUTLIER_FIELDS: Fields<OutlierConfig> = {
   consecutive_5xx: integer(CONSECUTIVE_RANGE),
   consecutive_gateway_failures: integer(CONSECUTIVE_RANGE),
   base_ejection_time: duration,
   max_ejection_time: duration,
-  max_ejection_percent: percent(EJECTION_PERCENT),
+  max_ejection_percent: percentKey(EJECTION_PERCENT),
   jitter: percent(EJECTION_PERCENT),
 };
 

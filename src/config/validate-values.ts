@@ -5,7 +5,7 @@
  * paths, so every rule can be tested on its own and its wording is defined exactly once.
  */
 import type { HashKey } from '../core/config.js';
-import { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from './duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration, parseSize } from './duration.js';
 import { NAME_PATTERN } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { Invalid, joinPath } from './validate-context.js';
@@ -16,7 +16,6 @@ export const SIZE_RULE = 'must be a size like 512b, 16kb or 10mb';
 export const HASH_KEY_RULE = 'must be one of: ip, path, header:NAME, cookie:NAME';
 export const HOST_RULE = 'must be a host name like api.example.com or a wildcard like *.example.com';
 export const URL_RULE = 'must be an http:// or https:// URL like http://127.0.0.1:3001';
-export const PERCENT_RULE = 'must be a percentage like 10% or 12.5%';
 export const TOKEN_RULE = "must be a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~)";
 
 /** RFC 9110 token: what a header or cookie name may be made of. */
@@ -41,17 +40,6 @@ export const durationOrOff: Parse<number> = (value) => {
   if (parseDuration(value) !== 0) return duration(value);
   return Number.parseFloat(value as string) === 0 ? 0 : new Invalid('must be 0s (off) or at least 1ms');
 };
-
-/** A percentage within `range` (given in percent, as written), as a fraction: "10%" → 0.1. */
-export function percent(range: { readonly min: number; readonly max: number }): Parse<number> {
-  return (value) => {
-    const fraction = parsePercent(value);
-    if (fraction === undefined) {
-      return new Invalid(typeof value === 'number' ? `${PERCENT_RULE} (with the % sign: a bare number could be a fraction or a percentage)` : PERCENT_RULE);
-    }
-    return fraction >= range.min / 100 && fraction <= range.max / 100 ? fraction : new Invalid(`must be between ${range.min}% and ${range.max}%`);
-  };
-}
 
 /** A size in bytes, at least `min` (described as `minText` in the rule). */
 export function size(min: number, minText: string): Parse<number> {

@@ -165,8 +165,8 @@ describe('health_check values', () => {
   it.each([
     ['51%', 'must be between 0% and 50%'],
     ['50.1%', 'must be between 0% and 50%'],
-    [10, 'must be a percentage like 10% or 12.5% (with the % sign: a bare number could be a fraction or a percentage)'],
-    [0.1, 'must be a percentage like 10% or 12.5% (with the % sign: a bare number could be a fraction or a percentage)'],
+    [10, 'must be a percentage with the % sign: write 10% (a bare number could be a fraction or a percentage)'],
+    [0.1, 'must be a percentage with the % sign: write 10% for the fraction 0.1, or 0.1% (a bare number could be either)'],
     ['10', 'must be a percentage like 10% or 12.5%'],
     ['10 %', 'must be a percentage like 10% or 12.5%'],
     ['-1%', 'must be a percentage like 10% or 12.5%'],
@@ -217,7 +217,7 @@ routes: [{ upstream: web }]
 `;
     expect(located(text)).toEqual([
       [5, 7, 'upstreams.web.health_check.path', 'is only allowed when type is http (this check is tcp)'],
-      [6, 15, 'upstreams.web.health_check.jitter', expect.stringMatching(/^must be a percentage like 10%/)],
+      [6, 15, 'upstreams.web.health_check.jitter', expect.stringMatching(/^must be a percentage with the % sign: write 10%/)],
     ]);
   });
 });

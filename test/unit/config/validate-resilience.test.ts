@@ -13,6 +13,7 @@ const read = (block: BlockName, value: unknown) => web(upstreamWith({ [block]: v
 const ruleOf = (block: BlockName, key: string, value: unknown) =>
   onlyRule(upstreamWith({ [block]: { [key]: value } }), `upstreams.web.${block}.${key}`);
 const PERCENT = 'must be a percentage like 10% or 12.5%';
+const SIGN = 'must be a percentage with the % sign:';
 
 describe('absent and empty blocks', () => {
   it('leaves each feature off (undefined) when its block is absent', () => {
@@ -103,9 +104,33 @@ describe('percentage keys', () => {
     const range = `must be between ${min}% and ${max}%`;
     expect(ruleOf(block, key, `${max + 1}%`)).toBe(range);
     if (min > 0) expect(ruleOf(block, key, `${min - 0.5}%`)).toBe(range);
-    expect(ruleOf(block, key, 50)).toBe(`${PERCENT} (with the % sign: a bare number could be a fraction or a percentage)`);
+    if (key.endsWith('_percent')) return;
     expect(ruleOf(block, key, '50')).toBe(PERCENT);
     expect(ruleOf(block, key, '-5%')).toBe(PERCENT);
+  });
+
+  // A key named *_percent says what its number is (Envoy's max_ejection_percent: 50); any
+  // other percentage key needs the % sign, and the message says how to write it.
+  it.each<[BlockName, string]>([
+    ['outlier_detection', 'jitter'],
+    ['circuit_breaker', 'error_rate'],
+    ['retries', 'budget'],
+  ])('%s.%s refuses a bare number and says to write the % sign', (block, key) => {
+    expect(ruleOf(block, key, 50)).toBe(`${SIGN} write 50% (a bare number could be a fraction or a percentage)`);
+    expect(ruleOf(block, key, 0.5)).toBe(`${SIGN} write 50% for the fraction 0.5, or 0.5% (a bare number could be either)`);
+    expect(ruleOf(block, key, 0.07)).toBe(`${SIGN} write 7% for the fraction 0.07, or 0.07% (a bare number could be either)`);
+    expect(ruleOf(block, key, -5)).toBe(PERCENT);
+  });
+
+  it('outlier_detection.max_ejection_percent takes a bare number as a percentage, 0 to 100', () => {
+    for (const [written, fraction] of [[50, 0.5], [0, 0], [100, 1], [12.5, 0.125], [0.5, 0.005], ['50%', 0.5]] as const) {
+      expect(read('outlier_detection', { max_ejection_percent: written }).max_ejection_percent).toBe(fraction);
+    }
+    expect(ruleOf('outlier_detection', 'max_ejection_percent', 101)).toBe('must be between 0 and 100 (a percentage)');
+    expect(ruleOf('outlier_detection', 'max_ejection_percent', -1)).toBe('must be between 0 and 100 (a percentage)');
+    expect(ruleOf('outlier_detection', 'max_ejection_percent', '101%')).toBe('must be between 0% and 100%');
+    expect(ruleOf('outlier_detection', 'max_ejection_percent', '50')).toBe('must be a percentage like 50 or 50% (a number, or with the % sign)');
+    expect(ruleOf('outlier_detection', 'max_ejection_percent', true)).toBe('must be a percentage like 50 or 50% (a number, or with the % sign)');
   });
 });
 
@@ -169,7 +194,7 @@ routes: [{ upstream: web }]
       [3, 48, 'upstreams.web.outlier_detection.max_ejection_percent', 'must be between 0% and 100%'],
       [5, 20, 'upstreams.web.circuit_breaker.max_pending', 'must be an integer between 0 and 1000000'],
       [7, 24, 'upstreams.web.retries.on[2]', 'duplicate condition "502"; upstreams.web.retries.on[1] is the same'],
-      [8, 15, 'upstreams.web.retries.budget', `${PERCENT} (with the % sign: a bare number could be a fraction or a percentage)`],
+      [8, 15, 'upstreams.web.retries.budget', `${SIGN} write 20% for the fraction 0.2, or 0.2% (a bare number could be either)`],
     ]);
   });
 });
