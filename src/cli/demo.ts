@@ -1,71 +1,112 @@
 /**
  * @module cli/demo
- * `npm run demo`: four sample origins on 127.0.0.1:3001-3004 and bulwark in front of
- * them with conf/demo.yaml. Each origin answers with its own name, so round-robin is
- * visible with plain curl. demo-4 is flaky: it answers 503 (health endpoint included) for
- * FLAKY_DOWN_MS out of every FLAKY_CYCLE_MS, so the log shows bulwark marking it down,
- * ejecting it and bringing it back. Ctrl-C drains bulwark and stops everything.
+ * `npm run demo`: parses the demo's flags, prints its banner and its lines, and passes the
+ * keys typed at it to runtime/demo, which runs bulwark and the origin processes.
+ * Ctrl-C (or `q`) drains bulwark and stops everything; a second Ctrl-C exits at once.
  */
-import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { App } from '../runtime/app.js';
+import { parseArgs } from 'node:util';
+import { Demo, FLAKY, KEYS } from '../runtime/demo/index.js';
 
-const ORIGINS = [
-  { name: 'demo-1', port: 3001, flaky: false },
-  { name: 'demo-2', port: 3002, flaky: false },
-  { name: 'demo-3', port: 3003, flaky: false },
-  { name: 'demo-4', port: 3004, flaky: true },
-];
-const FLAKY_CYCLE_MS = 12_000;
-const FLAKY_DOWN_MS = 4_000;
-const started = Date.now();
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../conf/demo.yaml', import.meta.url));
+const DEFAULT_LOG = join(tmpdir(), 'bulwark-demo.log');
 
-function startOrigin(name: string, port: number, flaky: boolean): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (flaky && (Date.now() - started) % FLAKY_CYCLE_MS >= FLAKY_CYCLE_MS - FLAKY_DOWN_MS) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'x-origin': name });
-      res.end(`${name} is having a bad moment\n`);
-      return;
-    }
-    const body = `hello from ${name} (${req.method} ${req.url})\n`;
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-origin': name });
-    res.end(body);
+const USAGE = `Usage: npm run demo [-- OPTIONS]   (or: node dist/cli/demo.js [OPTIONS])
+
+Starts one origin process per server address in the config and bulwark in front of them,
+then prints every change of a server's state. Type ${KEYS}.
+
+Options:
+  -c, --config FILE  the config (default: conf/demo.yaml); every server must be a local address
+  --flaky NAME|none  the server whose origin answers 503 for ${FLAKY.down / 1000}s of every ${FLAKY.cycle / 1000}s (default: the last)
+  --log FILE|-       where bulwark's JSON log goes; - is this terminal (default: ${DEFAULT_LOG})
+  -h, --help         show this help
+`;
+
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+
+function banner(demo: Demo, configFile: string, logFile: string | undefined): string {
+  const { specs } = demo.origins;
+  const width = Math.max(6, ...specs.map((o) => o.name.length));
+  const row = (k: string, v: string): string => `  ${k.padEnd(width)}  ${v}`;
+  const origins = specs.map((o, i) => {
+    const flaky = o.flaky === undefined ? '' : `  flaky: answers 503 for ${o.flaky.down / 1000}s of every ${o.flaky.cycle / 1000}s`;
+    return row(o.name, `http://${o.host}:${o.port}  pid ${demo.origins.pid(i)}${flaky}`);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`demo origin ${name} cannot listen on 127.0.0.1:${port}: ${err.code ?? err.message}`)),
-    );
-    server.listen(port, '127.0.0.1', () => resolve(server));
+  const second = Math.min(1, specs.length - 1);
+  const near = relative(process.cwd(), configFile);
+  const config = near === '' || near.startsWith('..') ? configFile : near;
+  return [
+    `bulwark demo: ${specs.length} origins, each its own process, behind bulwark (${config})`,
+    ...origins,
+    row('proxy', demo.proxyUrl),
+    row('status', demo.statusUrl),
+    row('log', logFile === undefined ? "bulwark's JSON log: here" : `${logFile} (bulwark's JSON log)`),
+    '',
+    'In a second terminal:',
+    `  curl ${demo.proxyUrl}`,
+    `  while sleep 0.5; do curl -s ${demo.proxyUrl}; done`,
+    `  kill ${demo.origins.pid(second)}      # stops ${specs[second]!.name}: bulwark marks it down, the traffic goes on`,
+    `  curl ${demo.statusUrl}`,
+    '',
+    `Here: ${KEYS}.`,
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
+        flaky: { type: 'string' },
+        log: { type: 'string', default: DEFAULT_LOG },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`bulwark demo: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logFile = values.log === '-' ? undefined : values.log;
+  let demo: Demo;
+  try {
+    demo = await Demo.start({ configFile: values.config, flaky: values.flaky, logFile, print });
+  } catch (err) {
+    process.stderr.write(`bulwark demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  print(banner(demo, values.config, logFile));
+  print(demo.table());
+  return new Promise<number>((resolve) => {
+    const keys = createInterface({ input: process.stdin });
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      keys.close();
+      print('stopping: bulwark drains, then the origins stop');
+      void demo.stop().then(() => resolve(0));
+    };
+    keys.on('line', (line) => void demo.command(line).then((out) => (out === 'quit' ? stop() : out !== '' && print(out))));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
 
-async function main(): Promise<void> {
-  const configFile = process.argv[2] ?? fileURLToPath(new URL('../../conf/demo.yaml', import.meta.url));
-  const origins = await Promise.all(ORIGINS.map((o) => startOrigin(o.name, o.port, o.flaky)));
-  const app = await App.start({ configFile });
-  const front = app.addresses[0]!;
-  const admin = app.adminAddress!;
-  process.stderr.write(
-    `\nbulwark demo is running\n` +
-      `  origins:  ${ORIGINS.map((o) => `http://127.0.0.1:${o.port}`).join('  ')}  (demo-4 fails ${FLAKY_DOWN_MS / 1000}s of every ${FLAKY_CYCLE_MS / 1000}s)\n` +
-      `  proxy:    http://${front.address}:${front.port}/   (try: curl http://${front.address}:${front.port}/)\n` +
-      `  status:   http://${admin.address}:${admin.port}/status\n` +
-      `  Ctrl-C to stop\n\n`,
-  );
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    await app.stop();
-    for (const o of origins) o.closeAllConnections();
-    await Promise.all(origins.map((o) => new Promise((r) => o.close(r))));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bulwark demo: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bulwark demo: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
