@@ -12,10 +12,10 @@ Commands (each reads backup.dir and the admin address from FILE):
   create                         take a snapshot now, through the admin API
   verify [ID | --all]            check every part of one snapshot (default: all); exit 1 if any is invalid
   restore ID | --before TIME     put a snapshot back: the config into FILE (atomically; the old
-          [--only config|sessions]  file is kept as FILE.bak-<time>) and the sessions into the
-          [--dry-run]              running bulwark (default both); --dry-run shows the config
-                                   diff and the session count and changes nothing. TIME is
-                                   ISO 8601 with a zone, e.g. 2026-11-28T10:00Z
+    [--only config|sessions]     file is kept as FILE.bak-<time>) and the sessions into the
+    [--dry-run]                  running bulwark (default both); --dry-run shows the config
+                                 diff and the session count and changes nothing. TIME is
+                                 ISO 8601 with a zone, e.g. 2026-11-28T10:00Z
   prune                          apply keep_last / keep_within (never removes the newest valid one)
   agent                          run the backup sidecar (bulwark start runs it for you)
 
