@@ -1,8 +1,10 @@
 /**
  * @module config/suggest
  * "Did you mean …?" for config typos: finds the known word nearest to a misspelt key,
- * enum value or upstream name by edit distance, so a message can name the likely intent.
+ * enum value or upstream name by edit distance, or the one another proxy's name stands for
+ * (config/aliases), so a message can name the likely intent.
  */
+import { aliasesOf } from './aliases.js';
 
 /** The candidate closest to word when it is near enough to be a likely typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
@@ -17,10 +19,44 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-/** " (did you mean "x"?)" when there is a likely intended candidate, else "". */
-export function didYouMean(word: string, candidates: Iterable<string>): string {
-  const guess = closest(word, candidates);
+/**
+ * " (did you mean "x"?)" when there is a likely intended candidate, else "". Another proxy's
+ * name for a candidate (config/aliases) comes first, saying whose name it is; then the
+ * nearest candidate by edit distance.
+ * @param at for an unknown key, the path of the mapping it is in ("upstreams.web"), so an
+ *   alias can point into a block below it; omitted for values.
+ */
+export function didYouMean(word: string, candidates: Iterable<string>, at?: string): string {
+  const list = [...candidates];
+  for (const { target, from } of aliasesOf(word)) {
+    const [to, note] = typeof target === 'string' ? [target, ''] : [target.to, ` ${target.note}`];
+    const found = resolve(to, list, at);
+    if (found === undefined) continue;
+    // Whose name it is, unless it is bulwark's too, only in another block (HAProxy's rise).
+    const whose = from && !found.startsWith(`"${word}"`) ? ` "${word}" is ${from}'s name` : '';
+    return ` (did you mean ${found}${note}?${whose})`;
+  }
+  const guess = closest(word, list);
   return guess === undefined ? '' : ` (did you mean "${guess}"?)`;
+}
+
+/**
+ * `to` as the user would write it in the mapping at `at`, quoted; undefined when it does not
+ * belong there. A plain name is offered wherever it is a candidate; a full key path inside
+ * its own mapping, or as "key under block" from a mapping above it.
+ */
+function resolve(to: string, candidates: readonly string[], at: string | undefined): string | undefined {
+  if (!/[.[]/.test(to)) return candidates.includes(to) ? `"${to}"` : undefined;
+  if (at === undefined) return undefined;
+  // "upstreams.web.servers[0]" → "upstreams.*.servers[]", the form alias paths are written in.
+  const here = at.replace(/^upstreams(?:\.[^.[]+|\[".*?"\])/, 'upstreams.*').replace(/\[\d+\]/g, '[]');
+  const prefix = here === '' ? '' : `${here}.`;
+  if (!to.startsWith(prefix)) return undefined;
+  const rest = to.slice(prefix.length);
+  const first = rest.split(/[.[]/)[0] as string;
+  if (!candidates.includes(first)) return undefined;
+  const dot = rest.lastIndexOf('.');
+  return dot === -1 ? `"${rest}"` : `"${rest.slice(dot + 1)}" under ${rest.slice(0, dot).replace(/\[\]/g, '')}`;
 }
 
 /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("wbe" → "web" is 1). */

@@ -86,7 +86,7 @@ export class Checker {
       const first = entries.get(key);
       if (first) this.report(keyNode, keyPath, `duplicate key "${key}" (first at line ${this.source.position(first.key).line})`);
       else if (allowed && !allowed.includes(key)) {
-        this.report(keyNode, keyPath, `unknown key "${key}"; expected one of: ${allowed.join(', ')}${didYouMean(key, allowed)}`);
+        this.report(keyNode, keyPath, `unknown key "${key}"; expected one of: ${allowed.join(', ')}${didYouMean(key, allowed, path)}`);
       } else entries.set(key, { name: key, key: keyNode, value: this.source.resolve(pair.value as ParsedNode | null), path: keyPath });
     }
     return new Block(this, map, path, entries);

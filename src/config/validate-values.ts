@@ -86,11 +86,12 @@ export function fieldName(kind: 'header' | 'cookie', prefix = ''): Parse<string>
 const headerField = fieldName('header', 'header name ');
 const cookieField = fieldName('cookie', 'cookie name ');
 
+const HASH_KEY_FORMS = ['ip', 'path', 'header:NAME', 'cookie:NAME'];
 /** ip | path | header:NAME (lower-cased) | cookie:NAME. */
 export const hashKey: Parse<HashKey> = (value) => {
   if (value === 'ip' || value === 'path') return { kind: value };
   const m = typeof value === 'string' ? /^(header|cookie):(.*)$/.exec(value) : null;
-  if (!m) return new Invalid(HASH_KEY_RULE);
+  if (!m) return new Invalid(`${HASH_KEY_RULE}${typeof value === 'string' ? didYouMean(value, HASH_KEY_FORMS) : ''}`);
   const kind = m[1] as 'header' | 'cookie';
   const field = (kind === 'header' ? headerField : cookieField)(m[2]);
   return field instanceof Invalid ? field : { kind, name: field };

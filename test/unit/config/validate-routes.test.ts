@@ -34,7 +34,7 @@ describe('routes', () => {
       'routes[0].priority: unknown key "priority"; expected one of: match, upstream',
     ]);
     expect(problems(route({ upstream: 'web', match: { path: '/x' } }))).toEqual([
-      'routes[0].match.path: unknown key "path"; expected one of: host, path_prefix',
+      'routes[0].match.path: unknown key "path"; expected one of: host, path_prefix (did you mean "path_prefix"?)',
     ]);
   });
 

@@ -128,8 +128,9 @@ describe('admin and log', () => {
 
   it('rejects other log levels, suggesting the nearest', () => {
     expect(onlyRule(yamlWith({ log: { level: 'warning' } }), 'log.level')).toBe(
-      'must be one of: fatal, error, warn, info, debug, trace, silent',
+      'must be one of: fatal, error, warn, info, debug, trace, silent (did you mean "warn"? "warning" is nginx\'s name)',
     );
+    expect(onlyRule(yamlWith({ log: { level: 'verbose' } }), 'log.level')).toBe('must be one of: fatal, error, warn, info, debug, trace, silent');
     expect(onlyRule(yamlWith({ log: { level: 'inof' } }), 'log.level')).toMatch(/\(did you mean "info"\?\)$/);
     expect(onlyRule(yamlWith({ log: { level: 'INFO' } }), 'log.level')).toMatch(/\(did you mean "info"\?\)$/);
   });
