@@ -163,14 +163,21 @@ describe('npm run demo', () => {
     expect(log).not.toContain('"msg":"access"');
   });
 
-  it('the printed kill command stops an origin; a demo killed with SIGKILL leaves no origin behind', async () => {
-    const demo = await startDemo(h, ['s1', 's2'], []);
-    expect(demo.out()).toMatch(/ {2}s2 +http:\S+ {2}pid \d+ {2}flaky: answers 503 for 4s of every 12s/);
-    const pid = Number((await demo.waitFor(/\n {2}kill (\d+) +# stops s2/, 'the kill command'))[1]);
+  it("prints the README's banner; the printed kill command stops an origin; killed with SIGKILL, it leaves no origin behind", async () => {
+    const demo = await startDemo(h, ['demo-1', 'demo-2', 'demo-3', 'demo-4'], []);
+    // The README's demo section shows this banner: the same lines, but for pids, ports and paths.
+    const readme = /\n```\n(bulwark demo: [^]*?\nHere: [^\n]*\n)/.exec(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
+    const banner = /^(bulwark demo: [^]*?\nHere: [^\n]*\n)/.exec(demo.out());
+    const same = (text: string): string =>
+      text.replace(/pid \d+/g, 'pid N').replace(/kill \d+/, 'kill N').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:P').replace(/\(\S*demo\.yaml\)/, '(FILE)').replace(/(\n {2}log +)\S+/, '$1FILE');
+    expect(readme).not.toBeNull();
+    expect(same(banner![1]!)).toBe(same(readme![1]!));
+
+    const pid = Number((await demo.waitFor(/\n {2}kill (\d+) +# stops demo-2/, 'the kill command'))[1]);
     process.kill(pid, 'SIGTERM');
-    await demo.waitFor(new RegExp(`origin s2 \\(pid ${pid}\\) exited \\(SIGTERM\\): r 2 restarts it`), 'the exit');
-    await demo.waitFor(/now: s1 up \| s2 DOWN \(failed_health_check\)/, 's2 marked down');
-    expect(new Set(await answers(demo.proxy, 4))).toEqual(new Set(['s1']));
+    await demo.waitFor(new RegExp(`origin demo-2 \\(pid ${pid}\\) exited \\(SIGTERM\\): r 2 restarts it`), 'the exit');
+    await demo.waitFor(/now: demo-1 up \| demo-2 DOWN \(failed_health_check\) \| demo-3 up/, 'demo-2 marked down');
+    expect(await answers(demo.proxy, 6)).not.toContain('demo-2');
 
     demo.signal('SIGKILL');
     await withTimeout(demo.exited, WAIT, 'the demo to exit');
