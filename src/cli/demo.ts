@@ -17,7 +17,8 @@ const DEFAULT_LOG = join(tmpdir(), 'bulwark-demo.log');
 const USAGE = `Usage: npm run demo [-- OPTIONS]   (or: node dist/cli/demo.js [OPTIONS])
 
 Starts one origin process per server address in the config and bulwark in front of them,
-then prints every change of a server's state. Type ${KEYS}.
+then prints every change of a server's state. Keys (type one, then Enter):
+  ${KEYS}.
 
 Options:
   -c, --config FILE  the config (default: conf/demo.yaml); every server must be a local address
