@@ -41,12 +41,19 @@ function version(): string {
 }
 
 async function start(file: string): Promise<number> {
+  // SIGHUP's default action ends the process: a reload asked for while bulwark starts
+  // (systemd's ExecReload, `docker kill -s HUP`) is kept, and run once it is up.
+  let hupWhileStarting = false;
+  const earlyHup = (): void => void (hupWhileStarting = true);
+  process.on('SIGHUP', earlyHup);
   let app: App;
   try {
     app = await App.start({ configFile: file });
   } catch (err) {
     process.stderr.write(`bulwark: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
+  } finally {
+    process.off('SIGHUP', earlyHup);
   }
   return new Promise<number>((resolve) => {
     let signalled = false;
@@ -64,6 +71,7 @@ async function start(file: string): Promise<number> {
     process.on('SIGINT', onSignal);
     // SIGHUP reloads the config file, like nginx -s reload (but in process, nothing dropped).
     process.on('SIGHUP', () => void app.reload('signal'));
+    if (hupWhileStarting) void app.reload('signal');
   });
 }
 

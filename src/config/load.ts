@@ -92,7 +92,8 @@ async function readText(file: string): Promise<{ text: string } | { issue: Confi
       if (size > MAX_CONFIG_BYTES) return tooLarge(file, `${size} bytes`);
       const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
       let n = 0;
-      for (let got = -1; got !== 0 && n < buf.length; n += got) got = (await fh.read(buf, n, buf.length - n, n)).bytesRead;
+      // Sequential reads (position null): a FIFO or /dev/stdin can't seek, and works too.
+      for (let got = -1; got !== 0 && n < buf.length; n += got) got = (await fh.read(buf, n, buf.length - n, null)).bytesRead;
       if (n > MAX_CONFIG_BYTES) return tooLarge(file, 'larger than that (it grew while read)');
       return { text: buf.toString('utf8', 0, n) };
     } finally {

@@ -95,16 +95,26 @@ export class CliProcess {
 
   /** Starts the CLI on `yaml` and waits for its "started" line. */
   static async start(h: Harness, yaml: string): Promise<CliProcess> {
-    const file = await tempConfig(h, yaml);
+    const p = CliProcess.spawn(h, await tempConfig(h, yaml));
+    await p.started();
+    return p;
+  }
+
+  /** Spawns `bulwark start -c file` without waiting for anything (killed after the test). */
+  static spawn(h: Harness, file: string): CliProcess {
     const spawned = spawnCli(['start', '-c', file]);
     h.defer(() => kill(spawned));
     const p = new CliProcess(spawned);
     p.file = file;
-    const started = await p.waitForLog((l) => l['event'] === 'started');
-    const listen = started['listen'] as string[];
-    p.port = Number(listen[0]!.split(':').pop());
-    p.adminPort = Number(String(started['admin']).split(':').pop());
     return p;
+  }
+
+  /** Waits for the "started" line and reads the bound ports from it. */
+  async started(timeoutMs?: number): Promise<void> {
+    const started = await this.waitForLog((l) => l['event'] === 'started', timeoutMs);
+    const listen = started['listen'] as string[];
+    this.port = Number(listen[0]!.split(':').pop());
+    this.adminPort = Number(String(started['admin']).split(':').pop());
   }
 
   get url(): string {

@@ -7,14 +7,21 @@
  * - the config path is a symlink whose target lives in another folder, so the watcher (on
  *   the config file's folder) cannot see the target change: only SIGHUP picks it up, and the
  *   log says trigger "signal";
- * - SIGHUP with an invalid file: rejected and logged, the old config keeps serving.
+ * - SIGHUP with an invalid file: rejected and logged, the old config keeps serving;
+ * - SIGHUP while bulwark is still starting (systemd's ExecReload, `docker kill -s HUP`)
+ *   neither kills it (Node's default for an unhandled SIGHUP) nor is lost: the reload runs
+ *   once it is up. The config is a FIFO, so start-up waits, deterministically, in the
+ *   middle: reading it.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CliProcess } from '../helpers/cli.js';
 import { useHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/net.js';
 import { entries, getStatus, holdOrigins, saveFile, sleep, tally, waitRejected, waitVersion, webConfig, type HoldOrigin } from '../helpers/reload.js';
 
 describe('SIGHUP reload (real CLI)', () => {
@@ -78,6 +85,30 @@ describe('SIGHUP reload (real CLI)', () => {
     const rejected = await cli.waitForLog((l) => l['event'] === 'config_rejected');
     expect(['signal', 'file']).toContain(rejected['trigger']);
     expect(await tally(cli.url, 4)).toEqual({ a: 4 });
+    expect(cli.child.exitCode).toBeNull();
+  });
+
+  it('handles SIGHUP from the moment start-up begins, and runs that reload once up', async () => {
+    const origins = await holdOrigins(h, ['a', 'b']);
+    const dir = await mkdtemp(join(tmpdir(), 'bulwark-fifo-'));
+    h.defer(() => rm(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'bulwark.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const cli = CliProcess.spawn(h, fifo);
+    // bulwark now waits for a writer on the FIFO. SigCgt (proc(5)) is the mask of caught
+    // signals: SIGHUP (1) is bit 0.
+    const catchesHup = (): boolean => {
+      const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'));
+      return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n;
+    };
+    await waitFor(catchesHup, 10_000, 'bulwark to handle SIGHUP while it reads its config');
+    cli.signal('SIGHUP');
+    await writeFile(fifo, webConfig(entries(origins.slice(0, 1))));
+    await cli.started();
+    // The reload asked for while starting reads the file again: this time it names b.
+    await writeFile(fifo, webConfig(entries(origins.slice(1))));
+    expect(await cli.waitForLog((l) => l['event'] === 'config_reloaded')).toMatchObject({ trigger: 'signal', version: 2 });
+    expect(await tally(cli.url, 2)).toEqual({ b: 2 });
     expect(cli.child.exitCode).toBeNull();
   });
 });
