@@ -66,9 +66,11 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
   if (!u) return { ...base, ...off, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
 
   // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
+  // A hash_key written without a scheduler asks for consistent-hash: the default follows
+  // it rather than contradict it.
   const s = u.get('scheduler');
-  const scheduler = s ? checker.value(s.value, s.path, oneOf(checker.schedulers)) : DEFAULT_SCHEDULER;
   const h = u.get('hash_key');
+  const scheduler = s ? checker.value(s.value, s.path, oneOf(checker.schedulers)) : h ? 'consistent-hash' : DEFAULT_SCHEDULER;
   let key: HashKey | undefined;
   if (h) {
     key = checker.value(h.value, h.path, hashKey);

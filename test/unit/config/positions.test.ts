@@ -45,7 +45,6 @@ describe('issue positions', () => {
         'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, ' +
           'health_check, outlier_detection, circuit_breaker, retries, sticky, servers (did you mean "scheduler"?)',
       ],
-      [12, 5, 'upstreams.web.hash_key', 'is only allowed when scheduler is consistent-hash (this upstream uses round-robin)'],
       [13, 18, 'upstreams.web.connections', 'must be an integer between 1 and 10000'],
       [15, 14, 'upstreams.web.servers[0].url', 'must not have a path (got "/x"); routes choose paths'],
       [16, 17, 'upstreams.web.servers[0].weight', 'must be an integer between 1 and 1000'],

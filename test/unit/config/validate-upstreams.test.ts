@@ -90,11 +90,16 @@ describe('scheduler and hash_key', () => {
     expect(onlyRule(upstreamWith({ scheduler: 'consistent-hash', hash_key }), 'upstreams.web.hash_key')).toBe(rule);
   });
 
-  it('rejects hash_key with any other scheduler, including the default', () => {
-    expect(onlyRule(upstreamWith({ hash_key: 'ip' }), 'upstreams.web.hash_key')).toBe(
+  it('rejects hash_key with any other scheduler written', () => {
+    expect(onlyRule(upstreamWith({ scheduler: 'round-robin', hash_key: 'ip' }), 'upstreams.web.hash_key')).toBe(
       'is only allowed when scheduler is consistent-hash (this upstream uses round-robin)',
     );
     expect(onlyRule(upstreamWith({ scheduler: 'p2c', hash_key: 'path' }), 'upstreams.web.hash_key')).toMatch(/uses p2c\)$/);
+  });
+
+  it('takes a hash_key written without a scheduler as asking for consistent-hash (the default follows what was written)', () => {
+    const config = valid(upstreamWith({ hash_key: 'header:x-user' }));
+    expect(config.upstreams.get('web')).toMatchObject({ scheduler: 'consistent-hash', hash_key: { kind: 'header', name: 'x-user' } });
   });
 
   it('does not also flag hash_key when the scheduler itself is invalid', () => {
