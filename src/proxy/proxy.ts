@@ -24,8 +24,6 @@ import { ProxyState } from './state.js';
 import { onConnect, onUpgrade, type UpgradeHost } from './upgrade.js';
 import type { PoolFactory, UpstreamDeps } from './upstream.js';
 
-export { ProxyState } from './state.js';
-
 /** One access-log entry; handed to `onAccess` after the response ends or fails. */
 export interface AccessRecord {
   /** Epoch ms when the request arrived. */

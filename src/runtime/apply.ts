@@ -17,7 +17,8 @@ import type { Server } from '../core/server.js';
 import type { ReloadPlan } from '../config/index.js';
 import type { Logging } from '../log/index.js';
 import type { FrontListeners } from '../proxy/listeners.js';
-import type { Proxy, ProxyState } from '../proxy/proxy.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 import type { FaultTolerance } from './fault-tolerance.js';
 import type { RuntimeOverrides } from './overrides.js';
 

@@ -11,7 +11,7 @@
 import type pino from 'pino';
 import { newestValid } from '../backup/index.js';
 import type { BackupConfig, BulwarkConfig } from '../core/config.js';
-import type { ProxyState } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 import { same } from '../config/index.js';
 import { backupKey } from '../backup/agent/settings.js';
 import { restoreSessionsAtStartup } from './backup-startup.js';

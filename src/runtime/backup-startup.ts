@@ -8,7 +8,7 @@
 import type pino from 'pino';
 import { newestValid, readSnapshot } from '../backup/index.js';
 import type { BackupConfig } from '../core/config.js';
-import type { ProxyState } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 import { importEntries } from './sessions.js';
 import { describeError } from '../backup/agent/errors.js';
 import { backupKey } from '../backup/agent/settings.js';

@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Server } from '../core/server.js';
 import type { ActionResult, AdminActions, RunningConfig, ServerAction } from '../admin/actions.js';
-import type { ProxyState } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 
 export interface Override {
   state?: 'drain' | 'disable';

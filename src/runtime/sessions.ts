@@ -21,7 +21,7 @@
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ActionResult } from '../admin/actions.js';
 import { decodeSteps, describeProblem, encodeLine, type ImportMode, type StickyEntry } from '../balancer/sticky/index.js';
-import type { ProxyState } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 import type { SessionTables } from './overrides.js';
 
 /** Lines parsed between two yields to the event loop on import. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { StickyTable } from '../../../src/balancer/sticky/index.js';
 import { sessionTables } from '../../../src/runtime/sessions.js';
-import type { ProxyState } from '../../../src/proxy/proxy.js';
+import type { ProxyState } from '../../../src/proxy/state.js';
 
 function setup(n: number) {
   const table = new StickyTable({ mode: 'cookie', name: 'sid', ttl: 3_600_000, max_entries: n * 2 }, { upstream: 'web' });
