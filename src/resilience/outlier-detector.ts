@@ -46,10 +46,11 @@ import { Timer } from './timer.js';
 export type OutlierKind = 'consecutive_5xx' | 'consecutive_gateway_failures';
 export type OutlierCounts = Record<OutlierKind, number>;
 
+/** The detector's counters, as /status shows them (snake_case, as every /status key). */
 export interface OutlierStats {
   readonly detected: Readonly<OutlierCounts>;
   readonly enforced: Readonly<OutlierCounts>;
-  readonly ejectedNow: number;
+  readonly ejected_now: number;
 }
 
 export interface OutlierInfo {
@@ -131,7 +132,7 @@ export class OutlierDetector implements AttemptObserver {
   }
 
   stats(): OutlierStats {
-    return { detected: { ...this.#detected }, enforced: { ...this.#enforced }, ejectedNow: this.#ejectedNow };
+    return { detected: { ...this.#detected }, enforced: { ...this.#enforced }, ejected_now: this.#ejectedNow };
   }
 
   /** Undefined for a server this detector does not watch. */

@@ -96,7 +96,7 @@ export interface StatusServer {
 export interface StatusUpstream {
   name: string;
   servers: StatusServer[];
-  outlier_detection?: { detected: Record<string, number>; enforced: Record<string, number>; ejectedNow: number };
+  outlier_detection?: { detected: Record<string, number>; enforced: Record<string, number>; ejected_now: number };
   circuit_breaker?: { states: Record<string, string>; pending: number; overflowed: number; pending_timed_out: number };
   retries?: { in_flight: number; budget_exhausted: number };
 }

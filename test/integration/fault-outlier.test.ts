@@ -48,7 +48,7 @@ describe('outlier detection', () => {
     const status = await webStatus(bw);
     const reason = status.servers.find((s) => s.name === 'b')!.flag_details['ejected']!.reason;
     expect(reason).toBe('3 consecutive 5xx responses (last: 500); ejected for 200ms (ejection #1)');
-    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 1 }, enforced: { consecutive_5xx: 1 }, ejectedNow: 1 });
+    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 1 }, enforced: { consecutive_5xx: 1 }, ejected_now: 1 });
 
     // While ejected, a takes everything (b stays at 3); after 200 ms b is back, fails 3 more
     // times, and is ejected again, for twice as long.
@@ -96,7 +96,7 @@ describe('outlier detection', () => {
     expect(ejected).toHaveLength(2);
     expect(ejected).not.toContain('a');
     const od = status.outlier_detection!;
-    expect(od.ejectedNow).toBe(2);
+    expect(od.ejected_now).toBe(2);
     expect(od.enforced['consecutive_5xx']).toBe(2);
     expect(od.detected['consecutive_5xx']).toBeGreaterThan(od.enforced['consecutive_5xx']!);
     // The one over the cap still takes traffic (and still fails): it is detected, not enforced.
@@ -123,7 +123,7 @@ describe('outlier detection', () => {
     await waitFor(() => serverOf(bw, 'a').activeRequests === 0, 3000, 'the request to finish');
     const status = await webStatus(bw);
     expect(status.servers[0]).toMatchObject({ available: true, flags: [] });
-    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }, ejectedNow: 0 });
+    expect(status.outlier_detection).toMatchObject({ detected: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }, ejected_now: 0 });
     expect(status.circuit_breaker).toMatchObject({ states: { a: 'closed' }, overflowed: 11 });
   });
 });

@@ -43,7 +43,7 @@ describe('OutlierDetector: detection', () => {
     expect(detector.stats()).toEqual({
       detected: { consecutive_5xx: 1, consecutive_gateway_failures: 0 },
       enforced: { consecutive_5xx: 1, consecutive_gateway_failures: 0 },
-      ejectedNow: 1,
+      ejected_now: 1,
     });
     expect(detector.info(s1)).toEqual({ timesEjected: 1, ejectedUntil: clock.now() + 30_000 });
   });
@@ -107,7 +107,7 @@ describe('OutlierDetector: ejection time', () => {
     clock.advance(1);
     expect(s1.available).toBe(true);
     expect(events.at(-1)).toBe('s1 -ejected: ejection time elapsed');
-    expect(detector.stats().ejectedNow).toBe(0);
+    expect(detector.stats().ejected_now).toBe(0);
     expect(detector.info(s1)).toEqual({ timesEjected: 1, ejectedUntil: undefined });
   });
 
@@ -162,7 +162,7 @@ describe('OutlierDetector: cap, health checks, stop', () => {
     const stats = detector.stats();
     expect(stats.detected.consecutive_5xx).toBe(10);
     expect(stats.enforced.consecutive_5xx).toBe(3);
-    expect(stats.ejectedNow).toBe(3);
+    expect(stats.ejected_now).toBe(3);
     // Once they are back, others can be ejected.
     clock.advance(30_000);
     eject(servers[9]);
@@ -185,7 +185,7 @@ describe('OutlierDetector: cap, health checks, stop', () => {
     expect(s1.available).toBe(true);
     expect(events.slice(1)).toEqual(['s1 -ejected: active health check passed']);
     expect(clock.pendingTimers).toBe(0);
-    expect(detector.stats().ejectedNow).toBe(0);
+    expect(detector.stats().ejected_now).toBe(0);
   });
 
   it('stop() cancels every timer and clears its flags; idempotent; later outcomes are ignored', () => {
@@ -231,9 +231,9 @@ describe('OutlierDetector: sync', () => {
     report(detector, added[0]!, status(500), 4);
     expect(added[0]!.available).toBe(true);
     for (const s of [servers[0]!, added[0]!, added[1]!, added[2]!]) eject(s);
-    expect(detector.stats()).toMatchObject({ ejectedNow: 3, enforced: { consecutive_5xx: 3 } });
+    expect(detector.stats()).toMatchObject({ ejected_now: 3, enforced: { consecutive_5xx: 3 } });
     detector.sync(added.slice(0, 2)); // 2 servers, both ejected: over the new cap of 1, they stay
-    expect(detector.stats().ejectedNow).toBe(2);
+    expect(detector.stats().ejected_now).toBe(2);
     expect(clock.pendingTimers).toBe(2);
     clock.advance(30_000);
     eject(added[0]);
@@ -247,7 +247,7 @@ describe('OutlierDetector: sync', () => {
     detector.sync(servers.slice(1));
     expect(clock.pendingTimers).toBe(0);
     expect(detector.info(s1)).toBeUndefined();
-    expect(detector.stats().ejectedNow).toBe(0);
+    expect(detector.stats().ejected_now).toBe(0);
     clock.advance(3_600_000);
     detector.onHealthCheckPassed(s1);
     report(detector, s1, status(500), 10);
@@ -263,7 +263,7 @@ describe('OutlierDetector: sync', () => {
     detector.sync(servers);
     detector.sync([...servers].reverse());
     expect(detector.info(s1)?.ejectedUntil).toBe(1_030_000);
-    expect(detector.stats().ejectedNow).toBe(1);
+    expect(detector.stats().ejected_now).toBe(1);
     expect(clock.pendingTimers).toBe(1);
     detector.stop();
     const late = makeServers(1, 'v')[0]!;
