@@ -16,7 +16,7 @@ import { ConfigWatcher, loadConfigFile, type ParseOptions } from '../config/inde
 import { drain, listen } from '../proxy/front.js';
 import { Proxy } from '../proxy/proxy.js';
 import { RuntimeOverrides } from './overrides.js';
-import { adminUrlFor } from '../backup/agent/admin-client.js';
+import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from '../proxy/listeners.js';

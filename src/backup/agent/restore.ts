@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { BackupInvalidError, findBefore, readSnapshot, type SnapshotData } from '../index.js';
 import { encodeNdjson } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
-import { errorText, type AdminClient } from './admin-client.js';
+import { errorText, type AdminClient } from '../../admin/client.js';
 import type { Out } from './catalog.js';
 import { lineDiff, writeConfigAtomically } from './config-file.js';
 import { describeError, usageError } from './errors.js';

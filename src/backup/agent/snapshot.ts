@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy } from '../index.js';
 import { decodeNdjson, describeProblem } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
-import type { AdminClient } from './admin-client.js';
+import type { AdminClient } from '../../admin/client.js';
 import { snapshotBytes } from './catalog.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
 

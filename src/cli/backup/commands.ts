@@ -5,7 +5,8 @@
  * Exit codes: 0 ok, 1 failure (including an invalid snapshot), 2 bad usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { adminClientFor, type AdminClient } from '../../backup/agent/admin-client.js';
+import type { AdminClient } from '../../admin/client.js';
+import { adminClientFor } from '../../backup/agent/admin-client.js';
 import { runAgent } from '../../backup/agent/agent.js';
 import { listCommand, pruneCommand, verifyCommand, type Out } from '../../backup/agent/catalog.js';
 import { describeError, exitCodeOf, usageError } from '../../backup/agent/errors.js';

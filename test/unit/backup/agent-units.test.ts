@@ -6,7 +6,7 @@
  * BulwarkErrors with stable codes; BLWK_USAGE alone exits 2.
  */
 import { describe, expect, it } from 'vitest';
-import { adminUrlFor, resolveAdminTarget } from '../../../src/backup/agent/admin-client.js';
+import { adminUrlFor, resolveAdminTarget } from '../../../src/admin/client.js';
 import { lineDiff } from '../../../src/backup/agent/config-file.js';
 import { describeError, exitCodeOf } from '../../../src/backup/agent/errors.js';
 import { BulwarkError, ErrorCodes, type ErrorCode } from '../../../src/core/errors.js';
