@@ -62,6 +62,7 @@ export const USAGE = `Usage: bulwark <command> [options]
 Commands:
   start -c FILE      start the proxy with the given config file
   validate -c FILE   check a config file; prints every error, exits 1 if any
+  check -c FILE      a Nagios plugin: are enough servers of each upstream available?
   backup <command>   snapshots of the config and sessions: list, create, verify,
                      restore, prune, agent (bulwark backup --help for details)
   help [COMMAND]     show this help, or a command's own (as COMMAND --help does)
@@ -76,7 +77,7 @@ admin listener). SIGTERM or SIGINT drain in-flight requests (front.timeouts.drai
 exit 0; a second one exits at once with status 1.
 `;
 
-export const COMMAND_HELP: Readonly<Record<'start' | 'validate', CommandHelp>> = {
+export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check', CommandHelp>> = {
   start: {
     synopsis: 'bulwark start [-c FILE]',
     about: [
@@ -107,5 +108,27 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate', CommandHelp>> =
     env: [],
     example: 'bulwark validate -c conf/bulwark.yaml',
     exit: '0 when FILE is valid; 1 when it has errors or cannot be read; 2 bad usage.',
+  },
+  check: {
+    synopsis: 'bulwark check [-c FILE] [--admin URL] [--upstream NAME] [--warn N] [--crit N] [--format nagios|json]',
+    about: [
+      "A Nagios plugin: asks the running bulwark's admin API (GET /status) how many servers of each",
+      'upstream are available, and prints one status line with performance data:',
+      "  BULWARK WARNING - web: 2/3 servers available (b: draining) | 'web_available'=2;2;0;0;3",
+      'Without --upstream every upstream is checked and the worst state wins. UNKNOWN when the',
+      'admin API cannot be reached, does not answer in time, refuses the token, or has no such upstream.',
+    ].join('\n'),
+    options: [
+      ['--admin URL', 'the admin API (e.g. http://127.0.0.1:9901); default: BULWARK_ADMIN_URL, else admin.listen from FILE'],
+      ['-u, --upstream NAME', 'check only this upstream (default: every upstream)'],
+      ['-w, --warn N', 'WARNING when N or fewer servers are available (default: all but one, i.e. any server out)'],
+      ['--crit N', 'CRITICAL when N or fewer servers are available (default: 0, i.e. none left)'],
+      ['-t, --timeout SECONDS', 'UNKNOWN when the admin API stays silent this long (default: 10)'],
+      ['--format nagios|json', 'json: one flat object for Zabbix ({"status":"OK","exit":0,"web_available":3,"web_total":3,...}); exit 0 when printed'],
+    ],
+    file: 'the config file, for admin.listen and admin.token_env',
+    env: [ENV.adminUrl, ENV.adminToken],
+    example: 'bulwark check -c /etc/bulwark/bulwark.yaml --upstream web --warn 1 --crit 0',
+    exit: '0 OK; 1 WARNING; 2 CRITICAL; 3 UNKNOWN (also for bad usage). With --format json: 0 once the object is printed (its "exit" field has the state).',
   },
 };

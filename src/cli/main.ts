@@ -10,6 +10,7 @@ import { formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { issueTotal, validateConfigFile } from '../config/index.js';
 import { App } from '../runtime/app.js';
 import { backupCommand, backupHelp } from './backup/commands.js';
+import { checkCommand } from './check.js';
 import { COMMAND_HELP, renderHelp, USAGE } from './help.js';
 
 /**
@@ -21,7 +22,7 @@ function helpFor(words: readonly string[]): string | undefined {
   if (command === undefined) return USAGE;
   if (command === 'backup') return backupHelp(rest);
   if (rest.length > 0) return undefined;
-  return command === 'start' || command === 'validate' ? renderHelp(COMMAND_HELP[command]) : undefined;
+  return command === 'start' || command === 'validate' || command === 'check' ? renderHelp(COMMAND_HELP[command]) : undefined;
 }
 
 /** `bulwark help [COMMAND...]`: exit 0 with the help on stdout, or 2 for an unknown command. */
@@ -90,6 +91,8 @@ async function validate(file: string): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   // `backup` has subcommands with options of their own.
   if (argv[0] === 'backup') return backupCommand(argv.slice(1));
+  // `check` is a Nagios plugin: its own flags, and exit 3 (UNKNOWN) for bad usage.
+  if (argv[0] === 'check') return checkCommand(argv.slice(1));
   if (argv[0] === 'help') return help(argv.slice(1));
   let parsed;
   try {
