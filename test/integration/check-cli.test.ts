@@ -2,15 +2,15 @@
  * @module test/integration/check-cli.test
  * `bulwark check` (the built CLI, a child process) against a running bulwark with real
  * origins: OK exit 0 with every server up; WARNING then CRITICAL as servers are drained and
- * disabled through the admin API; UNKNOWN exit 3 for a closed admin port, a wrong or
- * missing token, a silent admin listener and an upstream that does not exist; and --format
- * json for Zabbix.
+ * disabled through the admin API, and as origins die and fail their health checks; UNKNOWN
+ * exit 3 for a closed admin port, a wrong or missing token, a silent admin listener and an
+ * upstream that does not exist; and --format json for Zabbix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli, tempConfig } from '../helpers/cli.js';
 import { useHarness } from '../helpers/harness.js';
 import { refusingPort } from '../helpers/origin.js';
-import { adminPost, entries, holdOrigins, startApp, webConfig } from '../helpers/reload.js';
+import { adminPost, entries, holdOrigins, startApp, waitStatus, webConfig } from '../helpers/reload.js';
 
 const VAR = 'BULWARK_CHECK_TEST_TOKEN';
 const WRONG_VAR = 'BULWARK_CHECK_TEST_WRONG_TOKEN';
@@ -71,6 +71,28 @@ describe('bulwark check (Nagios plugin)', () => {
       web_total: 3,
       web_status: 'CRITICAL',
     });
+  });
+
+  it('WARNING when an origin dies and its health checks fail, CRITICAL when the last one does', async () => {
+    const origins = await holdOrigins(h, ['a', 'b']);
+    // A 1 s check timeout keeps the live origins up on a loaded machine; a closed port fails at once.
+    const checks = '    health_check: { path: /healthz, interval: 1s, timeout: 1s, fast_interval: 50ms, fall: 2, rise: 2, jitter: 0% }';
+    const bw = await startApp(h, webConfig(entries(origins), { upstream: [checks] }), { watch: false });
+    const check = () => runCli(['check', '-c', bw.configFile, '--admin', bw.adminUrl], 30_000);
+    const down = (name: string) =>
+      waitStatus(bw.adminUrl, (d) => d.upstreams[0]!.servers.some((s) => s.name === name && s.flags.includes('failed_health_check')), `${name} failed_health_check`, 30_000);
+
+    expect((await check()).code).toBe(0);
+    await origins[1]!.close();
+    await down('b');
+    let r = await check();
+    expect(r.stdout).toBe("BULWARK WARNING - web: 1/2 servers available (b: failed_health_check) | 'web_available'=1;1;0;0;2\n");
+    expect(r.code).toBe(1);
+    await origins[0]!.close();
+    await down('a');
+    r = await check();
+    expect(r.stdout).toMatch(/^BULWARK CRITICAL - web: 0\/2 servers available \(a: failed_health_check; b: failed_health_check\)/);
+    expect(r.code).toBe(2);
   });
 
   it('UNKNOWN (exit 3) for an upstream that does not exist, a wrong or missing token, and bad usage', async () => {
