@@ -21,6 +21,8 @@ export interface AdminOptions {
   readonly token: string | undefined;
   /** The bound address, for the Host guard (known once listening). */
   readonly address: () => AddressInfo | undefined;
+  /** The Prometheus registry /metrics exposes (admin/metrics). */
+  readonly metrics: { readonly contentType: string; metrics(): Promise<string> };
 }
 
 const MAX_BODY = 64 * 1024;
@@ -111,6 +113,14 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     if (path === '/healthz' || path === '/status') {
       if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
       return path === '/healthz' ? send(res, 200, 'ok\n') : send(res, 200, buildStatus(view));
+    }
+    if (path === '/metrics') {
+      if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
+      opts.metrics.metrics().then(
+        (text) => send(res, 200, text, { 'content-type': opts.metrics.contentType }),
+        (err: Error) => send(res, 500, `500 Internal Server Error: metrics failed: ${err.message}\n`),
+      );
+      return;
     }
     if (path === '/reload') {
       if (method !== 'POST') return wrongMethod('POST');

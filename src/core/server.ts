@@ -28,6 +28,14 @@ export interface FlagChange {
 
 export type FlagListener = (change: FlagChange) => void;
 
+/** The `code` label of each Server.attempts slot: the status class, or why there was none. */
+export const ATTEMPT_CODES = ['error', '1xx', '2xx', '3xx', '4xx', '5xx', 'cancelled'] as const;
+
+/** The ATTEMPT_CODES index of a response status (1-5); 0 for anything outside 100-599. */
+export function statusClass(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+}
+
 export interface ServerInit {
   readonly upstream: string;
   readonly name: string;
@@ -55,6 +63,12 @@ export class Server {
   weight: number;
   /** Requests forwarded to this server and not yet finished. Maintained by the proxy. */
   activeRequests = 0;
+  /**
+   * Attempts that ended on this server, by ATTEMPT_CODES index (no response, 1xx…5xx,
+   * cancelled). Plain numbers counted by the proxy, read by metrics at scrape time: the hot
+   * path touches no registry and allocates nothing.
+   */
+  readonly attempts = [0, 0, 0, 0, 0, 0, 0];
   readonly #flags = new Map<ServerFlag, FlagState>();
   readonly #listeners = new Set<FlagListener>();
 

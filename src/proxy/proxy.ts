@@ -12,6 +12,7 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import { ErrorCodes } from '../core/errors.js';
+import { statusClass } from '../core/server.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
@@ -60,6 +61,11 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   onAccess: ((r: AccessRecord) => void) | undefined;
   /** Requests being handled right now (for graceful drain). */
   inFlight = 0;
+  /**
+   * Requests answered, per upstream name ("" when none was routed), by statusClass index:
+   * plain numbers read by metrics at scrape time (the key set is bounded by the config).
+   */
+  readonly answered = new Map<string, number[]>();
   /** Set during graceful drain: responses ask clients to close their connections. */
   draining = false;
 
@@ -169,6 +175,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   /** Ends one request's accounting (exactly once per request) and emits its access record. */
   record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void {
     this.inFlight--;
+    this.#count(upstream ?? '', status);
     const sink = this.onAccess;
     if (sink === undefined) return;
     const now = performance.now();
@@ -184,6 +191,12 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       error,
       detail,
     });
+  }
+
+  #count(upstream: string, status: number): void {
+    let c = this.answered.get(upstream);
+    if (c === undefined) this.answered.set(upstream, (c = [0, 0, 0, 0, 0, 0]));
+    c[statusClass(status)]!++;
   }
 
   /** Closes every upstream pool (in-flight requests complete first). */

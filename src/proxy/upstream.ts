@@ -11,7 +11,7 @@ import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { planUpstream, type UpstreamPlan } from '../core/reload-plan.js';
-import { Server } from '../core/server.js';
+import { Server, statusClass } from '../core/server.js';
 import { createScheduler, type CustomSchedulers } from '../balancer/index.js';
 import { pickRandom } from '../balancer/random.js';
 import { ServerSet } from '../balancer/server-set.js';
@@ -186,6 +186,7 @@ export class UpstreamRuntime {
 
   attemptEnd(server: Server, outcome: AttemptOutcome): void {
     server.activeRequests--;
+    server.attempts[outcome.result === 'response' ? statusClass(outcome.status) : outcome.result === 'cancelled' ? 6 : 0]!++;
     for (const o of this.observers) o.onAttemptEnd?.(server, outcome);
     this.pending?.release();
   }

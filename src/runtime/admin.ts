@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { createAdminServer } from '../admin/server.js';
+import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { BackupSidecar } from './backup-sidecar.js';
 import { createAdminActions, type RuntimeOverrides } from './overrides.js';
@@ -22,6 +23,7 @@ export interface AdminHost extends StatusSource {
   readonly overrides: RuntimeOverrides;
   readonly backup: BackupSidecar;
   readonly adminAddress: AddressInfo | undefined;
+  readonly metrics: BulwarkMetrics;
   reload(trigger: 'api'): Promise<ReloadOutcome>;
 }
 
@@ -52,5 +54,5 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     sessions: sessionTables(state, () => host.proxy.inFlight > 0),
     backupReport: (r) => host.backup.reported(r),
   });
-  return createAdminServer({ view: statusView(host), actions, token, address: () => host.adminAddress });
+  return createAdminServer({ view: statusView(host), actions, token, address: () => host.adminAddress, metrics: host.metrics.registry });
 }

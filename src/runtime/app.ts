@@ -26,6 +26,8 @@ import { adminToken, createAdmin } from './admin.js';
 import { applyPlan, type ApplyContext } from './apply.js';
 import { APPLIERS } from './appliers.js';
 import { ServerEvents } from './server-events.js';
+import type { BulwarkMetrics } from '../admin/metrics/index.js';
+import { appMetrics } from './metrics.js';
 
 export interface AppOptions {
   /** The config file: read at start and on every reload, and watched. */
@@ -46,6 +48,12 @@ export interface AppOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** An embedder's own schedulers, selectable by name in `scheduler:` (src/index.ts). */
   readonly schedulers?: CustomSchedulers;
+  /**
+   * Add the process and Node.js metrics (process_*, nodejs_*) to /metrics (default true).
+   * They live as long as the process: pass false when the process exports its own, or
+   * starts more than one App.
+   */
+  readonly processMetrics?: boolean;
 }
 
 export class App {
@@ -61,6 +69,8 @@ export class App {
   /** The backup sidecar: its agent follows the `backup:` block across reloads; its state is in /status. */
   readonly backup: BackupSidecar;
   readonly status: ConfigStatus;
+  /** The Prometheus metrics served at the admin listener's /metrics (admin/metrics). */
+  readonly metrics: BulwarkMetrics;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
   #stopping: Promise<boolean> | undefined;
@@ -76,8 +86,9 @@ export class App {
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const serverEvents = new ServerEvents(logging.logger);
+    const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));
     // What the appliers of a reload work on (runtime/apply).
-    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents };
+    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics };
     for (const u of proxy.state.upstreams.values()) {
       ctx.serverEvents.watch(u.servers.all);
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
@@ -131,6 +142,7 @@ export class App {
   async reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     if (this.#stopping !== undefined) return { result: 'rejected', trigger, version: this.status.version, errors: ['shutting down'] };
     const o = await this.#reloader.reload(trigger);
+    this.metrics.reloaded(o.result);
     const log = this.logging.logger;
     if (o.result === 'applied') {
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);

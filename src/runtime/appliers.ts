@@ -9,6 +9,7 @@
 import { keyProblem } from './backup-sidecar.js';
 import { attachFaultTolerance } from './fault-tolerance.js';
 import type { Applier } from './apply.js';
+import { metricsApplier } from './metrics.js';
 
 /** Refuses a config whose backup key variable is unset: every snapshot would fail. */
 const backupKey: Applier = {
@@ -99,4 +100,4 @@ const upstreams: Applier = {
 };
 
 /** In order: every stage runs over this list from the top (see runtime/apply). */
-export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, overrides, faultTolerance, upstreams];
+export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, metricsApplier, overrides, faultTolerance, upstreams];

@@ -37,6 +37,8 @@ export interface ApplyContext {
   readonly faultTolerance: Map<string, FaultTolerance>;
   /** Logs the flag changes of the servers it is given (runtime/server-events). */
   readonly serverEvents: { watch(servers: readonly Server[]): void };
+  /** The Prometheus metrics, which follow the servers' flag changes too (admin/metrics). */
+  readonly metrics: { watch(servers: readonly Server[]): void };
 }
 
 /** The running state and the one built for the plan (swapped in between attach and commit). */

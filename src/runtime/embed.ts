@@ -28,6 +28,8 @@ export interface StartOptions {
   readonly logDestination?: pino.DestinationStream;
   /** Where `*_env` settings are looked up (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The process and Node.js metrics on the admin listener's /metrics (default true; see AppOptions). */
+  readonly processMetrics?: boolean;
 }
 
 /** A running bulwark. */
@@ -51,7 +53,7 @@ export const OBJECT_SOURCE = '<config object>';
 /** Starts bulwark. Throws a ConfigError listing every problem when the config is invalid. */
 export async function start(opts: StartOptions): Promise<Bulwark> {
   const schedulers = new Map(Object.entries(opts.schedulers ?? {}));
-  const base = { schedulers, logDestination: opts.logDestination, env: opts.env };
+  const base = { schedulers, logDestination: opts.logDestination, env: opts.env, processMetrics: opts.processMetrics };
   let app: App;
   let current = typeof opts.config === 'string' ? undefined : opts.config;
   if (current === undefined) {

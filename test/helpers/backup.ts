@@ -85,7 +85,7 @@ export class BackupSite {
   async start(env?: NodeJS.ProcessEnv): Promise<Running> {
     const logs: Array<Record<string, unknown>> = [];
     const logDestination = { write: (chunk: string): void => void logs.push(...chunk.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)) };
-    const app = await App.start({ configFile: this.configFile, logDestination, ...(env === undefined ? {} : { env }) });
+    const app = await App.start({ configFile: this.configFile, logDestination, processMetrics: false, ...(env === undefined ? {} : { env }) });
     const stop = (): Promise<boolean> => app.stop(200);
     this.#h.defer(stop);
     return {

@@ -24,7 +24,9 @@ export async function startBulwark(yaml: string, opts: Pick<AppOptions, 'clock' 
   const configFile = join(dir, 'bulwark.yaml');
   await writeFile(configFile, yaml);
   const logs: Array<Record<string, unknown>> = [];
+  // No process metrics: they outlive the App (see AppOptions.processMetrics).
   const app = await App.start({
+    processMetrics: false,
     ...opts,
     configFile,
     logDestination: {

@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly watch?: boolean;
   /** The environment admin.token_env is read from. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Process and Node metrics on /metrics (default false: they outlive the App). */
+  readonly processMetrics?: boolean;
 }
 
 /** Starts bulwark in-process on `yaml` written to a fresh temp folder; stopped after the test. */
@@ -69,7 +71,7 @@ export async function startApp(h: Harness, yaml: string, opts: StartOptions = {}
   const logDestination = {
     write: (chunk: string): void => void logs.push(...chunk.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)),
   };
-  const app = await App.start({ configFile, logDestination, watch: opts.watch, env: opts.env });
+  const app = await App.start({ configFile, logDestination, watch: opts.watch, env: opts.env, processMetrics: opts.processMetrics ?? false });
   h.defer(() => app.stop(200));
   const port = app.addresses[0]!.port;
   const adminPort = app.adminAddress!.port;

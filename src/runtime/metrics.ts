@@ -1,0 +1,50 @@
+/**
+ * @module runtime/metrics
+ * Connects the metrics (admin/metrics) to the running process: what they read at scrape
+ * time, and the applier that hands them the servers of each new proxy state.
+ */
+import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import type { Clock } from '../core/clock.js';
+import { createMetrics, type BulwarkMetrics, type MetricsSource } from '../admin/metrics/index.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { Applier } from './apply.js';
+import type { ConfigStatus } from './reload.js';
+
+export interface MetricsHost {
+  readonly proxy: Proxy;
+  readonly status: ConfigStatus;
+  /** The proxy listeners' servers (retiring ones included or not: whatever is open now). */
+  readonly frontServers: readonly http.Server[];
+}
+
+export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: boolean): BulwarkMetrics {
+  const source: MetricsSource = {
+    version: bulwarkVersion(),
+    clock,
+    configVersion: () => host.status.version,
+    loadedAt: () => host.status.loadedAt,
+    upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => ({ name: u.name, servers: u.servers.all })),
+    answered: () => host.proxy.answered,
+    openConnections: async () => {
+      const counts = host.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
+      return (await Promise.all(counts)).reduce((a, b) => a + b, 0);
+    },
+  };
+  const metrics = createMetrics(source, processMetrics);
+  for (const u of host.proxy.state.upstreams.values()) metrics.watch(u.servers.all);
+  return metrics;
+}
+
+/** The new state's servers are followed from the state they are in when it is built. */
+export const metricsApplier: Applier = {
+  name: 'metrics',
+  attach: (_plan, ctx, { next }) => {
+    for (const u of next.upstreams.values()) ctx.metrics.watch(u.servers.all);
+  },
+};
+
+/** bulwark's version, from its package.json (two levels up from src/runtime and dist/runtime). */
+function bulwarkVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
