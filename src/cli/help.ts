@@ -73,8 +73,9 @@ Options:
   -v, --version      print the version
 
 Signals (start): SIGHUP reloads the config file (as does saving it, or POST /reload on the
-admin listener). SIGTERM or SIGINT drain in-flight requests (front.timeouts.drain), then
-exit 0; a second one exits at once with status 1.
+admin listener). SIGUSR1 reopens log.access_file (after logrotate moved it). SIGTERM or
+SIGINT drain in-flight requests (front.timeouts.drain), then exit 0; a second one exits at
+once with status 1.
 `;
 
 export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check', CommandHelp>> = {
@@ -85,6 +86,7 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check', Comma
       'block it also runs the backup sidecar (bulwark backup agent) and restarts it if it dies.',
       '',
       'Signals: SIGHUP reloads FILE (as does saving it, or POST /reload on the admin listener).',
+      'SIGUSR1 reopens log.access_file, for logrotate (mv it, then kill -USR1).',
       'SIGTERM or SIGINT drain in-flight requests for up to front.timeouts.drain, then exit 0;',
       'a second one exits at once with status 1.',
     ].join('\n'),

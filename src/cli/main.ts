@@ -47,6 +47,10 @@ async function start(file: string): Promise<number> {
   let hupWhileStarting = false;
   const earlyHup = (): void => void (hupWhileStarting = true);
   process.on('SIGHUP', earlyHup);
+  // SIGUSR1's default starts Node's inspector: one sent while starting reopens the logs once up.
+  let usr1WhileStarting = false;
+  const earlyUsr1 = (): void => void (usr1WhileStarting = true);
+  process.on('SIGUSR1', earlyUsr1);
   let app: App;
   try {
     app = await App.start({ configFile: file });
@@ -55,6 +59,7 @@ async function start(file: string): Promise<number> {
     return 1;
   } finally {
     process.off('SIGHUP', earlyHup);
+    process.off('SIGUSR1', earlyUsr1);
   }
   return new Promise<number>((resolve) => {
     let signalled = false;
@@ -72,6 +77,9 @@ async function start(file: string): Promise<number> {
     process.on('SIGINT', onSignal);
     // SIGHUP reloads the config file, like nginx -s reload (but in process, nothing dropped).
     process.on('SIGHUP', () => void app.reload('signal'));
+    // SIGUSR1 reopens the access-log file, as nginx's does (logrotate's postrotate).
+    process.on('SIGUSR1', () => app.reopenLogs());
+    if (usr1WhileStarting) app.reopenLogs();
     if (hupWhileStarting) void app.reload('signal');
   });
 }

@@ -5,13 +5,15 @@
  * Durations are milliseconds, sizes bytes and percentages fractions (0.1 for 10%), as in
  * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
-import type { BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
+import type { AccessFormat, BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
 
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_ACCESS_LOG = true;
+/** JSON, in pino's line shape: what log/ wrote before access_format existed. */
+export const DEFAULT_ACCESS_FORMAT: AccessFormat = 'json';
 
 export const DEFAULT_FRONT_TIMEOUTS = {
   headers: 10_000,

@@ -5,12 +5,14 @@
  * filled in. Upstreams, routes and backup have their own files; checks that span blocks (listen
  * address conflicts, route → upstream, header vs request timeout) are made here.
  */
+import { dirname, resolve } from 'node:path';
 import { isSeq } from 'yaml';
 import type { ParsedNode } from 'yaml';
-import { LOG_LEVELS } from '../core/config.js';
-import type { BulwarkConfig, ListenAddress } from '../core/config.js';
+import { ACCESS_FORMATS, LOG_LEVELS } from '../core/config.js';
+import type { BulwarkConfig, ListenAddress, LogConfig } from '../core/config.js';
 import { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 import {
+  DEFAULT_ACCESS_FORMAT,
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_LISTEN,
@@ -20,7 +22,7 @@ import { joinPath } from './validate-context.js';
 import type { Block, Checker } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
-import { readBackup } from './validate-backup.js';
+import { directory, readBackup } from './validate-backup.js';
 import { readFront } from './validate-front.js';
 import { boolean, envName, oneOf } from './validate-values.js';
 
@@ -48,16 +50,26 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
   if (tokenEnv === undefined && !isLoopback(adminListen.address.host)) {
     checker.report(adminListen.node ?? adminBlock.node, joinPath(adminBlock.path, 'token_env'), `is required when admin.listen is not a loopback address (${formatListenAddress(adminListen.address)})`);
   }
-  const log = top.child('log', ['level', 'access']);
   const upstreams = readUpstreams(checker, top);
   return {
     listen: listen.map((l) => l.address),
     admin: { listen: adminListen.address, token_env: tokenEnv },
-    log: { level: log.read('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL), access: log.read('access', boolean, DEFAULT_ACCESS_LOG) },
+    log: readLog(checker, top),
     front: readFront(checker, top),
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),
     backup: readBackup(checker, top),
+  };
+}
+
+/** The log block; a relative access_file is resolved against the config file's folder, as backup.dir is. */
+function readLog(checker: Checker, top: Block): LogConfig {
+  const log = top.child('log', ['level', 'access', 'access_format', 'access_file']);
+  return {
+    level: log.read('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL),
+    access: log.read('access', boolean, DEFAULT_ACCESS_LOG),
+    access_format: log.read('access_format', oneOf(ACCESS_FORMATS), DEFAULT_ACCESS_FORMAT),
+    access_file: log.read('access_file', directory(dirname(resolve(checker.source.file))), undefined),
   };
 }
 

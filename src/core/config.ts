@@ -10,6 +10,18 @@ export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Access-line formats: pino-shaped JSON, or nginx/Apache "combined" text (log/access-combined). */
+export const ACCESS_FORMATS = ['json', 'combined'] as const;
+export type AccessFormat = (typeof ACCESS_FORMATS)[number];
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  /** One access line per request. */
+  readonly access: boolean;
+  readonly access_format: AccessFormat;
+  /** Absolute path of the access-log file; undefined: stdout, with the other log lines. */
+  readonly access_file: string | undefined;
+}
 
 export interface ListenAddress {
   readonly host: string;
@@ -224,7 +236,7 @@ export interface BulwarkConfig {
     /** Name of the environment variable holding the admin API token; required off loopback. */
     readonly token_env: string | undefined;
   };
-  readonly log: { readonly level: LogLevel; readonly access: boolean };
+  readonly log: LogConfig;
   readonly front: FrontConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];

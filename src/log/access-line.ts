@@ -16,7 +16,7 @@ import { jsonString as q } from '../core/format.js';
 import type { AccessRecord } from '../proxy/proxy.js';
 
 /** ".001" … ".999" (trailing zeros dropped, as JSON.stringify prints them), "" for 0. */
-const MS_FRACTION = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
+export const MS_FRACTION = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
 
 /** The line as a string (any content; JSON-escaped where needed); `pid`: the logging process's. */
 export function accessLineText(r: AccessRecord, pid: number): string {
@@ -32,7 +32,7 @@ export function accessLineText(r: AccessRecord, pid: number): string {
 }
 
 /** The bytes of an ASCII string. */
-const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+export const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const P_TIME = ascii('{"level":30,"time":');
 /** What follows the time up to the method: constant per process, so built once per writer. */
 const pidToMethod = (pid: number): Uint8Array => ascii(`,"pid":${pid},"msg":"access","method":"`);
@@ -54,7 +54,7 @@ export function accessLineBound(r: AccessRecord): number {
 }
 
 /** Copies fixed bytes (a dozen or two: a loop beats calling TypedArray#set). */
-function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
+export function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i]!;
   return at + bytes.length;
 }
@@ -70,7 +70,7 @@ function putPlain(buf: Uint8Array, at: number, s: string): number {
 }
 
 /** Writes a non-negative integer below 2^31 as exactly `digits` decimal digits, zero-padded. */
-function putDigits(buf: Uint8Array, at: number, n: number, digits: number): number {
+export function putDigits(buf: Uint8Array, at: number, n: number, digits: number): number {
   for (let i = at + digits - 1; i >= at; i--) {
     buf[i] = 0x30 + (n % 10);
     n = (n / 10) | 0;
@@ -79,7 +79,7 @@ function putDigits(buf: Uint8Array, at: number, n: number, digits: number): numb
 }
 
 /** Writes a non-negative integer below 2^31 in decimal (small-integer arithmetic only). */
-function putInt(buf: Uint8Array, at: number, n: number): number {
+export function putInt(buf: Uint8Array, at: number, n: number): number {
   let digits = 1;
   for (let p = 10; p <= n; p *= 10) digits++;
   return putDigits(buf, at, n, digits);

@@ -24,7 +24,7 @@ import { createLogging, type Logging } from '../log/index.js';
 import { fileLoader, Reloader, type ConfigLoader, type ConfigStatus, type ReloadOutcome, type ReloadTrigger } from './reload.js';
 import { adminToken, createAdmin } from './admin.js';
 import { applyPlan, type ApplyContext } from './apply.js';
-import { APPLIERS } from './appliers.js';
+import { accessSettings, APPLIERS } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics } from './metrics.js';
@@ -81,7 +81,7 @@ export class App {
     const env = opts.env ?? process.env;
     this.configFile = opts.configFile;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
-    const logging = (this.logging = createLogging(config.log.level, opts.logDestination));
+    const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
@@ -155,6 +155,18 @@ export class App {
     return o;
   }
 
+  /** Reopens the access-log file at its configured path (SIGUSR1, after logrotate moved it). Never throws. */
+  reopenLogs(): void {
+    const log = this.logging.logger;
+    try {
+      this.logging.reopen();
+      this.proxy.onAccess = this.config.log.access ? this.logging.access : undefined;
+      log.info({ event: 'logs_reopened' }, 'log files reopened');
+    } catch (err) {
+      log.error({ event: 'logs_reopen_failed', error: (err as Error).message }, `${(err as Error).message}: still writing to the file open before`);
+    }
+  }
+
   /**
    * Graceful stop: drain in-flight requests (up to `drainMs`, default front.timeouts.drain),
    * then close the admin listener and the upstream pools. Idempotent.
@@ -174,7 +186,7 @@ export class App {
       this.adminServer.closeAllConnections();
       await this.proxy.close();
       log.info({ event: 'stopped', clean }, clean ? 'stopped: all requests finished' : 'stopped: drain timeout cut in-flight requests');
-      await this.logging.flush();
+      await this.logging.close();
       return clean;
     })();
     return this.#stopping;

@@ -9,6 +9,8 @@
 import { keyProblem } from './backup-sidecar.js';
 import { attachFaultTolerance } from './fault-tolerance.js';
 import type { Applier } from './apply.js';
+import type { LogConfig } from '../core/config.js';
+import { checkAccessFile, type AccessSettings } from '../log/index.js';
 import { metricsApplier } from './metrics.js';
 
 /** Refuses a config whose backup key variable is unset: every snapshot would fail. */
@@ -20,10 +22,27 @@ const backupKey: Applier = {
   },
 };
 
+/** What the access log follows: with access lines off, no file is kept open. */
+export function accessSettings(log: LogConfig): AccessSettings {
+  return { access_format: log.access_format, access_file: log.access ? log.access_file : undefined };
+}
+
+/** A new access_file that cannot be opened rejects the reload; a new format or file applies at commit. */
 const logging: Applier = {
   name: 'logging',
+  check: ({ config }) => {
+    const file = accessSettings(config.log).access_file;
+    if (file !== undefined) checkAccessFile(file);
+  },
   commit: ({ config }, ctx) => {
-    ctx.logging.logger.level = config.log.level;
+    const log = ctx.logging.logger;
+    log.level = config.log.level;
+    try {
+      ctx.logging.configureAccess(accessSettings(config.log));
+    } catch (err) {
+      // Opened in check, so only a change since (a folder removed) lands here: the old file stays.
+      log.error({ event: 'access_log_failed', error: (err as Error).message }, (err as Error).message);
+    }
     ctx.proxy.onAccess = config.log.access ? ctx.logging.access : undefined;
   },
 };

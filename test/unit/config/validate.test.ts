@@ -2,6 +2,7 @@
  * @module test/unit/config/validate
  * Top-level rules: defaults, listen/admin/log/front values and the shape of the document.
  */
+import { dirname, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,7 @@ import {
   DEFAULT_MAX_HEADER_SIZE,
 } from '../../../src/config/index.js';
 import { LOG_LEVELS } from '../../../src/core/config.js';
-import { MINIMAL, onlyRule, problems, valid, yamlWith } from './fixtures.js';
+import { FILE, MINIMAL, onlyRule, problems, valid, yamlWith } from './fixtures.js';
 
 const DURATION = 'must be a duration like 500ms, 2s, 1m or 7d';
 const SIZE = 'must be a size like 512b, 16kb or 10mb';
@@ -24,7 +25,7 @@ describe('defaults', () => {
     expect(c.listen).toEqual([{ host: '0.0.0.0', port: 8080 }]);
     expect(c.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
     expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 9901 });
-    expect(c.log).toEqual({ level: 'info', access: true });
+    expect(c.log).toEqual({ level: 'info', access: true, access_format: 'json', access_file: undefined });
     expect(c.front).toEqual({
       timeouts: { headers: 10_000, request: 60_000, keep_alive: 5_000, drain: 10_000, send: 60_000 },
       max_header_size: 16 * 1024,
@@ -45,14 +46,14 @@ describe('defaults', () => {
 
   it('treats an empty block (`log:` with nothing under it) as all defaults', () => {
     const c = valid(`${MINIMAL}log:\nadmin:\nfront:\n  timeouts:\n`);
-    expect(c.log).toEqual({ level: 'info', access: true });
+    expect(c.log).toEqual({ level: 'info', access: true, access_format: 'json', access_file: undefined });
     expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
   });
 
   it('keeps values given next to defaulted siblings', () => {
     const c = valid(yamlWith({ front: { timeouts: { drain: '30s' } }, log: { access: false } }));
     expect(c.front.timeouts).toEqual({ ...DEFAULT_FRONT_TIMEOUTS, drain: 30_000 });
-    expect(c.log).toEqual({ level: 'info', access: false });
+    expect(c.log).toEqual({ level: 'info', access: false, access_format: 'json', access_file: undefined });
   });
 });
 
@@ -141,6 +142,24 @@ describe('admin and log', () => {
 
   it.each(['yes', 'on', 1, 'true'])('rejects access: %j', (access) => {
     expect(onlyRule(yamlWith({ log: { access } }), 'log.access')).toBe('must be true or false');
+  });
+
+  it.each(['json', 'combined'])('accepts access_format: %s', (access_format) => {
+    expect(valid(yamlWith({ log: { access_format } })).log.access_format).toBe(access_format);
+  });
+
+  it('rejects other access formats, suggesting the nearest', () => {
+    expect(onlyRule(yamlWith({ log: { access_format: 'combine' } }), 'log.access_format')).toMatch(/^must be one of: json, combined \(did you mean "combined"\?\)$/);
+    expect(onlyRule(yamlWith({ log: { access_format: 'clf' } }), 'log.access_format')).toBe('must be one of: json, combined');
+  });
+
+  it('makes access_file absolute against the config file\'s folder', () => {
+    expect(valid(yamlWith({ log: { access_file: 'logs/access.log' } })).log.access_file).toBe(resolve(dirname(resolve(FILE)), 'logs/access.log'));
+    expect(valid(yamlWith({ log: { access_file: '/var/log/bulwark/access.log' } })).log.access_file).toBe('/var/log/bulwark/access.log');
+  });
+
+  it.each([['~/access.log', /^must not start with ~/], ['', /./], [12, /./]])('rejects access_file: %j', (access_file, rule) => {
+    expect(onlyRule(yamlWith({ log: { access_file } }), 'log.access_file')).toMatch(rule);
   });
 });
 

@@ -6,22 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccessLineWriter, accessLineBound, accessLineText } from '../../../src/log/access-line.js';
 import type { AccessRecord } from '../../../src/proxy/proxy.js';
-
-function record(over: Partial<AccessRecord> = {}): AccessRecord {
-  return {
-    time: 1795859252323,
-    method: 'GET',
-    path: '/x?y=1',
-    status: 200,
-    upstream: 'web',
-    server: 'web-1',
-    duration_ms: 2.01,
-    request_id: '4b492b07-c40b-4948-a527-f18b8e0ebe38',
-    error: '',
-    detail: '',
-    ...over,
-  };
-}
+import { record } from './fixtures.js';
 
 /** A pid of the most digits Linux hands out (pid_max is at most 2^22). */
 const PID = 4194303;
