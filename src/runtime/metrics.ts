@@ -6,8 +6,10 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Clock } from '../core/clock.js';
-import { createMetrics, type BulwarkMetrics, type MetricsSource } from '../admin/metrics/index.js';
+import { createMetrics, type BulwarkMetrics, type MetricsSource, type UpstreamView } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
+import type { UpstreamRuntime } from '../proxy/upstream.js';
+import type { FaultTolerance } from './fault-tolerance.js';
 import type { Applier } from './apply.js';
 import type { ConfigStatus } from './reload.js';
 
@@ -16,6 +18,20 @@ export interface MetricsHost {
   readonly status: ConfigStatus;
   /** The proxy listeners' servers (retiring ones included or not: whatever is open now). */
   readonly frontServers: readonly http.Server[];
+  readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
+}
+
+/** One running upstream with the parts it configures, as the metrics read it. */
+function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined): UpstreamView {
+  const breaker = ft?.breaker;
+  return {
+    name: u.name,
+    servers: u.servers.all,
+    circuit: breaker === undefined ? undefined : (s) => breaker.state(s),
+    outlier: ft?.outlier?.stats(),
+    queue: u.pending,
+    retryBudgetExhausted: u.retry?.budgetExhausted,
+  };
 }
 
 export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: boolean): BulwarkMetrics {
@@ -24,7 +40,7 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
     clock,
     configVersion: () => host.status.version,
     loadedAt: () => host.status.loadedAt,
-    upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => ({ name: u.name, servers: u.servers.all })),
+    upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => upstreamView(u, host.faultTolerance.get(u.name))),
     answered: () => host.proxy.answered,
     openConnections: async () => {
       const counts = host.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));

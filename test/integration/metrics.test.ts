@@ -6,10 +6,10 @@
  */
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { FAST_CHECKS } from '../helpers/fault.js';
+import { chaosOrigins, FAST_CHECKS, ftBulwark, serverOf } from '../helpers/fault.js';
 import { useHarness, type Harness } from '../helpers/harness.js';
 import { scrape, type Scrape } from '../helpers/metrics.js';
-import { send } from '../helpers/net.js';
+import { send, waitFor } from '../helpers/net.js';
 import type { Origin } from '../helpers/origin.js';
 import { adminPost, startApp, waitRejected, waitVersion, webConfig, type ServerEntry } from '../helpers/reload.js';
 
@@ -160,5 +160,56 @@ describe('GET /metrics', () => {
     const post = await send(bw.adminUrl, { path: '/metrics', method: 'POST', headers: auth });
     expect(post.status).toBe(405);
     expect(post.headers['allow']).toBe('GET, HEAD');
+  });
+
+  it('shows outlier ejections, circuit states, the pending queue and the retry budget', async () => {
+    const [a, b] = await chaosOrigins(h, ['a', 'b']);
+    const outlier = { consecutive_5xx: 3, base_ejection_time: '60s', max_ejection_time: '60s', jitter: '0%' };
+    const bw = await ftBulwark(h, [a!, b!], { outlier_detection: outlier, circuit_breaker: { max_concurrent: 1, max_pending: 0 }, retries: { attempts: 1, budget: '100%' } });
+    let m = await scrape(bw.adminUrl);
+    expect(m.value('bulwark_outlier_ejections_active', { upstream: 'web' })).toBe(0);
+    expect(m.value('bulwark_retry_budget_exhausted_total', { upstream: 'web' })).toBe(0);
+    expect(m.value('bulwark_queue_depth', { upstream: 'web' })).toBe(0);
+
+    // a answers 503 (retried on b, which answers): its third 503 in a row ejects it.
+    a!.error(503);
+    for (let i = 0; i < 6 && !serverOf(bw, 'a').hasFlag('ejected'); i++) expect((await send(bw.url)).status).toBe(200);
+    // b holds the only slot with a stalled request; a is out, so the next one overflows.
+    b!.stall();
+    const stalled = send(bw.url).catch(() => undefined);
+    await waitFor(() => serverOf(bw, 'b').activeRequests === 1, 10_000, "b's slot taken");
+    expect((await send(bw.url)).status).toBe(503);
+
+    m = await scrape(bw.adminUrl);
+    for (const kind of ['detected', 'enforced']) {
+      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', kind, reason: 'consecutive_5xx' })).toBe(1);
+      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', kind, reason: 'consecutive_gateway_failures' })).toBe(0);
+    }
+    expect(m.value('bulwark_outlier_ejections_active', { upstream: 'web' })).toBe(1);
+    expect(m.value('bulwark_server_flag', { upstream: 'web', server: 'a', flag: 'ejected' })).toBe(1);
+    expect(m.value('bulwark_upstream_requests_total', { upstream: 'web', server: 'a', code: '5xx' })).toBe(3);
+    expect(m.value('bulwark_upstream_in_flight', { upstream: 'web', server: 'b' })).toBe(1);
+    expect(m.value('bulwark_queue_rejections_total', { upstream: 'web', reason: 'overflow' })).toBe(1);
+    expect(m.value('bulwark_queue_rejections_total', { upstream: 'web', reason: 'timeout' })).toBe(0);
+    expect(m.value('bulwark_queue_depth', { upstream: 'web' })).toBe(0);
+    expect(m.value('bulwark_requests_total', { upstream: 'web', code: '5xx' })).toBe(1);
+    for (const server of ['a', 'b']) expect(m.value('bulwark_circuit_state', { upstream: 'web', server })).toBe(0);
+    b!.answer();
+    await bw.stop(0);
+    await stalled;
+  });
+
+  it('shows an open circuit as 1 with its flag, and upstreams without the parts have none of their series', async () => {
+    const [a] = await chaosOrigins(h, ['a']);
+    a!.error(500);
+    const breaker = { error_rate: '50%', min_requests: 4, window: '10s', open_for: '60s' };
+    const bw = await ftBulwark(h, [a!], { circuit_breaker: breaker });
+    for (let i = 0; i < 4; i++) expect((await send(bw.url)).status).toBe(500);
+    const m = await scrape(bw.adminUrl);
+    expect(m.value('bulwark_circuit_state', { upstream: 'web', server: 'a' })).toBe(1);
+    expect(m.value('bulwark_server_flag', { upstream: 'web', server: 'a', flag: 'circuit_open' })).toBe(1);
+    expect(m.value('bulwark_server_up', { upstream: 'web', server: 'a' })).toBe(0);
+    expect(m.series('bulwark_outlier_ejections_total')).toEqual([]);
+    expect(m.series('bulwark_retry_budget_exhausted_total')).toEqual([]);
   });
 });

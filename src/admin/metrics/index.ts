@@ -13,6 +13,7 @@ import type { Server } from '../../core/server.js';
 import { configMetrics, type ReloadResult } from './config.js';
 import type { MetricsSource } from './source.js';
 import { healthMetrics } from './health.js';
+import { resilienceMetrics } from './resilience.js';
 import { trafficMetrics } from './traffic.js';
 
 export interface BulwarkMetrics {
@@ -38,6 +39,7 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   const config = configMetrics(registry, src);
   const health = healthMetrics(registry, src);
   trafficMetrics(registry, src);
+  resilienceMetrics(registry, src);
   return { registry, reloaded: config.reloaded, watch: health.watch };
 }
 

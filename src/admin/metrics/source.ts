@@ -9,6 +9,14 @@ import type { Server } from '../../core/server.js';
 export interface UpstreamView {
   readonly name: string;
   readonly servers: readonly Server[];
+  /** With a circuit_breaker block: each server's circuit state. */
+  readonly circuit?: (server: Server) => 'closed' | 'open' | 'half_open';
+  /** With outlier_detection: ejections so far by reason, and servers ejected now. */
+  readonly outlier?: { readonly detected: Readonly<Record<string, number>>; readonly enforced: Readonly<Record<string, number>>; readonly ejected_now: number };
+  /** With a circuit_breaker block: the pending queue (requests waiting for a free slot). */
+  readonly queue?: { readonly length: number; readonly overflowed: number; readonly timedOut: number };
+  /** With retries: retries refused because the retry budget was spent. */
+  readonly retryBudgetExhausted?: number;
 }
 
 /** What the metrics read at scrape time; the caller guarantees each call is cheap and current. */
