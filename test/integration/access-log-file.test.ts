@@ -9,8 +9,9 @@
  * - a client cannot forge a combined line: quotes and %0a stay in the path field, escaped
  *   (quotes) or as sent (percent escapes), on one line.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,26 @@ describe('access log file (real CLI)', () => {
     expect(cli.logs().filter((l) => l['msg'] === 'access')).toEqual([]);
   });
 
+  it('survives SIGUSR1 sent while starting (Node would start its inspector) and reopens the file once up', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bulwark-usr1-'));
+    h.defer(() => rm(dir, { recursive: true, force: true }));
+    const origin = await h.origin();
+    // The config is a FIFO: start-up waits, deterministically, in the middle of reading it.
+    const fifo = join(dir, 'bulwark.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const cli = CliProcess.spawn(h, fifo);
+    // SigCgt (proc(5)): the caught signals. `start` handles SIGHUP and SIGUSR1 from the same
+    // synchronous step, before it reads the config; SIGHUP is bit 0 (Node itself never catches it).
+    const caught = (): bigint => BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'))?.[1] ?? '0'}`);
+    await waitFor(() => (caught() & 1n) === 1n, 10_000, 'bulwark to handle signals while it reads its config');
+    cli.signal('SIGUSR1');
+    await writeFile(fifo, simpleConfig([origin.url]).replace('access: true }', 'access: true, access_file: access.log }'));
+    await cli.started(15_000);
+    await cli.waitForLog((l) => l['event'] === 'logs_reopened', 10_000);
+    expect(cli.child.exitCode).toBeNull();
+    expect(cli.stderr).not.toContain('Debugger');
+  });
+
   it('refuses to start when access_file cannot be opened, naming the key and path', async () => {
     const origin = await h.origin();
     const file = await tempConfig(h, simpleConfig([origin.url]).replace('access: true }', 'access: true, access_file: no/such/dir/access.log }'));
@@ -132,6 +153,19 @@ describe('access log formats (App)', () => {
     expect(JSON.parse(a[0]!)).toMatchObject({ msg: 'access', path: '/one', request_id: first });
     expect(a[1]).toMatch(combined('/two', second));
     expect(lines(join(dir, 'b.log'))).toEqual([expect.stringMatching(combined('/three', third)), expect.stringMatching(combined('/four', fourth))]);
+  });
+
+  it('keeps writing to the open file when SIGUSR1 cannot reopen it', async () => {
+    const { bw, dir } = await setup('access_file: DIR/a.log');
+    const first = await get(bw, '/one');
+    await rename(join(dir, 'a.log'), join(dir, 'a.log.1'));
+    // A folder where the file should be: opening it for appending fails (EISDIR), even as root.
+    await mkdir(join(dir, 'a.log'));
+    bw.app.reopenLogs();
+    expect(bw.logs.find((l) => l['event'] === 'logs_reopen_failed')?.['error']).toContain(`cannot open ${join(dir, 'a.log')} for appending: EISDIR`);
+    const second = await get(bw, '/two');
+    await bw.app.logging.flush();
+    expect(ids(join(dir, 'a.log.1'))).toEqual([first, second]);
   });
 
   it('keeps a forged request on one line, its path escaped', async () => {
