@@ -27,7 +27,7 @@ import { applyPlan, type ApplyContext } from './apply.js';
 import { accessSettings, APPLIERS } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
-import { appMetrics } from './metrics.js';
+import { appMetrics, followRunning } from './metrics.js';
 
 export interface AppOptions {
   /** The config file: read at start and on every reload, and watched. */
@@ -93,6 +93,7 @@ export class App {
       ctx.serverEvents.watch(u.servers.all);
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
     }
+    followRunning(proxy.state, ctx);
     this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, APPLIERS), () => clock.now());
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state });
     this.adminServer = createAdmin(this, clock, token);

@@ -119,4 +119,4 @@ const upstreams: Applier = {
 };
 
 /** In order: every stage runs over this list from the top (see runtime/apply). */
-export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, metricsApplier, overrides, faultTolerance, upstreams];
+export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, overrides, faultTolerance, metricsApplier, upstreams];

@@ -12,6 +12,7 @@
  * 4. The new state is swapped in (atomically: new requests see all of it).
  * 5. `commit`: apply settings read outside the state; retire what the plan retires.
  */
+import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { Server } from '../core/server.js';
 import type { ReloadPlan } from '../config/index.js';
@@ -37,8 +38,8 @@ export interface ApplyContext {
   readonly faultTolerance: Map<string, FaultTolerance>;
   /** Logs the flag changes of the servers it is given (runtime/server-events). */
   readonly serverEvents: { watch(servers: readonly Server[]): void };
-  /** The Prometheus metrics, which follow the servers' flag changes too (admin/metrics). */
-  readonly metrics: { watch(servers: readonly Server[]): void };
+  /** The Prometheus metrics, which follow the servers' flag changes and health checks (admin/metrics). */
+  readonly metrics: Pick<BulwarkMetrics, 'watch' | 'followChecks'>;
 }
 
 /** The running state and the one built for the plan (swapped in between attach and commit). */

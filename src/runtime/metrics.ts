@@ -8,9 +8,10 @@ import type http from 'node:http';
 import type { Clock } from '../core/clock.js';
 import { createMetrics, type BulwarkMetrics, type MetricsSource, type UpstreamView } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
+import type { ProxyState } from '../proxy/state.js';
 import type { UpstreamRuntime } from '../proxy/upstream.js';
 import type { FaultTolerance } from './fault-tolerance.js';
-import type { Applier } from './apply.js';
+import type { Applier, ApplyContext } from './apply.js';
 import type { ConfigStatus } from './reload.js';
 
 export interface MetricsHost {
@@ -47,17 +48,22 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
       return (await Promise.all(counts)).reduce((a, b) => a + b, 0);
     },
   };
-  const metrics = createMetrics(source, processMetrics);
-  for (const u of host.proxy.state.upstreams.values()) metrics.watch(u.servers.all);
-  return metrics;
+  return createMetrics(source, processMetrics);
 }
 
-/** The new state's servers are followed from the state they are in when it is built. */
+/** The metrics follow the servers and health checkers of `state` (those already followed stay so). */
+export function followRunning(state: ProxyState, ctx: Pick<ApplyContext, 'metrics' | 'faultTolerance'>): void {
+  for (const u of state.upstreams.values()) {
+    ctx.metrics.watch(u.servers.all);
+    const checker = ctx.faultTolerance.get(u.name)?.health;
+    if (checker !== undefined) ctx.metrics.followChecks(u.name, checker);
+  }
+}
+
+/** After the fault-tolerance applier, which may have built new health checkers for the new state. */
 export const metricsApplier: Applier = {
   name: 'metrics',
-  attach: (_plan, ctx, { next }) => {
-    for (const u of next.upstreams.values()) ctx.metrics.watch(u.servers.all);
-  },
+  attach: (_plan, ctx, { next }) => followRunning(next, ctx),
 };
 
 /** bulwark's version, from its package.json (two levels up from src/runtime and dist/runtime). */

@@ -14,7 +14,8 @@ import type { Origin } from '../helpers/origin.js';
 import { adminPost, startApp, waitRejected, waitVersion, webConfig, type ServerEntry } from '../helpers/reload.js';
 
 const TOKEN = 'metrics-admin-token';
-const CHECKS = `    health_check: { ${Object.entries(FAST_CHECKS).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
+// A killed origin refuses at once; a live one gets a generous timeout (the machine may be loaded).
+const CHECKS = `    health_check: { ${Object.entries({ ...FAST_CHECKS, interval: '500ms', timeout: '500ms' }).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 const FLAGS = ['failed_health_check', 'ejected', 'circuit_open', 'draining', 'disabled'];
 
 /** Origins that answer 500 on /fail and 200 with their name otherwise. */
@@ -99,6 +100,14 @@ describe('GET /metrics', () => {
     expect(m.value('bulwark_server_transitions_total', { ...b1, to: 'up' })).toBe(0);
     expect(m.value('bulwark_server_last_change_timestamp_seconds', b1) * 1000).toBeGreaterThanOrEqual(killedAt);
     expect(m.value('bulwark_server_up', { upstream: 'web', server: 'a' })).toBe(1);
+    // Every check counted once by result, and timed: the histogram's count is their sum.
+    const checks = m.series('bulwark_health_checks_total');
+    expect(checks.map((c) => `${c.labels['server']} ${c.labels['result']}`).sort()).toEqual(['a failed', 'a passed', 'b failed', 'b passed']);
+    expect(m.value('bulwark_health_checks_total', { ...b1, result: 'failed' })).toBeGreaterThanOrEqual(FAST_CHECKS.fall);
+    expect(m.value('bulwark_health_checks_total', { upstream: 'web', server: 'a', result: 'passed' })).toBeGreaterThan(0);
+    const total = checks.reduce((n, c) => n + c.value, 0);
+    expect(m.value('bulwark_health_check_duration_seconds_count', { upstream: 'web' })).toBe(total);
+    expect(m.value('bulwark_health_check_duration_seconds_bucket', { upstream: 'web', le: '+Inf' })).toBe(total);
 
     expect((await adminPost(bw.adminUrl, '/servers/web/a/disable')).status).toBe(200);
     const d = await scrape(bw.adminUrl);
@@ -114,13 +123,14 @@ describe('GET /metrics', () => {
   it('drops the series of a server a reload removes, and counts applied and rejected reloads', async () => {
     const [a, b] = await origins(h, ['a', 'b']);
     const both: ServerEntry[] = [a!, b!];
-    const bw = await startApp(h, webConfig(both));
+    const bw = await startApp(h, webConfig(both, { upstream: [CHECKS] }));
     for (let i = 0; i < 2; i++) expect((await send(bw.url)).status).toBe(200);
     const before = await scrape(bw.adminUrl);
     expect(before.series('bulwark_server_up', { server: 'b' })).toHaveLength(1);
+    await waitScrape(bw.adminUrl, (s) => s.series('bulwark_health_checks_total', { server: 'b' }).length > 0, "b's health checks");
 
     const savedAt = Date.now();
-    await bw.save(webConfig([a!]), 'rename');
+    await bw.save(webConfig([a!], { upstream: [CHECKS] }), 'rename');
     await waitVersion(bw.adminUrl, 2);
     const m = await scrape(bw.adminUrl);
     expect(m.samples.filter((s) => s.labels['server'] === 'b')).toEqual([]);
@@ -129,6 +139,9 @@ describe('GET /metrics', () => {
     expect(m.value('bulwark_upstream_requests_total', { upstream: 'web', server: 'a', code: '2xx' })).toBe(1);
     expect(m.value('bulwark_requests_total', { upstream: 'web', code: '2xx' })).toBe(2);
     expect(m.value('bulwark_config_version')).toBe(2);
+    // The checker was kept (same settings): still followed, still counting a's checks.
+    const passed = m.value('bulwark_health_checks_total', { upstream: 'web', server: 'a', result: 'passed' });
+    await waitScrape(bw.adminUrl, (s) => s.value('bulwark_health_checks_total', { upstream: 'web', server: 'a', result: 'passed' }) > passed, "a's checks after the reload");
     expect(m.value('bulwark_config_reloads_total', { result: 'applied' })).toBe(1);
     expect(m.value('bulwark_config_last_reload_success_timestamp_seconds') * 1000).toBeGreaterThanOrEqual(savedAt);
 

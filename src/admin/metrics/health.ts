@@ -4,9 +4,9 @@
  * its transitions between available and unavailable. The gauges are rebuilt from the
  * running servers at every scrape (reset, then set), so a removed server's series go with it.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { SERVER_FLAGS, type Server } from '../../core/server.js';
-import type { MetricsSource } from './source.js';
+import { perServerCounter, rebuildPerServer, type MetricsSource } from './source.js';
 
 /** What a server's flag changes have done so far (kept beside the Server, never on the hot path). */
 interface History {
@@ -21,11 +21,7 @@ const SERVER_LABELS = ['upstream', 'server'] as const;
 
 export function healthMetrics(registry: Registry, src: MetricsSource): { watch(servers: readonly Server[]): void } {
   const histories = new WeakMap<Server, History>();
-  /** Runs `each` for every running server, after resetting `metric`'s series. */
-  const rebuild = (metric: { reset(): void }, each: (upstream: string, s: Server) => void): void => {
-    metric.reset();
-    for (const u of src.upstreams()) for (const s of u.servers) each(u.name, s);
-  };
+  const rebuild = (metric: { reset(): void }, each: (upstream: string, s: Server) => void): void => rebuildPerServer(metric, src, each);
   new Gauge({
     name: 'bulwark_server_up',
     help: '1 when the server takes traffic (it carries no flag), else 0.',
@@ -55,18 +51,10 @@ export function healthMetrics(registry: Registry, src: MetricsSource): { watch(s
       rebuild(this, (u, s) => this.labels(u, s.name).set(s.weight));
     },
   });
-  new Counter({
-    name: 'bulwark_server_transitions_total',
-    help: 'Times the server became available (to="up") or unavailable (to="down").',
-    labelNames: [...SERVER_LABELS, 'to'],
-    registers: [registry],
-    collect() {
-      rebuild(this, (u, s) => {
-        const h = histories.get(s);
-        this.labels(u, s.name, 'up').inc(h?.toUp ?? 0);
-        this.labels(u, s.name, 'down').inc(h?.toDown ?? 0);
-      });
-    },
+  perServerCounter(registry, src, 'bulwark_server_transitions_total', 'Times the server became available (to="up") or unavailable (to="down").', 'to', (s, add) => {
+    const h = histories.get(s);
+    add('up', h?.toUp ?? 0);
+    add('down', h?.toDown ?? 0);
   });
   new Gauge({
     name: 'bulwark_server_last_change_timestamp_seconds',

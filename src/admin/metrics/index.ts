@@ -10,6 +10,7 @@
  */
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Server } from '../../core/server.js';
+import { checkMetrics, type CheckResults } from './checks.js';
 import { configMetrics, type ReloadResult } from './config.js';
 import type { MetricsSource } from './source.js';
 import { healthMetrics } from './health.js';
@@ -22,6 +23,8 @@ export interface BulwarkMetrics {
   reloaded(result: ReloadResult): void;
   /** Follows the flag changes of these servers (each followed once, however often given). */
   watch(servers: readonly Server[]): void;
+  /** Counts the results of an upstream's health checker (each followed once, however often given). */
+  followChecks(upstream: string, checker: CheckResults): void;
 }
 
 /**
@@ -40,8 +43,10 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   const health = healthMetrics(registry, src);
   trafficMetrics(registry, src);
   resilienceMetrics(registry, src);
-  return { registry, reloaded: config.reloaded, watch: health.watch };
+  const checks = checkMetrics(registry, src);
+  return { registry, reloaded: config.reloaded, watch: health.watch, followChecks: checks.followChecks };
 }
 
 export type { ReloadResult } from './config.js';
 export type { MetricsSource, UpstreamView } from './source.js';
+export type { CheckResults } from './checks.js';

@@ -2,6 +2,7 @@
  * @module admin/metrics/source
  * What the metrics read from the running process; the composition root provides it.
  */
+import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
 import type { Server } from '../../core/server.js';
 
@@ -34,4 +35,26 @@ export interface MetricsSource {
   answered(): ReadonlyMap<string, readonly number[]>;
   /** Client connections open on the proxy listeners. */
   openConnections(): Promise<number>;
+}
+
+/** Empties `metric`, then runs `each` for every running server: the series follow the config. */
+export function rebuildPerServer(metric: { reset(): void }, src: MetricsSource, each: (upstream: string, s: Server) => void): void {
+  metric.reset();
+  for (const u of src.upstreams()) for (const s of u.servers) each(u.name, s);
+}
+
+/**
+ * A counter per running server, labelled upstream, server and `label`, rebuilt at every
+ * scrape: `count` gives each of the server's counts with its `label` value.
+ */
+export function perServerCounter(registry: Registry, src: MetricsSource, name: string, help: string, label: string, count: (s: Server, add: (value: string, n: number) => void) => void): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['upstream', 'server', label],
+    registers: [registry],
+    collect() {
+      rebuildPerServer(this, src, (u, s) => count(s, (value, n) => this.labels(u, s.name, value).inc(n)));
+    },
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ATTEMPT_CODES } from '../../core/server.js';
-import type { MetricsSource } from './source.js';
+import { perServerCounter, rebuildPerServer, type MetricsSource } from './source.js';
 
 export function trafficMetrics(registry: Registry, src: MetricsSource): void {
   new Counter({
@@ -22,28 +22,23 @@ export function trafficMetrics(registry: Registry, src: MetricsSource): void {
       }
     },
   });
-  new Counter({
-    name: 'bulwark_upstream_requests_total',
-    help: 'Attempts sent to each server, by status class, or code="error" (no response: refused, reset, timeout, bad response) or "cancelled" (bulwark gave up: client gone, drain).',
-    labelNames: ['upstream', 'server', 'code'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const u of src.upstreams()) {
-        for (const s of u.servers) {
-          for (let i = 0; i < ATTEMPT_CODES.length; i++) if (s.attempts[i]! > 0) this.labels(u.name, s.name, ATTEMPT_CODES[i]!).inc(s.attempts[i]);
-        }
-      }
+  perServerCounter(
+    registry,
+    src,
+    'bulwark_upstream_requests_total',
+    'Attempts sent to each server, by status class, or code="error" (no response: refused, reset, timeout, bad response) or "cancelled" (bulwark gave up: client gone, drain).',
+    'code',
+    (s, add) => {
+      for (let i = 0; i < ATTEMPT_CODES.length; i++) if (s.attempts[i]! > 0) add(ATTEMPT_CODES[i]!, s.attempts[i]!);
     },
-  });
+  );
   new Gauge({
     name: 'bulwark_upstream_in_flight',
     help: 'Attempts sent to the server and not finished.',
     labelNames: ['upstream', 'server'],
     registers: [registry],
     collect() {
-      this.reset();
-      for (const u of src.upstreams()) for (const s of u.servers) this.labels(u.name, s.name).set(s.activeRequests);
+      rebuildPerServer(this, src, (u, s) => this.labels(u, s.name).set(s.activeRequests));
     },
   });
   new Gauge({
