@@ -32,6 +32,7 @@ function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined): Upstr
     outlier: ft?.outlier?.stats(),
     queue: u.pending,
     retryBudgetExhausted: u.retry?.budgetExhausted,
+    sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repins },
   };
 }
 

@@ -225,4 +225,22 @@ describe('GET /metrics', () => {
     expect(m.series('bulwark_outlier_ejections_total')).toEqual([]);
     expect(m.series('bulwark_retry_budget_exhausted_total')).toEqual([]);
   });
+
+  it('counts sticky sessions and their re-pins', async () => {
+    const [a, b] = await origins(h, ['a', 'b']);
+    const bw = await startApp(h, webConfig([a!, b!], { upstream: ['    sticky: { mode: header, name: x-user-id }'] }), { watch: false });
+    const user = { 'x-user-id': 'alice' };
+    const home = (await send(bw.url, { headers: user })).text;
+    expect((await send(bw.url, { headers: { 'x-user-id': 'bob' } })).status).toBe(200);
+    let m = await scrape(bw.adminUrl);
+    expect(m.value('bulwark_sticky_entries', { upstream: 'web' })).toBe(2);
+    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web' })).toBe(0);
+
+    expect((await adminPost(bw.adminUrl, `/servers/web/${home}/disable`)).status).toBe(200);
+    const moved = (await send(bw.url, { headers: user })).text;
+    expect(moved).not.toBe(home);
+    m = await scrape(bw.adminUrl);
+    expect(m.value('bulwark_sticky_entries', { upstream: 'web' })).toBe(2);
+    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web' })).toBe(1);
+  });
 });

@@ -58,6 +58,7 @@ export function resilienceMetrics(registry: Registry, src: MetricsSource): void 
       },
     });
   upstreamGauge('bulwark_outlier_ejections_active', 'Servers of the upstream ejected now.', (u) => u.outlier?.ejected_now);
+  upstreamGauge('bulwark_sticky_entries', 'Sessions in the upstream\'s sticky table.', (u) => u.sticky?.entries);
   upstreamGauge('bulwark_queue_depth', 'Requests waiting for a server under max_concurrent (circuit_breaker.max_pending).', (u) => u.queue?.length);
   new Counter({
     name: 'bulwark_queue_rejections_total',
@@ -70,6 +71,15 @@ export function resilienceMetrics(registry: Registry, src: MetricsSource): void 
         this.labels(u.name, 'overflow').inc(u.queue.overflowed);
         this.labels(u.name, 'timeout').inc(u.queue.timedOut);
       });
+    },
+  });
+  new Counter({
+    name: 'bulwark_sticky_reassignments_total',
+    help: 'Sessions re-pinned to another server because their server was removed or unavailable.',
+    labelNames: ['upstream'],
+    registers: [registry],
+    collect() {
+      rebuild(this, (u) => u.sticky !== undefined && this.labels(u.name).inc(u.sticky.repins));
     },
   });
   new Counter({

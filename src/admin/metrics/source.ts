@@ -18,6 +18,8 @@ export interface UpstreamView {
   readonly queue?: { readonly length: number; readonly overflowed: number; readonly timedOut: number };
   /** With retries: retries refused because the retry budget was spent. */
   readonly retryBudgetExhausted?: number;
+  /** With sticky: the session table's entries, and the sessions re-pinned to another server so far. */
+  readonly sticky?: { readonly entries: number; readonly repins: number };
 }
 
 /** What the metrics read at scrape time; the caller guarantees each call is cheap and current. */
