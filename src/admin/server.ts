@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ActionResult, AdminActions } from './actions.js';
 import { checkRequest } from './guard.js';
-import { buildStatus, type RuntimeView } from './status.js';
+import { buildStatus, findServer, type RuntimeView } from './status.js';
 
 export interface AdminOptions {
   readonly view: RuntimeView;
@@ -90,6 +90,7 @@ async function streamOut(res: http.ServerResponse, chunks: AsyncIterable<string>
   }
 }
 
+const SERVER_INFO = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
 
 export function createAdminServer(opts: AdminOptions): http.Server {
@@ -155,6 +156,12 @@ export function createAdminServer(opts: AdminOptions): http.Server {
         (err: Error) => send(res, 400, { error: err.message }),
       );
       return;
+    }
+    const info = SERVER_INFO.exec(path);
+    if (info !== null) {
+      if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
+      const found = findServer(view, info[1]!, info[2]!);
+      return 'entry' in found ? send(res, 200, found.entry) : send(res, 404, found);
     }
     const m = SERVER_PATH.exec(path);
     if (m !== null) {

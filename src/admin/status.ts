@@ -4,7 +4,7 @@
  * interfaces defined here, by the consumer (Traefik's habit), so admin/ depends on what it
  * reads rather than on the proxy's classes.
  */
-import type { Server } from '../core/server.js';
+import type { CheckSnapshot, Server } from '../core/server.js';
 
 export interface UpstreamView {
   readonly name: string;
@@ -34,18 +34,71 @@ export interface StatusDocument {
     name: string;
     scheduler: string;
     [detail: string]: unknown;
-    servers: Array<{
-      name: string;
-      url: string;
-      weight: number;
-      backup: boolean;
-      available: boolean;
-      flags: string[];
-      flag_details: Record<string, { since: string; reason: string }>;
-      active_requests: number;
-      [detail: string]: unknown;
-    }>;
+    servers: ServerEntry[];
   }>;
+}
+
+interface CheckEntry {
+  ok: boolean;
+  detail: string;
+  duration_ms: number;
+  at: string;
+}
+
+export interface ServerEntry {
+  name: string;
+  url: string;
+  weight: number;
+  effective_weight: number;
+  backup: boolean;
+  available: boolean;
+  flags: string[];
+  flag_details: Record<string, { since: string; reason: string }>;
+  active_requests: number;
+  /** Attempts that ended on this server; errors are the 5xx answers and failures without one. */
+  requests: number;
+  errors: number;
+  last_check: CheckEntry | null;
+  /** Newest first. */
+  history: Array<{ at: string; flag: string; set: boolean; reason: string; check: CheckEntry | null }>;
+  [detail: string]: unknown;
+}
+
+const checkEntry = (c: CheckSnapshot | undefined): CheckEntry | null =>
+  c === undefined ? null : { ok: c.ok, detail: c.detail, duration_ms: c.durationMs, at: new Date(c.at).toISOString() };
+
+/** One server's /status entry (also GET /servers/{upstream}/{server}). */
+export function serverEntry(view: RuntimeView, s: Server): ServerEntry {
+  const details: Record<string, { since: string; reason: string }> = {};
+  for (const [flag, st] of s.flags) details[flag] = { since: new Date(st.since).toISOString(), reason: st.reason };
+  return {
+    name: s.name,
+    url: s.origin,
+    weight: s.weight,
+    effective_weight: s.weight,
+    backup: s.backup,
+    available: s.available,
+    flags: [...s.flags.keys()],
+    flag_details: details,
+    active_requests: s.activeRequests,
+    requests: s.attempts.reduce((a, b) => a + b, 0),
+    errors: s.attempts[0]! + s.attempts[5]!,
+    last_check: checkEntry(s.lastCheck),
+    history: s.history
+      .map((t) => ({ at: new Date(t.at).toISOString(), flag: t.flag, set: t.set, reason: t.reason, check: checkEntry(t.check) }))
+      .reverse(),
+    ...view.serverDetails?.(s),
+  };
+}
+
+/** One server's entry, or a 404 body naming what was not found. */
+export function findServer(view: RuntimeView, upstream: string, name: string): { entry: ServerEntry } | { error: string } {
+  for (const u of view.upstreams()) {
+    if (u.name !== upstream) continue;
+    const s = u.servers.all.find((x) => x.name === name);
+    return s === undefined ? { error: `no server "${name}" in upstream "${upstream}"` } : { entry: serverEntry(view, s) };
+  }
+  return { error: `no upstream "${upstream}"` };
 }
 
 export function buildStatus(view: RuntimeView): StatusDocument {
@@ -55,21 +108,7 @@ export function buildStatus(view: RuntimeView): StatusDocument {
       name: u.name,
       scheduler: u.scheduler.name,
       ...view.upstreamDetails?.(u.name),
-      servers: u.servers.all.map((s) => {
-        const details: Record<string, { since: string; reason: string }> = {};
-        for (const [flag, st] of s.flags) details[flag] = { since: new Date(st.since).toISOString(), reason: st.reason };
-        return {
-          name: s.name,
-          url: s.origin,
-          weight: s.weight,
-          backup: s.backup,
-          available: s.available,
-          flags: [...s.flags.keys()],
-          flag_details: details,
-          active_requests: s.activeRequests,
-          ...view.serverDetails?.(s),
-        };
-      }),
+      servers: u.servers.all.map((s) => serverEntry(view, s)),
     });
   }
   return { config: { version: view.version, loaded_at: new Date(view.loadedAt).toISOString(), ...view.configDetails?.() }, upstreams, ...view.extra?.() };

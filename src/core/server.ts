@@ -28,6 +28,28 @@ export interface FlagChange {
 
 export type FlagListener = (change: FlagChange) => void;
 
+/** One active health check's result, as last seen for a server. */
+export interface CheckSnapshot {
+  readonly ok: boolean;
+  /** e.g. "HTTP 200", "connect ECONNREFUSED". */
+  readonly detail: string;
+  readonly durationMs: number;
+  /** Epoch milliseconds when the result came in. */
+  readonly at: number;
+}
+
+/** One flag change kept in Server.history, with the last check result at that moment. */
+export interface Transition {
+  readonly at: number;
+  readonly flag: ServerFlag;
+  readonly set: boolean;
+  readonly reason: string;
+  readonly check: CheckSnapshot | undefined;
+}
+
+/** How many transitions each server keeps (the oldest go first). */
+export const HISTORY_SIZE = 20;
+
 /** The `code` label of each Server.attempts slot: the status class, or why there was none. */
 export const ATTEMPT_CODES = ['error', '1xx', '2xx', '3xx', '4xx', '5xx', 'cancelled'] as const;
 
@@ -69,6 +91,13 @@ export class Server {
    * path touches no registry and allocates nothing.
    */
   readonly attempts = [0, 0, 0, 0, 0, 0, 0];
+  /**
+   * The last active health check's result, or undefined while none ran. Set by whoever
+   * follows the checker (runtime/fault-tolerance), before the flag change that check
+   * causes, so the transition records the check behind it.
+   */
+  lastCheck: CheckSnapshot | undefined;
+  readonly #history: Transition[] = [];
   readonly #flags = new Map<ServerFlag, FlagState>();
   readonly #listeners = new Set<FlagListener>();
 
@@ -111,6 +140,11 @@ export class Server {
     this.#emit({ server: this, flag, set: false, reason, at });
   }
 
+  /** The last HISTORY_SIZE flag changes, oldest first. */
+  get history(): readonly Transition[] {
+    return this.#history;
+  }
+
   /** Subscribes to flag changes; returns the unsubscribe function. */
   onFlagChange(listener: FlagListener): () => void {
     this.#listeners.add(listener);
@@ -118,6 +152,9 @@ export class Server {
   }
 
   #emit(change: FlagChange): void {
+    // Flag changes are rare (never per request), so a shifted array is ring enough.
+    this.#history.push({ at: change.at, flag: change.flag, set: change.set, reason: change.reason, check: this.lastCheck });
+    if (this.#history.length > HISTORY_SIZE) this.#history.shift();
     for (const l of this.#listeners) l(change);
   }
 }

@@ -163,10 +163,12 @@ export class HealthChecker {
     const change = this.#record(entry, outcome);
     this.#scheduleNext(server, entry);
     const now = this.#deps.clock.now();
-    if (change === 'set') server.setFlag(FLAG, `${entry.consecutiveFailures} consecutive check failures: ${outcome.detail}`, now);
-    if (change === 'clear') server.clearFlag(FLAG, `${entry.consecutiveSuccesses} consecutive checks passed: ${outcome.detail}`, now);
+    // Listeners hear the result before the flag change it causes, so a server's history
+    // records the check behind each transition (runtime/fault-tolerance sets lastCheck).
     const result: CheckResult = { server, ok: outcome.ok, detail: outcome.detail, durationMs };
     for (const l of this.#listeners) l(result);
+    if (change === 'set') server.setFlag(FLAG, `${entry.consecutiveFailures} consecutive check failures: ${outcome.detail}`, now);
+    if (change === 'clear') server.clearFlag(FLAG, `${entry.consecutiveSuccesses} consecutive checks passed: ${outcome.detail}`, now);
   }
 
   /** Updates the counters; says whether the flag must now be set or cleared. */

@@ -38,6 +38,7 @@ export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; r
   if (c.health_check !== undefined) {
     health = new HealthChecker(servers, c.health_check, deps);
     health.onResult((r) => {
+      r.server.lastCheck = { ok: r.ok, detail: r.detail, durationMs: r.durationMs, at: deps.clock.now() };
       log.debug({ event: 'health_check', server: r.server.id, ok: r.ok, detail: r.detail, duration_ms: r.durationMs }, `check ${r.server.id}: ${r.ok ? 'ok' : 'failed'}: ${r.detail}`);
       if (r.ok) outlier?.onHealthCheckPassed(r.server);
     });
