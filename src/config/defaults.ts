@@ -5,6 +5,7 @@
  * Durations are milliseconds, sizes bytes and percentages fractions (0.1 for 10%), as in
  * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
+import { ALERT_EVENTS } from '../core/config.js';
 import type { AccessFormat, BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
@@ -142,6 +143,16 @@ export const BACKUP_CPU_CLASSES = ['idle', 'low'] as const;
 export const KEEP_LAST_RANGE = { min: 1, max: 100_000 } as const;
 /** keep_within is a retention age, not a timer, so it may pass the 596h timer limit: up to 3650d. */
 export const MAX_KEEP_WITHIN_DAYS = 3650;
+
+/** alerts.on: every event unless the list says otherwise. */
+export const DEFAULT_ALERT_EVENTS = ALERT_EVENTS;
+/** Per webhook: events waiting beyond this are dropped (and counted), so memory stays bounded. */
+export const ALERT_QUEUE_SIZE = 1000;
+/** One POST may take this long before it counts as failed. */
+export const ALERT_TIMEOUT = 5_000;
+/** Retry backoff: 1s, 2s, 4s… capped at 60s; after ALERT_ATTEMPTS tries the event is dropped. */
+export const ALERT_BACKOFF = { first: 1_000, max: 60_000 } as const;
+export const ALERT_ATTEMPTS = 8;
 
 export const DEFAULT_WEIGHT = 1;
 export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;

@@ -24,9 +24,10 @@ import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
 import { directory, readBackup } from './validate-backup.js';
 import { readFront } from './validate-front.js';
+import { readAlerts } from './validate-alerts.js';
 import { boolean, envName, oneOf } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes', 'backup'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes', 'backup', 'alerts'] as const;
 
 /** A listen address and where it was written (no node when it is the default). */
 interface Located {
@@ -59,6 +60,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),
     backup: readBackup(checker, top),
+    alerts: readAlerts(checker, top),
   };
 }
 

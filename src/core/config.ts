@@ -229,6 +229,18 @@ export interface BackupConfig {
 
 export type BackupCpuClass = 'idle' | 'low';
 
+/** What can be alerted on: server availability and flags, reloads, and the backup sidecar. */
+export const ALERT_EVENTS = ['server_down', 'server_up', 'ejected', 'circuit_open', 'reload_failed', 'backup_failed', 'backup_stalled'] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+/** Webhooks each selected event is POSTed to as JSON (runtime/alerts). */
+export interface AlertsConfig {
+  /** http(s) URLs, each with its own bounded queue. */
+  readonly webhooks: readonly string[];
+  /** The events sent; all of ALERT_EVENTS by default. */
+  readonly on: readonly AlertEvent[];
+}
+
 export interface BulwarkConfig {
   readonly listen: readonly ListenAddress[];
   readonly admin: {
@@ -242,4 +254,6 @@ export interface BulwarkConfig {
   readonly routes: readonly RouteConfig[];
   /** Absent: no backup sidecar. */
   readonly backup: BackupConfig | undefined;
+  /** Absent: no alerts are sent. */
+  readonly alerts: AlertsConfig | undefined;
 }

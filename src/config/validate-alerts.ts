@@ -1,0 +1,53 @@
+/**
+ * @module config/validate-alerts
+ * Validation of the top-level `alerts:` block (webhooks, runtime/alerts). Absent, no alert
+ * is sent; written, `webhooks` is required and `on` defaults to every event. Each list is
+ * non-empty and names each item once: a webhook listed twice would get every event twice.
+ */
+import { ALERT_EVENTS } from '../core/config.js';
+import type { AlertsConfig } from '../core/config.js';
+import { DEFAULT_ALERT_EVENTS } from './defaults.js';
+import { Invalid } from './validate-context.js';
+import type { Block, Checker, Entry, Parse } from './validate-context.js';
+import { oneOf } from './validate-values.js';
+
+const KEYS = ['webhooks', 'on'];
+const WEBHOOK_RULE = 'must be an http:// or https:// URL like https://alerts.example.com/hook';
+
+/** A webhook URL: http or https with a host; kept whole (path and query are the receiver's). */
+export const webhookUrl: Parse<string> = (value) => {
+  if (typeof value !== 'string') return new Invalid(WEBHOOK_RULE);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return new Invalid(WEBHOOK_RULE);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Invalid(`${WEBHOOK_RULE} (got "${url.protocol}")`);
+  if (!url.hostname) return new Invalid(`${WEBHOOK_RULE} (no host)`);
+  if (url.hash) return new Invalid('must not have a fragment (it is never sent)');
+  return url.href;
+};
+
+/** The valid items of the list in `e`, each once (a repeat is reported where it is written). */
+function uniqueItems<T>(checker: Checker, e: Entry | undefined, what: string, parse: Parse<T>): T[] {
+  if (!e) return [];
+  const seen = new Map<T, string>();
+  for (const item of checker.list(e.value, e.path, what)) {
+    const v = checker.value(item.node, item.path, parse);
+    if (v === undefined) continue;
+    const first = seen.get(v);
+    if (first !== undefined) checker.report(item.node, item.path, `duplicate ${what} "${String(v)}"; ${first} is the same`);
+    else seen.set(v, item.path);
+  }
+  return [...seen.keys()];
+}
+
+/** The alerts block; undefined when it is absent. */
+export function readAlerts(checker: Checker, top: Block): AlertsConfig | undefined {
+  const block = top.feature('alerts', KEYS);
+  if (!block) return undefined;
+  const webhooks = uniqueItems(checker, block.need('webhooks'), 'webhook', webhookUrl);
+  const on = block.get('on') === undefined ? [...DEFAULT_ALERT_EVENTS] : uniqueItems(checker, block.get('on'), 'event', oneOf(ALERT_EVENTS));
+  return { webhooks, on };
+}
