@@ -3,7 +3,8 @@
  * Per-server history in /status and GET /servers/{upstream}/{server}, over real sockets:
  * a killed origin's failed health check shows in its history with the reason and the check
  * that caused it, its return clears it, only the newest 20 transitions are kept, the
- * one-server endpoint matches the /status entry, and unknown names get a 404 saying which.
+ * one-server endpoint matches the /status entry, requests and errors (5xx and no answer)
+ * are counted, and unknown names get a 404 saying which.
  */
 import { describe, expect, it } from 'vitest';
 import { FAST_CHECKS, chaosOrigins, ftBulwark, ftOf, waitFlag, webStatus } from '../helpers/fault.js';
@@ -42,7 +43,7 @@ describe('per-server history', () => {
     for (let i = 0; i < 4; i++) expect((await send(bw.url)).status).toBe(200);
 
     await b!.kill();
-    await waitFlag(bw, 'b', 'failed_health_check');
+    await waitFlag(bw, 'b', 'failed_health_check', true, 10_000);
     const down = await statusEntry(bw, 'b');
     expect(down.history).toHaveLength(1);
     expect(down.history[0]).toMatchObject({ flag: 'failed_health_check', set: true, reason: '3 consecutive check failures: connect ECONNREFUSED' });
@@ -70,6 +71,18 @@ describe('per-server history', () => {
     const one = await entry(bw, 'web', 'b');
     expect(one.status).toBe(200);
     expect(one.body).toEqual(all.find((s) => s.name === 'b'));
+  });
+
+  it('counts requests, and as errors the 5xx answers and the failures without one (not 4xx)', async () => {
+    const [a] = await chaosOrigins(h, ['a']);
+    const bw = await ftBulwark(h, [a!]);
+    const statuses: number[] = [];
+    for (const mode of [() => a!.error(500), () => a!.error(404), () => a!.reset(), () => a!.answer()]) {
+      mode();
+      statuses.push((await send(bw.url)).status);
+    }
+    expect(statuses).toEqual([500, 404, 502, 200]);
+    expect(await statusEntry(bw, 'a')).toMatchObject({ requests: 4, errors: 2 });
   });
 
   it('keeps the newest 20 transitions', async () => {
