@@ -28,6 +28,7 @@ import { accessSettings, APPLIERS } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics, followRunning } from './metrics.js';
+import { Alerts, DEFAULT_DELIVERY, type DeliveryTuning } from './alerts/index.js';
 
 export interface AppOptions {
   /** The config file: read at start and on every reload, and watched. */
@@ -54,6 +55,8 @@ export interface AppOptions {
    * starts more than one App.
    */
   readonly processMetrics?: boolean;
+  /** How alerts are delivered: queue size, timeout, backoff, tries (default DEFAULT_DELIVERY). */
+  readonly alertDelivery?: DeliveryTuning;
 }
 
 export class App {
@@ -71,6 +74,8 @@ export class App {
   readonly status: ConfigStatus;
   /** The Prometheus metrics served at the admin listener's /metrics (admin/metrics). */
   readonly metrics: BulwarkMetrics;
+  /** The alert webhooks (`alerts:`); their counters are in /status. */
+  readonly alerts: Alerts;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
   #stopping: Promise<boolean> | undefined;
@@ -85,17 +90,19 @@ export class App {
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
-    const serverEvents = new ServerEvents(logging.logger);
+    const alerts = (this.alerts = new Alerts(clock, opts.alertDelivery ?? DEFAULT_DELIVERY, logging.logger));
+    alerts.configure(config.alerts);
+    const serverEvents = new ServerEvents(logging.logger, alerts);
     const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));
     // What the appliers of a reload work on (runtime/apply).
-    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics };
+    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics, alerts };
     for (const u of proxy.state.upstreams.values()) {
       ctx.serverEvents.watch(u.servers.all);
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
     }
     followRunning(proxy.state, ctx);
     this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, APPLIERS), () => clock.now());
-    this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state });
+    this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
     this.adminServer = createAdmin(this, clock, token);
   }
 
@@ -151,6 +158,7 @@ export class App {
       // The agent is started, stopped or reconfigured to match (runtime/backup-sidecar).
       void this.backup.apply(this.config.backup).catch((err: unknown) => log.error({ event: 'backup_apply_failed', error: String(err) }, `backup: ${String(err)}`));
     } else if (o.result === 'rejected') {
+      this.alerts.emit('reload_failed', { trigger, version: o.version, reason: o.errors?.join('\n') });
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
     }
     return o;
@@ -187,6 +195,7 @@ export class App {
       this.adminServer.closeAllConnections();
       await this.proxy.close();
       log.info({ event: 'stopped', clean }, clean ? 'stopped: all requests finished' : 'stopped: drain timeout cut in-flight requests');
+      await this.alerts.close();
       await this.logging.close();
       return clean;
     })();

@@ -118,5 +118,11 @@ const upstreams: Applier = {
   },
 };
 
+/** New webhooks and events at commit; a webhook still listed keeps its queue. */
+const alerts: Applier = {
+  name: 'alerts',
+  commit: ({ config }, ctx) => ctx.alerts.configure(config.alerts),
+};
+
 /** In order: every stage runs over this list from the top (see runtime/apply). */
-export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, overrides, faultTolerance, metricsApplier, upstreams];
+export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, overrides, faultTolerance, metricsApplier, upstreams, alerts];

@@ -22,6 +22,7 @@ import type { Proxy } from '../proxy/proxy.js';
 import type { ProxyState } from '../proxy/state.js';
 import type { FaultTolerance } from './fault-tolerance.js';
 import type { RuntimeOverrides } from './overrides.js';
+import type { Alerts } from './alerts/index.js';
 
 /** The running process, as the appliers see it. */
 export interface ApplyContext {
@@ -38,6 +39,8 @@ export interface ApplyContext {
   readonly faultTolerance: Map<string, FaultTolerance>;
   /** Logs the flag changes of the servers it is given (runtime/server-events). */
   readonly serverEvents: { watch(servers: readonly Server[]): void };
+  /** The alert webhooks, which follow `alerts:` (runtime/alerts). */
+  readonly alerts: Pick<Alerts, 'configure'>;
   /** The Prometheus metrics, which follow the servers' flag changes and health checks (admin/metrics). */
   readonly metrics: Pick<BulwarkMetrics, 'watch' | 'followChecks'>;
 }

@@ -17,6 +17,7 @@ import { backupKey } from '../backup/agent/settings.js';
 import { restoreSessionsAtStartup } from './backup-startup.js';
 import type { StallChange } from '../backup/agent/stall.js';
 import { BackupSupervisor } from '../backup/agent/supervisor.js';
+import type { Alerts } from './alerts/index.js';
 
 /** Why `config` cannot run its backups in `env` (its key variable is unset), or undefined. */
 export function keyProblem(config: BulwarkConfig, file: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -30,6 +31,8 @@ export interface SidecarDeps {
   readonly logger: pino.Logger;
   readonly env: NodeJS.ProcessEnv;
   readonly state: () => ProxyState;
+  /** Failed runs and stalls go out as backup_failed and backup_stalled alerts. */
+  readonly alerts?: Pick<Alerts, 'emit'>;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -67,6 +70,7 @@ export class BackupSidecar {
   /** The agent's report (POST /backup/report). */
   reported(report: Record<string, unknown>): void {
     this.#report = report;
+    if (report['ok'] === false) this.#d.alerts?.emit('backup_failed', { trigger: report['trigger'], reason: report['error'] });
   }
 
   /** The /status section; undefined when no backup is configured. */
@@ -128,6 +132,7 @@ export class BackupSidecar {
   #logStall(c: StallChange): void {
     const fields = { threshold_ms: c.thresholdMs, silent_ms: c.silentMs, last_snapshot_at: iso(c.lastSnapshotAt) };
     if (c.stalled) {
+      this.#d.alerts?.emit('backup_stalled', { reason: `no snapshot for ${c.silentMs} ms`, ...fields });
       this.#d.logger.warn(
         { event: 'backup_agent_stalled', ...fields },
         `backup agent stalled: no snapshot for ${c.silentMs} ms (more than 2 × backup.interval + backup.timeout = ${c.thresholdMs} ms)`,

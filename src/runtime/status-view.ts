@@ -15,6 +15,7 @@ export interface StatusSource {
   readonly configFile: string;
   readonly status: Readonly<ConfigStatus>;
   readonly backup: { status(): Record<string, unknown> | undefined };
+  readonly alerts: { status(): Record<string, unknown> };
   /** The running upstreams (read on each call: a reload swaps them). */
   readonly proxy: { readonly state: { readonly upstreams: ReadonlyMap<string, UpstreamRuntime> } };
   readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
@@ -57,7 +58,7 @@ export function statusView(app: StatusSource): RuntimeView {
     }),
     extra: () => {
       const backup = app.backup.status();
-      return backup === undefined ? {} : { backup };
+      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status() };
     },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),

@@ -1,0 +1,112 @@
+/**
+ * @module test/integration/alerts
+ * Alert webhooks against a real local receiver that fails (500), then hangs (never answers),
+ * then recovers: the events are delivered once it recovers, in the order they happened; the
+ * hang is cut by the timeout; the proxy serves normally throughout. A tiny queue drops and
+ * counts what does not fit; an event that runs out of tries is dropped and counted.
+ */
+import type http from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { systemClock } from '../../src/core/clock.js';
+import { Alerts } from '../../src/runtime/alerts/index.js';
+import { simpleConfig, startBulwark } from '../helpers/bulwark.js';
+import { useHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/net.js';
+
+type Mode = 'fail' | 'hang' | 'ok';
+
+/** A webhook receiver whose behaviour the test switches; it records what it accepted. */
+function receiver(): { mode: Mode; received: Array<Record<string, unknown>>; hung: number; cut: number; handler: http.RequestListener } {
+  const r = {
+    mode: 'fail' as Mode,
+    received: [] as Array<Record<string, unknown>>,
+    hung: 0,
+    cut: 0,
+    handler: ((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (r.mode === 'fail') return void res.writeHead(500).end('down');
+        if (r.mode === 'hang') {
+          r.hung++;
+          res.on('close', () => r.cut++);
+          return;
+        }
+        r.received.push(JSON.parse(body) as Record<string, unknown>);
+        res.end('ok');
+      });
+    }) as http.RequestListener,
+  };
+  return r;
+}
+
+const admin = (base: string, path: string) => request(`${base}${path}`, { method: 'POST' }).then((r) => r.body.dump().then(() => r.statusCode));
+
+describe('alerts', () => {
+  const h = useHarness();
+
+  it('delivers in order after a receiver that failed and hung recovers, while the proxy keeps serving', async () => {
+    const rx = receiver();
+    const hook = await h.origin(rx.handler);
+    const [a, b] = await h.namedOrigins(['a', 'b']);
+    const yaml = simpleConfig([a!.url, b!.url], { top: `alerts: { webhooks: ["${hook.url}/hook"] }` });
+    const bw = await startBulwark(yaml, { alertDelivery: { queueSize: 100, timeout: 1000, backoff: { first: 50, max: 200 }, attempts: 1000 } });
+    h.defer(() => bw.stop());
+    const status = () => bw.app.alerts.status() as { sent: number; failed: number; dropped: number };
+
+    expect(await admin(bw.adminUrl, '/servers/web/web-2/disable')).toBe(200);
+    await waitFor(() => status().failed >= 2, 20_000, 'two failed deliveries (500)');
+    rx.mode = 'hang';
+    await waitFor(() => rx.hung >= 1, 20_000, 'a delivery the receiver holds');
+    // The receiver holds the request: the proxy answers as ever.
+    const res = await request(bw.url);
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe('a');
+    expect(await admin(bw.adminUrl, '/servers/web/web-2/enable')).toBe(200);
+    await writeFile(bw.configFile, `${yaml}bogus: 1\n`);
+    expect((await bw.app.reload('api')).result).toBe('rejected');
+    const report = JSON.stringify({ ok: false, trigger: 'interval', error: 'ENOSPC: no space left on device' });
+    const reported = await request(`${bw.adminUrl}/backup/report`, { method: 'POST', body: report, headers: { 'content-type': 'application/json' } });
+    expect((await reported.body.dump(), reported.statusCode)).toBe(200);
+    await waitFor(() => rx.cut >= 1, 20_000, 'the held delivery cut by the timeout');
+    rx.mode = 'ok';
+    await waitFor(() => rx.received.some((e) => e['event'] === 'backup_failed'), 20_000, 'every event delivered');
+
+    // A delivery cut just as it was answered may come twice, and the file watcher may reload
+    // (and fail) too: the order in which the events first arrive is what counts.
+    const events = rx.received.map((e) => e['event']).filter((e, i, all) => all.indexOf(e) === i);
+    expect(events).toEqual(['server_down', 'server_up', 'reload_failed', 'backup_failed']);
+    expect(rx.received.find((e) => e['event'] === 'backup_failed')).toMatchObject({ trigger: 'interval', reason: 'ENOSPC: no space left on device' });
+    expect(rx.received[0]).toMatchObject({ upstream: 'web', server: 'web-2', flag: 'disabled' });
+    expect(typeof rx.received[0]!['at']).toBe('string');
+    expect(status().dropped).toBe(0);
+    const shown = (await (await request(`${bw.adminUrl}/status`)).body.json()) as { alerts: { sent: number; webhooks: unknown[] } };
+    expect(shown.alerts.sent).toBeGreaterThanOrEqual(4);
+    expect(shown.alerts.webhooks).toEqual([{ origin: hook.url, queued: 0 }]);
+  }, 60_000);
+
+  it('drops and counts what overflows a tiny queue, and an event out of tries', async () => {
+    const rx = receiver();
+    rx.mode = 'hang';
+    const hook = await h.origin(rx.handler);
+    const alerts = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });
+    h.defer(() => alerts.close());
+    alerts.configure({ webhooks: [`${hook.url}/`], on: ['reload_failed'] });
+    for (let i = 0; i < 5; i++) alerts.emit('reload_failed', { n: i });
+    alerts.emit('server_down', {}); // not selected by `on`: never queued
+    expect(alerts.status()).toMatchObject({ dropped: 3, webhooks: [{ queued: 2 }] });
+    await waitFor(() => rx.hung === 1, 20_000, 'the first delivery held');
+    await alerts.close();
+
+    const failing = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });
+    h.defer(() => failing.close());
+    const rx500 = receiver();
+    const hook500 = await h.origin(rx500.handler);
+    failing.configure({ webhooks: [`${hook500.url}/`], on: ['backup_failed'] });
+    failing.emit('backup_failed', {});
+    await waitFor(() => (failing.status() as { dropped: number }).dropped === 1, 20_000, 'the event dropped after 2 tries');
+    expect(failing.status()).toMatchObject({ sent: 0, failed: 2, dropped: 1, webhooks: [{ queued: 0 }] });
+  }, 60_000);
+});
