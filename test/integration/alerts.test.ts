@@ -109,4 +109,26 @@ describe('alerts', () => {
     await waitFor(() => (failing.status() as { dropped: number }).dropped === 1, 20_000, 'the event dropped after 2 tries');
     expect(failing.status()).toMatchObject({ sent: 0, failed: 2, dropped: 1, webhooks: [{ queued: 0 }] });
   }, 60_000);
+
+  it('follows a reload: added, it reports a real ejection; removed, it sends nothing more', async () => {
+    const rx = receiver();
+    rx.mode = 'ok';
+    const hook = await h.origin(rx.handler);
+    const good = await h.origin((_req, res) => res.end('good'));
+    const bad = await h.origin((_req, res) => res.writeHead(500).end('bad'));
+    const base = simpleConfig([good.url, bad.url], { upstream: '    outlier_detection: { consecutive_5xx: 1 }' });
+    const bw = await startBulwark(base);
+    h.defer(() => bw.stop());
+    await writeFile(bw.configFile, `alerts:\n  webhooks: ["${hook.url}/a"]\n  on: [ejected, server_down]\n${base}`);
+    expect((await bw.app.reload('api')).result).toBe('applied');
+
+    for (let i = 0; i < 2; i++) await (await request(bw.url)).body.dump();
+    await waitFor(() => rx.received.length >= 2, 20_000, 'the ejection alerts');
+    expect(rx.received.map((e) => e['event'])).toEqual(['ejected', 'server_down']);
+    expect(rx.received[0]).toMatchObject({ upstream: 'web', server: 'web-2', flag: 'ejected' });
+
+    await writeFile(bw.configFile, base);
+    expect((await bw.app.reload('api')).result).toBe('applied');
+    expect(bw.app.alerts.status()).toMatchObject({ sent: 2, webhooks: [] });
+  }, 60_000);
 });
