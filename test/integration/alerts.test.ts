@@ -17,17 +17,19 @@ import { waitFor } from '../helpers/net.js';
 
 type Mode = 'fail' | 'hang' | 'ok';
 
-/** A webhook receiver whose behaviour the test switches; it records what it accepted. */
-function receiver(): { mode: Mode; received: Array<Record<string, unknown>>; hung: number; cut: number; handler: http.RequestListener } {
+/** A webhook receiver whose behaviour the test switches; it records every body (`bodies`) and those it accepted (`received`). */
+function receiver(): { mode: Mode; received: Array<Record<string, unknown>>; bodies: Array<Record<string, unknown>>; hung: number; cut: number; handler: http.RequestListener } {
   const r = {
     mode: 'fail' as Mode,
     received: [] as Array<Record<string, unknown>>,
+    bodies: [] as Array<Record<string, unknown>>,
     hung: 0,
     cut: 0,
     handler: ((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        r.bodies.push(JSON.parse(body) as Record<string, unknown>);
         if (r.mode === 'fail') return void res.writeHead(500).end('down');
         if (r.mode === 'hang') {
           r.hung++;
@@ -94,10 +96,11 @@ describe('alerts', () => {
     const alerts = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });
     h.defer(() => alerts.close());
     alerts.configure({ webhooks: [`${hook.url}/`], on: ['reload_failed'] });
-    for (let i = 0; i < 5; i++) alerts.emit('reload_failed', { n: i });
+    for (let i = 0; i < 5; i++) alerts.emit('reload_failed', { n: i, reason: 'x'.repeat(10_000) });
     alerts.emit('server_down', {}); // not selected by `on`: never queued
     expect(alerts.status()).toMatchObject({ dropped: 3, webhooks: [{ queued: 2 }] });
     await waitFor(() => rx.hung === 1, 20_000, 'the first delivery held');
+    expect(rx.bodies[0]).toMatchObject({ n: 0, reason: `${'x'.repeat(4096)}…` });
     await alerts.close();
 
     const failing = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });

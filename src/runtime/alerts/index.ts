@@ -14,6 +14,9 @@ import { Webhook, type DeliveryCounters, type DeliveryTuning } from './webhook.j
 
 export type { DeliveryTuning } from './webhook.js';
 
+/** A reason longer than this is cut, so a full queue stays small (a rejected reload lists up to 50 errors). */
+const MAX_REASON = 4096;
+
 export const DEFAULT_DELIVERY: DeliveryTuning = { queueSize: ALERT_QUEUE_SIZE, timeout: ALERT_TIMEOUT, backoff: ALERT_BACKOFF, attempts: ALERT_ATTEMPTS };
 
 export class Alerts {
@@ -43,7 +46,9 @@ export class Alerts {
   /** Queues `event` on every webhook when `on` selects it. Never throws, never waits. */
   emit(event: AlertEvent, fields: Record<string, unknown> = {}): void {
     if (!this.#on.has(event) || this.#hooks.size === 0) return;
-    const body = JSON.stringify({ event, at: new Date(this.#clock.now()).toISOString(), ...fields });
+    const reason = fields['reason'];
+    const clipped = typeof reason === 'string' && reason.length > MAX_REASON ? { reason: `${reason.slice(0, MAX_REASON)}…` } : {};
+    const body = JSON.stringify({ event, at: new Date(this.#clock.now()).toISOString(), ...fields, ...clipped });
     this.#log?.debug({ event: 'alert_queued', alert: event }, `alert ${event} queued`);
     for (const hook of this.#hooks.values()) hook.push(body);
   }
