@@ -20,6 +20,7 @@ export interface MetricsHost {
   /** The proxy listeners' servers (retiring ones included or not: whatever is open now). */
   readonly frontServers: readonly http.Server[];
   readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
+  readonly alerts: { counters(): { sent: number; failed: number; dropped: number } };
 }
 
 /** One running upstream with the parts it configures, as the metrics read it. */
@@ -48,6 +49,7 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
       const counts = host.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
       return (await Promise.all(counts)).reduce((a, b) => a + b, 0);
     },
+    alerts: () => host.alerts.counters(),
   };
   return createMetrics(source, processMetrics);
 }

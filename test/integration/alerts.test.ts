@@ -14,6 +14,7 @@ import { Alerts } from '../../src/runtime/alerts/index.js';
 import { simpleConfig, startBulwark } from '../helpers/bulwark.js';
 import { useHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
+import { scrape } from '../helpers/metrics.js';
 
 type Mode = 'fail' | 'hang' | 'ok';
 
@@ -87,6 +88,11 @@ describe('alerts', () => {
     const shown = (await (await request(`${bw.adminUrl}/status`)).body.json()) as { alerts: { sent: number; webhooks: unknown[] } };
     expect(shown.alerts.sent).toBeGreaterThanOrEqual(4);
     expect(shown.alerts.webhooks).toEqual([{ origin: hook.url, queued: 0 }]);
+    const m = await scrape(bw.adminUrl);
+    // The file watcher's own reload may still add an event: at least what was counted above.
+    expect(m.value('bulwark_alerts_total', { result: 'sent' })).toBeGreaterThanOrEqual(4);
+    expect(m.value('bulwark_alerts_total', { result: 'failed' })).toBeGreaterThanOrEqual(3);
+    expect(m.value('bulwark_alerts_total', { result: 'dropped' })).toBe(0);
   }, 60_000);
 
   it('drops and counts what overflows a tiny queue, and an event out of tries', async () => {

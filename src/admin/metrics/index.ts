@@ -16,6 +16,7 @@ import type { MetricsSource } from './source.js';
 import { healthMetrics } from './health.js';
 import { resilienceMetrics } from './resilience.js';
 import { trafficMetrics } from './traffic.js';
+import { alertMetrics } from './alerts.js';
 
 export interface BulwarkMetrics {
   readonly registry: Registry;
@@ -44,6 +45,7 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   trafficMetrics(registry, src);
   resilienceMetrics(registry, src);
   const checks = checkMetrics(registry, src);
+  alertMetrics(registry, src);
   return { registry, reloaded: config.reloaded, watch: health.watch, followChecks: checks.followChecks };
 }
 

@@ -37,6 +37,8 @@ export interface MetricsSource {
   answered(): ReadonlyMap<string, readonly number[]>;
   /** Client connections open on the proxy listeners. */
   openConnections(): Promise<number>;
+  /** The alert webhooks' delivery counters, totals since start. */
+  alerts(): { readonly sent: number; readonly failed: number; readonly dropped: number };
 }
 
 /** Empties `metric`, then runs `each` for every running server: the series follow the config. */

@@ -62,6 +62,11 @@ export class Alerts {
     if (!wasAvailable && s.available) this.emit('server_up', fields);
   }
 
+  /** Totals since start (the metrics read them at scrape time). */
+  counters(): Readonly<DeliveryCounters> {
+    return this.#counters;
+  }
+
   /** The /status section: totals, and each webhook's queue (by origin: a path may hold a secret). */
   status(): Record<string, unknown> {
     return { ...this.#counters, webhooks: [...this.#hooks.values()].map((h) => ({ origin: new URL(h.url).origin, queued: h.queued })) };
