@@ -56,9 +56,9 @@ describe.runIf(process.platform === 'linux')('backup: a low-priority agent that 
   const h = useHarness();
   beforeAll(assertBuilt);
 
-  async function start(backup: string, stickyExtra?: string): Promise<Awaited<ReturnType<BackupSite['start']>>> {
+  async function start(backup: string, stickyExtra?: string, extra = ''): Promise<Awaited<ReturnType<BackupSite['start']>>> {
     const origins = await h.namedOrigins(['a']);
-    const site = await BackupSite.create(h, backupConfig({ servers: serversOf(origins, ['a']), backup, stickyExtra }));
+    const site = await BackupSite.create(h, `${backupConfig({ servers: serversOf(origins, ['a']), backup, stickyExtra })}${extra}`);
     return site.start();
   }
 
@@ -86,9 +86,14 @@ describe.runIf(process.platform === 'linux')('backup: a low-priority agent that 
     console.info(`backup-priority: ${what}: ${Date.now() - t0} ms, the last one ${String(last['duration_ms'])} ms`);
   }, BACKUP_TEST_MS);
 
-  it('marks an agent without snapshots stalled after 2 x interval + timeout, and recovered after', async () => {
+  it('marks an agent without snapshots stalled after 2 x interval + timeout (and alerts), and recovered after', async () => {
+    const alerts: Array<Record<string, unknown>> = [];
+    const hook = await h.origin((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString())).on('end', () => res.end(void alerts.push(JSON.parse(body) as Record<string, unknown>)));
+    });
     // 5 s of grace: a busy machine alone must not make this agent stall before it is stopped.
-    const bw = await start('interval: 200ms, timeout: 5s');
+    const bw = await start('interval: 200ms, timeout: 5s', undefined, `alerts: { webhooks: ["${hook.url}/"], on: [backup_stalled] }\n`);
     const pid = (await waitEvent(bw, 'agent_started'))['agent_pid'] as number;
     await waitEvent(bw, 'snapshot_created');
     const before = bw.events('backup_agent_stalled').length;
@@ -107,6 +112,8 @@ describe.runIf(process.platform === 'linux')('backup: a low-priority agent that 
     const b = await waitBackupStatus(bw, (x) => x?.['stalled'] === true, 'stalled');
     expect(b).toMatchObject({ agent: { pid, stall_after_ms: 5400 } });
     expect(Date.parse(String(b!['stalled_since']))).not.toBeNaN();
+    await waitFor(() => alerts.length > 0, 20_000, 'the backup_stalled alert');
+    expect(alerts[0]).toMatchObject({ event: 'backup_stalled', threshold_ms: 5400 });
     process.kill(pid, 'SIGCONT');
     await waitEvent(bw, 'backup_agent_recovered');
     await waitBackupStatus(bw, (x) => x?.['stalled'] === false && x['stalled_since'] === null, 'no longer stalled');
