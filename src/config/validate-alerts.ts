@@ -9,22 +9,15 @@ import type { AlertsConfig } from '../core/config.js';
 import { DEFAULT_ALERT_EVENTS } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Entry, Parse } from './validate-context.js';
-import { oneOf } from './validate-values.js';
+import { httpUrl, oneOf } from './validate-values.js';
 
 const KEYS = ['webhooks', 'on'];
 const WEBHOOK_RULE = 'must be an http:// or https:// URL like https://alerts.example.com/hook';
 
 /** A webhook URL: http or https with a host; kept whole (path and query are the receiver's). */
 export const webhookUrl: Parse<string> = (value) => {
-  if (typeof value !== 'string') return new Invalid(WEBHOOK_RULE);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return new Invalid(WEBHOOK_RULE);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Invalid(`${WEBHOOK_RULE} (got "${url.protocol}")`);
-  if (!url.hostname) return new Invalid(`${WEBHOOK_RULE} (no host)`);
+  const url = httpUrl(value, WEBHOOK_RULE);
+  if (url instanceof Invalid) return url;
   if (url.hash) return new Invalid('must not have a fragment (it is never sent)');
   return url.href;
 };

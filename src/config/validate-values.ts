@@ -103,21 +103,30 @@ export function envName(example: string): Parse<string> {
   return (v) => (typeof v === 'string' && ENV_NAME.test(v) ? v : new Invalid(`must be an environment variable name like ${example}`));
 }
 
-/** An upstream server URL, normalised to its origin ("http://127.0.0.1:3001"). */
-export const serverUrl: Parse<string> = (value) => {
-  if (typeof value !== 'string') return new Invalid(URL_RULE);
+/** An http:// or https:// URL with a host; anything else is `rule` (with what was wrong). */
+export function httpUrl(value: unknown, rule: string): URL | Invalid {
+  if (typeof value !== 'string') return new Invalid(rule);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return new Invalid(URL_RULE);
+    return new Invalid(rule);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Invalid(`${URL_RULE} (got "${url.protocol}")`);
-  if (!url.hostname) return new Invalid(`${URL_RULE} (no host)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Invalid(`${rule} (got "${url.protocol}")`);
+  if (!url.hostname) return new Invalid(`${rule} (no host)`);
+  return url;
+}
+
+/** An upstream server URL, normalised to its origin ("http://127.0.0.1:3001"). */
+export const serverUrl: Parse<string> = (value) => {
+  const url = httpUrl(value, URL_RULE);
+  if (url instanceof Invalid) return url;
+  // A bare "?" or "#" leaves url.search or url.hash empty: the written text tells.
+  const text = String(value);
   if (url.username || url.password) return new Invalid('must not contain a user name or password');
   if (url.pathname !== '/') return new Invalid(`must not have a path (got "${url.pathname}"); routes choose paths`);
-  if (url.search || value.includes('?')) return new Invalid('must not have a query string');
-  if (url.hash || value.includes('#')) return new Invalid('must not have a fragment');
+  if (url.search || text.includes('?')) return new Invalid('must not have a query string');
+  if (url.hash || text.includes('#')) return new Invalid('must not have a fragment');
   return url.origin;
 };
 
