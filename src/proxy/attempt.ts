@@ -14,6 +14,7 @@
  * If undici drops the raw form, revert to onRequestStart/onResponseStart (controller.pause
  * replaces returning false from onData).
  */
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Server } from '../core/server.js';
 
@@ -48,6 +49,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   timedOut: Error | undefined;
   /** Set once the attempt's outcome has been reported. */
   ended = false;
+  /** performance.now() at dispatch. */
+  readonly sent = performance.now();
 
   constructor(owner: AttemptOwner, server: Server, isRetry: boolean) {
     this.owner = owner;

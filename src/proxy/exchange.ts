@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
@@ -193,6 +194,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
 
   attemptHead(a: Attempt, status: number, rawHeaders: Buffer[], statusMessage: string): void {
     if (a.timer !== undefined) clearTimeout(a.timer);
+    this.upstream.ttfb.observe(performance.now() - a.sent);
     if (this.#done || a !== this.#attempt) return;
     if (this.#retries?.holds(status) === true) {
       // Held back to be retried when it ends; forwarded as sent when no retry is allowed.

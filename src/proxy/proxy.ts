@@ -12,6 +12,7 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import { ErrorCodes } from '../core/errors.js';
+import { LatencyHistogram } from '../core/latency.js';
 import { statusClass } from '../core/server.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
@@ -66,6 +67,11 @@ export class Proxy implements FrontHandlers, UpgradeHost {
    * plain numbers read by metrics at scrape time (the key set is bounded by the config).
    */
   readonly answered = new Map<string, number[]>();
+  /**
+   * How long requests took, from their head to their last byte out, per upstream name as in
+   * `answered`. WebSocket tunnels are not requests and are not timed.
+   */
+  readonly durations = new Map<string, LatencyHistogram>();
   /** Set during graceful drain: responses ask clients to close their connections. */
   draining = false;
 
@@ -82,7 +88,10 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     this.#state = new ProxyState(config, this.#deps);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.onAccess = opts.onAccess;
-    this.#exchangeDone = (ex) => this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail);
+    this.#exchangeDone = (ex) => {
+      this.#time(ex.upstream.name, ex.start);
+      this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail);
+    };
   }
 
   get state(): ProxyState {
@@ -169,6 +178,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, upstream: string | undefined, close = false): void {
     if (close) condemn(req.socket);
     sendError(res, status, id, detail, close);
+    this.#time(upstream ?? '', start);
     this.record(req, start, id, status, upstream, undefined, code, detail);
   }
 
@@ -191,6 +201,12 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       error,
       detail,
     });
+  }
+
+  #time(upstream: string, start: number): void {
+    let h = this.durations.get(upstream);
+    if (h === undefined) this.durations.set(upstream, (h = new LatencyHistogram()));
+    h.observe(performance.now() - start);
   }
 
   #count(upstream: string, status: number): void {

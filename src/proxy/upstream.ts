@@ -11,6 +11,7 @@ import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { planUpstream, type UpstreamPlan } from '../core/reload-plan.js';
+import { LatencyHistogram } from '../core/latency.js';
 import { Server, statusClass } from '../core/server.js';
 import { createScheduler, type CustomSchedulers } from '../balancer/index.js';
 import { pickRandom } from '../balancer/random.js';
@@ -45,6 +46,11 @@ export class UpstreamRuntime {
   readonly retry: RetryPolicy | undefined;
   /** Session affinity (sticky sessions), when configured. */
   readonly affinity: Affinity | undefined;
+  /**
+   * Each attempt's time to the response head, from its dispatch (a wait for a pooled
+   * connection and the connect are included). Carried across reloads, like the servers.
+   */
+  readonly ttfb: LatencyHistogram;
   readonly #pools = new Map<Server, Pool>();
   readonly #random: Random;
   #exchanges = 0;
@@ -61,6 +67,7 @@ export class UpstreamRuntime {
     this.name = config.name;
     this.config = config;
     this.#random = deps.random;
+    this.ttfb = previous?.ttfb ?? new LatencyHistogram();
     const servers = config.servers.map((s) => {
       const old = previous?.servers.find(s.name);
       const action = plan?.servers.get(s.name) ?? 'add';

@@ -34,6 +34,7 @@ function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined): Upstr
     queue: u.pending,
     retryBudgetExhausted: u.retry?.budgetExhausted,
     sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repins },
+    ttfb: u.ttfb,
   };
 }
 
@@ -45,6 +46,7 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
     loadedAt: () => host.status.loadedAt,
     upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => upstreamView(u, host.faultTolerance.get(u.name))),
     answered: () => host.proxy.answered,
+    durations: () => host.proxy.durations,
     openConnections: async () => {
       const counts = host.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
       return (await Promise.all(counts)).reduce((a, b) => a + b, 0);

@@ -17,6 +17,7 @@ import { healthMetrics } from './health.js';
 import { resilienceMetrics } from './resilience.js';
 import { trafficMetrics } from './traffic.js';
 import { alertMetrics } from './alerts.js';
+import { latencyMetrics } from './latency.js';
 
 export interface BulwarkMetrics {
   readonly registry: Registry;
@@ -43,6 +44,7 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   const config = configMetrics(registry, src);
   const health = healthMetrics(registry, src);
   trafficMetrics(registry, src);
+  latencyMetrics(registry, src);
   resilienceMetrics(registry, src);
   const checks = checkMetrics(registry, src);
   alertMetrics(registry, src);

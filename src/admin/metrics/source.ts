@@ -4,6 +4,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
+import type { LatencyHistogram } from '../../core/latency.js';
 import type { Server } from '../../core/server.js';
 
 /** One upstream of the running config, as the metrics read it. */
@@ -20,6 +21,8 @@ export interface UpstreamView {
   readonly retryBudgetExhausted?: number;
   /** With sticky: the session table's entries, and the sessions re-pinned to another server so far. */
   readonly sticky?: { readonly entries: number; readonly repins: number };
+  /** Each attempt's time to the response head (UpstreamRuntime.ttfb). */
+  readonly ttfb: LatencyHistogram;
 }
 
 /** What the metrics read at scrape time; the caller guarantees each call is cheap and current. */
@@ -35,6 +38,8 @@ export interface MetricsSource {
   upstreams(): Iterable<UpstreamView>;
   /** Requests answered per upstream name, by statusClass index (Proxy.answered). */
   answered(): ReadonlyMap<string, readonly number[]>;
+  /** Request durations per upstream name, keyed as `answered` (Proxy.durations). */
+  durations(): ReadonlyMap<string, LatencyHistogram>;
   /** Client connections open on the proxy listeners. */
   openConnections(): Promise<number>;
   /** The alert webhooks' delivery counters, totals since start. */
