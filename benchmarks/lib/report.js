@@ -56,6 +56,7 @@ export function perRoundLine(rows, name = 'bulwark') {
 const COSTS = [
   ['access log', 'bulwark', 'bulwark-nolog'],
   ['this build against BENCH_B_CLI', 'bulwark', 'bulwark-b'],
+  ['metrics scraped (BENCH_SCRAPE_MS)', 'bulwark-scraped', 'bulwark'],
   ['forwarding fields', 'undici-fwd', 'undici'],
   ['access log on the floor', 'undici-fwd-log', 'undici-fwd'],
   // The floor skips per-request work bulwark must do too, so this is not all optional extras.

@@ -50,6 +50,36 @@ const bulwarkB = (ctx) => {
   return startBulwark(ctx, 'bulwark-b', true, cli);
 };
 
+/**
+ * bulwark as `bulwark`, with GET /metrics scraped every BENCH_SCRAPE_MS (default 1000 ms, 15×
+ * Prometheus' default interval) while it runs: the difference to `bulwark` is what metrics cost,
+ * the per-request counting being in both (it is always on) and the rendering in this one only.
+ */
+const bulwarkScraped = async (ctx) => {
+  const every = Number(process.env.BENCH_SCRAPE_MS ?? 1000);
+  if (!Number.isFinite(every) || every <= 0) throw new Error('BENCH_SCRAPE_MS must be a positive number of milliseconds');
+  const t = await startBulwark(ctx, 'bulwark-scraped', true);
+  let scrapes = 0;
+  let failures = 0;
+  const timer = setInterval(() => {
+    fetch(`${t.adminUrl}/metrics`)
+      .then(async (r) => {
+        await r.text();
+        if (r.status === 200) scrapes++;
+        else failures++;
+      })
+      .catch(() => failures++);
+  }, every);
+  return {
+    ...t,
+    stop: () => {
+      clearInterval(timer);
+      return t.stop();
+    },
+    after: () => ({ ...t.after(), scrapes, scrapeFailures: failures }),
+  };
+};
+
 async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
@@ -90,6 +120,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
   }
   return {
     url: `http://127.0.0.1:${port}/`,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     cpuPids: [child.pid],
     stop: () => stop(child),
     // Count access-log lines once bulwark has exited (so its buffers are flushed).
@@ -112,6 +143,8 @@ export const TARGETS = {
   'bulwark-nolog': bulwarkNoLog,
   // Opt-in (with BENCH_B_CLI): a second build, to compare two builds side by side.
   'bulwark-b': bulwarkB,
+  // Opt-in: bulwark with /metrics scraped while it runs (the cost of metrics, against `bulwark`).
+  'bulwark-scraped': bulwarkScraped,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
   // Opt-in: the same plus bulwark's access log (needs dist/). Not quite all a request must
