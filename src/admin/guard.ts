@@ -68,6 +68,11 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** Whether `given` is the admin token; hashing first makes the comparison constant-time whatever the lengths. */
+export function tokenMatches(given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token));
+}
+
 /** The first singleton field that appears more than once in Node's flat raw list. */
 function repeated(raw: readonly string[]): string | undefined {
   const seen = new Set<string>();
@@ -113,9 +118,6 @@ export function checkRequest(req: IncomingMessage, bound: AddressInfo, token: st
     const m = /^https?:\/\/(.+)$/.exec(origin);
     if (m === null || !hostAllowed(m[1]!, bound)) return { status: 403, message: `Origin ${JSON.stringify(origin)} is not the admin address` };
   }
-  if (token !== undefined) {
-    // Hashing first makes the comparison constant-time whatever the lengths.
-    if (!timingSafeEqual(digest(bearerToken(req.headers.authorization)), digest(token))) return { status: 401, message: 'missing or wrong admin token' };
-  }
+  if (token !== undefined && !tokenMatches(bearerToken(req.headers.authorization), token)) return { status: 401, message: 'missing or wrong admin token' };
   return { status: 200, target };
 }

@@ -11,6 +11,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ActionResult, AdminActions } from './actions.js';
+import { DashboardFeed } from './dashboard/feed.js';
+import { DASHBOARD } from './dashboard/page.js';
+import { checkUpgrade, refuseUpgrade } from './dashboard/upgrade.js';
 import { checkRequest } from './guard.js';
 import { buildStatus, findServer, type RuntimeView } from './status.js';
 
@@ -23,6 +26,10 @@ export interface AdminOptions {
   readonly address: () => AddressInfo | undefined;
   /** The Prometheus registry /metrics exposes (admin/metrics). */
   readonly metrics: { readonly contentType: string; metrics(): Promise<string> };
+  /** Epoch milliseconds (the App's clock), for the dashboard's rates. */
+  readonly now: () => number;
+  /** An upstream's request-duration bucket counts since start (core/latency), for the dashboard's p99. */
+  readonly latency: (upstream: string) => readonly number[] | undefined;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -93,12 +100,35 @@ async function streamOut(res: http.ServerResponse, chunks: AsyncIterable<string>
 const SERVER_INFO = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
 
+/** The dashboard page needs no token (it holds no data); it still passes the Host/Origin rules. */
+function isPage(req: http.IncomingMessage, bound: AddressInfo): boolean {
+  const checked = checkRequest(req, bound, undefined);
+  return checked.status === 200 && checked.target.split('?')[0] === '/' && (req.method === 'GET' || req.method === 'HEAD');
+}
+
+/**
+ * An http.Server whose close() also disconnects the dashboard's WebSockets: an upgraded
+ * socket is no longer an HTTP connection, so close() would otherwise wait for every page
+ * to go away and closeAllConnections() would not end them.
+ */
+class AdminServer extends http.Server {
+  feed: DashboardFeed | undefined;
+  override close(callback?: (err?: Error) => void): this {
+    this.feed?.close();
+    return super.close(callback);
+  }
+}
+
 export function createAdminServer(opts: AdminOptions): http.Server {
   const { view, actions } = opts;
-  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  const server = new AdminServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     const bound = opts.address();
     // Not yet knowing its own address, the listener cannot check Host: it answers nothing.
     if (bound === undefined) return send(res, 503, '503 Service Unavailable: the admin listener is starting\n');
+    if (isPage(req, bound)) {
+      res.writeHead(200, { ...DASHBOARD.headers, 'content-length': Buffer.byteLength(DASHBOARD.html), 'cache-control': 'no-store' });
+      return void res.end(req.method === 'HEAD' ? undefined : DASHBOARD.html);
+    }
     const checked = checkRequest(req, bound, opts.token);
     if (checked.status !== 200) {
       const extra: Record<string, string> = checked.status === 401 ? { 'www-authenticate': 'Bearer realm="bulwark-admin"' } : {};
@@ -175,6 +205,14 @@ export function createAdminServer(opts: AdminOptions): http.Server {
       return;
     }
     send(res, 404, `404 Not Found: no admin endpoint ${path}\n`);
+  });
+  const feed = (server.feed = new DashboardFeed({ view, now: opts.now, latency: opts.latency }));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const bound = opts.address();
+    if (bound === undefined) return refuseUpgrade(socket, 503, 'the admin listener is starting');
+    const checked = checkUpgrade(req, bound, opts.token);
+    if (checked.status !== 200) return refuseUpgrade(socket, checked.status, checked.message);
+    feed.accept(req, socket, head);
   });
   // Node closes a CONNECT without a word when nobody listens for it; say why instead.
   server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {

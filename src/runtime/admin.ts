@@ -54,5 +54,13 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     sessions: sessionTables(state, () => host.proxy.inFlight > 0),
     backupReport: (r) => host.backup.reported(r),
   });
-  return createAdminServer({ view: statusView(host), actions, token, address: () => host.adminAddress, metrics: host.metrics.registry });
+  return createAdminServer({
+    view: statusView(host),
+    actions,
+    token,
+    address: () => host.adminAddress,
+    metrics: host.metrics.registry,
+    now: () => clock.now(),
+    latency: (upstream) => host.proxy.durations.get(upstream)?.counts,
+  });
 }
