@@ -6,7 +6,7 @@
  * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
 import { ALERT_EVENTS } from '../core/config.js';
-import type { AccessFormat, BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
+import type { AccessFormat, AlertDelivery, BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
@@ -146,13 +146,14 @@ export const MAX_KEEP_WITHIN_DAYS = 3650;
 
 /** alerts.on: every event unless the list says otherwise. */
 export const DEFAULT_ALERT_EVENTS = ALERT_EVENTS;
-/** Per webhook: events waiting beyond this are dropped (and counted), so memory stays bounded. */
-export const ALERT_QUEUE_SIZE = 1000;
-/** One POST may take this long before it counts as failed. */
-export const ALERT_TIMEOUT = 5_000;
-/** Retry backoff: 1s, 2s, 4s… capped at 60s; after ALERT_ATTEMPTS tries the event is dropped. */
-export const ALERT_BACKOFF = { first: 1_000, max: 60_000 } as const;
-export const ALERT_ATTEMPTS = 8;
+/**
+ * Delivery per webhook: up to 1000 events waiting (beyond that dropped and counted, so memory
+ * stays bounded), 5s per POST, then retries after 1s, 2s, 4s… capped at 60s; after 7 retries
+ * (8 tries) the event is dropped.
+ */
+export const DEFAULT_ALERT_DELIVERY: AlertDelivery = { queue: 1000, timeout: 5_000, retries: 7, backoff: 1_000, max_backoff: 60_000 };
+export const ALERT_QUEUE_RANGE = { min: 1, max: 100_000 } as const;
+export const ALERT_RETRIES_RANGE = { min: 0, max: 100 } as const;
 
 export const DEFAULT_WEIGHT = 1;
 export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;

@@ -3,15 +3,24 @@
  * Validation of the top-level `alerts:` block (webhooks, runtime/alerts). Absent, no alert
  * is sent; written, `webhooks` is required and `on` defaults to every event. Each list is
  * non-empty and names each item once: a webhook listed twice would get every event twice.
+ * The delivery keys default to defaults.ts; a backoff above max_backoff adapts the side
+ * left out, and is an error only when both are written.
  */
 import { ALERT_EVENTS } from '../core/config.js';
-import type { AlertsConfig } from '../core/config.js';
-import { DEFAULT_ALERT_EVENTS } from './defaults.js';
+import type { AlertDelivery, AlertsConfig } from '../core/config.js';
+import { ALERT_QUEUE_RANGE, ALERT_RETRIES_RANGE, DEFAULT_ALERT_DELIVERY, DEFAULT_ALERT_EVENTS } from './defaults.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Entry, Parse } from './validate-context.js';
-import { httpUrl, oneOf } from './validate-values.js';
+import { duration, httpUrl, integer, keepOrder, oneOf, readFields, type Fields } from './validate-values.js';
 
-const KEYS = ['webhooks', 'on'];
+const DELIVERY_FIELDS: Fields<AlertDelivery> = {
+  queue: integer(ALERT_QUEUE_RANGE),
+  timeout: duration,
+  retries: integer(ALERT_RETRIES_RANGE),
+  backoff: duration,
+  max_backoff: duration,
+};
+const KEYS = ['webhooks', 'on', ...Object.keys(DELIVERY_FIELDS)];
 const WEBHOOK_RULE = 'must be an http:// or https:// URL like https://alerts.example.com/hook';
 
 /** A webhook URL: http or https with a host; kept whole (path and query are the receiver's). */
@@ -42,5 +51,6 @@ export function readAlerts(checker: Checker, top: Block): AlertsConfig | undefin
   if (!block) return undefined;
   const webhooks = uniqueItems(checker, block.need('webhooks'), 'webhook', webhookUrl);
   const on = block.get('on') === undefined ? [...DEFAULT_ALERT_EVENTS] : uniqueItems(checker, block.get('on'), 'event', oneOf(ALERT_EVENTS));
-  return { webhooks, on };
+  const delivery = keepOrder(checker, block, readFields(block, DELIVERY_FIELDS, DEFAULT_ALERT_DELIVERY), 'backoff', 'max_backoff');
+  return { webhooks, on, ...delivery };
 }

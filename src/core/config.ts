@@ -233,8 +233,21 @@ export type BackupCpuClass = 'idle' | 'low';
 export const ALERT_EVENTS = ['server_down', 'server_up', 'ejected', 'circuit_open', 'reload_failed', 'backup_failed', 'backup_stalled'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
+/** How each webhook delivers (runtime/alerts/webhook): one POST at a time from a bounded queue. */
+export interface AlertDelivery {
+  /** Events waiting per webhook; a new one beyond is dropped (and counted). */
+  readonly queue: number;
+  /** Ms one POST may take before it counts as failed. */
+  readonly timeout: number;
+  /** Tries after the first before an event is dropped. */
+  readonly retries: number;
+  /** Ms before the first retry; each next wait doubles, up to max_backoff. */
+  readonly backoff: number;
+  readonly max_backoff: number;
+}
+
 /** Webhooks each selected event is POSTed to as JSON (runtime/alerts). */
-export interface AlertsConfig {
+export interface AlertsConfig extends AlertDelivery {
   /** http(s) URLs, each with its own bounded queue. */
   readonly webhooks: readonly string[];
   /** The events sent; all of ALERT_EVENTS by default. */

@@ -28,7 +28,7 @@ import { accessSettings, APPLIERS } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics, followRunning } from './metrics.js';
-import { Alerts, DEFAULT_DELIVERY, type DeliveryTuning } from './alerts/index.js';
+import { Alerts } from './alerts/index.js';
 
 export interface AppOptions {
   /** The config file: read at start and on every reload, and watched. */
@@ -55,8 +55,6 @@ export interface AppOptions {
    * starts more than one App.
    */
   readonly processMetrics?: boolean;
-  /** How alerts are delivered: queue size, timeout, backoff, tries (default DEFAULT_DELIVERY). */
-  readonly alertDelivery?: DeliveryTuning;
 }
 
 export class App {
@@ -90,7 +88,7 @@ export class App {
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
-    const alerts = (this.alerts = new Alerts(clock, opts.alertDelivery ?? DEFAULT_DELIVERY, logging.logger));
+    const alerts = (this.alerts = new Alerts(clock, logging.logger));
     alerts.configure(config.alerts);
     const serverEvents = new ServerEvents(logging.logger, alerts);
     const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));

@@ -45,6 +45,9 @@ function receiver(): { mode: Mode; received: Array<Record<string, unknown>>; bod
   return r;
 }
 
+/** Two events waiting, one retry, 10 ms apart; a held POST is not cut within the test. */
+const TINY = { queue: 2, timeout: 30_000, retries: 1, backoff: 10, max_backoff: 10 };
+
 const admin = (base: string, path: string) => request(`${base}${path}`, { method: 'POST' }).then((r) => r.body.dump().then(() => r.statusCode));
 
 describe('alerts', () => {
@@ -54,8 +57,9 @@ describe('alerts', () => {
     const rx = receiver();
     const hook = await h.origin(rx.handler);
     const [a, b] = await h.namedOrigins(['a', 'b']);
-    const yaml = simpleConfig([a!.url, b!.url], { top: `alerts: { webhooks: ["${hook.url}/hook"] }` });
-    const bw = await startBulwark(yaml, { alertDelivery: { queueSize: 100, timeout: 1000, backoff: { first: 50, max: 200 }, attempts: 1000 } });
+    const top = `alerts: { webhooks: ["${hook.url}/hook"], queue: 100, timeout: 1s, retries: 100, backoff: 50ms, max_backoff: 200ms }`;
+    const yaml = simpleConfig([a!.url, b!.url], { top });
+    const bw = await startBulwark(yaml);
     h.defer(() => bw.stop());
     const status = () => bw.app.alerts.status() as { sent: number; failed: number; dropped: number };
 
@@ -99,9 +103,9 @@ describe('alerts', () => {
     const rx = receiver();
     rx.mode = 'hang';
     const hook = await h.origin(rx.handler);
-    const alerts = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });
+    const alerts = new Alerts(systemClock);
     h.defer(() => alerts.close());
-    alerts.configure({ webhooks: [`${hook.url}/`], on: ['reload_failed'] });
+    alerts.configure({ webhooks: [`${hook.url}/`], on: ['reload_failed'], ...TINY });
     for (let i = 0; i < 5; i++) alerts.emit('reload_failed', { n: i, reason: 'x'.repeat(10_000) });
     alerts.emit('server_down', {}); // not selected by `on`: never queued
     expect(alerts.status()).toMatchObject({ dropped: 3, webhooks: [{ queued: 2 }] });
@@ -109,14 +113,46 @@ describe('alerts', () => {
     expect(rx.bodies[0]).toMatchObject({ n: 0, reason: `${'x'.repeat(4096)}…` });
     await alerts.close();
 
-    const failing = new Alerts(systemClock, { queueSize: 2, timeout: 30_000, backoff: { first: 10, max: 10 }, attempts: 2 });
+    const failing = new Alerts(systemClock);
     h.defer(() => failing.close());
     const rx500 = receiver();
     const hook500 = await h.origin(rx500.handler);
-    failing.configure({ webhooks: [`${hook500.url}/`], on: ['backup_failed'] });
+    failing.configure({ webhooks: [`${hook500.url}/`], on: ['backup_failed'], ...TINY });
     failing.emit('backup_failed', {});
     await waitFor(() => (failing.status() as { dropped: number }).dropped === 1, 20_000, 'the event dropped after 2 tries');
     expect(failing.status()).toMatchObject({ sent: 0, failed: 2, dropped: 1, webhooks: [{ queued: 0 }] });
+  }, 60_000);
+
+  it('applies queue and retries from a reload to a kept webhook: a smaller queue drops the newest, no retries drops at the first failure', async () => {
+    const rx = receiver();
+    rx.mode = 'hang';
+    const hook = await h.origin(rx.handler);
+    const [a, b] = await h.namedOrigins(['a', 'b']);
+    const alertsYaml = (delivery: string) => `alerts: { webhooks: ["${hook.url}/hook"], on: [server_down, server_up], timeout: 1s, backoff: 50ms, ${delivery} }`;
+    const yaml = (delivery: string) => simpleConfig([a!.url, b!.url], { top: alertsYaml(delivery) });
+    const bw = await startBulwark(yaml('queue: 50, retries: 100'));
+    h.defer(() => bw.stop());
+    const status = () => bw.app.alerts.status() as { sent: number; failed: number; dropped: number; webhooks: Array<{ queued: number }> };
+
+    for (let i = 0; i < 3; i++) {
+      expect(await admin(bw.adminUrl, '/servers/web/web-2/disable')).toBe(200);
+      expect(await admin(bw.adminUrl, '/servers/web/web-2/enable')).toBe(200);
+    }
+    await waitFor(() => rx.hung >= 1, 20_000, 'the first delivery held');
+    expect(status()).toMatchObject({ dropped: 0, webhooks: [{ queued: 6 }] });
+
+    await writeFile(bw.configFile, yaml('queue: 2, retries: 0'));
+    expect((await bw.app.reload('api')).result).toBe('applied');
+    // The head (in flight) and the next stay; the 4 newest go, counted.
+    expect(status()).toMatchObject({ dropped: 4, webhooks: [{ queued: 2 }] });
+    // Each held POST is cut by the 1 s timeout and, with no retry left, dropped.
+    await waitFor(() => status().dropped === 6, 20_000, 'both held events dropped after one try each');
+    expect(status().webhooks).toEqual([{ origin: hook.url, queued: 0 }]);
+    expect(rx.bodies.slice(-2).map((e) => e['event'])).toEqual(['server_down', 'server_up']);
+    rx.mode = 'ok';
+    expect(await admin(bw.adminUrl, '/servers/web/web-2/disable')).toBe(200);
+    await waitFor(() => rx.received.length === 1, 20_000, 'the next event delivered');
+    expect(rx.received[0]).toMatchObject({ event: 'server_down', server: 'web-2' });
   }, 60_000);
 
   it('follows a reload: added, it reports a real ejection; removed, it sends nothing more', async () => {

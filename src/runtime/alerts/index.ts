@@ -9,35 +9,32 @@ import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { AlertEvent, AlertsConfig } from '../../core/config.js';
 import type { Server } from '../../core/server.js';
-import { ALERT_ATTEMPTS, ALERT_BACKOFF, ALERT_QUEUE_SIZE, ALERT_TIMEOUT } from '../../config/defaults.js';
-import { Webhook, type DeliveryCounters, type DeliveryTuning } from './webhook.js';
-
-export type { DeliveryTuning } from './webhook.js';
+import { Webhook, type DeliveryCounters } from './webhook.js';
 
 /** A reason longer than this is cut, so a full queue stays small (a rejected reload lists up to 50 errors). */
 const MAX_REASON = 4096;
 
-export const DEFAULT_DELIVERY: DeliveryTuning = { queueSize: ALERT_QUEUE_SIZE, timeout: ALERT_TIMEOUT, backoff: ALERT_BACKOFF, attempts: ALERT_ATTEMPTS };
-
 export class Alerts {
   readonly #clock: Clock;
-  readonly #tuning: DeliveryTuning;
   readonly #log: pino.Logger | undefined;
   readonly #counters: DeliveryCounters = { sent: 0, failed: 0, dropped: 0 };
   #hooks = new Map<string, Webhook>();
   #on: ReadonlySet<AlertEvent> = new Set();
 
-  constructor(clock: Clock, tuning: DeliveryTuning = DEFAULT_DELIVERY, log?: pino.Logger) {
+  constructor(clock: Clock, log?: pino.Logger) {
     this.#clock = clock;
-    this.#tuning = tuning;
     this.#log = log;
   }
 
-  /** Follows the config (at start and on each applied reload); undefined sends nothing. */
+  /** Follows the config (at start and on each applied reload; a kept webhook takes the new delivery settings); undefined sends nothing. */
   configure(config: AlertsConfig | undefined): void {
     const urls = new Set(config?.webhooks ?? []);
     const next = new Map<string, Webhook>();
-    for (const url of urls) next.set(url, this.#hooks.get(url) ?? new Webhook(url, this.#tuning, this.#clock, this.#counters));
+    for (const url of urls) {
+      const kept = this.#hooks.get(url);
+      kept?.retune(config!);
+      next.set(url, kept ?? new Webhook(url, config!, this.#clock, this.#counters));
+    }
     for (const [url, hook] of this.#hooks) if (!urls.has(url)) void hook.close();
     this.#hooks = next;
     this.#on = new Set(config?.on ?? []);

@@ -4,21 +4,12 @@
  * cut by a timeout and retried with exponential backoff. Nothing here is awaited by the
  * proxy: a dead or slow receiver only makes this queue fill, and a full queue drops (and
  * counts) the new event rather than grow. Events are delivered in order; a retried event
- * holds back the ones behind it.
+ * holds back the ones behind it. The settings (`alerts:` queue, timeout, retries, backoff,
+ * max_backoff) follow a reload: the next push, POST and wait use the new ones.
  */
 import { Agent, request } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.js';
-
-export interface DeliveryTuning {
-  /** Events waiting per webhook; more are dropped. */
-  readonly queueSize: number;
-  /** Ms one POST may take. */
-  readonly timeout: number;
-  /** Backoff before retry n (0-based) is min(first × 2ⁿ, max). */
-  readonly backoff: { readonly first: number; readonly max: number };
-  /** Tries per event before it is dropped. */
-  readonly attempts: number;
-}
+import type { AlertDelivery } from '../../core/config.js';
 
 /** Counters shared by every webhook of one Alerts (they outlive a webhook removed by reload). */
 export interface DeliveryCounters {
@@ -30,7 +21,7 @@ export interface DeliveryCounters {
 export class Webhook {
   readonly url: string;
   readonly #queue: string[] = [];
-  readonly #t: DeliveryTuning;
+  #t: AlertDelivery;
   readonly #clock: Clock;
   readonly #counters: DeliveryCounters;
   readonly #agent: Agent;
@@ -40,13 +31,23 @@ export class Webhook {
   #wait: { handle: TimerHandle; done: () => void } | undefined;
   #abort: AbortController | undefined;
 
-  constructor(url: string, tuning: DeliveryTuning, clock: Clock, counters: DeliveryCounters) {
+  constructor(url: string, delivery: AlertDelivery, clock: Clock, counters: DeliveryCounters) {
     this.url = url;
-    this.#t = tuning;
+    this.#t = delivery;
     this.#clock = clock;
     this.#counters = counters;
     // Its own agent, so close() ends its sockets and no other pool is shared with a slow receiver.
-    this.#agent = new Agent({ connections: 1, headersTimeout: tuning.timeout, bodyTimeout: tuning.timeout });
+    // No timeouts of its own: the abort timer of #post bounds the whole POST, at the current `timeout`.
+    this.#agent = new Agent({ connections: 1, headersTimeout: 0, bodyTimeout: 0 });
+  }
+
+  /** New settings (a reload): a smaller queue drops (and counts) the newest events beyond it. */
+  retune(delivery: AlertDelivery): void {
+    this.#t = delivery;
+    const over = this.#queue.length - delivery.queue;
+    if (over <= 0) return;
+    this.#queue.splice(delivery.queue); // queue ≥ 1: the head, maybe in flight, stays
+    this.#counters.dropped += over;
   }
 
   get queued(): number {
@@ -56,7 +57,7 @@ export class Webhook {
   /** Queues one body; drops it (counted) when the queue is full. */
   push(body: string): void {
     if (this.#closed) return;
-    if (this.#queue.length >= this.#t.queueSize) {
+    if (this.#queue.length >= this.#t.queue) {
       this.#counters.dropped++;
       return;
     }
@@ -88,13 +89,13 @@ export class Webhook {
       }
       if (this.#closed) break;
       this.#counters.failed++;
-      if (++tries >= this.#t.attempts) {
+      if (++tries > this.#t.retries) {
         this.#counters.dropped++;
         this.#queue.shift();
         tries = 0;
         continue;
       }
-      const ms = Math.min(this.#t.backoff.first * 2 ** (tries - 1), this.#t.backoff.max);
+      const ms = Math.min(this.#t.backoff * 2 ** (tries - 1), this.#t.max_backoff);
       await new Promise<void>((done) => (this.#wait = { handle: this.#clock.setTimeout(done, ms), done }));
       this.#wait = undefined;
     }
