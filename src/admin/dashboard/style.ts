@@ -34,6 +34,7 @@ tr[data-available="false"] { background: color-mix(in srgb, var(--bad) 8%, trans
 .why b { color: var(--warn); font-weight: 600; }
 .check.failed { color: var(--bad); }
 .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+td[data-unit], .p99, tr.server > td:first-child { white-space: nowrap; }
 svg.spark { width: 90px; height: 22px; vertical-align: middle; margin-right: 4px; border-bottom: 1px solid var(--line); }
 svg.spark polyline { fill: none; stroke: currentColor; stroke-width: 1.5; }
 .err svg.spark { color: var(--bad); }
