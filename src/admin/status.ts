@@ -58,6 +58,8 @@ export interface ServerEntry {
   /** Attempts that ended on this server; errors are the 5xx answers and failures without one. */
   requests: number;
   errors: number;
+  /** Of the attempts sent to this server, the retries of a request that failed elsewhere. */
+  retries: number;
   last_check: CheckEntry | null;
   /** Newest first. */
   history: Array<{ at: string; flag: string; set: boolean; reason: string; check: CheckEntry | null }>;
@@ -83,6 +85,7 @@ export function serverEntry(view: RuntimeView, s: Server): ServerEntry {
     active_requests: s.activeRequests,
     requests: s.attempts.reduce((a, b) => a + b, 0),
     errors: s.attempts[0]! + s.attempts[5]!,
+    retries: s.retries,
     last_check: checkEntry(s.lastCheck),
     history: s.history
       .map((t) => ({ at: new Date(t.at).toISOString(), flag: t.flag, set: t.set, reason: t.reason, check: checkEntry(t.check) }))

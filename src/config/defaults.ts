@@ -16,6 +16,9 @@ export const DEFAULT_ACCESS_LOG = true;
 /** JSON, in pino's line shape: what log/ wrote before access_format existed. */
 export const DEFAULT_ACCESS_FORMAT: AccessFormat = 'json';
 
+/** metrics.per_server: every server's series on /metrics. */
+export const DEFAULT_METRICS_PER_SERVER = true;
+
 export const DEFAULT_FRONT_TIMEOUTS = {
   headers: 10_000,
   request: 60_000,

@@ -109,6 +109,7 @@ export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadP
   const routesChanged = !same(running.routes, next.routes);
   if (routesChanged) summary.push('routes changed');
   if (!same(running.log, next.log)) summary.push('log settings changed');
+  if (!same(running.metrics, next.metrics)) summary.push('metrics settings changed');
   if (!same(running.backup, next.backup)) summary.push('backup settings changed');
   if (!same(running.alerts, next.alerts)) summary.push('alerts changed');
   if (!same(running.front, config.front)) summary.push('front limits or timeouts changed');

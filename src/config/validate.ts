@@ -17,6 +17,7 @@ import {
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_PER_SERVER,
 } from './defaults.js';
 import { joinPath } from './validate-context.js';
 import type { Block, Checker } from './validate-context.js';
@@ -27,7 +28,7 @@ import { readFront } from './validate-front.js';
 import { readAlerts } from './validate-alerts.js';
 import { boolean, envName, oneOf } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'front', 'upstreams', 'routes', 'backup', 'alerts'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts'] as const;
 
 /** A listen address and where it was written (no node when it is the default). */
 interface Located {
@@ -56,6 +57,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     listen: listen.map((l) => l.address),
     admin: { listen: adminListen.address, token_env: tokenEnv },
     log: readLog(checker, top),
+    metrics: { per_server: top.child('metrics', ['per_server']).read('per_server', boolean, DEFAULT_METRICS_PER_SERVER) },
     front: readFront(checker, top),
     upstreams,
     routes: readRoutes(checker, top, upstreams.keys()),

@@ -23,6 +23,12 @@ export interface LogConfig {
   readonly access_file: string | undefined;
 }
 
+/** What /metrics shows (admin/metrics). */
+export interface MetricsConfig {
+  /** false: no series labelled by server (for very large upstreams); the per-upstream ones stay. */
+  readonly per_server: boolean;
+}
+
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
@@ -262,6 +268,7 @@ export interface BulwarkConfig {
     readonly token_env: string | undefined;
   };
   readonly log: LogConfig;
+  readonly metrics: MetricsConfig;
   readonly front: FrontConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];

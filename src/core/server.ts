@@ -91,6 +91,10 @@ export class Server {
    * path touches no registry and allocates nothing.
    */
   readonly attempts = [0, 0, 0, 0, 0, 0, 0];
+  /** Of those attempts, the retries (a request's second attempt or later). Counted by the proxy. */
+  retries = 0;
+  /** WebSocket tunnels open to this server now (after their 101). Maintained by the proxy. */
+  tunnels = 0;
   /**
    * The last active health check's result, or undefined while none ran. Set by whoever
    * follows the checker (runtime/fault-tolerance), before the flag change that check

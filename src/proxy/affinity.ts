@@ -3,7 +3,7 @@
  * Session affinity on the request path (HAProxy stick tables): the first attempt of a
  * request goes to the server its session is pinned to, if that server can take it;
  * otherwise the scheduler picks and the session is re-pinned to whichever server answers
- * (counted in `repins`). Cookie mode inserts an opaque session cookie on the first
+ * (counted in `repins`, and by REPIN_REASONS). Cookie mode inserts an opaque session cookie on the first
  * response; learn mode learns the application's own session cookie from responses.
  * Retries never follow the pin: a retry goes to a server this request has not tried.
  */
@@ -11,16 +11,19 @@ import type { IncomingMessage } from 'node:http';
 import type { StickyConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
 import { headerValues } from './headers.js';
-import { learnFromSetCookie, newSessionId, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
+import { learnFromSetCookie, newSessionId, REPIN_REASONS, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
 
 export class Affinity {
   readonly config: StickyConfig;
   readonly table: StickyTable;
   readonly #maxAgeSec: number;
+  /** The upstream's servers now (read when a pin moves, to say why). */
+  readonly #servers: () => readonly Server[];
 
-  constructor(config: StickyConfig, upstream: string, table?: StickyTable) {
+  constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable) {
     this.config = config;
     this.table = table ?? new StickyTable(config, { upstream });
+    this.#servers = servers;
     this.#maxAgeSec = Math.round(config.ttl / 1000);
   }
 
@@ -53,10 +56,17 @@ export class Affinity {
     }
     if (mode === 'learn') {
       const learned = learnFromSetCookie(headerValues(responseHead, 'set-cookie'), this.config.name!);
-      if (learned !== undefined) this.table.set(learned, server.name);
+      if (learned !== undefined) this.#pin(learned, server);
     }
-    // (set() counts a moved pin as a re-pin.)
-    if (key !== undefined && this.table.get(key) !== server.name) this.table.set(key, server.name);
+    if (key !== undefined) this.#pin(key, server);
     return undefined;
+  }
+
+  /** Pins `key` to `server` unless it is already; set() counts a moved pin as a re-pin, with its reason. */
+  #pin(key: string, server: Server): void {
+    const old = this.table.get(key);
+    if (old === server.name) return;
+    const was = old === undefined ? undefined : this.#servers().find((s) => s.name === old);
+    this.table.set(key, server.name, was === undefined ? REPIN_REASONS[0] : was.available ? REPIN_REASONS[2] : REPIN_REASONS[1]);
   }
 }

@@ -316,6 +316,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     // The last attempt's stream may still be reading the file: close it after that settles.
     if (this.#body instanceof FileBody) setImmediate(closeFile, this.#body);
     this.upstream.exchangeEnded();
+    this.#retries?.finished(this.status, this.error);
     this.#onDone(this);
   }
 }

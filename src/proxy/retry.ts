@@ -12,6 +12,7 @@
  * - A 502/503/504 that will be retried is held back (its body dropped, see Attempt) and
  *   retried once it ends; one that can't be retried is forwarded as the server sent it.
  */
+import { ErrorCodes } from '../core/errors.js';
 import type { AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
@@ -36,8 +37,11 @@ export class Retries {
    */
   started(a: Attempt): void {
     this.tried.push(a.server);
-    if (a.isRetry) this.#policy.inFlight++;
-    else this.#policy.requestStarted();
+    if (a.isRetry) {
+      this.#policy.inFlight++;
+      this.#policy.retries.retried++;
+      a.server.retries++;
+    } else this.#policy.requestStarted();
     const ms = this.#policy.perTryTimeout;
     a.timer = setTimeout(onAttemptTimeout, ms, a, ms);
   }
@@ -46,6 +50,13 @@ export class Retries {
   ended(a: Attempt): void {
     if (a.timer !== undefined) clearTimeout(a.timer);
     if (a.isRetry) this.#policy.inFlight--;
+  }
+
+  /** The request ended with `status` (0: none sent) and `error` (a BLWK_ code or ""): counts how a retried one ended. */
+  finished(status: number, error: string): void {
+    if (this.tried.length < 2 || error === ErrorCodes.CLIENT_ABORTED) return;
+    if (status > 0 && status < 500) this.#policy.retries.succeeded++;
+    else this.#policy.retries.failed++;
   }
 
   /** Whether a response head with this status is held back to be retried. */

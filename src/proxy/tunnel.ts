@@ -105,6 +105,7 @@ export function tunnel(o: TunnelOptions): void {
     finished = true;
     clearTimeout(timer);
     o.tunnels.delete(socket);
+    if (open) server.tunnels--;
     o.upstream.attemptEnd(server, outcome);
     o.done(status, server.upstream, server.name, error, detail);
   };
@@ -139,6 +140,7 @@ export function tunnel(o: TunnelOptions): void {
     }
     status = 101;
     open = true;
+    server.tunnels++;
     up.on('error', () => socket.destroy());
     up.on('close', () => socket.destroy());
     socket.on('close', () => up.destroy());

@@ -98,7 +98,7 @@ export class UpstreamRuntime {
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     // The session table survives a reload unless its settings changed.
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
-    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, table);
+    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {

@@ -52,6 +52,8 @@ interface Circuit {
   /** Half-open: probe attempts started, and those that succeeded. */
   started: number;
   passed: number;
+  /** Times the circuit went from closed to open (re-openings after a failed probe excluded). */
+  trips: number;
 }
 
 const FLAG = 'circuit_open';
@@ -78,9 +80,14 @@ export class ErrorRateBreaker implements AttemptObserver {
     if (this.#stopped) return;
     const fresh = (): Circuit => {
       const window = new RollingWindow(this.#config.window);
-      return { state: 'closed', window, timer: new Timer(this.#clock), started: 0, passed: 0 };
+      return { state: 'closed', window, timer: new Timer(this.#clock), started: 0, passed: 0, trips: 0 };
     };
     syncServers(this.#circuits, servers, fresh, (_server, c) => c.timer.cancel());
+  }
+
+  /** Closed-to-open transitions of the server's circuit so far (0 for a server this breaker does not watch). */
+  trips(server: Server): number {
+    return this.#circuits.get(server)?.trips ?? 0;
   }
 
   /** 'closed' also for a server this breaker does not watch. */
@@ -107,6 +114,7 @@ export class ErrorRateBreaker implements AttemptObserver {
     if (w.failures > 0 && w.requests >= this.#config.min_requests && w.failures / w.requests >= this.#config.error_rate) {
       const rate = Math.round((100 * w.failures) / w.requests);
       const span = formatDuration(this.#config.window);
+      c.trips++;
       this.#open(server, c, `error rate ${rate}% over ${span} (${w.failures} of ${w.requests} requests failed)`);
     }
   }

@@ -68,7 +68,12 @@ interface HostState {
   /** When the last ejection ended (or the detector started): the decay reference. */
   unejectedAt: number;
   readonly timer: Timer;
+  /** This server's share of the detector's `detected` and `enforced` counts (for metrics). */
+  readonly detected: OutlierCounts;
+  readonly enforced: OutlierCounts;
 }
+
+const noCounts = (): OutlierCounts => ({ consecutive_5xx: 0, consecutive_gateway_failures: 0 });
 
 export class OutlierDetector implements AttemptObserver {
   readonly #config: OutlierConfig;
@@ -79,8 +84,8 @@ export class OutlierDetector implements AttemptObserver {
   #maxEjected = 1;
   /** max(base, max): Envoy's cap, so a max below base can't shorten the first ejection. */
   readonly #cap: number;
-  readonly #detected: OutlierCounts = { consecutive_5xx: 0, consecutive_gateway_failures: 0 };
-  readonly #enforced: OutlierCounts = { consecutive_5xx: 0, consecutive_gateway_failures: 0 };
+  readonly #detected = noCounts();
+  readonly #enforced = noCounts();
   #ejectedNow = 0;
   #stopped = false;
 
@@ -101,7 +106,7 @@ export class OutlierDetector implements AttemptObserver {
     const now = this.#clock.now();
     const fresh = (): HostState => {
       const timer = new Timer(this.#clock);
-      return { run5xx: 0, runGateway: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: now, timer };
+      return { run5xx: 0, runGateway: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: now, timer, detected: noCounts(), enforced: noCounts() };
     };
     syncServers(this.#hosts, servers, fresh, (_server, h) => {
       h.timer.cancel();
@@ -135,6 +140,11 @@ export class OutlierDetector implements AttemptObserver {
     return { detected: { ...this.#detected }, enforced: { ...this.#enforced }, ejected_now: this.#ejectedNow };
   }
 
+  /** The server's detections and ejections so far, by detector; undefined for a server this detector does not watch. */
+  ejections(server: Server): Pick<OutlierStats, 'detected' | 'enforced'> | undefined {
+    return this.#hosts.get(server);
+  }
+
   /** Undefined for a server this detector does not watch. */
   info(server: Server): OutlierInfo | undefined {
     const h = this.#hosts.get(server);
@@ -153,8 +163,10 @@ export class OutlierDetector implements AttemptObserver {
     h.run5xx = 0;
     h.runGateway = 0;
     this.#detected[kind]++;
+    h.detected[kind]++;
     if (this.#ejectedNow >= this.#maxEjected) return;
     this.#enforced[kind]++;
+    h.enforced[kind]++;
     const n = (h.timesEjected = this.#decayed(h) + 1);
     const capped = Math.min(this.#config.base_ejection_time * n, this.#cap);
     const ms = Math.round(capped * (1 + this.#random() * this.#config.jitter));

@@ -54,6 +54,12 @@ export class RetryPolicy {
   inFlight = 0;
   /** Retries refused because the budget was spent (for metrics and tests). */
   budgetExhausted = 0;
+  /**
+   * For metrics: retry attempts made, and the requests that made at least one retry by how
+   * they ended: `succeeded` (a response below 500 reached the client) or `failed` (a 5xx or
+   * no response at all). A request whose client went away counts in neither.
+   */
+  readonly retries = { retried: 0, succeeded: 0, failed: 0 };
 
   constructor(config: RetryConfig, clock: Clock) {
     this.#config = config;

@@ -46,6 +46,8 @@ export class BackupSidecar {
   /** The newest valid snapshot found when the agent was started (before it reports). */
   #newest: string | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Runs reported since start, for the metrics (kept across reloads and agent restarts). */
+  readonly #runs: { ok: number; failed: number; lastSuccessAt: number | undefined } = { ok: 0, failed: 0, lastSuccessAt: undefined };
 
   constructor(d: SidecarDeps) {
     this.#d = d;
@@ -67,10 +69,19 @@ export class BackupSidecar {
     return run;
   }
 
-  /** The agent's report (POST /backup/report). */
+  /** The agent's report (POST /backup/report; `received_at` is stamped by the admin API). */
   reported(report: Record<string, unknown>): void {
     this.#report = report;
+    if (report['ok'] === true) {
+      this.#runs.ok++;
+      this.#runs.lastSuccessAt = Date.parse(String(report['received_at']));
+    } else if (report['ok'] === false) this.#runs.failed++;
     if (report['ok'] === false) this.#d.alerts?.emit('backup_failed', { trigger: report['trigger'], reason: report['error'] });
+  }
+
+  /** Snapshot runs reported since start; undefined when no backup is configured. */
+  runs(): Readonly<{ ok: number; failed: number; lastSuccessAt: number | undefined }> | undefined {
+    return this.#config === undefined ? undefined : this.#runs;
   }
 
   /** The /status section; undefined when no backup is configured. */

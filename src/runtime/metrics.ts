@@ -21,19 +21,24 @@ export interface MetricsHost {
   readonly frontServers: readonly http.Server[];
   readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
   readonly alerts: { counters(): { sent: number; failed: number; dropped: number } };
+  readonly backup: { runs(): ReturnType<MetricsSource['backup']> };
 }
 
 /** One running upstream with the parts it configures, as the metrics read it. */
 function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined): UpstreamView {
   const breaker = ft?.breaker;
+  const outlier = ft?.outlier;
   return {
     name: u.name,
     servers: u.servers.all,
     circuit: breaker === undefined ? undefined : (s) => breaker.state(s),
+    circuitTrips: breaker === undefined ? undefined : (s) => breaker.trips(s),
     outlier: ft?.outlier?.stats(),
+    serverEjections: outlier === undefined ? undefined : (s) => outlier.ejections(s),
     queue: u.pending,
     retryBudgetExhausted: u.retry?.budgetExhausted,
-    sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repins },
+    retries: u.retry?.retries,
+    sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repinReasons },
     ttfb: u.ttfb,
   };
 }
@@ -52,6 +57,8 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
       return (await Promise.all(counts)).reduce((a, b) => a + b, 0);
     },
     alerts: () => host.alerts.counters(),
+    perServer: () => host.status.config.metrics.per_server,
+    backup: () => host.backup.runs(),
   };
   return createMetrics(source, processMetrics);
 }

@@ -47,6 +47,17 @@ export class Scrape {
   }
 }
 
+/** Scrapes until `pred` holds (a hang guard, 10 s by default: the suite runs on a loaded machine). */
+export async function waitScrape(adminUrl: string, pred: (s: Scrape) => boolean, what: string, headers: http.OutgoingHttpHeaders = {}, timeoutMs = 10_000): Promise<Scrape> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await scrape(adminUrl, headers);
+    if (pred(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** GET /metrics; fails unless it answers 200 in the Prometheus text format. */
 export async function scrape(adminUrl: string, headers: http.OutgoingHttpHeaders = {}): Promise<Scrape> {
   const r = await send(adminUrl, { path: '/metrics', headers });

@@ -4,11 +4,10 @@
  * origin killed under health checks, and real reloads of the config file: every series
  * asserted by its exact value. Also the admin rules on /metrics (token, methods).
  */
-import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { chaosOrigins, FAST_CHECKS, ftBulwark, serverOf } from '../helpers/fault.js';
 import { useHarness, type Harness } from '../helpers/harness.js';
-import { scrape, type Scrape } from '../helpers/metrics.js';
+import { scrape, waitScrape } from '../helpers/metrics.js';
 import { send, waitFor } from '../helpers/net.js';
 import type { Origin } from '../helpers/origin.js';
 import { adminPost, startApp, waitRejected, waitVersion, webConfig, type ServerEntry } from '../helpers/reload.js';
@@ -17,6 +16,7 @@ const TOKEN = 'metrics-admin-token';
 // A killed origin refuses at once; a live one gets a generous timeout (the machine may be loaded).
 const CHECKS = `    health_check: { ${Object.entries({ ...FAST_CHECKS, interval: '500ms', timeout: '500ms' }).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 const FLAGS = ['failed_health_check', 'ejected', 'circuit_open', 'draining', 'disabled'];
+const REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed'];
 
 /** Origins that answer 500 on /fail and 200 with their name otherwise. */
 async function origins(h: Harness, names: readonly string[]): Promise<Array<Origin & { name: string }>> {
@@ -29,17 +29,6 @@ async function origins(h: Harness, names: readonly string[]): Promise<Array<Orig
       return Object.assign(o, { name });
     }),
   );
-}
-
-/** Scrapes until `pred` holds (10 s bound: the suite runs on a loaded machine). */
-async function waitScrape(adminUrl: string, pred: (s: Scrape) => boolean, what: string, headers: http.OutgoingHttpHeaders = {}): Promise<Scrape> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const s = await scrape(adminUrl, headers);
-    if (pred(s)) return s;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('GET /metrics', () => {
@@ -194,9 +183,11 @@ describe('GET /metrics', () => {
     expect((await send(bw.url)).status).toBe(503);
 
     m = await scrape(bw.adminUrl);
+    // Per server: a's ejection, none of b.
     for (const kind of ['detected', 'enforced']) {
-      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', kind, reason: 'consecutive_5xx' })).toBe(1);
-      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', kind, reason: 'consecutive_gateway_failures' })).toBe(0);
+      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', server: 'a', kind, reason: 'consecutive_5xx' })).toBe(1);
+      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', server: 'a', kind, reason: 'consecutive_gateway_failures' })).toBe(0);
+      expect(m.value('bulwark_outlier_ejections_total', { upstream: 'web', server: 'b', kind, reason: 'consecutive_5xx' })).toBe(0);
     }
     expect(m.value('bulwark_outlier_ejections_active', { upstream: 'web' })).toBe(1);
     expect(m.value('bulwark_server_flag', { upstream: 'web', server: 'a', flag: 'ejected' })).toBe(1);
@@ -234,13 +225,14 @@ describe('GET /metrics', () => {
     expect((await send(bw.url, { headers: { 'x-user-id': 'bob' } })).status).toBe(200);
     let m = await scrape(bw.adminUrl);
     expect(m.value('bulwark_sticky_entries', { upstream: 'web' })).toBe(2);
-    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web' })).toBe(0);
+    for (const reason of REASONS) expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web', reason })).toBe(0);
 
     expect((await adminPost(bw.adminUrl, `/servers/web/${home}/disable`)).status).toBe(200);
     const moved = (await send(bw.url, { headers: user })).text;
     expect(moved).not.toBe(home);
     m = await scrape(bw.adminUrl);
     expect(m.value('bulwark_sticky_entries', { upstream: 'web' })).toBe(2);
-    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web' })).toBe(1);
+    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web', reason: 'server_unavailable' })).toBe(1);
+    expect(m.value('bulwark_sticky_reassignments_total', { upstream: 'web', reason: 'server_removed' })).toBe(0);
   });
 });

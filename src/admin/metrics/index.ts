@@ -17,6 +17,7 @@ import { healthMetrics } from './health.js';
 import { resilienceMetrics } from './resilience.js';
 import { trafficMetrics } from './traffic.js';
 import { alertMetrics } from './alerts.js';
+import { backupMetrics } from './backup.js';
 import { latencyMetrics } from './latency.js';
 
 export interface BulwarkMetrics {
@@ -48,6 +49,7 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   resilienceMetrics(registry, src);
   const checks = checkMetrics(registry, src);
   alertMetrics(registry, src);
+  backupMetrics(registry, src);
   return { registry, reloaded: config.reloaded, watch: health.watch, followChecks: checks.followChecks };
 }
 

@@ -1,11 +1,14 @@
 /**
  * @module admin/metrics/resilience
- * Circuit breakers, outlier detection, the pending queue and the retry budget, read at
- * scrape time from each upstream's parts. Series exist only for upstreams that configure
- * the part. The queue's and the retry budget's counts belong to the upstream's runtime,
- * which every applied reload rebuilds: they start again from 0 then (a counter reset).
+ * Circuit breakers, outlier detection, the pending queue, retries and sticky sessions,
+ * read at scrape time from each upstream's parts. Series exist only for upstreams that
+ * configure the part. The queue's and the retries' counts belong to the upstream's
+ * runtime, which every applied reload rebuilds: they start again from 0 then (a counter
+ * reset), as do a breaker's or a detector's when a reload changes its settings.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { REPIN_REASONS } from '../../balancer/sticky/index.js';
+import type { Server } from '../../core/server.js';
 import type { MetricsSource, UpstreamView } from './source.js';
 
 const CIRCUIT = { closed: 0, open: 1, half_open: 2 } as const;
@@ -16,29 +19,40 @@ export function resilienceMetrics(registry: Registry, src: MetricsSource): void 
     metric.reset();
     for (const u of src.upstreams()) each(u);
   };
+  /** Resets `metric`, then (unless metrics.per_server is off) runs `each` for every running server. */
+  const eachServer = (metric: { reset(): void }, each: (u: UpstreamView, s: Server) => void): void =>
+    rebuild(metric, (u) => {
+      if (src.perServer()) for (const s of u.servers) each(u, s);
+    });
   new Gauge({
     name: 'bulwark_circuit_state',
     help: 'The server\'s circuit: 0 closed, 1 open, 2 half-open.',
     labelNames: ['upstream', 'server'],
     registers: [registry],
     collect() {
-      this.reset();
-      for (const u of src.upstreams()) {
-        const state = u.circuit;
-        if (state !== undefined) for (const s of u.servers) this.labels(u.name, s.name).set(CIRCUIT[state(s)]);
-      }
+      eachServer(this, (u, s) => u.circuit !== undefined && this.labels(u.name, s.name).set(CIRCUIT[u.circuit(s)]));
+    },
+  });
+  new Counter({
+    name: 'bulwark_circuit_trips_total',
+    help: 'Times the server\'s circuit went from closed to open (re-openings after a failed half-open probe not counted).',
+    labelNames: ['upstream', 'server'],
+    registers: [registry],
+    collect() {
+      eachServer(this, (u, s) => u.circuitTrips !== undefined && this.labels(u.name, s.name).inc(u.circuitTrips(s)));
     },
   });
   new Counter({
     name: 'bulwark_outlier_ejections_total',
-    help: 'Outlier ejections by reason: kind="detected" (the server was an outlier) and kind="enforced" (it was ejected: max_ejection_percent allowed it).',
-    labelNames: ['upstream', 'kind', 'reason'],
+    help: 'Outlier ejections of the server by reason: kind="detected" (the server was an outlier) and kind="enforced" (it was ejected: max_ejection_percent allowed it).',
+    labelNames: ['upstream', 'server', 'kind', 'reason'],
     registers: [registry],
     collect() {
-      rebuild(this, (u) => {
-        if (u.outlier === undefined) return;
+      eachServer(this, (u, s) => {
+        const counts = u.serverEjections?.(s);
+        if (counts === undefined) return;
         for (const kind of ['detected', 'enforced'] as const) {
-          for (const [reason, n] of Object.entries(u.outlier[kind])) this.labels(u.name, kind, reason).inc(n);
+          for (const [reason, n] of Object.entries(counts[kind])) this.labels(u.name, s.name, kind, reason).inc(n);
         }
       });
     },
@@ -60,28 +74,37 @@ export function resilienceMetrics(registry: Registry, src: MetricsSource): void 
   upstreamGauge('bulwark_outlier_ejections_active', 'Servers of the upstream ejected now.', (u) => u.outlier?.ejected_now);
   upstreamGauge('bulwark_sticky_entries', 'Sessions in the upstream\'s sticky table.', (u) => u.sticky?.entries);
   upstreamGauge('bulwark_queue_depth', 'Requests waiting for a server under max_concurrent (circuit_breaker.max_pending).', (u) => u.queue?.length);
-  new Counter({
-    name: 'bulwark_queue_rejections_total',
-    help: 'Requests refused with 503 for want of a free slot: reason="overflow" (the queue was full) or "timeout" (waited past pending_timeout).',
-    labelNames: ['upstream', 'reason'],
-    registers: [registry],
-    collect() {
-      rebuild(this, (u) => {
-        if (u.queue === undefined) return;
-        this.labels(u.name, 'overflow').inc(u.queue.overflowed);
-        this.labels(u.name, 'timeout').inc(u.queue.timedOut);
-      });
-    },
-  });
-  new Counter({
-    name: 'bulwark_sticky_reassignments_total',
-    help: 'Sessions re-pinned to another server because their server was removed or unavailable.',
-    labelNames: ['upstream'],
-    registers: [registry],
-    collect() {
-      rebuild(this, (u) => u.sticky !== undefined && this.labels(u.name).inc(u.sticky.repins));
-    },
-  });
+  /** A counter per upstream labelled `label`: `counts` gives each value's count, or undefined for an upstream without the part. */
+  const upstreamCounter = (name: string, help: string, label: string, counts: (u: UpstreamView) => Iterable<readonly [string, number]> | undefined): void =>
+    void new Counter({
+      name,
+      help,
+      labelNames: ['upstream', label],
+      registers: [registry],
+      collect() {
+        rebuild(this, (u) => {
+          for (const [value, n] of counts(u) ?? []) this.labels(u.name, value).inc(n);
+        });
+      },
+    });
+  upstreamCounter(
+    'bulwark_queue_rejections_total',
+    'Requests refused with 503 for want of a free slot: reason="overflow" (the queue was full) or "timeout" (waited past pending_timeout).',
+    'reason',
+    (u) => u.queue && [['overflow', u.queue.overflowed], ['timeout', u.queue.timedOut]],
+  );
+  upstreamCounter(
+    'bulwark_sticky_reassignments_total',
+    'Sessions re-pinned to another server, by reason: server_removed (a reload removed it), server_unavailable (it carries a flag) or server_busy_or_failed (at max_concurrent, or its attempt failed and a retry answered).',
+    'reason',
+    (u) => u.sticky && REPIN_REASONS.map((r) => [r, u.sticky!.repins.get(r) ?? 0] as const),
+  );
+  upstreamCounter(
+    'bulwark_retries_total',
+    'Retries: result="retried" counts each retry attempt; "succeeded" and "failed" count the requests that made one, by whether a response below 500 reached the client.',
+    'result',
+    (u) => u.retries && Object.entries(u.retries),
+  );
   new Counter({
     name: 'bulwark_retry_budget_exhausted_total',
     help: 'Retries not made because the upstream\'s retry budget was spent.',

@@ -13,14 +13,20 @@ export interface UpstreamView {
   readonly servers: readonly Server[];
   /** With a circuit_breaker block: each server's circuit state. */
   readonly circuit?: (server: Server) => 'closed' | 'open' | 'half_open';
+  /** With a circuit_breaker block: each server's closed-to-open transitions so far. */
+  readonly circuitTrips?: (server: Server) => number;
   /** With outlier_detection: ejections so far by reason, and servers ejected now. */
   readonly outlier?: { readonly detected: Readonly<Record<string, number>>; readonly enforced: Readonly<Record<string, number>>; readonly ejected_now: number };
+  /** With outlier_detection: one server's detections and ejections so far, by reason. */
+  readonly serverEjections?: (server: Server) => Pick<NonNullable<UpstreamView['outlier']>, 'detected' | 'enforced'> | undefined;
   /** With a circuit_breaker block: the pending queue (requests waiting for a free slot). */
   readonly queue?: { readonly length: number; readonly overflowed: number; readonly timedOut: number };
   /** With retries: retries refused because the retry budget was spent. */
   readonly retryBudgetExhausted?: number;
-  /** With sticky: the session table's entries, and the sessions re-pinned to another server so far. */
-  readonly sticky?: { readonly entries: number; readonly repins: number };
+  /** With retries: retry attempts made, and the retried requests by how they ended (RetryPolicy.retries). */
+  readonly retries?: { readonly retried: number; readonly succeeded: number; readonly failed: number };
+  /** With sticky: the session table's entries, and the sessions re-pinned to another server so far, by reason. */
+  readonly sticky?: { readonly entries: number; readonly repins: ReadonlyMap<string, number> };
   /** Each attempt's time to the response head (UpstreamRuntime.ttfb). */
   readonly ttfb: LatencyHistogram;
 }
@@ -42,13 +48,21 @@ export interface MetricsSource {
   durations(): ReadonlyMap<string, LatencyHistogram>;
   /** Client connections open on the proxy listeners. */
   openConnections(): Promise<number>;
+  /** metrics.per_server of the running config: false drops every series labelled by server. */
+  perServer(): boolean;
+  /** The backup sidecar's snapshot runs since start (as the agent reported them); undefined without a backup block. */
+  backup(): { readonly ok: number; readonly failed: number; readonly lastSuccessAt: number | undefined } | undefined;
   /** The alert webhooks' delivery counters, totals since start. */
   alerts(): { readonly sent: number; readonly failed: number; readonly dropped: number };
 }
 
-/** Empties `metric`, then runs `each` for every running server: the series follow the config. */
+/**
+ * Empties `metric`, then runs `each` for every running server: the series follow the config.
+ * With metrics.per_server off, the metric stays empty.
+ */
 export function rebuildPerServer(metric: { reset(): void }, src: MetricsSource, each: (upstream: string, s: Server) => void): void {
   metric.reset();
+  if (!src.perServer()) return;
   for (const u of src.upstreams()) for (const s of u.servers) each(u.name, s);
 }
 

@@ -1,7 +1,7 @@
 /**
  * @module admin/metrics/traffic
  * Requests by upstream and status class, attempts by server and outcome, in-flight
- * attempts and open client connections. The proxy counts in plain fields on the request
+ * attempts, open WebSocket tunnels and open client connections. The proxy counts in plain fields on the request
  * path; these counters copy them at scrape time. A server a reload replaces starts again
  * from 0 (a counter reset, which rate() handles); a removed one's series go.
  */
@@ -39,6 +39,16 @@ export function trafficMetrics(registry: Registry, src: MetricsSource): void {
     registers: [registry],
     collect() {
       rebuildPerServer(this, src, (u, s) => this.labels(u, s.name).set(s.activeRequests));
+    },
+  });
+  new Gauge({
+    name: 'bulwark_websocket_tunnels',
+    help: 'WebSocket tunnels open now (after their 101), by upstream: the sum over its running servers.',
+    labelNames: ['upstream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of src.upstreams()) this.labels(u.name).set(u.servers.reduce((n, s) => n + s.tunnels, 0));
     },
   });
   new Gauge({

@@ -5,7 +5,8 @@
  * session cookies. The proxy decides what to do with a pin (use it if the server is
  * available, else pick and repin); nothing here knows about servers' state.
  */
-export { StickyTable } from './table.js';
+export { REPIN_REASONS, StickyTable } from './table.js';
+export type { RepinReason } from './table.js';
 export { KeyWalk } from './walk.js';
 export { entryProblem, MAX_KEY_LENGTH } from './entry.js';
 export type { ImportCounts, ImportMode, StickyEntry } from './entry.js';

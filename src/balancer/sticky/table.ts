@@ -28,6 +28,15 @@ interface Pin {
   readonly server: string;
 }
 
+/**
+ * Why a session left its server (the proxy says which, see proxy/affinity): the server was
+ * removed from the config, it carries a flag (down, ejected, circuit open, draining,
+ * disabled), or it was available but passed over (at max_concurrent, or its attempt failed
+ * and a retry on another server answered).
+ */
+export const REPIN_REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed'] as const;
+export type RepinReason = (typeof REPIN_REASONS)[number];
+
 /** Distinct pin objects kept for reuse; beyond this (only a strange import gets there) pins are not shared. */
 const MAX_SHARED_PINS = 4096;
 
@@ -35,6 +44,8 @@ export class StickyTable {
   readonly upstream: string;
   /** set() calls that moved a live pin to another server (its server was gone or unavailable). */
   repins = 0;
+  /** The same re-pins by the reason the caller gave (for metrics); survives reloads with the table. */
+  readonly repinReasons = new Map<RepinReason | 'other', number>();
   readonly #cache: LRUCache<string, Pin>;
   readonly #pins = new Map<string, Pin>();
   readonly #now: () => number;
@@ -70,11 +81,17 @@ export class StickyTable {
     return this.#cache.get(key)?.server;
   }
 
-  /** Pins `key` to `server` for a fresh ttl, evicting the least recently used pin when full. */
-  set(key: string, server: string): void {
+  /**
+   * Pins `key` to `server` for a fresh ttl, evicting the least recently used pin when full.
+   * @param reason why a live pin moves, counted in repinReasons ("other" when not given).
+   */
+  set(key: string, server: string, reason: RepinReason | 'other' = 'other'): void {
     if (this.#walks.size !== 0) this.#disturb(key);
     const old = this.#cache.peek(key);
-    if (old !== undefined && old.server !== server) this.repins++;
+    if (old !== undefined && old.server !== server) {
+      this.repins++;
+      this.repinReasons.set(reason, (this.repinReasons.get(reason) ?? 0) + 1);
+    }
     this.#cache.set(key, this.#pin(server));
   }
 

@@ -27,6 +27,7 @@ import {
   DEFAULT_HEALTH_CHECK,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_PER_SERVER,
   DEFAULT_MAX_BODY_SIZE,
   DEFAULT_MAX_HEADER_SIZE,
   DEFAULT_OUTLIER_DETECTION,
@@ -70,6 +71,7 @@ describe('shipped config files', () => {
     expect(config.listen).toEqual([DEFAULT_LISTEN]);
     expect(config.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
     expect(config.log).toEqual({ level: DEFAULT_LOG_LEVEL, access: DEFAULT_ACCESS_LOG, access_format: DEFAULT_ACCESS_FORMAT, access_file: undefined });
+    expect(config.metrics).toEqual({ per_server: DEFAULT_METRICS_PER_SERVER });
     expect(config.front).toEqual({
       timeouts: DEFAULT_FRONT_TIMEOUTS,
       max_header_size: DEFAULT_MAX_HEADER_SIZE,
@@ -215,7 +217,7 @@ describe('README.md configuration reference', () => {
   it('documents every key', async () => {
     const doc = await readFile(join(import.meta.dirname, '../../../README.md'), 'utf8');
     const keys = [
-      'listen', 'admin.listen', 'log.level', 'log.access', 'log.access_format', 'log.access_file', 'front.timeouts.headers', 'front.timeouts.request',
+      'listen', 'admin.listen', 'log.level', 'log.access', 'log.access_format', 'log.access_file', 'metrics.per_server', 'front.timeouts.headers', 'front.timeouts.request',
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
       'front.timeouts.send', 'front.max_headers', 'front.underscores_in_headers', 'front.buffer_responses',
       'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path', 'front.abort_on_close',
@@ -231,7 +233,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(28 + 10 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(29 + 10 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });
