@@ -10,7 +10,6 @@ import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli.js';
-import type { Harness } from '../helpers/harness.js';
 import { useHarness } from '../helpers/harness.js';
 import { getStatus, holdOrigins, startApp, waitStatus, webServers, type HoldOrigin, type ReloadBulwark } from '../helpers/reload.js';
 
@@ -54,7 +53,7 @@ describe('dashboard in a real browser', () => {
     await browser?.close();
   });
 
-  async function start(h: Harness, admin?: string, env?: NodeJS.ProcessEnv): Promise<{ bw: ReloadBulwark; origins: HoldOrigin[] }> {
+  async function start(admin?: string, env?: NodeJS.ProcessEnv): Promise<{ bw: ReloadBulwark; origins: HoldOrigin[] }> {
     const origins = await holdOrigins(h, ['a', 'b', 'c']);
     const bw = await startApp(h, config(origins.slice(0, 2), origins.slice(2), admin), { watch: false, env });
     return { bw, origins };
@@ -72,7 +71,7 @@ describe('dashboard in a real browser', () => {
   const live = (page: Page) => page.waitForSelector('#conn.live', { timeout: SLOW });
 
   it('renders every upstream and server, and a killed origin turns its row unavailable within 2 s without a reload', async () => {
-    const { bw, origins } = await start(h);
+    const { bw, origins } = await start();
     const page = await open(bw);
     await live(page);
     for (const [u, s] of [['web', 'a'], ['web', 'b'], ['api', 'c']] as const) {
@@ -99,7 +98,7 @@ describe('dashboard in a real browser', () => {
   });
 
   it('drain, weight and enable buttons change the server in /status', async () => {
-    const { bw } = await start(h);
+    const { bw } = await start();
     const page = await open(bw);
     await live(page);
     await page.click(`${row('web', 'a')} button[data-action="drain"]`);
@@ -116,7 +115,7 @@ describe('dashboard in a real browser', () => {
   });
 
   it('asks for the token, shows a wrong one as an error, and a refused drain changes nothing', async () => {
-    const { bw } = await start(h, 'listen: 127.0.0.1:0, token_env: DASH_TOKEN', { DASH_TOKEN: TOKEN });
+    const { bw } = await start('listen: 127.0.0.1:0, token_env: DASH_TOKEN', { DASH_TOKEN: TOKEN });
     const auth = { authorization: `Bearer ${TOKEN}` };
     const page = await open(bw);
     await page.waitForSelector('#notice:has-text("needs its token")', { timeout: SLOW });
