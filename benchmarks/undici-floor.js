@@ -87,12 +87,13 @@ class Relay {
 
 /** The ACCESS_LOG variant's handler: the same relay, plus the access line when it ends. */
 class LoggedRelay extends Relay {
-  constructor(res, req, id, server, start) {
+  constructor(res, req, id, server, start, host) {
     super(res);
     this.req = req;
     this.id = id;
     this.server = server;
     this.start = start;
+    this.host = host;
   }
   onComplete() {
     super.onComplete();
@@ -103,6 +104,14 @@ class LoggedRelay extends Relay {
     this.log(err.code ?? 'error');
   }
   log(error) {
+    // The connection's bytes since its last logged request, as bulwark's proxy/connection.ts counts them.
+    const sock = this.req.socket;
+    const read = sock.bytesRead;
+    const written = sock.bytesWritten;
+    const bytesIn = read - (sock.loggedRead ?? 0);
+    const bytesOut = written - (sock.loggedWritten ?? 0);
+    sock.loggedRead = read;
+    sock.loggedWritten = written;
     logAccess({
       time: Math.round(performance.timeOrigin + this.start),
       method: this.req.method,
@@ -114,6 +123,12 @@ class LoggedRelay extends Relay {
       request_id: this.id,
       error,
       detail: '',
+      client: sock.remoteAddress ?? '',
+      host: this.host,
+      bytes_in: bytesIn,
+      bytes_out: bytesOut,
+      attempts: 1,
+      steer: '',
     });
   }
 }
@@ -151,7 +166,7 @@ const server = http.createServer((req, res) => {
     if (id === '') id = randomUUID();
     headers.push('x-request-id', id);
   }
-  const handler = logAccess === null ? new Relay(res) : new LoggedRelay(res, req, id, serverNames[n], start);
+  const handler = logAccess === null ? new Relay(res) : new LoggedRelay(res, req, id, serverNames[n], start, host);
   // Only stream a request body when there is one; a GET with a stream body would go out chunked.
   pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, handler);
 });

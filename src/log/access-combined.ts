@@ -3,10 +3,11 @@
  * The access line in nginx's and Apache's "combined" shape, for tools that read it
  * (GoAccess, AWStats, fail2ban), with bulwark's own fields after it as key=value:
  *
- *   - - - [04/Dec/2026:20:11:28 +0000] "GET /x -" 200 - "-" "-" upstream=web server=web-1 duration_ms=2.01 request_id=… [error=BLWK_…] [detail="…"]
+ *   127.0.0.1 - - [04/Dec/2026:20:11:28 +0000] "GET /x -" 200 - "-" "-" upstream=web server=web-1 duration_ms=2.01 request_id=… host=shop.example.com bytes_in=180 bytes_out=1432 attempts=1 [steer=…] [error=BLWK_…] [detail="…"]
  *
- * The access record has no client address, user, protocol version, body size, referer
- * or user agent yet: each is "-". The time is the request's arrival, in UTC.
+ * The access record has no user, protocol version, body size (bytes_out counts the head
+ * too), referer or user agent: each is "-", as is an unknown client address. The time
+ * is the request's arrival, in UTC.
  *
  * Written in one pass straight into the log writer's buffer. Every text field is escaped
  * as nginx escapes its log variables: `"`, `\`, control bytes and bytes above 0x7e become
@@ -19,21 +20,29 @@ import { MS_FRACTION, ascii, put, putDigits, putInt } from './access-line.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map(ascii);
 const HEX = ascii('0123456789abcdef');
-const P_START = ascii('- - - [');
+/** 1 for the characters written as they are: printable ASCII but space, `"` and `\`. */
+const AS_IS = Uint8Array.from({ length: 128 }, (_, c) => (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c ? 1 : 0));
+const P_IDENT = ascii(' - - [');
 const P_REQUEST = ascii(' +0000] "');
 const P_PROTOCOL = ascii(' -" ');
 const P_UPSTREAM = ascii(' - "-" "-" upstream=');
 const P_SERVER = ascii(' server=');
 const P_DURATION = ascii(' duration_ms=');
 const P_ID = ascii(' request_id=');
+const P_HOST = ascii(' host=');
+const P_BYTES_IN = ascii(' bytes_in=');
+const P_BYTES_OUT = ascii(' bytes_out=');
+const P_ATTEMPTS = ascii(' attempts=');
+const P_STEER = ascii(' steer=');
 const P_ERROR = ascii(' error=');
 const P_DETAIL = ascii(' detail="');
 /** Fixed bytes of the longest line, and the numbers' digits (generously). */
-const FIXED = 160;
+const FIXED = 256;
 
 /** Bytes a combined line for `r` may take (each character escapes to at most 6 bytes). */
 export function combinedLineBound(r: AccessRecord): number {
-  return FIXED + 6 * (r.method.length + r.path.length + (r.upstream?.length ?? 1) + (r.server?.length ?? 1) + r.request_id.length + r.error.length + r.detail.length);
+  const text = r.method.length + r.path.length + (r.upstream?.length ?? 1) + (r.server?.length ?? 1) + r.request_id.length + r.client.length + r.host.length;
+  return FIXED + 6 * (text + r.steer.length + r.error.length + r.detail.length);
 }
 
 /**
@@ -41,9 +50,11 @@ export function combinedLineBound(r: AccessRecord): number {
  * The caller guarantees room for 6 bytes per character.
  */
 function putEscaped(buf: Uint8Array, at: number, s: string, spaces: boolean): number {
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x20 && c < 0x7f && c !== 0x22 /* " */ && c !== 0x5c /* \ */) buf[at++] = c;
+    // One table load instead of four comparisons for the common character.
+    if (c < 0x80 && AS_IS[c] === 1) buf[at++] = c;
     else if (c === 0x20 && spaces) buf[at++] = c;
     else if (c <= 0xff) {
       buf[at] = 0x5c;
@@ -68,6 +79,11 @@ function putName(buf: Uint8Array, at: number, s: string | undefined): number {
   return at + 1;
 }
 
+/** A count: digits, or (2^31 and over: a long tunnel's bytes) its text. */
+function putCount(buf: Uint8Array, at: number, n: number): number {
+  return n >= 0 && n < 2147483648 ? putInt(buf, at, n) : put(buf, at, ascii(String(n)));
+}
+
 /**
  * Writes combined lines (see the module comment). The `[date]` text changes once a
  * second at most, so the last one is kept.
@@ -82,7 +98,7 @@ export class CombinedLineWriter {
    * LineWriter.writeWith.
    */
   readonly write = (buf: Uint8Array, at: number, r: AccessRecord): number => {
-    at = put(buf, put(buf, at, P_START), this.#dateOf(r.time));
+    at = put(buf, put(buf, putName(buf, at, r.client), P_IDENT), this.#dateOf(r.time));
     at = putEscaped(buf, put(buf, at, P_REQUEST), r.method, false);
     buf[at++] = 0x20;
     at = putEscaped(buf, at, r.path, false);
@@ -95,6 +111,11 @@ export class CombinedLineWriter {
     if (us >= 0 && us < 2147483648) at = put(buf, putInt(buf, at, (us / 1000) | 0), MS_FRACTION_BYTES[us % 1000]!);
     else buf[at++] = 0x2d;
     at = putName(buf, put(buf, at, P_ID), r.request_id);
+    at = putName(buf, put(buf, at, P_HOST), r.host);
+    at = putCount(buf, put(buf, at, P_BYTES_IN), r.bytes_in);
+    at = putCount(buf, put(buf, at, P_BYTES_OUT), r.bytes_out);
+    at = putCount(buf, put(buf, at, P_ATTEMPTS), r.attempts);
+    if (r.steer !== '') at = putEscaped(buf, put(buf, at, P_STEER), r.steer, false);
     if (r.error !== '') at = putEscaped(buf, put(buf, at, P_ERROR), r.error, false);
     if (r.detail !== '') {
       at = putEscaped(buf, put(buf, at, P_DETAIL), r.detail, true);

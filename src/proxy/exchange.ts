@@ -53,6 +53,8 @@ export interface ExchangeInit {
   readonly start: number;
   /** How a response is buffered once its client falls behind (see spool.ts). */
   readonly buffering: BufferingSettings;
+  /** The Host header ("" when absent), for the access log. */
+  readonly host?: string;
 }
 
 export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwner {
@@ -69,6 +71,13 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   error = '';
   /** What went wrong, for the access log only (may name servers: never sent to the client). */
   detail = '';
+  readonly host: string;
+  /**
+   * What steered the choice of server, for the access log: "sticky" (the session's pinned
+   * server), "repin(NAME:WHY)" (the pinned server could not take it: its flag, "busy" at
+   * max_concurrent, or "gone" from the upstream), "queued" (waited for a free server); "," between.
+   */
+  steer = '';
   readonly #i: ExchangeInit;
   #body: Readable | Buffer | FileBody | null;
   /** Stops reading the request body into its buffer (set while it is being read). */
@@ -94,6 +103,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     this.requestId = init.requestId;
     this.upstream = init.upstream;
     this.start = init.start;
+    this.host = init.host ?? '';
     this.#drain = drain;
     this.#onDone = onDone;
     this.#body = init.body;
@@ -129,6 +139,11 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     return this.#done;
   }
 
+  /** Attempts made so far (retries included). */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
   /** Picks a server and dispatches, or queues when every server is busy, or answers 503. */
   run(): void {
     if (this.#done) return;
@@ -136,15 +151,27 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     if (aff !== undefined && this.#attempts === 0) {
       const key = (this.#stickyKey = aff.key(this.req, this.#i.ctx.clientIp));
       const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
-      if (pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent) return this.#dispatch(pinned);
+      const free = pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent;
+      // Noted once: a request woken from the queue keeps "…,queued".
+      if (this.steer === '' && key !== undefined) this.steer = free ? 'sticky' : this.#pinMiss(aff.table.get(key));
+      if (free) return this.#dispatch(pinned);
     }
     const server = this.upstream.pick(this.#i.ctx, this.#retries?.tried);
     if (server !== undefined) return this.#dispatch(server);
     if (this.#attempts === 0 && this.upstream.saturated && this.upstream.pending?.enqueue(this)) {
       this.#queued = true;
+      this.steer = this.steer === '' ? 'queued' : `${this.steer},queued`;
       return;
     }
     this.#fail(503, this.upstream.unavailableDetail(), ErrorCodes.NO_SERVER);
+  }
+
+  /** Why the server a session is pinned to (`name`) did not get it; "" when it has no pin yet. */
+  #pinMiss(name: string | undefined): string {
+    if (name === undefined) return '';
+    const s = this.upstream.servers.all.find((x) => x.name === name);
+    const why = s === undefined ? 'gone' : s.available ? 'busy' : (s.flags.keys().next().value ?? 'unavailable');
+    return `repin(${name}:${why})`;
   }
 
   wake(): void {

@@ -16,7 +16,7 @@ import { LatencyHistogram } from '../core/latency.js';
 import { statusClass } from '../core/server.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
-import { condemn, isCondemned } from './connection.js';
+import { condemn, isCondemned, takeBytesRead, takeBytesWritten } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
 import { sendError } from './respond.js';
@@ -41,6 +41,17 @@ export interface AccessRecord {
   readonly error: string;
   /** What went wrong, for operators ("" when nothing did); never sent to the client. */
   readonly detail: string;
+  /** The client connection's peer address ("" when unknown). */
+  readonly client: string;
+  /** The Host header as sent ("" when absent): any bytes, the log escapes them. */
+  readonly host: string;
+  /** This request's share of the bytes read from and written to the client connection (see connection.ts). */
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  /** Upstream attempts made (0: answered by bulwark itself). */
+  readonly attempts: number;
+  /** What steered the choice of server ("" when the scheduler chose freely; see Exchange.steer). */
+  readonly steer: string;
 }
 
 export interface ProxyOptions {
@@ -90,7 +101,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     this.onAccess = opts.onAccess;
     this.#exchangeDone = (ex) => {
       this.#time(ex.upstream.name, ex.start);
-      this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail);
+      this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail, ex.host, ex.attempts, ex.steer);
     };
   }
 
@@ -141,14 +152,15 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     const upstream = r.upstream;
     // Only a 404 keeps the connection: the rest (400, 405, 431, 501, 505) are malformed or refused
     // heads, maybe smuggling attempts, whose bodies were not read.
-    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.code, r.detail, undefined, r.status !== 404);
+    const host = r.head.host ?? '';
+    if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.code, r.detail, host, undefined, r.status !== 404);
 
     const max = this.#state.config.front.max_body_size;
     let body: Readable | null = null;
     // From the raw head (already walked): req.headers would build a header object per request.
     const cl = r.head.contentLength;
     if (cl !== undefined) {
-      if (Number(cl) > max) return this.#local(req, res, start, id, 413, ErrorCodes.BODY_TOO_LARGE, bodyTooLarge(max).message, upstream.name, true);
+      if (Number(cl) > max) return this.#local(req, res, start, id, 413, ErrorCodes.BODY_TOO_LARGE, bodyTooLarge(max).message, host, upstream.name, true);
       if (cl !== '0') body = req;
     } else if (r.head.chunked) body = req;
     let buffer: BodyBufferSettings | undefined;
@@ -162,7 +174,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     }
 
     const buffering = this.#state.buffering;
-    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering };
+    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
     const ex = new Exchange(init, this, this.#exchangeDone);
     if (buffer !== undefined) ex.bufferThenRun(buffer);
     else ex.run();
@@ -175,15 +187,31 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   readonly connect = (req: IncomingMessage, socket: Duplex): void => onConnect(this, req, socket);
 
   /** Answers the request from bulwark itself (no upstream exchange). */
-  #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, upstream: string | undefined, close = false): void {
+  #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, host: string, upstream: string | undefined, close = false): void {
     if (close) condemn(req.socket);
     sendError(res, status, id, detail, close);
     this.#time(upstream ?? '', start);
-    this.record(req, start, id, status, upstream, undefined, code, detail);
+    this.record(req, start, id, status, upstream, undefined, code, detail, host);
   }
 
-  /** Ends one request's accounting (exactly once per request) and emits its access record. */
-  record(req: IncomingMessage, start: number, id: string, status: number, upstream: string | undefined, server: string | undefined, error: string, detail = ''): void {
+  /**
+   * Ends one request's accounting (exactly once per request) and emits its access record.
+   * `host` is the Host header ("" when absent); a caller without the parsed head leaves it
+   * out, and Node's header object (built for upgrades anyway) gives it.
+   */
+  record(
+    req: IncomingMessage,
+    start: number,
+    id: string,
+    status: number,
+    upstream: string | undefined,
+    server: string | undefined,
+    error: string,
+    detail = '',
+    host = req.headers.host ?? '',
+    attempts = 0,
+    steer = '',
+  ): void {
     this.inFlight--;
     this.#count(upstream ?? '', status);
     const sink = this.onAccess;
@@ -200,6 +228,13 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       request_id: id,
       error,
       detail,
+      // Read at arrival already (X-Forwarded-For), so Node has it even after the socket closed.
+      client: req.socket?.remoteAddress ?? '',
+      host,
+      bytes_in: takeBytesRead(req.socket),
+      bytes_out: takeBytesWritten(req.socket),
+      attempts,
+      steer,
     });
   }
 

@@ -15,6 +15,8 @@ const PID = 4194303;
 function reference(r: AccessRecord, pid = PID): string {
   const o: Record<string, unknown> = { level: 30, time: r.time, pid, msg: 'access', method: r.method, path: r.path, status: r.status };
   Object.assign(o, { upstream: r.upstream ?? null, server: r.server ?? null, duration_ms: Math.round(r.duration_ms * 1000) / 1000, request_id: r.request_id });
+  Object.assign(o, { client: r.client || null, host: r.host || null, bytes_in: r.bytes_in, bytes_out: r.bytes_out, attempts: r.attempts });
+  if (r.steer !== '') o['steer'] = r.steer;
   if (r.error !== '') o['error'] = r.error;
   if (r.detail !== '') o['detail'] = r.detail;
   return `${JSON.stringify(o)}\n`;
@@ -58,6 +60,11 @@ describe('access line', () => {
       { time: 1795858999999 },
       { time: 1795859000001 },
       { time: Number.MAX_SAFE_INTEGER },
+      // The client's address and Host, the byte counts, attempts and what steered the choice.
+      { client: '::ffff:10.1.2.3', host: 'api.example.com:8443', bytes_in: 0, bytes_out: 2 ** 31 - 1, attempts: 3 },
+      { client: '', host: '', attempts: 0, bytes_in: 1 },
+      { steer: 'sticky' },
+      { steer: 'repin(web-2:ejected),queued', error: 'BLWK_CLIENT_ABORTED', status: 499 },
     ];
     for (const c of cases) {
       const r = record(c);
@@ -76,6 +83,14 @@ describe('access line', () => {
       { request_id: 'back\\slash' },
       { duration_ms: 2200000 },
       { status: 1000 },
+      // Host comes from the client: quotes, backslashes, control and non-ASCII bytes are escaped.
+      { host: 'a"b\\c' },
+      { host: 'evil\u0001\t\r\nhost' },
+      { host: 'h\u00e9llo.example' },
+      { host: `x${'"'.repeat(5000)}${'y'.repeat(60_000)}` },
+      // A tunnel's bytes past 2 GiB.
+      { bytes_in: 2 ** 31 },
+      { bytes_out: 5 * 2 ** 32 + 7 },
       // Failed requests carry a free-text detail (it may name servers: log only).
       { status: 502, error: 'BLWK_UPSTREAM_CONNECT', detail: 'upstream dead-1: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1' },
       { status: 503, server: undefined, error: 'BLWK_NO_SERVER', detail: 'no server available in upstream "web" (a: ejected)\n\u2028' },

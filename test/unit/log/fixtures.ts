@@ -13,6 +13,12 @@ export function record(over: Partial<AccessRecord> = {}): AccessRecord {
     request_id: '4b492b07-c40b-4948-a527-f18b8e0ebe38',
     error: '',
     detail: '',
+    client: '127.0.0.1',
+    host: 'shop.example.com',
+    bytes_in: 180,
+    bytes_out: 1432,
+    attempts: 1,
+    steer: '',
     ...over,
   };
 }
