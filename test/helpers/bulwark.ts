@@ -19,7 +19,7 @@ export interface TestBulwark {
 }
 
 /** `opts` injects the App's clock and random source (default: the system's). */
-export async function startBulwark(yaml: string, opts: Pick<AppOptions, 'clock' | 'random'> = {}): Promise<TestBulwark> {
+export async function startBulwark(yaml: string, opts: Pick<AppOptions, 'clock' | 'random' | 'watch'> = {}): Promise<TestBulwark> {
   const dir = await mkdtemp(join(tmpdir(), 'bulwark-test-'));
   const configFile = join(dir, 'bulwark.yaml');
   await writeFile(configFile, yaml);

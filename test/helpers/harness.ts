@@ -31,7 +31,8 @@ export interface Harness {
   namedOrigins(names: readonly string[]): Promise<Origin[]>;
   /** A TCP server that runs `onConnection` for every connection (garbage, resets...). */
   rawOrigin(onConnection: (socket: net.Socket) => void): Promise<RawOrigin>;
-  bulwark(yaml: string): Promise<TestBulwark>;
+  /** `watch: false` for a test that reloads through the API: the file watcher would race it. */
+  bulwark(yaml: string, opts?: { watch?: boolean }): Promise<TestBulwark>;
   /** One origin with `handler`, and bulwark in front of it (`simpleConfig`). */
   proxied(handler?: http.RequestListener, extra?: Parameters<typeof simpleConfig>[1]): Promise<{ origin: Origin; bw: TestBulwark }>;
   raw(port: number): Promise<RawConn>;
@@ -82,8 +83,8 @@ export function useHarness(): Harness {
       defer(close);
       return { port, url: `http://127.0.0.1:${port}`, close };
     },
-    async bulwark(yaml) {
-      const b = await startBulwark(yaml);
+    async bulwark(yaml, opts = {}) {
+      const b = await startBulwark(yaml, opts);
       defer(() => b.stop(200));
       return b;
     },

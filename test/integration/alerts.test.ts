@@ -59,7 +59,7 @@ describe('alerts', () => {
     const [a, b] = await h.namedOrigins(['a', 'b']);
     const top = `alerts: { webhooks: ["${hook.url}/hook"], queue: 100, timeout: 1s, retries: 100, backoff: 50ms, max_backoff: 200ms }`;
     const yaml = simpleConfig([a!.url, b!.url], { top });
-    const bw = await startBulwark(yaml);
+    const bw = await startBulwark(yaml, { watch: false });
     h.defer(() => bw.stop());
     const status = () => bw.app.alerts.status() as { sent: number; failed: number; dropped: number };
 
@@ -130,7 +130,7 @@ describe('alerts', () => {
     const [a, b] = await h.namedOrigins(['a', 'b']);
     const alertsYaml = (delivery: string) => `alerts: { webhooks: ["${hook.url}/hook"], on: [server_down, server_up], timeout: 1s, backoff: 50ms, ${delivery} }`;
     const yaml = (delivery: string) => simpleConfig([a!.url, b!.url], { top: alertsYaml(delivery) });
-    const bw = await startBulwark(yaml('queue: 50, retries: 100'));
+    const bw = await startBulwark(yaml('queue: 50, retries: 100'), { watch: false }); // reloads by API
     h.defer(() => bw.stop());
     const status = () => bw.app.alerts.status() as { sent: number; failed: number; dropped: number; webhooks: Array<{ queued: number }> };
 
@@ -162,7 +162,7 @@ describe('alerts', () => {
     const good = await h.origin((_req, res) => res.end('good'));
     const bad = await h.origin((_req, res) => res.writeHead(500).end('bad'));
     const base = simpleConfig([good.url, bad.url], { upstream: '    outlier_detection: { consecutive_5xx: 1 }' });
-    const bw = await startBulwark(base);
+    const bw = await startBulwark(base, { watch: false }); // reloads by API
     h.defer(() => bw.stop());
     await writeFile(bw.configFile, `alerts:\n  webhooks: ["${hook.url}/a"]\n  on: [ejected, server_down]\n${base}`);
     expect((await bw.app.reload('api')).result).toBe('applied');
