@@ -7,20 +7,20 @@
  * README says (buffer_responses, response_buffer_size, max_temp_file_size, temp_path,
  * timeouts.send, request_buffer_size).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simpleConfig } from '../helpers/bulwark.js';
+import { expectBody } from '../helpers/bytes.js';
 import { accessLines, activeRequests, useHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
 
 const h = useHarness();
 // Larger than what loopback socket buffers absorb (several MiB), so the client truly falls behind.
 const BODY = randomBytes(32 * 1024 * 1024);
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** A client that sends `requests` and reads nothing until `read()`; collects the bytes. */
 async function pausedClient(port: number, requests: string) {
@@ -96,7 +96,7 @@ describe('response buffering', () => {
     expect(await readdir(dir)).toEqual([]);
     c.read();
     await c.closed;
-    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    expectBody(bodies(c.bytes(), 1)[0], BODY);
     await waitFor(() => accessLines(bw).length === 1, 5000, 'the access line');
     expect(accessLines(bw)[0]).toMatchObject({ status: 200 });
     expect(accessLines(bw)[0]!['error']).toBeUndefined();
@@ -110,7 +110,7 @@ describe('response buffering', () => {
     expect(bw.app.proxy.inFlight).toBe(3);
     c.read();
     await c.closed;
-    for (const b of bodies(c.bytes(), 3)) expect(sha(b)).toBe(sha(BODY));
+    for (const [i, b] of bodies(c.bytes(), 3).entries()) expectBody(b, BODY, `response ${i + 1}`);
   });
 
   it('max_temp_file_size caps the file: the server is paused at the cap, resumed as the client reads, and nothing is lost', async () => {
@@ -121,7 +121,7 @@ describe('response buffering', () => {
     expect(activeRequests(bw)).toBe(1); // held at the cap: 32 MiB doesn't fit in 256 KiB
     c.read();
     await c.closed;
-    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    expectBody(bodies(c.bytes(), 1)[0], BODY);
     await waitFor(() => activeRequests(bw) === 0, 5000, 'released');
   });
 
@@ -134,7 +134,7 @@ describe('response buffering', () => {
     expect(await openFilesUnder(dir)).toEqual([]);
     c.read();
     await c.closed;
-    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    expectBody(bodies(c.bytes(), 1)[0], BODY);
   });
 
   it('timeouts.send cuts a client that accepts nothing for that long, and logs it as BLWK_CLIENT_TIMEOUT', async () => {
@@ -158,7 +158,7 @@ describe('response buffering', () => {
     expect(await openFilesUnder(dir)).toEqual([]);
     c.read();
     await c.closed;
-    expect(sha(bodies(c.bytes(), 1)[0]!)).toBe(sha(BODY));
+    expectBody(bodies(c.bytes(), 1)[0], BODY);
   });
 });
 
