@@ -59,6 +59,11 @@ export class Spool {
   #written = 0;
   #rpos = 0;
   #writing = 0;
+  /**
+   * The writes in flight, in offset order: the thread pool runs them in parallel and may
+   * complete a later one first, so only the completed prefix is readable.
+   */
+  readonly #flights: { end: number; done: boolean }[] = [];
   #reading = false;
   #paused = false;
   #ended = false;
@@ -161,11 +166,13 @@ export class Spool {
     const at = this.#wpos;
     this.#wpos += chunk.length;
     this.#writing += chunk.length;
+    const flight = { end: this.#wpos, done: false };
+    this.#flights.push(flight);
     fs.write(this.#fd, chunk, 0, chunk.length, at, (err) => {
       this.#writing -= chunk.length;
       if (err !== null) return this.#fail(bufferIoError('spool', 'write', err));
-      // Writes complete in order of offset for one fd in practice; take the larger end anyway.
-      this.#written = Math.max(this.#written, at + chunk.length);
+      flight.done = true;
+      while (this.#flights[0]?.done === true) this.#written = this.#flights.shift()!.end;
       this.#pump();
       this.#room();
     });
@@ -202,14 +209,17 @@ export class Spool {
       this.#send(c);
     }
     if (!this.#behind && !this.#reading && this.#rpos < this.#written) return this.#read();
-    if (this.#rpos === this.#wpos && this.#fd >= 0 && this.#writing === 0) {
-      // Everything in the file was sent: start it over (it stays unlinked and open).
+    if (this.#rpos === this.#wpos && this.#fd !== -2 && this.#writing === 0) {
+      // Everything in the file (if any: a chunk larger than maxFile may come before there
+      // is one) was sent: start it over (it stays unlinked and open), then the held chunks.
       this.#rpos = this.#wpos = this.#written = 0;
       while (!this.#behind && this.#tail.length > 0) this.#send(this.#tail.shift()!);
     }
     if (this.empty) {
       this.#room();
-      if (this.#ended && !this.#dead) {
+      // onRoom may have run the server's next chunks, and its end, synchronously (undici's
+      // resume() does): they are queued here now, not flushed.
+      if (this.#ended && !this.#dead && this.empty) {
         this.#dead = true;
         this.destroy();
         this.#ev.onFlushed();
