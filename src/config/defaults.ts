@@ -11,6 +11,11 @@ import type { AccessFormat, AlertDelivery, BackupConfig, BreakerConfig, HealthCh
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
 
+/** One process: no cluster, no IPC (runtime/group runs N > 1). */
+export const DEFAULT_WORKERS = 1;
+/** More workers than this is a typo, not a machine: each holds its own pools and tables. */
+export const WORKERS_RANGE = { min: 1, max: 1024 } as const;
+
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_ACCESS_LOG = true;
 /** JSON, in pino's line shape: what log/ wrote before access_format existed. */

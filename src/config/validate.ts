@@ -5,6 +5,7 @@
  * filled in. Upstreams, routes and backup have their own files; checks that span blocks (listen
  * address conflicts, route → upstream, header vs request timeout) are made here.
  */
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { isSeq } from 'yaml';
 import type { ParsedNode } from 'yaml';
@@ -18,17 +19,19 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
   DEFAULT_METRICS_PER_SERVER,
+  DEFAULT_WORKERS,
+  WORKERS_RANGE,
 } from './defaults.js';
 import { joinPath } from './validate-context.js';
-import type { Block, Checker } from './validate-context.js';
+import { Invalid, type Block, type Checker, type Parse } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
 import { readUpstreams } from './validate-upstreams.js';
 import { directory, readBackup } from './validate-backup.js';
 import { readFront } from './validate-front.js';
 import { readAlerts } from './validate-alerts.js';
-import { boolean, envName, oneOf } from './validate-values.js';
+import { boolean, envName, integer, oneOf } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers'] as const;
 
 /** A listen address and where it was written (no node when it is the default). */
 interface Located {
@@ -55,6 +58,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
   const upstreams = readUpstreams(checker, top);
   return {
     listen: listen.map((l) => l.address),
+    workers: top.read('workers', workerCount, DEFAULT_WORKERS),
     admin: { listen: adminListen.address, token_env: tokenEnv },
     log: readLog(checker, top),
     metrics: { per_server: top.child('metrics', ['per_server']).read('per_server', boolean, DEFAULT_METRICS_PER_SERVER) },
@@ -65,6 +69,13 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     alerts: readAlerts(checker, top),
   };
 }
+
+/** `workers: auto` is one per core the process may use (os.availableParallelism: cgroup and affinity limits included). */
+const workerCount: Parse<number> = (value) => {
+  if (value === 'auto') return availableParallelism();
+  const n = integer(WORKERS_RANGE)(value);
+  return n instanceof Invalid ? new Invalid(`must be auto or an integer between ${WORKERS_RANGE.min} and ${WORKERS_RANGE.max}`) : n;
+};
 
 /** The log block; a relative access_file is resolved against the config file's folder, as backup.dir is. */
 function readLog(checker: Checker, top: Block): LogConfig {

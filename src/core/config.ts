@@ -262,6 +262,8 @@ export interface AlertsConfig extends AlertDelivery {
 
 export interface BulwarkConfig {
   readonly listen: readonly ListenAddress[];
+  /** Processes serving traffic (`workers: auto | N`, `auto` resolved to the core count); 1: one process, no cluster. */
+  readonly workers: number;
   readonly admin: {
     readonly listen: ListenAddress;
     /** Name of the environment variable holding the admin API token; required off loopback. */
