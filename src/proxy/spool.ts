@@ -134,7 +134,16 @@ export class Spool {
   destroy(): void {
     this.#dead = true;
     clearTimeout(this.#timer);
-    if (this.#fd >= 0) fs.close(this.#fd, () => {});
+    this.#release();
+  }
+
+  /**
+   * Closes the file once no read or write of it is in flight: closed under one, its number
+   * could go to a file opened meanwhile (another response's), and the write land there.
+   */
+  #release(): void {
+    if (this.#fd < 0 || this.#writing > 0 || this.#reading) return;
+    fs.close(this.#fd, () => {});
     this.#fd = -1;
   }
 
@@ -170,6 +179,7 @@ export class Spool {
     this.#flights.push(flight);
     fs.write(this.#fd, chunk, 0, chunk.length, at, (err) => {
       this.#writing -= chunk.length;
+      if (this.#dead) return this.#release();
       if (err !== null) return this.#fail(bufferIoError('spool', 'write', err));
       flight.done = true;
       while (this.#flights[0]?.done === true) this.#written = this.#flights.shift()!.end;
@@ -233,7 +243,7 @@ export class Spool {
     const buf = Buffer.allocUnsafe(n);
     fs.read(this.#fd, buf, 0, n, this.#rpos, (err, got) => {
       this.#reading = false;
-      if (this.#dead) return;
+      if (this.#dead) return this.#release();
       if (err !== null || got !== n) return this.#fail(bufferIoError('spool', 'read', err ?? new Error(`short read (${got} of ${n} bytes)`)));
       this.#rpos += n;
       this.#send(buf);

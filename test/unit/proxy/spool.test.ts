@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Spool, type BufferingSettings } from '../../../src/proxy/spool.js';
 import { expectBody } from '../../helpers/bytes.js';
 import { useHarness } from '../../helpers/harness.js';
-import { withTimeout } from '../../helpers/net.js';
+import { waitFor, withTimeout } from '../../helpers/net.js';
 
 const h = useHarness();
 const KB = 1024;
@@ -103,6 +103,39 @@ describe('Spool', () => {
       setTimeout(release, 5);
     }) as typeof fs.write);
     expectBody(await fetchBody(origin.port, got), body);
+  });
+
+  it('the file is closed only once no write to it is in flight (a file opened meanwhile could get its number, and the write)', async () => {
+    const body = randomBytes(16 * 64 * KB);
+    const s = await settings(64 * KB, 1024 * KB);
+    const origin = await h.origin((_req, res) => serve(res, body, 64 * KB, s));
+    // Hold the file's first write back until the client has gone and a while has passed.
+    const realWrite = fs.write as (...a: unknown[]) => void;
+    const realClose = fs.close;
+    let held: { fd: number; go: () => void } | undefined;
+    let released = false;
+    const closes: Array<{ fd: number; whileHeld: boolean }> = [];
+    vi.spyOn(fs, 'write').mockImplementation(((fd: number, ...rest: unknown[]) => {
+      if (held !== undefined) return realWrite(fd, ...rest);
+      held = { fd, go: () => realWrite(fd, ...rest) };
+    }) as typeof fs.write);
+    vi.spyOn(fs, 'close').mockImplementation(((fd: number, cb: fs.NoParamCallback) => {
+      closes.push({ fd, whileHeld: fd === held?.fd && !released });
+      realClose(fd, cb);
+    }) as typeof fs.close);
+    const c = net.connect(origin.port, '127.0.0.1');
+    h.defer(() => c.destroy());
+    c.on('error', () => {});
+    c.pause();
+    c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor(() => held !== undefined, 10_000, 'a file write');
+    c.destroy();
+    const start = Date.now();
+    await waitFor(() => closes.length > 0 || Date.now() - start > 500, 10_000, 'the client gone');
+    released = true;
+    held!.go();
+    await waitFor(() => closes.some((x) => x.fd === held!.fd), 10_000, 'the file closed');
+    expect(closes.filter((x) => x.whileHeld)).toEqual([]);
   });
 
   it('a chunk larger than max_temp_file_size, with no file yet, follows the memory queue', async () => {
