@@ -177,10 +177,11 @@ export class Spool {
     this.#writing += chunk.length;
     const flight = { end: this.#wpos, done: false };
     this.#flights.push(flight);
-    fs.write(this.#fd, chunk, 0, chunk.length, at, (err) => {
+    fs.write(this.#fd, chunk, 0, chunk.length, at, (err, n) => {
       this.#writing -= chunk.length;
       if (this.#dead) return this.#release();
-      if (err !== null) return this.#fail(bufferIoError('spool', 'write', err));
+      // A short write (a full disk) would leave a hole that reads back as zeros.
+      if (err !== null || n !== chunk.length) return this.#fail(bufferIoError('spool', 'write', err ?? new Error(`short write (${n} of ${chunk.length} bytes)`)));
       flight.done = true;
       while (this.#flights[0]?.done === true) this.#written = this.#flights.shift()!.end;
       this.#pump();

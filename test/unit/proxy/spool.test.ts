@@ -105,6 +105,22 @@ describe('Spool', () => {
     expectBody(await fetchBody(origin.port, got), body);
   });
 
+  it('a short file write (the disk full) cuts the response rather than leave a hole the client would read', async () => {
+    const body = randomBytes(16 * 64 * KB);
+    const s = await settings(64 * KB, 1024 * KB);
+    const origin = await h.origin((_req, res) => serve(res, body, 64 * KB, s));
+    // pwrite(2) may write less than asked and report it, without an error: the first write does.
+    const realWrite = fs.write as (...a: unknown[]) => void;
+    let shortened = false;
+    vi.spyOn(fs, 'write').mockImplementation(((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: unknown) => {
+      realWrite(fd, buf, off, shortened ? len : len - 100, pos, cb);
+      shortened = true;
+    }) as typeof fs.write);
+    const got = await fetchBody(origin.port);
+    expect(got.length).toBeLessThan(body.length);
+    expectBody(got, body.subarray(0, got.length), 'what was received');
+  });
+
   it('the file is closed only once no write to it is in flight (a file opened meanwhile could get its number, and the write)', async () => {
     const body = randomBytes(16 * 64 * KB);
     const s = await settings(64 * KB, 1024 * KB);
