@@ -52,12 +52,19 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
   let writing = 0;
   let ended = false;
   let over = false;
+  /**
+   * Closes the file once no write is under way: closed under one, its number could go to
+   * a file opened meanwhile (another request's, or a response's spool), and the write land there.
+   */
+  const release = (): void => {
+    if (fd >= 0 && writing === 0) fs.close(fd, () => {});
+  };
   const finish = (err: BulwarkError | null, body?: BufferedBody): void => {
     if (over) return;
     over = true;
     src.off('data', onData);
     src.off('end', onEnd);
-    if (err !== null && fd >= 0) fs.close(fd, () => {});
+    if (err !== null) release();
     done(err, body);
   };
   const flush = (): void => {
@@ -67,9 +74,11 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
       const buf = Buffer.concat(chunks);
       chunks.length = 0;
       writing = buf.length;
-      fs.write(fd, buf, 0, buf.length, written, (err) => {
+      fs.write(fd, buf, 0, buf.length, written, (err, n) => {
         writing = 0;
-        if (err !== null) return finish(bufferIoError('body', 'write', err));
+        if (over) return release(); // cancelled, or too large, meanwhile
+        // A short write (a full disk) would leave a hole that reads back as zeros.
+        if (err !== null || n !== buf.length) return finish(bufferIoError('body', 'write', err ?? new Error(`short write (${n} of ${buf.length} bytes)`)));
         written += buf.length;
         flush();
       });
@@ -107,6 +116,6 @@ export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: Bul
     over = true;
     src.off('data', onData);
     src.off('end', onEnd);
-    if (fd >= 0) fs.close(fd, () => {});
+    release();
   };
 }

@@ -6,7 +6,6 @@
  * chunk may be larger than the whole max_temp_file_size. Each checks every byte.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -15,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Spool, type BufferingSettings } from '../../../src/proxy/spool.js';
 import { expectBody } from '../../helpers/bytes.js';
+import { holdFirstWrite, shortenFirstWrite } from '../../helpers/fs-order.js';
 import { useHarness } from '../../helpers/harness.js';
 import { waitFor, withTimeout } from '../../helpers/net.js';
 
@@ -90,32 +90,19 @@ describe('Spool', () => {
     const origin = await h.origin((_req, res) => serve(res, body, 64 * KB, s));
     // The thread pool runs writes in parallel: hold the file's first write back until the
     // client has received what precedes it and more, or a while (nothing more can arrive).
-    const realWrite = fs.write;
-    let held = false;
-    vi.spyOn(fs, 'write').mockImplementation(((...args: Parameters<typeof fs.write>) => {
-      if (held) return (realWrite as (...a: unknown[]) => void)(...args);
-      held = true;
-      const start = Date.now();
-      const release = (): void => {
-        if (got.bytes > 4 * 64 * KB || Date.now() - start > 1000) (realWrite as (...a: unknown[]) => void)(...args);
-        else setTimeout(release, 5);
-      };
-      setTimeout(release, 5);
-    }) as typeof fs.write);
-    expectBody(await fetchBody(origin.port, got), body);
+    const w = holdFirstWrite();
+    const fetched = fetchBody(origin.port, got);
+    const start = Date.now();
+    await waitFor(() => got.bytes > 4 * 64 * KB || Date.now() - start > 1000, 10_000, 'the client to read');
+    w.release();
+    expectBody(await fetched, body);
   });
 
   it('a short file write (the disk full) cuts the response rather than leave a hole the client would read', async () => {
     const body = randomBytes(16 * 64 * KB);
     const s = await settings(64 * KB, 1024 * KB);
     const origin = await h.origin((_req, res) => serve(res, body, 64 * KB, s));
-    // pwrite(2) may write less than asked and report it, without an error: the first write does.
-    const realWrite = fs.write as (...a: unknown[]) => void;
-    let shortened = false;
-    vi.spyOn(fs, 'write').mockImplementation(((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: unknown) => {
-      realWrite(fd, buf, off, shortened ? len : len - 100, pos, cb);
-      shortened = true;
-    }) as typeof fs.write);
+    shortenFirstWrite(100);
     const got = await fetchBody(origin.port);
     expect(got.length).toBeLessThan(body.length);
     expectBody(got, body.subarray(0, got.length), 'what was received');
@@ -126,32 +113,19 @@ describe('Spool', () => {
     const s = await settings(64 * KB, 1024 * KB);
     const origin = await h.origin((_req, res) => serve(res, body, 64 * KB, s));
     // Hold the file's first write back until the client has gone and a while has passed.
-    const realWrite = fs.write as (...a: unknown[]) => void;
-    const realClose = fs.close;
-    let held: { fd: number; go: () => void } | undefined;
-    let released = false;
-    const closes: Array<{ fd: number; whileHeld: boolean }> = [];
-    vi.spyOn(fs, 'write').mockImplementation(((fd: number, ...rest: unknown[]) => {
-      if (held !== undefined) return realWrite(fd, ...rest);
-      held = { fd, go: () => realWrite(fd, ...rest) };
-    }) as typeof fs.write);
-    vi.spyOn(fs, 'close').mockImplementation(((fd: number, cb: fs.NoParamCallback) => {
-      closes.push({ fd, whileHeld: fd === held?.fd && !released });
-      realClose(fd, cb);
-    }) as typeof fs.close);
+    const w = holdFirstWrite();
     const c = net.connect(origin.port, '127.0.0.1');
     h.defer(() => c.destroy());
     c.on('error', () => {});
     c.pause();
     c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitFor(() => held !== undefined, 10_000, 'a file write');
+    await waitFor(() => w.fd !== undefined, 10_000, 'a file write');
     c.destroy();
     const start = Date.now();
-    await waitFor(() => closes.length > 0 || Date.now() - start > 500, 10_000, 'the client gone');
-    released = true;
-    held!.go();
-    await waitFor(() => closes.some((x) => x.fd === held!.fd), 10_000, 'the file closed');
-    expect(closes.filter((x) => x.whileHeld)).toEqual([]);
+    await waitFor(() => w.closes.length > 0 || Date.now() - start > 500, 10_000, 'the client gone');
+    w.release();
+    await waitFor(() => w.closes.some((x) => x.fd === w.fd), 10_000, 'the file closed');
+    expect(w.closes.filter((x) => x.whileHeld)).toEqual([]);
   });
 
   it('a chunk larger than max_temp_file_size, with no file yet, follows the memory queue', async () => {
