@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { issueTotal, validateConfigFile } from '../config/index.js';
-import { App } from '../runtime/app.js';
+import type { Running } from '../runtime/running.js';
+import { startFromFile } from '../runtime/start.js';
 import { backupCommand, backupHelp } from './backup/commands.js';
 import { checkCommand } from './check.js';
 import { COMMAND_HELP, renderHelp, USAGE } from './help.js';
@@ -51,9 +52,9 @@ async function start(file: string): Promise<number> {
   let usr1WhileStarting = false;
   const earlyUsr1 = (): void => void (usr1WhileStarting = true);
   process.on('SIGUSR1', earlyUsr1);
-  let app: App;
+  let app: Running;
   try {
-    app = await App.start({ configFile: file });
+    app = await startFromFile(file);
   } catch (err) {
     process.stderr.write(`bulwark: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

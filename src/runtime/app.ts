@@ -24,7 +24,7 @@ import { createLogging, type Logging } from '../log/index.js';
 import { fileLoader, Reloader, type ConfigLoader, type ConfigStatus, type ReloadOutcome, type ReloadTrigger } from './reload.js';
 import { adminToken, createAdmin } from './admin.js';
 import { applyPlan, type ApplyContext } from './apply.js';
-import { accessSettings, APPLIERS } from './appliers.js';
+import { accessSettings, appliersFor } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics, followRunning } from './metrics.js';
@@ -55,7 +55,22 @@ export interface AppOptions {
    * starts more than one App.
    */
   readonly processMetrics?: boolean;
+  /**
+   * What this process does (runtime/group): `single` (default) everything; `primary` the
+   * control plane of a worker group (admin, watcher, health checks, alerts, backups; no
+   * proxy listener); `worker` the proxy listeners only (no admin, watcher, health checks,
+   * alerts or backups: the primary's flags arrive by IPC).
+   */
+  readonly role?: AppRole;
+  /** Runs once the App is built, before its listeners bind (a worker sets the group's flags there). */
+  readonly beforeListen?: (app: App) => void;
+  /** Told every reload's outcome (a group primary passes applied configs on to its workers). */
+  readonly onReloaded?: (outcome: ReloadOutcome) => void;
+  /** More /status sections (a group primary's `workers`). */
+  readonly extraStatus?: () => Record<string, unknown>;
 }
+
+export type AppRole = 'single' | 'primary' | 'worker';
 
 export class App {
   readonly configFile: string;
@@ -74,6 +89,9 @@ export class App {
   readonly metrics: BulwarkMetrics;
   /** The alert webhooks (`alerts:`); their counters are in /status. */
   readonly alerts: Alerts;
+  readonly role: AppRole;
+  readonly extraStatus: (() => Record<string, unknown>) | undefined;
+  readonly #onReloaded: ((outcome: ReloadOutcome) => void) | undefined;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
   #stopping: Promise<boolean> | undefined;
@@ -83,23 +101,27 @@ export class App {
     const random = opts.random ?? systemRandom;
     const env = opts.env ?? process.env;
     this.configFile = opts.configFile;
+    const role = (this.role = opts.role ?? 'single');
+    this.extraStatus = opts.extraStatus;
+    this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const alerts = (this.alerts = new Alerts(clock, logging.logger));
-    alerts.configure(config.alerts);
+    // A worker sends no alerts: its primary sends each one once for the group.
+    if (role !== 'worker') alerts.configure(config.alerts);
     const serverEvents = new ServerEvents(logging.logger, alerts);
     const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));
     // What the appliers of a reload work on (runtime/apply).
-    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics, alerts };
+    const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics, alerts, activeChecks: role !== 'worker' };
     for (const u of proxy.state.upstreams.values()) {
       ctx.serverEvents.watch(u.servers.all);
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
     }
     followRunning(proxy.state, ctx);
-    this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, APPLIERS), () => clock.now());
+    this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, appliersFor(role)), () => clock.now());
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
     this.adminServer = createAdmin(this, clock, token);
   }
@@ -124,23 +146,28 @@ export class App {
     const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env);
     if (noKey !== undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${noKey}: refusing to start`);
     const app = new App(config, text, token, opts);
+    const { role } = app;
     try {
-      await app.listeners.update(config.listen);
-      app.adminAddress = await listen(app.adminServer, config.admin.listen);
+      opts.beforeListen?.(app);
+      if (role !== 'primary') await app.listeners.update(config.listen);
+      if (role !== 'worker') app.adminAddress = await listen(app.adminServer, config.admin.listen);
     } catch (err) {
       await app.stop(0);
       throw err;
     }
+    if (role === 'worker') return app;
     if (opts.watch !== false) {
       app.#watcher = new ConfigWatcher(opts.configFile, () => void app.reload('file'));
       app.#watcher.start();
     }
-    app.logging.logger.info(
+    // A group's primary says it has started once its workers listen (runtime/group).
+    if (role === 'single') app.logging.logger.info(
       { event: 'started', listen: app.addresses.map(fmt), admin: fmt(app.adminAddress), config: opts.configFile, version: 1 },
       `bulwark listening on ${app.addresses.map(fmt).join(', ')} (admin ${fmt(app.adminAddress)})`,
     );
     // With `backup:`: sessions from the newest valid snapshot, then the supervised agent.
-    await app.backup.start(app.config.backup, adminUrlFor(app.adminAddress.address, app.adminAddress.port));
+    const admin = app.adminAddress!; // bound above: only a worker has none
+    await app.backup.start(app.config.backup, adminUrlFor(admin.address, admin.port));
     return app;
   }
 
@@ -149,12 +176,13 @@ export class App {
     if (this.#stopping !== undefined) return { result: 'rejected', trigger, version: this.status.version, errors: ['shutting down'] };
     const o = await this.#reloader.reload(trigger);
     this.metrics.reloaded(o.result);
+    this.#onReloaded?.(o);
     const log = this.logging.logger;
     if (o.result === 'applied') {
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);
       for (const k of o.needs_restart ?? []) log.warn({ event: 'needs_restart', key: k }, `${k} changed in ${this.configFile}: needs a restart to take effect`);
       // The agent is started, stopped or reconfigured to match (runtime/backup-sidecar).
-      void this.backup.apply(this.config.backup).catch((err: unknown) => log.error({ event: 'backup_apply_failed', error: String(err) }, `backup: ${String(err)}`));
+      if (this.role !== 'worker') void this.backup.apply(this.config.backup).catch((err: unknown) => log.error({ event: 'backup_apply_failed', error: String(err) }, `backup: ${String(err)}`));
     } else if (o.result === 'rejected') {
       this.alerts.emit('reload_failed', { trigger, version: o.version, reason: o.errors?.join('\n') });
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);

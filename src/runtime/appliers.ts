@@ -126,3 +126,10 @@ const alerts: Applier = {
 
 /** In order: every stage runs over this list from the top (see runtime/apply). */
 export const APPLIERS: readonly Applier[] = [backupKey, logging, listeners, serverEvents, overrides, faultTolerance, metricsApplier, upstreams, alerts];
+
+/** A group's primary binds no proxy listener; its workers send no alerts (runtime/group). */
+export function appliersFor(role: 'single' | 'primary' | 'worker'): readonly Applier[] {
+  if (role === 'single') return APPLIERS;
+  const skip = role === 'primary' ? listeners : alerts;
+  return APPLIERS.filter((a) => a !== skip);
+}

@@ -43,6 +43,8 @@ export interface ApplyContext {
   readonly alerts: Pick<Alerts, 'configure'>;
   /** The Prometheus metrics, which follow the servers' flag changes and health checks (admin/metrics). */
   readonly metrics: Pick<BulwarkMetrics, 'watch' | 'followChecks'>;
+  /** false in a group's worker: its primary runs the health checks and sends the flags (default true). */
+  readonly activeChecks?: boolean;
 }
 
 /** The running state and the one built for the plan (swapped in between attach and commit). */

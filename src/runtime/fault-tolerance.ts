@@ -25,7 +25,8 @@ export interface FaultTolerance {
   stop(): void;
 }
 
-export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; random: Random }, log: pino.Logger): FaultTolerance {
+/** `activeChecks: false` (a group's worker) runs no health checker: the primary's flags arrive by IPC. */
+export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; random: Random; activeChecks?: boolean }, log: pino.Logger): FaultTolerance {
   const c = u.config;
   const servers = u.servers.all;
   const outlier = c.outlier_detection === undefined ? undefined : new OutlierDetector(servers, c.outlier_detection, deps);
@@ -35,7 +36,7 @@ export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; r
   if (breaker !== undefined) u.observers.push(breaker);
 
   let health: HealthChecker | undefined;
-  if (c.health_check !== undefined) {
+  if (c.health_check !== undefined && deps.activeChecks !== false) {
     health = new HealthChecker(servers, c.health_check, deps);
     health.onResult((r) => {
       r.server.lastCheck = { ok: r.ok, detail: r.detail, durationMs: r.durationMs, at: deps.clock.now() };

@@ -18,6 +18,8 @@ export interface Override {
 
 export class RuntimeOverrides {
   readonly #overrides = new WeakMap<Server, Override>();
+  /** Told each update (a group's primary passes weight overrides on to its workers). */
+  onUpdate: ((server: Server, change: Override) => void) | undefined;
 
   get(server: Server): Override | undefined {
     return this.#overrides.get(server);
@@ -34,6 +36,7 @@ export class RuntimeOverrides {
     if (o.weight === undefined) delete o.weight;
     if (Object.keys(o).length === 0) this.#overrides.delete(server);
     else this.#overrides.set(server, o);
+    this.onUpdate?.(server, change);
   }
 }
 

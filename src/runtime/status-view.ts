@@ -20,6 +20,8 @@ export interface StatusSource {
   readonly proxy: { readonly state: { readonly upstreams: ReadonlyMap<string, UpstreamRuntime> } };
   readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
   readonly overrides: { get(server: Server): Override | undefined };
+  /** More top-level sections (a worker group's `workers`). */
+  readonly extraStatus?: (() => Record<string, unknown>) | undefined;
 }
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
@@ -58,7 +60,7 @@ export function statusView(app: StatusSource): RuntimeView {
     }),
     extra: () => {
       const backup = app.backup.status();
-      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status() };
+      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...app.extraStatus?.() };
     },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),

@@ -1,0 +1,67 @@
+/**
+ * @module runtime/group/messages
+ * The IPC messages between a worker group's primary and its workers (node:cluster's
+ * channel, JSON). Servers are named by upstream and server name: each process has its own
+ * Server objects, built from the same config text.
+ */
+import type { ServerFlag } from '../../core/server.js';
+import type { ReloadOutcome, ReloadTrigger } from '../reload.js';
+
+/**
+ * The flags the primary owns for the whole group: its health checks' and its admin API's.
+ * `ejected` and `circuit_open` stay per worker: each decides on the traffic it sees.
+ */
+export const GROUP_FLAGS: ReadonlySet<ServerFlag> = new Set<ServerFlag>(['failed_health_check', 'draining', 'disabled']);
+
+/** A flag set or cleared on the primary's server `upstream/server`. */
+export interface FlagMessage {
+  readonly type: 'flag';
+  readonly upstream: string;
+  readonly server: string;
+  readonly flag: ServerFlag;
+  readonly set: boolean;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** A weight set through the primary's admin API (POST .../weight). */
+export interface WeightMessage {
+  readonly type: 'weight';
+  readonly upstream: string;
+  readonly server: string;
+  readonly weight: number;
+}
+
+/** The config a worker starts from, with the group's flags and weight overrides now. */
+export interface InitMessage {
+  readonly type: 'init';
+  readonly file: string;
+  readonly text: string;
+  readonly flags: readonly FlagMessage[];
+  readonly weights: readonly WeightMessage[];
+}
+
+/** A config the primary has applied: the worker applies it through its own reload. */
+export interface ConfigMessage {
+  readonly type: 'config';
+  readonly text: string;
+  readonly trigger: ReloadTrigger;
+}
+
+export type ToWorker = InitMessage | ConfigMessage | FlagMessage | WeightMessage | { readonly type: 'stop' } | { readonly type: 'reopen' };
+
+export type FromWorker =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ready'; readonly listen: readonly string[] }
+  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'reloaded'; readonly outcome: ReloadOutcome };
+
+const TO_WORKER = new Set(['init', 'config', 'flag', 'weight', 'stop', 'reopen']);
+const FROM_WORKER = new Set(['hello', 'ready', 'failed', 'reloaded']);
+
+const typed = (m: unknown, types: ReadonlySet<string>): boolean =>
+  typeof m === 'object' && m !== null && types.has(String((m as { type?: unknown }).type));
+
+/** Whether `m` is one of ours (cluster also delivers its own internal messages, and a user's). */
+export const isToWorker = (m: unknown): m is ToWorker => typed(m, TO_WORKER);
+export const isFromWorker = (m: unknown): m is FromWorker => typed(m, FROM_WORKER);

@@ -1,0 +1,70 @@
+/**
+ * @module runtime/group/primary
+ * `workers: N > 1`: this process becomes a node:cluster primary, the group's control
+ * plane. It is an App without proxy listeners: the admin API, the config watcher and
+ * reloads, the health checks, runtime overrides, alerts and the backup sidecar run here,
+ * once. Its N workers (runtime/group/worker) serve the listen addresses, which cluster
+ * shares between them. Every applied config, health/admin flag change and weight override
+ * is sent to every worker; outlier ejection and breakers stay each worker's own.
+ */
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { Counter } from 'prom-client';
+import { systemClock } from '../../core/clock.js';
+import { App } from '../app.js';
+import type { ConfigLoader } from '../reload.js';
+import type { Running } from '../running.js';
+import { GroupState } from './state.js';
+import { Workers } from './workers.js';
+
+/** How much longer than front.timeouts.drain the primary waits for its workers to exit before SIGKILL. */
+const EXIT_GRACE_MS = 5_000;
+
+/** Starts the primary and its `count` workers; resolves once every worker serves. */
+export async function startGroup(configFile: string, load: ConfigLoader, count: number): Promise<Running> {
+  let group: { state: GroupState; workers: Workers } | undefined;
+  const app = await App.start({
+    configFile,
+    load,
+    role: 'primary',
+    onReloaded: (o) => {
+      if (o.result !== 'applied' || group === undefined) return;
+      group.workers.broadcast({ type: 'config', text: app.status.text, trigger: o.trigger });
+      group.state.follow();
+    },
+    extraStatus: () => ({ workers: group?.workers.status() ?? [] }),
+  });
+  const log = app.logging.logger;
+  const restarts = new Counter({ name: 'bulwark_worker_restarts_total', help: 'Worker processes restarted after exiting unasked.', registers: [app.metrics.registry] });
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./entry.js', import.meta.url)), args: [] });
+  const workers = new Workers(count, { clock: systemClock, log, init: () => state.init(), restarted: () => restarts.inc() });
+  const state = new GroupState(app, (m) => workers.broadcast(m));
+  group = { state, workers };
+  let listen: readonly string[];
+  try {
+    listen = await workers.start();
+  } catch (err) {
+    await workers.stop(app.config.front.timeouts.drain + EXIT_GRACE_MS);
+    await app.stop(0);
+    throw err;
+  }
+  const admin = app.adminAddress!;
+  const adminText = `${admin.family === 'IPv6' ? `[${admin.address}]` : admin.address}:${admin.port}`;
+  log.info(
+    { event: 'started', listen, admin: adminText, config: configFile, version: 1, workers: workers.status().map((w) => w['pid']) },
+    `bulwark listening on ${listen.join(', ')} with ${count} workers (admin ${adminText})`,
+  );
+  return {
+    logging: app.logging,
+    reload: (trigger) => app.reload(trigger),
+    reopenLogs: () => {
+      app.reopenLogs();
+      workers.broadcast({ type: 'reopen' });
+    },
+    // Each worker drains its own requests (front.timeouts.drain); then the primary stops.
+    stop: async () => {
+      await workers.stop(app.config.front.timeouts.drain + EXIT_GRACE_MS);
+      return app.stop();
+    },
+  };
+}

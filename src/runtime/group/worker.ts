@@ -1,0 +1,96 @@
+/**
+ * @module runtime/group/worker
+ * One worker of a group (a node:cluster worker, started by runtime/group/primary): an App
+ * with the proxy listeners only. Its config comes from the primary as text and goes
+ * through the same loader and reload plan as a file's; the group's flags and weights
+ * arrive as messages. Messages are handled one at a time, in order, so a flag for a server
+ * a reload adds is applied after that reload.
+ */
+import { ConfigError } from '../../core/errors.js';
+import { parseConfig, parseConfigOffThread } from '../../config/index.js';
+import { App } from '../app.js';
+import type { ConfigLoader } from '../reload.js';
+import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
+import { applyChange } from './state.js';
+
+function send(m: FromWorker): void {
+  if (process.connected) process.send!(m, undefined, {}, () => {});
+}
+
+/** The first message: the config to start from (everything before it is not ours). */
+function init(queue: ToWorker[]): Promise<InitMessage> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown): void => {
+      if (!isToWorker(m)) return;
+      if (m.type !== 'init') return void queue.push(m);
+      process.off('message', onMessage);
+      resolve(m);
+    };
+    process.on('message', onMessage);
+    send({ type: 'hello' });
+  });
+}
+
+/** Runs this process as a worker until it is told to stop; resolves with its exit code. */
+export async function runWorker(): Promise<number> {
+  // Orphaned before serving (the primary died): nothing to drain.
+  const orphaned = (): never => process.exit(1);
+  process.on('disconnect', orphaned);
+  const early: ToWorker[] = [];
+  const first = await init(early);
+  let text = first.text;
+  let started = false;
+  // At start: parsed here (nothing to stall yet). On a reload: off the proxy's thread (config/load).
+  const load: ConfigLoader = async () => {
+    const { config, issues } = started ? await parseConfigOffThread(text, first.file) : parseConfig(text, first.file);
+    if (config === undefined) throw new ConfigError(issues);
+    return { config, text };
+  };
+  let app: App;
+  try {
+    app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, beforeListen: (a) => [...first.flags, ...first.weights].forEach((m) => applyChange(a, m)) });
+  } catch (err) {
+    send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  started = true;
+  process.off('disconnect', orphaned);
+  const log = app.logging.logger;
+  let stopping: Promise<number> | undefined;
+  const stop = (why: string): Promise<number> => {
+    stopping ??= (log.info({ event: 'worker_draining', reason: why }, `worker ${process.pid}: ${why}: draining`), app.stop().then(() => 0));
+    return stopping;
+  };
+  return new Promise<number>((resolve) => {
+    let chain = Promise.resolve();
+    const handle = async (m: ToWorker): Promise<void> => {
+      if (m.type === 'config') {
+        text = m.text;
+        send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
+      } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
+      else if (m.type === 'reopen') app.reopenLogs();
+      else if (m.type === 'stop') resolve(await stop('asked by the primary'));
+    };
+    const enqueue = (m: ToWorker): void => void (chain = chain.then(() => handle(m)).catch((err: unknown) => log.error({ event: 'worker_message_failed', error: String(err) }, String(err))));
+    early.forEach(enqueue);
+    process.on('message', (m: unknown) => isToWorker(m) && enqueue(m));
+    // A signal to the whole process group (Ctrl-C, systemd's stop) reaches workers too: drain as the primary does.
+    let signalled = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) {
+        app.logging.flushSync();
+        process.exit(1);
+      }
+      signalled = true;
+      void stop(`${sig} received`).then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    // The primary is gone (killed): nothing would restart or stop this worker, so it stops.
+    process.on('disconnect', () => void stop('the primary is gone').then(resolve));
+    // The primary reloads on SIGHUP for the group; a HUP sent to every process must not end this one.
+    process.on('SIGHUP', () => {});
+    process.on('SIGUSR1', () => {});
+    send({ type: 'ready', listen: app.addresses.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)) });
+  });
+}
