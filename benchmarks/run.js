@@ -33,6 +33,7 @@
 //   BENCH_RAMP         unmeasured seconds of load before each turn (default 0.5)
 //   BENCH_TARGETS      comma list of targets to run, e.g. "direct,bulwark"
 //                      (default: direct,bulwark,http-proxy,undici)
+//   BENCH_PIN          PROXY_CPUS:OTHER_CPUS, e.g. "1:0": proxies on their own cores (lib/pin.js)
 //
 // Output: a table on stdout, bulwark's per-round ratios, a one-line verdict for its
 // goals (CPU/req ≤ 0.65× and req/s ≥ 1.5× http-proxy), and every sample plus the
@@ -44,6 +45,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLK_TCK } from './lib/proc.js';
+import { PIN, pinHarness } from './lib/pin.js';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
 import { measureRound, sliceCount } from './lib/sample.js';
@@ -96,6 +98,8 @@ async function main() {
     `bench: ${targetNames.join(', ')} | ${ROUNDS} rounds x ${LOAD.duration}s x ${LOAD.connections} connections, ` +
       `pipelining ${LOAD.pipelining}, warm-up ${LOAD.warmup}s, slices of ${LOAD.slice}s | node ${process.version}, ${os.cpus().length} CPUs`,
   );
+  pinHarness(); // before the origins start: they inherit the harness's cores
+  if (PIN) console.log(`pinned: proxies on CPU ${PIN.proxy}; autocannon (this process) and the origins on CPU ${PIN.rest}`);
   const origins = await startOrigins(ORIGINS);
   console.log(`origins on ports ${origins.map((o) => o.port).join(', ')}`);
 
@@ -149,7 +153,7 @@ async function main() {
   const result = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    config: { rounds: ROUNDS, ...LOAD, origins: ORIGINS, targets: targetNames },
+    config: { rounds: ROUNDS, ...LOAD, origins: ORIGINS, targets: targetNames, pin: PIN },
     env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().map((c) => c.model), clkTck: CLK_TCK },
     goals: GOALS,
     method: 'per target: median over rounds; ratios: median of per-round ratios to http-proxy',

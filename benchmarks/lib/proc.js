@@ -4,6 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
+import { proxyCommand } from './pin.js';
 
 /** Clock ticks per second used by /proc/<pid>/stat (normally 100). */
 export const CLK_TCK = (() => {
@@ -33,9 +34,11 @@ export function freePort() {
 /**
  * Spawn `node <script> ...args` and resolve with { child, port } once it
  * prints "ready <port>" on stdout. Rejects on early exit or after timeoutMs.
+ * `pinned`: on the proxy's cores when BENCH_PIN is set (pin.js).
  */
-export function spawnReady(name, script, args, { timeoutMs = 10_000, env } = {}) {
-  const child = spawn(process.execPath, [script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
+export function spawnReady(name, script, args, { timeoutMs = 10_000, env, pinned = false } = {}) {
+  const [cmd, argv] = pinned ? proxyCommand(process.execPath, [script, ...args.map(String)]) : [process.execPath, [script, ...args.map(String)]];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
   child.benchName = name;
   track(child);
   let stderr = '';

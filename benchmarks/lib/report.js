@@ -56,6 +56,8 @@ export function perRoundLine(rows, name = 'bulwark') {
 const COSTS = [
   ['access log', 'bulwark', 'bulwark-nolog'],
   ['this build against BENCH_B_CLI', 'bulwark', 'bulwark-b'],
+  ['all features', 'bulwark-full', 'bulwark'],
+  ['this build against BENCH_B_CLI, all features', 'bulwark-full', 'bulwark-full-b'],
   ['metrics scraped (BENCH_SCRAPE_MS)', 'bulwark-scraped', 'bulwark'],
   ['forwarding fields', 'undici-fwd', 'undici'],
   ['access log on the floor', 'undici-fwd-log', 'undici-fwd'],
@@ -72,7 +74,7 @@ const COSTS = [
 
 /**
  * One line per pair of COSTS whose two targets are both in the run: the medians over
- * rounds of the with/without ratios of CPU per request and of req/s (both measured in the
+ * rounds of the with/without ratios of CPU per request, req/s and p99 (both measured in the
  * same round, taking turns), and the per-round CPU ratios; or why there is no figure (the
  * same rules as the verdict: no non-2xx or errors, at least two rounds).
  */
@@ -85,7 +87,8 @@ export function costLines(samples) {
     else {
       lines.push(
         `${part}: ${withIt}/${without} CPU per request ${fmt(median(rounds.map((r) => r.cpuPerReq)), 3)}×, ` +
-          `req/s ${fmt(median(rounds.map((r) => r.rps)), 3)}× (CPU per round: ${rounds.map((r) => fmt(r.cpuPerReq, 2)).join(' ')})`,
+          `req/s ${fmt(median(rounds.map((r) => r.rps)), 3)}×, p99 ${fmt(median(rounds.map((r) => r.p99)), 2)}× ` +
+          `(CPU per round: ${rounds.map((r) => fmt(r.cpuPerReq, 2)).join(' ')})`,
       );
     }
     if (note) lines.push(`  (${note})`);

@@ -46,14 +46,15 @@ export function summarize(samples) {
 
 /**
  * Target `name` over target `base`, round by round (both measured in the same round):
- * [{ round, rps, cpuPerReq }], null ratios where either sample failed.
+ * [{ round, rps, cpuPerReq, p99 }], null ratios where either sample failed (p99 also where
+ * the base's p99 is 0: autocannon records whole milliseconds).
  */
 export function perRoundRatios(samples, name, base) {
   const bs = samples[base];
   return samples[name].map((s, i) => {
     const b = bs[i];
-    if (!b || s.error || b.error) return { round: i + 1, rps: null, cpuPerReq: null };
-    return { round: i + 1, rps: ratio(s.rps, b.rps), cpuPerReq: ratio(s.cpuUsPerReq, b.cpuUsPerReq) };
+    if (!b || s.error || b.error) return { round: i + 1, rps: null, cpuPerReq: null, p99: null };
+    return { round: i + 1, rps: ratio(s.rps, b.rps), cpuPerReq: ratio(s.cpuUsPerReq, b.cpuUsPerReq), p99: ratio(s.p99, b.p99) };
   });
 }
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
+import { proxyCommand } from './pin.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = path.resolve(HERE, '..');
@@ -31,7 +32,7 @@ function scriptProxy(name, file, env) {
   return async ({ origins, tmpDir }) => {
     // ACCESS_LOG names a file in the run's temporary folder (each target has its own).
     const e = env?.ACCESS_LOG === undefined ? env : { ...env, ACCESS_LOG: path.join(tmpDir, `${name}-${env.ACCESS_LOG}`) };
-    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env: e });
+    const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env: e, pinned: true });
     return { url: `http://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
   };
 }
@@ -41,14 +42,30 @@ const bulwark = (ctx) => startBulwark(ctx, 'bulwark', true);
 /** The same with the access log off: the difference is the access log's cost. */
 const bulwarkNoLog = (ctx) => startBulwark(ctx, 'bulwark-nolog', false);
 /**
+ * `bulwark` with every fault-tolerance feature on, as issue 15 defines "all features": an
+ * HTTP health check every 1 s, outlier detection, the error-rate breaker and two retries
+ * (the access log is on in both). The difference to `bulwark` is what the features cost.
+ */
+const FULL_FEATURES = [
+  `    health_check: { path: /, interval: 1s }`,
+  `    outlier_detection: {}`,
+  `    circuit_breaker: { error_rate: 50% }`,
+  `    retries: { attempts: 2 }`,
+];
+const bulwarkFull = (ctx) => startBulwark(ctx, 'bulwark-full', true, BULWARK_CLI, FULL_FEATURES);
+/**
  * Another build of bulwark, configured as `bulwark`: BENCH_B_CLI names its dist/cli/main.js
  * (e.g. a worktree of the previous commit), so two builds take turns in one run.
  */
-const bulwarkB = (ctx) => {
+const bulwarkB = (ctx) => startBulwark(ctx, 'bulwark-b', true, buildB('bulwark-b'));
+/** The other build with every feature on, configured as `bulwark-full`. */
+const bulwarkFullB = (ctx) => startBulwark(ctx, 'bulwark-full-b', true, buildB('bulwark-full-b'), FULL_FEATURES);
+
+function buildB(name) {
   const cli = process.env.BENCH_B_CLI;
-  if (!cli || !fs.existsSync(cli)) throw new Error('bulwark-b needs BENCH_B_CLI=<path to another build\'s dist/cli/main.js>');
-  return startBulwark(ctx, 'bulwark-b', true, cli);
-};
+  if (!cli || !fs.existsSync(cli)) throw new Error(`${name} needs BENCH_B_CLI=<path to another build's dist/cli/main.js>`);
+  return cli;
+}
 
 /**
  * bulwark as `bulwark`, with GET /metrics scraped every BENCH_SCRAPE_MS (default 1000 ms, 15×
@@ -80,7 +97,7 @@ const bulwarkScraped = async (ctx) => {
   };
 };
 
-async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI) {
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = []) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -96,6 +113,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       `upstreams:`,
       `  bench:`,
       `    scheduler: round-robin`,
+      ...upstreamLines,
       `    servers:`,
       ...origins.map((o) => `      - { url: http://127.0.0.1:${o.port} }`),
       `routes:`,
@@ -105,7 +123,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
   );
   const out = fs.openSync(logPath, 'w');
   const err = fs.openSync(errPath, 'w');
-  const child = spawnTracked(name, process.execPath, [cli, 'start', '-c', confPath], {
+  const child = spawnTracked(name, ...proxyCommand(process.execPath, [cli, 'start', '-c', confPath]), {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, err],
   });
@@ -141,8 +159,11 @@ export const TARGETS = {
   undici: scriptProxy('undici', 'undici-floor.js'),
   // Opt-in (BENCH_TARGETS=...,bulwark-nolog): measures what the access log costs.
   'bulwark-nolog': bulwarkNoLog,
+  // Opt-in: every feature on (health checks, outlier detection, breaker, retries); see FULL_FEATURES.
+  'bulwark-full': bulwarkFull,
   // Opt-in (with BENCH_B_CLI): a second build, to compare two builds side by side.
   'bulwark-b': bulwarkB,
+  'bulwark-full-b': bulwarkFullB,
   // Opt-in: bulwark with /metrics scraped while it runs (the cost of metrics, against `bulwark`).
   'bulwark-scraped': bulwarkScraped,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).

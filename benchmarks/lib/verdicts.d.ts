@@ -23,7 +23,7 @@ export interface SnapshotLine {
 
 export const MIN_ROUNDS: number;
 export function faultsOf(name: string, samples: Sample[]): string | null;
-export function comparison(samples: Samples, name: string, base: string): { rounds: { round: number; rps: number; cpuPerReq: number }[]; reasons: string[] };
+export function comparison(samples: Samples, name: string, base: string): { rounds: { round: number; rps: number; cpuPerReq: number; p99: number | null }[]; reasons: string[] };
 export function ratioVerdict(
   samples: Samples,
   goals: { cpuRatioMax: number; rpsRatioMin: number },
