@@ -13,8 +13,9 @@ import type { ConfigLoader } from '../reload.js';
 import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
 import { applyChange } from './state.js';
 
-function send(m: FromWorker): void {
-  if (process.connected) process.send!(m, undefined, {}, () => {});
+/** Resolves once the message is written (or could not be): a worker about to exit waits for it. */
+function send(m: FromWorker): Promise<void> {
+  return new Promise((resolve) => (process.connected ? process.send!(m, undefined, {}, () => resolve()) : resolve()));
 }
 
 /** The first message: the config to start from (everything before it is not ours). */
@@ -27,7 +28,7 @@ function init(queue: ToWorker[]): Promise<InitMessage> {
       resolve(m);
     };
     process.on('message', onMessage);
-    send({ type: 'hello' });
+    void send({ type: 'hello' });
   });
 }
 
@@ -50,7 +51,7 @@ export async function runWorker(): Promise<number> {
   try {
     app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, beforeListen: (a) => [...first.flags, ...first.weights].forEach((m) => applyChange(a, m)) });
   } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+    await send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
   started = true;
@@ -66,7 +67,7 @@ export async function runWorker(): Promise<number> {
     const handle = async (m: ToWorker): Promise<void> => {
       if (m.type === 'config') {
         text = m.text;
-        send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
+        await send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
       } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
       else if (m.type === 'reopen') app.reopenLogs();
       else if (m.type === 'stop') resolve(await stop('asked by the primary'));
@@ -91,6 +92,6 @@ export async function runWorker(): Promise<number> {
     // The primary reloads on SIGHUP for the group; a HUP sent to every process must not end this one.
     process.on('SIGHUP', () => {});
     process.on('SIGUSR1', () => {});
-    send({ type: 'ready', listen: app.addresses.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)) });
+    void send({ type: 'ready', listen: app.addresses.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)) });
   });
 }

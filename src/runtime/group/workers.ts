@@ -11,6 +11,15 @@ import { isFromWorker, type FromWorker, type InitMessage, type ToWorker } from '
 
 export const RESTART_BACKOFF = { first: 100, max: 10_000, resetAfter: 30_000 } as const;
 
+/**
+ * The wait before restarting a worker that ran `ranMs`, and the wait after that: `backoff`
+ * is the one this restart would take (RESTART_BACKOFF.first at first).
+ */
+export function restartDelay(backoff: number, ranMs: number): { delay: number; next: number } {
+  const delay = ranMs >= RESTART_BACKOFF.resetAfter ? RESTART_BACKOFF.first : backoff;
+  return { delay, next: Math.min(delay * 2, RESTART_BACKOFF.max) };
+}
+
 interface Slot {
   readonly id: number;
   worker: Worker | undefined;
@@ -113,9 +122,8 @@ export class Workers {
     log[this.#stopping ? 'info' : 'error']({ event: 'worker_exit', worker: slot.id, worker_pid: w.process.pid, code, signal, ran_ms: ranMs }, `worker ${slot.id} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`})`);
     if (this.#stopping) return;
     if (this.#starting !== undefined) return this.#starting.reject(new Error(`worker ${slot.id} exited while starting (${signal ?? `code ${code}`})`));
-    if (ranMs >= RESTART_BACKOFF.resetAfter) slot.backoff = RESTART_BACKOFF.first;
-    const delay = slot.backoff;
-    slot.backoff = Math.min(slot.backoff * 2, RESTART_BACKOFF.max);
+    const { delay, next } = restartDelay(slot.backoff, ranMs);
+    slot.backoff = next;
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       if (this.#stopping) return;
