@@ -114,3 +114,41 @@ export async function waitAsync(cond: () => Promise<boolean>, timeoutMs: number,
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The JSON lines of a process's stdout, parsed once each as they arrive (CliProcess.logs()
+ * parses everything on each call, too slow to poll while load writes access lines).
+ */
+export class LogTail {
+  readonly #p: CliProcess;
+  #offset = 0;
+  readonly #lines: Array<Record<string, unknown>> = [];
+
+  constructor(p: CliProcess) {
+    this.#p = p;
+  }
+
+  /** Every complete line so far. */
+  lines(): ReadonlyArray<Record<string, unknown>> {
+    this.fresh();
+    return this.#lines;
+  }
+
+  /** The complete lines that arrived since the last call (of either method). */
+  fresh(): Array<Record<string, unknown>> {
+    const out = this.#p.stdout;
+    const end = out.lastIndexOf('\n') + 1;
+    const added: Array<Record<string, unknown>> = [];
+    for (const line of out.slice(this.#offset, end).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        added.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // Two processes' writes larger than a pipe's atomic size (4 KiB) can interleave: not a line of ours.
+      }
+    }
+    this.#offset = Math.max(this.#offset, end);
+    this.#lines.push(...added);
+    return added;
+  }
+}
