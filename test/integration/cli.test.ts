@@ -5,8 +5,8 @@
  * `start` on an invalid file or an unbindable address exits 1 with the error on stderr and
  * never reports listening; usage errors exit 2; --help and --version exit 0, and each
  * command has its own help (`start --help`, `bulwark help validate`).
- * Every command is started at once in beforeAll (they are independent processes); each
- * test then checks its own result.
+ * Every command is started in beforeAll (they are independent processes, a few at a
+ * time); each test then checks its own result.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,6 +32,24 @@ function conf(listen: string, admin: string, webExtra = ''): string {
   return [`listen: ${listen}`, `admin: { listen: ${admin} }`, 'upstreams:', '  web:', webExtra, '    servers:', '      - url: http://127.0.0.1:1', 'routes:', '  - upstream: web', ''].join('\n');
 }
 
+/**
+ * At most this many commands run at once: ~30 Node processes started together on a busy
+ * 2-core machine took over 10 s each to start, so each one's time bound covers only itself.
+ */
+const AT_ONCE = 4;
+const slots: Array<() => void> = [];
+let running = 0;
+async function limited<T>(job: () => Promise<T>): Promise<T> {
+  if (running >= AT_ONCE) await new Promise<void>((r) => slots.push(r));
+  running++;
+  try {
+    return await job();
+  } finally {
+    running--;
+    slots.shift()?.();
+  }
+}
+
 describe('bulwark CLI', () => {
   let dir: string;
   let blocker: net.Server;
@@ -42,7 +60,7 @@ describe('bulwark CLI', () => {
     const key = JSON.stringify(args);
     let run = runs.get(key);
     if (run === undefined) {
-      run = runCli(args);
+      run = limited(() => runCli(args, 30_000));
       run.catch(() => {}); // awaited by its test; this only avoids an unhandled rejection meanwhile
       runs.set(key, run);
     }
