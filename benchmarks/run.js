@@ -48,7 +48,8 @@ import { CLK_TCK } from './lib/proc.js';
 import { PIN, pinHarness } from './lib/pin.js';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
-import { measureRound, sliceCount } from './lib/sample.js';
+import { ensurePeers } from './lib/peers.js';
+import { measureRound, sliceCount, LOADGEN_BOUND } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
 import { table, perRoundLine, costLines, verdict, GOALS } from './lib/report.js';
 
@@ -67,17 +68,21 @@ const LOAD = {
   pipelining: 1,
 };
 const ORIGINS = 3;
-const targetNames = (process.env.BENCH_TARGETS ?? 'direct,bulwark,http-proxy,undici')
+const requested = (process.env.BENCH_TARGETS ?? 'direct,bulwark,bulwark-workers,http-proxy,undici,nginx,haproxy')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
 
-for (const t of targetNames) {
+for (const t of requested) {
   if (!TARGETS[t]) {
     console.error(`unknown target "${t}" in BENCH_TARGETS (known: ${Object.keys(TARGETS).join(', ')})`);
     process.exit(2);
   }
 }
+// nginx and HAProxy: apt-get installed when missing and root, otherwise skipped (lib/peers.js).
+const peers = ensurePeers(requested);
+for (const line of peers.notes) console.log(line);
+const targetNames = requested.filter((t) => !peers.skipped.includes(t));
 // undici-fwd-log borrows bulwark's access-log writer from dist/ too.
 if (targetNames.some((t) => t.startsWith('bulwark') || t === 'undici-fwd-log') && !fs.existsSync(BULWARK_CLI)) {
   console.error(`bulwark is not built (${path.relative(process.cwd(), BULWARK_CLI)} is missing): run \`npm run build\` first,`);
@@ -144,6 +149,14 @@ async function main() {
         `(warm-up + measured; autocannon may also abort a few in flight at the end; startup log lines count too)`,
     );
   }
+  for (const [name, list] of Object.entries(samples)) {
+    const spread = workerSpread(list);
+    if (spread) console.log(`${name} access lines per worker, busiest/least busy per round: ${spread}`);
+  }
+  const bound = Object.entries(rows).filter(([, r]) => r.loadgenBound > 0);
+  for (const [name, r] of bound) {
+    console.log(`${name}: load-generator-bound in ${r.loadgenBound} of ${r.samples} samples (autocannon ≥ ${LOADGEN_BOUND * 100}% of a core): its req/s measures autocannon, no ratio`);
+  }
   const pr = perRoundLine(rows);
   if (pr) console.log(pr);
   for (const line of costLines(samples)) console.log(line);
@@ -171,6 +184,13 @@ async function main() {
   console.log(`results: ${path.relative(process.cwd(), file)} (and results/latest.json)`);
   const anyFailed = Object.values(samples).some((list) => list.some((s) => s.error));
   return anyFailed ? 1 : 0;
+}
+
+/** e.g. "1.08 1.21 1.02": per round, the busiest worker's access lines over the least busy one's. */
+function workerSpread(list) {
+  const per = list.filter((s) => s.accessByPid).map((s) => s.accessByPid);
+  if (per.length === 0) return null;
+  return per.map((by) => (by.length < 2 ? 'one worker only' : (by[0][1] / by[by.length - 1][1]).toFixed(2))).join(' ');
 }
 
 exitAfter(main(), cleanup);

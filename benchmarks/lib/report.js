@@ -11,7 +11,7 @@ const fmtRange = (r, digits = 0) => (r ? `${fmt(r[0], digits)}–${fmt(r[1], dig
 
 /** A plain-text table, one line per target (medians over rounds, plus min–max spreads). */
 export function table(rows) {
-  const head = ['target', 'req/s', 'req/s range', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU µs/req', 'CPU range', 'req/s ×hp', 'CPU ×hp'];
+  const head = ['target', 'req/s', 'req/s range', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU µs/req', 'CPU range', 'req/s ×hp', 'CPU ×hp', 'LG cores'];
   const lines = [head];
   for (const [name, r] of Object.entries(rows)) {
     if (r.error) {
@@ -28,8 +28,10 @@ export function table(rows) {
       String(r.errors + r.timeouts),
       fmt(r.cpuUsPerReq, 1),
       fmtRange(r.cpuRange, 1),
-      fmt(r.vsHttpProxy?.rps, 2),
-      fmt(r.vsHttpProxy?.cpuPerReq, 2),
+      // A load-generator-bound target's req/s measured autocannon: no ratio (sample.js LOADGEN_BOUND).
+      r.loadgenBound > 0 ? 'LG-bound' : fmt(r.vsHttpProxy?.rps, 2),
+      r.loadgenBound > 0 ? 'LG-bound' : fmt(r.vsHttpProxy?.cpuPerReq, 2),
+      fmt(r.loadgenCores, 2),
     ]);
   }
   const full = lines.filter((l) => l.length === head.length); // failure lines don't set widths
@@ -56,6 +58,9 @@ export function perRoundLine(rows, name = 'bulwark') {
 const COSTS = [
   ['access log', 'bulwark', 'bulwark-nolog'],
   ['this build against BENCH_B_CLI', 'bulwark', 'bulwark-b'],
+  ['workers (BENCH_WORKERS) over 1 process, scaling', 'bulwark-workers', 'bulwark'],
+  ['cluster SCHED_NONE against SCHED_RR', 'bulwark-workers-none', 'bulwark-workers-rr'],
+  ["bulwark's default scheduling against SCHED_RR (A/A before a change of default)", 'bulwark-workers', 'bulwark-workers-rr'],
   ['all features', 'bulwark-full', 'bulwark'],
   ['this build against BENCH_B_CLI, all features', 'bulwark-full', 'bulwark-full-b'],
   ['metrics scraped (BENCH_SCRAPE_MS)', 'bulwark-scraped', 'bulwark'],

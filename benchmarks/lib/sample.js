@@ -14,6 +14,16 @@ import { median } from './stats.js';
 import { TARGETS } from './targets.js';
 
 const cpuOf = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+/** This process's CPU seconds (every thread): autocannon runs in it, so this is the load generator's. */
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/**
+ * The share of one core at which the load generator counts as saturated: a single-threaded
+ * autocannon then sets the pace, and the target's req/s measures the load generator.
+ */
+export const LOADGEN_BOUND = 0.9;
 
 /** How many turns a target's measured load is cut into (`load` as for measureRound). */
 export const sliceCount = (load) => Math.max(1, Math.round(load.duration / load.slice));
@@ -46,7 +56,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
     const acc = {};
     for (const name of names) {
       if (!started[name]) continue;
-      acc[name] = { warmupRequests: 0, completed: 0, seconds: 0, cpu: 0, non2xx: 0, errors: 0, timeouts: 0, p50: [], p99: [] };
+      acc[name] = { warmupRequests: 0, completed: 0, seconds: 0, cpu: 0, loadgenCpu: 0, non2xx: 0, errors: 0, timeouts: 0, p50: [], p99: [] };
       try {
         if (load.warmup > 0) acc[name].warmupRequests = (await run(started[name].url, load.warmup)).requests.total;
       } catch (e) {
@@ -66,7 +76,9 @@ export async function measureRound(names, { origins, tmpDir }, load) {
           // regrows its young generation: a short unmeasured ramp keeps that out.
           if (load.ramp > 0) a.warmupRequests += (await run(t.url, load.ramp)).requests.total;
           const cpu0 = cpuOf(t.cpuPids);
+          const lg0 = ownCpu();
           const r = await run(t.url, sliceSeconds);
+          a.loadgenCpu += ownCpu() - lg0;
           a.cpu += cpuOf(t.cpuPids) - cpu0;
           a.completed += r.requests.total;
           a.seconds += r.duration;
@@ -100,6 +112,9 @@ export async function measureRound(names, { origins, tmpDir }, load) {
         seconds: a.seconds,
         cpuSeconds: a.cpu,
         cpuUsPerReq: a.completed > 0 ? (a.cpu * 1e6) / a.completed : null,
+        // The load generator's CPU over the measured seconds, in cores (1 = one core busy).
+        loadgenCores: a.seconds > 0 ? a.loadgenCpu / a.seconds : null,
+        loadgenBound: a.seconds > 0 && a.loadgenCpu / a.seconds >= LOADGEN_BOUND,
         ...(t.after ? t.after() : {}),
       };
     }

@@ -38,6 +38,8 @@ export function summarize(samples) {
     p99: median(col('p99')),
     cpuUsPerReq: median(col('cpuUsPerReq')),
     cpuRange: range(col('cpuUsPerReq')),
+    loadgenCores: median(col('loadgenCores')),
+    loadgenBound: ok.filter((s) => s.loadgenBound).length,
   };
   for (const k of ['non2xx', 'errors', 'timeouts', 'completed', 'warmupRequests']) row[k] = sum(col(k));
   if (ok.some((s) => s.accessLogLines != null)) row.accessLogLines = sum(col('accessLogLines'));

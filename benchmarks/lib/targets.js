@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
 import { proxyCommand } from './pin.js';
+import { PEER_TARGETS } from './peers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = path.resolve(HERE, '..');
@@ -61,6 +62,32 @@ const bulwarkB = (ctx) => startBulwark(ctx, 'bulwark-b', true, buildB('bulwark-b
 /** The other build with every feature on, configured as `bulwark-full`. */
 const bulwarkFullB = (ctx) => startBulwark(ctx, 'bulwark-full-b', true, buildB('bulwark-full-b'), FULL_FEATURES);
 
+/**
+ * `bulwark` with `workers: BENCH_WORKERS` (default 2). Its CPU is the primary's and every
+ * worker's (cluster workers are the primary's children: cpuSeconds sums descendants), and
+ * under BENCH_PIN the workers inherit the proxy cores. `after()` counts access lines per pid:
+ * how evenly the workers shared the load. The `-rr` and `-none` variants force node:cluster's
+ * scheduling policy (NODE_CLUSTER_SCHED_POLICY) to compare the two in one run.
+ */
+const bulwarkWorkers = (policy) => (ctx) =>
+  startBulwark(ctx, policy ? `bulwark-workers-${policy}` : 'bulwark-workers', true, BULWARK_CLI, [], {
+    workers: benchWorkers(),
+    env: policy ? { NODE_CLUSTER_SCHED_POLICY: policy } : undefined,
+  });
+
+function benchWorkers() {
+  const n = Number(process.env.BENCH_WORKERS ?? 2);
+  if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_WORKERS must be an integer of at least 2, got "${process.env.BENCH_WORKERS}"`);
+  return n;
+}
+
+/** Access lines per pid in a bulwark access log (JSON lines), largest first: [[pid, lines]]. */
+function accessByPid(text) {
+  const by = new Map();
+  for (const m of text.matchAll(/^\{[^\n]*"pid":(\d+)[^\n]*"msg":"access"/gm)) by.set(m[1], (by.get(m[1]) ?? 0) + 1);
+  return [...by].sort((a, b) => b[1] - a[1]).map(([pid, n]) => [Number(pid), n]);
+}
+
 function buildB(name) {
   const cli = process.env.BENCH_B_CLI;
   if (!cli || !fs.existsSync(cli)) throw new Error(`${name} needs BENCH_B_CLI=<path to another build's dist/cli/main.js>`);
@@ -97,7 +124,7 @@ const bulwarkScraped = async (ctx) => {
   };
 };
 
-async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = []) {
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env } = {}) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -110,6 +137,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       `listen: 127.0.0.1:${port}`,
       `admin: { listen: 127.0.0.1:${adminPort} }`,
       `log: { level: info, access: ${access} }`,
+      ...(workers ? [`workers: ${workers}`] : []),
       `upstreams:`,
       `  bench:`,
       `    scheduler: round-robin`,
@@ -121,16 +149,18 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       ``,
     ].join('\n'),
   );
-  const out = fs.openSync(logPath, 'w');
+  const out = fs.openSync(logPath, 'a'); // O_APPEND: workers share the file
   const err = fs.openSync(errPath, 'w');
   const child = spawnTracked(name, ...proxyCommand(process.execPath, [cli, 'start', '-c', confPath]), {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, err],
+    env: env && { ...process.env, ...env },
   });
   fs.closeSync(out); // the child holds its own copies of the fds
   fs.closeSync(err);
   try {
     await waitHttp200(`http://127.0.0.1:${adminPort}/healthz`, child);
+    if (workers) await waitHttp200(`http://127.0.0.1:${port}/`, child); // the admin API is the primary's
   } catch (e) {
     await stop(child);
     const tail = fs.readFileSync(errPath, 'utf8').slice(-2000) + fs.readFileSync(logPath, 'utf8').slice(-1000);
@@ -146,7 +176,8 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       const text = fs.readFileSync(logPath, 'utf8');
       let lines = 0;
       for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-      return { accessLogLines: lines, accessLogBytes: Buffer.byteLength(text) };
+      const byPid = workers ? { accessByPid: accessByPid(text) } : {};
+      return { accessLogLines: lines, accessLogBytes: Buffer.byteLength(text), ...byPid };
     },
   };
 }
@@ -166,6 +197,12 @@ export const TARGETS = {
   'bulwark-full-b': bulwarkFullB,
   // Opt-in: bulwark with /metrics scraped while it runs (the cost of metrics, against `bulwark`).
   'bulwark-scraped': bulwarkScraped,
+  // Opt-in: BENCH_WORKERS workers (default 2); -rr / -none force cluster's scheduling policy.
+  'bulwark-workers': bulwarkWorkers(),
+  'bulwark-workers-rr': bulwarkWorkers('rr'),
+  'bulwark-workers-none': bulwarkWorkers('none'),
+  // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js).
+  ...PEER_TARGETS,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
   // Opt-in: the same plus bulwark's access log (needs dist/). Not quite all a request must

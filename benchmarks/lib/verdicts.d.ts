@@ -10,6 +10,8 @@ export interface Sample {
   errors?: number;
   timeouts?: number;
   snapshots?: number;
+  /** run.js: autocannon (the bench process) was at ≥ 90% of a core during the measured load. */
+  loadgenBound?: boolean;
 }
 export type Samples = Record<string, Sample[]>;
 export interface Verdict {

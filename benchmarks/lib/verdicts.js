@@ -46,6 +46,10 @@ export function comparison(samples, name, base) {
   }
   if (!samples[name] || !samples[base]) return { rounds: [], reasons };
   const rounds = perRoundRatios(samples, name, base).filter((r) => r.rps != null && r.cpuPerReq != null);
+  for (const t of [name, base]) {
+    const bound = rounds.filter((r) => samples[t][r.round - 1].loadgenBound).map((r) => r.round);
+    if (bound.length > 0) reasons.push(`${t} was load-generator-bound (autocannon at ≥ 90% of a core) in round ${bound.join(', ')}`);
+  }
   if (rounds.length < MIN_ROUNDS) {
     reasons.push(`${count(rounds.length, 'round')} with both ${name} and ${base} measured (needs ${MIN_ROUNDS})`);
   }

@@ -47,6 +47,16 @@ describe('ratioVerdict (run.js)', () => {
     expect(ratioVerdict(s, GOALS)).toMatchObject({ pass: true, rounds: 2 });
   });
 
+  it('gives no ratio where the load generator saturated: req/s then measures autocannon', () => {
+    const s = good(3);
+    s['http-proxy'][1] = { ...clean(10_000, 60), loadgenBound: true };
+    s.bulwark[2] = { ...clean(20_000, 30), loadgenBound: true };
+    expect(ratioVerdict(s, GOALS)).toMatchObject({
+      pass: null,
+      reasons: ['bulwark was load-generator-bound (autocannon at ≥ 90% of a core) in round 3', 'http-proxy was load-generator-bound (autocannon at ≥ 90% of a core) in round 2'],
+    });
+  });
+
   it('gives no verdict without http-proxy in the run', () => {
     const { bulwark } = good(3);
     expect(ratioVerdict({ bulwark }, GOALS)).toMatchObject({ pass: null, reasons: ['http-proxy is not in the run'] });
