@@ -117,6 +117,12 @@ export function buildChart(results) {
     parts.push(p.svg);
     y += p.height;
   }
+  // The verdict as run.js printed it, and what the direct bar's CPU is.
+  // run.js joins the goals with '  |  ': one line each, to fit the width.
+  for (const line of [...(results.verdict?.line ?? '').split('  |  '), rows.some((r) => r.name === 'direct') ? "direct: no proxy; its CPU bar is the origins' CPU per request" : null]) {
+    if (line) parts.push(text(10, (y += 18), line));
+  }
+  y += 12;
   const style = '<style>text{font:12px sans-serif;fill:#222}.t{font-weight:bold}.h{font-size:16px;font-weight:bold}</style>';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}">\n${style}\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
 }

@@ -46,7 +46,12 @@ describe('buildChart', () => {
   });
 
   it('charts every target that did not fail, without a scaling curve for one worker count', () => {
-    const svg = buildChart({ config: { rounds: 3 }, targets: { bulwark: row(9000), 'http-proxy': row(5000), broken: { error: 'x' } } });
+    const svg = buildChart({
+      config: { rounds: 3 },
+      targets: { bulwark: row(9000), 'http-proxy': row(5000), broken: { error: 'x' } },
+      verdict: { line: 'verdict: CPU/req PASS (0.6× < 1)' },
+    });
+    expect(svg).toContain('verdict: CPU/req PASS (0.6× &#60; 1)');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('>http-proxy<');
     expect(svg).not.toContain('broken');
