@@ -91,6 +91,8 @@ export function workersOf(name, row) {
   return m ? Number(m[1]) : null;
 }
 
+const SCALING_NAME = /^bulwark(-workers(-\d+)?|-w\d+)?$/;
+
 /** The whole SVG for a results JSON of run.js (`targets`: name -> medians; failed rows skipped). */
 export function buildChart(results) {
   const rows = Object.entries(results.targets ?? {})
@@ -109,8 +111,13 @@ export function buildChart(results) {
     parts.push(p.svg);
     y += p.height;
   }
+  // Only plain bulwark and its worker targets are on the curve: bulwark-full and the other
+  // variants have a worker count too but other settings.
   const byWorkers = new Map();
-  for (const r of rows) if (r.workers != null && r.rps != null && !byWorkers.has(r.workers)) byWorkers.set(r.workers, r.rps);
+  for (const r of rows) {
+    if (r.workers == null || r.rps == null || !SCALING_NAME.test(r.name) || byWorkers.has(r.workers)) continue;
+    byWorkers.set(r.workers, r.rps);
+  }
   if (byWorkers.size > 1) {
     const points = [...byWorkers].map(([workers, rps]) => ({ workers, rps })).sort((a, b) => a.workers - b.workers);
     const p = scalingPanel(points, y);

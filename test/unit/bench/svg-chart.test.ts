@@ -60,8 +60,18 @@ describe('buildChart', () => {
   });
 
   it('draws the scaling curve when there are several worker counts', () => {
-    const svg = buildChart({ targets: { 'bulwark-w1': row(5000), 'bulwark-w2': row(9000), 'bulwark-w4': row(16000) } });
+    const svg = buildChart({
+      targets: {
+        'bulwark-full': row(4000, { workers: 1 }),
+        bulwark: row(5000, { workers: 1 }),
+        'bulwark-workers-2': row(9000),
+        'bulwark-w4': row(16000),
+      },
+    });
     expect(svg).toContain('workers scaling');
     expect(svg.match(/<circle /g)).toHaveLength(3);
+    const curve = svg.slice(svg.indexOf('workers scaling'));
+    expect(curve).toContain('>5,000<'); // bulwark's point for 1 worker, not bulwark-full's
+    expect(curve).not.toContain('>4,000<');
   });
 });
