@@ -15,7 +15,7 @@ import { DashboardFeed } from './dashboard/feed.js';
 import { DASHBOARD } from './dashboard/page.js';
 import { checkUpgrade, refuseUpgrade } from './dashboard/upgrade.js';
 import { checkRequest } from './guard.js';
-import { buildStatus, findServer, type RuntimeView } from './status.js';
+import { buildStatus, findServer, whenFresh, type RuntimeView } from './status.js';
 
 export interface AdminOptions {
   readonly view: RuntimeView;
@@ -143,15 +143,16 @@ export function createAdminServer(opts: AdminOptions): http.Server {
 
     if (path === '/healthz' || path === '/status') {
       if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
-      return path === '/healthz' ? send(res, 200, 'ok\n') : send(res, 200, buildStatus(view));
+      return path === '/healthz' ? send(res, 200, 'ok\n') : whenFresh(view, () => send(res, 200, buildStatus(view)));
     }
     if (path === '/metrics') {
       if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
-      opts.metrics.metrics().then(
-        (text) => send(res, 200, text, { 'content-type': opts.metrics.contentType }),
-        (err: Error) => send(res, 500, `500 Internal Server Error: metrics failed: ${err.message}\n`),
+      return whenFresh(view, () =>
+        void opts.metrics.metrics().then(
+          (text) => send(res, 200, text, { 'content-type': opts.metrics.contentType }),
+          (err: Error) => send(res, 500, `500 Internal Server Error: metrics failed: ${err.message}\n`),
+        ),
       );
-      return;
     }
     if (path === '/reload') {
       if (method !== 'POST') return wrongMethod('POST');
@@ -190,8 +191,11 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     const info = SERVER_INFO.exec(path);
     if (info !== null) {
       if (method !== 'GET' && method !== 'HEAD') return wrongMethod('GET, HEAD');
-      const found = findServer(view, info[1]!, info[2]!);
-      return 'entry' in found ? send(res, 200, found.entry) : send(res, 404, found);
+      return whenFresh(view, () => {
+        const found = findServer(view, info[1]!, info[2]!);
+        if ('entry' in found) send(res, 200, found.entry);
+        else send(res, 404, found);
+      });
     }
     const m = SERVER_PATH.exec(path);
     if (m !== null) {

@@ -13,6 +13,8 @@ export interface UpstreamView {
 }
 
 export interface RuntimeView {
+  /** Awaited before the counters are read, when set (a worker group's primary gathers its workers'). */
+  readonly refresh?: (() => Promise<void>) | undefined;
   readonly version: number;
   /** Epoch ms when the running config was applied. */
   readonly loadedAt: number;
@@ -92,6 +94,12 @@ export function serverEntry(view: RuntimeView, s: Server): ServerEntry {
       .reverse(),
     ...view.serverDetails?.(s),
   };
+}
+
+/** Runs `read` once the view's counters are current: at once without a refresh (one process), else after it. */
+export function whenFresh(view: RuntimeView, read: () => void): void {
+  if (view.refresh === undefined) return read();
+  void view.refresh().then(read, read);
 }
 
 /** One server's entry, or a 404 body naming what was not found. */

@@ -68,6 +68,8 @@ export interface AppOptions {
   readonly onReloaded?: (outcome: ReloadOutcome) => void;
   /** More /status sections (a group primary's `workers`). */
   readonly extraStatus?: () => Record<string, unknown>;
+  /** Awaited before the admin API reads counters (/status, /metrics, a dashboard tick): a group primary gathers its workers'. */
+  readonly refresh?: () => Promise<void>;
 }
 
 export type AppRole = 'single' | 'primary' | 'worker';
@@ -91,6 +93,7 @@ export class App {
   readonly alerts: Alerts;
   readonly role: AppRole;
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
+  readonly refresh: (() => Promise<void>) | undefined;
   readonly #onReloaded: ((outcome: ReloadOutcome) => void) | undefined;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
@@ -103,6 +106,7 @@ export class App {
     this.configFile = opts.configFile;
     const role = (this.role = opts.role ?? 'single');
     this.extraStatus = opts.extraStatus;
+    this.refresh = opts.refresh;
     this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));

@@ -22,6 +22,8 @@ export interface StatusSource {
   readonly overrides: { get(server: Server): Override | undefined };
   /** More top-level sections (a worker group's `workers`). */
   readonly extraStatus?: (() => Record<string, unknown>) | undefined;
+  /** Brings the counters in before a read (a worker group's primary); undefined: they are current. */
+  readonly refresh?: (() => Promise<void>) | undefined;
 }
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
@@ -44,6 +46,7 @@ function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | un
 
 export function statusView(app: StatusSource): RuntimeView {
   return {
+    refresh: app.refresh,
     get version() {
       return app.status.version;
     },

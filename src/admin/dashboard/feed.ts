@@ -12,7 +12,7 @@ import type http from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { quantileMs } from '../../core/latency.js';
 import type { Server } from '../../core/server.js';
-import { buildStatus, type RuntimeView, type StatusDocument } from '../status.js';
+import { buildStatus, whenFresh, type RuntimeView, type StatusDocument } from '../status.js';
 import { counterRates, windowCounts, type CounterSample, type Rates } from './rates.js';
 import { PROTOCOL } from './upgrade.js';
 
@@ -44,6 +44,7 @@ export class DashboardFeed {
   readonly #wss: WebSocketServer;
   readonly #listening = new Map<Server, () => void>();
   #timer: NodeJS.Timeout | undefined;
+  #refreshing = false;
   #pending: NodeJS.Timeout | undefined;
   #prevAt = 0;
   #prevCounters = new Map<string, CounterSample>();
@@ -109,8 +110,15 @@ export class DashboardFeed {
 
   #tick(): void {
     this.#follow();
-    const status = buildStatus(this.#opts.view);
-    this.#broadcast(status, this.#sample(status));
+    // A tick whose counters are still coming (a worker group's primary waits for its workers) is skipped.
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    whenFresh(this.#opts.view, () => {
+      this.#refreshing = false;
+      if (this.#timer === undefined) return;
+      const status = buildStatus(this.#opts.view);
+      this.#broadcast(status, this.#sample(status));
+    });
   }
 
   /** Reads every counter, returns the rates since the previous reading, and keeps this one. */

@@ -6,6 +6,7 @@
  */
 import type { ServerFlag } from '../../core/server.js';
 import type { ReloadOutcome, ReloadTrigger } from '../reload.js';
+import type { CounterSnapshot } from './counters.js';
 
 /**
  * The flags the primary owns for the whole group: its health checks' and its admin API's.
@@ -48,16 +49,23 @@ export interface ConfigMessage {
   readonly trigger: ReloadTrigger;
 }
 
-export type ToWorker = InitMessage | ConfigMessage | FlagMessage | WeightMessage | { readonly type: 'stop' } | { readonly type: 'reopen' };
+/** The primary asks for a worker's counters (runtime/group/counters); the worker answers with the same id. */
+export interface SnapshotRequest {
+  readonly type: 'snapshot';
+  readonly id: number;
+}
+
+export type ToWorker = InitMessage | ConfigMessage | FlagMessage | WeightMessage | SnapshotRequest | { readonly type: 'stop' } | { readonly type: 'reopen' };
 
 export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ready'; readonly listen: readonly string[] }
   | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'reloaded'; readonly outcome: ReloadOutcome };
+  | { readonly type: 'reloaded'; readonly outcome: ReloadOutcome }
+  | { readonly type: 'counters'; readonly id: number; readonly snapshot: CounterSnapshot };
 
-const TO_WORKER = new Set(['init', 'config', 'flag', 'weight', 'stop', 'reopen']);
-const FROM_WORKER = new Set(['hello', 'ready', 'failed', 'reloaded']);
+const TO_WORKER = new Set(['init', 'config', 'flag', 'weight', 'snapshot', 'stop', 'reopen']);
+const FROM_WORKER = new Set(['hello', 'ready', 'failed', 'reloaded', 'counters']);
 
 const typed = (m: unknown, types: ReadonlySet<string>): boolean =>
   typeof m === 'object' && m !== null && types.has(String((m as { type?: unknown }).type));

@@ -14,15 +14,19 @@ import { systemClock } from '../../core/clock.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import type { Running } from '../running.js';
+import { GroupCounters, mirror } from './counters.js';
 import { GroupState } from './state.js';
 import { Workers } from './workers.js';
 
 /** How much longer than front.timeouts.drain the primary waits for its workers to exit before SIGKILL. */
 const EXIT_GRACE_MS = 5_000;
+/** How long /status, /metrics or a dashboard tick waits for the workers' counters; one that is later is left stale. */
+const SNAPSHOT_WAIT_MS = 1_000;
 
 /** Starts the primary and its `count` workers; resolves once every worker serves. */
 export async function startGroup(configFile: string, load: ConfigLoader, count: number): Promise<Running> {
   let group: { state: GroupState; workers: Workers } | undefined;
+  const counters = new GroupCounters();
   const app = await App.start({
     configFile,
     load,
@@ -33,11 +37,25 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
       group.state.follow();
     },
     extraStatus: () => ({ workers: group?.workers.status() ?? [] }),
+    // The admin API reads the group's counters: fetched from every worker, then written into this App's own.
+    refresh: async () => {
+      if (group === undefined) return;
+      await group.workers.snapshot(SNAPSHOT_WAIT_MS);
+      mirror(app, counters.total());
+    },
   });
   const log = app.logging.logger;
   const restarts = new Counter({ name: 'bulwark_worker_restarts_total', help: 'Worker processes restarted after exiting unasked.', registers: [app.metrics.registry] });
+  // Connection distribution (issue 15): SCHED_RR, node's default on Linux, made explicit; the
+  // NODE_CLUSTER_SCHED_POLICY environment variable still overrides it. workers: 2 on 2 cores, 7
+  // interleaved rounds (benchmarks/README.md "Connection distribution"): the busiest worker served
+  // 1.01-1.24x the other's requests with SCHED_RR, 1.12-2.79x with SCHED_NONE (the kernel hands
+  // each accept to whichever worker wakes first), at the same CPU per request (NONE/RR 1.008x,
+  // A/A RR/RR 1.020x). Its price: a connection being handed to a worker that dies hangs
+  // (nodejs/node#3551). Must be set before setupPrimary, which freezes the policy.
+  if (process.env['NODE_CLUSTER_SCHED_POLICY'] === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./entry.js', import.meta.url)), args: [] });
-  const workers = new Workers(count, { clock: systemClock, log, init: () => state.init(), restarted: () => restarts.inc() });
+  const workers = new Workers(count, { clock: systemClock, log, init: () => state.init(), restarted: () => restarts.inc(), counters });
   const state = new GroupState(app, (m) => workers.broadcast(m));
   group = { state, workers };
   let listen: readonly string[];

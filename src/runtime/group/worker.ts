@@ -11,6 +11,7 @@ import { parseConfig, parseConfigOffThread } from '../../config/index.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
+import { takeSnapshot } from './counters.js';
 import { applyChange } from './state.js';
 
 /** Resolves once the message is written (or could not be): a worker about to exit waits for it. */
@@ -70,11 +71,13 @@ export async function runWorker(): Promise<number> {
         await send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
       } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
       else if (m.type === 'reopen') app.reopenLogs();
+      else if (m.type === 'snapshot') await send({ type: 'counters', id: m.id, snapshot: takeSnapshot(app) });
       else if (m.type === 'stop') resolve(await stop('asked by the primary'));
     };
     const enqueue = (m: ToWorker): void => void (chain = chain.then(() => handle(m)).catch((err: unknown) => log.error({ event: 'worker_message_failed', error: String(err) }, String(err))));
     early.forEach(enqueue);
-    process.on('message', (m: unknown) => isToWorker(m) && enqueue(m));
+    // A snapshot is answered at once, not after a reload in progress: the primary waits for it.
+    process.on('message', (m: unknown) => isToWorker(m) && (m.type === 'snapshot' ? void handle(m) : enqueue(m)));
     // A signal to the whole process group (Ctrl-C, systemd's stop) reaches workers too: drain as the primary does.
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {

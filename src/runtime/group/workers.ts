@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
+import type { GroupCounters } from './counters.js';
 import { isFromWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
 
 export const RESTART_BACKOFF = { first: 100, max: 10_000, resetAfter: 30_000 } as const;
@@ -29,6 +30,8 @@ interface Slot {
   restarts: number;
   backoff: number;
   timer: NodeJS.Timeout | undefined;
+  /** Did not answer the last counter snapshot in time (its previous counts are used). */
+  stale: boolean;
 }
 
 export interface WorkersDeps {
@@ -38,6 +41,8 @@ export interface WorkersDeps {
   readonly init: () => InitMessage;
   /** Counts one restart (the primary's bulwark_worker_restarts_total). */
   readonly restarted: () => void;
+  /** Each worker's counter snapshots, and the counts of those that exited (runtime/group/counters). */
+  readonly counters: GroupCounters;
 }
 
 export class Workers {
@@ -46,10 +51,13 @@ export class Workers {
   #stopping = false;
   /** Settles the start: every worker ready, or the first that could not start. */
   #starting: { pending: Set<number>; resolve: (listen: readonly string[]) => void; reject: (err: Error) => void } | undefined;
+  #snapshotId = 0;
+  /** The snapshot requests in flight: id → the slots yet to answer, and what to run when none is left. */
+  readonly #asked = new Map<number, { pending: Set<number>; done: () => void }>();
 
   constructor(count: number, deps: WorkersDeps) {
     this.#deps = deps;
-    this.#slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, worker: undefined, joined: false, startedAt: 0, restarts: 0, backoff: RESTART_BACKOFF.first, timer: undefined }));
+    this.#slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, worker: undefined, joined: false, startedAt: 0, restarts: 0, backoff: RESTART_BACKOFF.first, timer: undefined, stale: false }));
   }
 
   /** Forks every worker; resolves with the first one's listen addresses once all are serving. */
@@ -65,9 +73,39 @@ export class Workers {
     for (const s of this.#slots) if (s.joined && s.worker?.isConnected() === true) s.worker.send(m, undefined, {}, () => {});
   }
 
-  /** The /status view: each worker's id, pid, start time and restarts. */
+  /** The /status view: each worker's id, pid, start time, restarts, and whether its counters are stale. */
   status(): Array<Record<string, unknown>> {
-    return this.#slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, started_at: s.worker === undefined ? null : new Date(s.startedAt).toISOString(), restarts: s.restarts }));
+    return this.#slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, started_at: s.worker === undefined ? null : new Date(s.startedAt).toISOString(), restarts: s.restarts, stale: s.stale }));
+  }
+
+  /**
+   * Asks every joined worker for its counters and resolves once all answered or `waitMs`
+   * passed; a worker that did not answer by then is marked stale and counts with its last
+   * snapshot (a late answer is still kept).
+   */
+  snapshot(waitMs: number): Promise<void> {
+    const id = ++this.#snapshotId;
+    const asked = this.#slots.filter((s) => s.joined && s.worker?.isConnected() === true);
+    if (asked.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), waitMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        const entry = this.#asked.get(id);
+        this.#asked.delete(id);
+        for (const s of this.#slots) if (entry?.pending.has(s.id) === true) s.stale = true;
+        resolve();
+      };
+      this.#asked.set(id, { pending: new Set(asked.map((s) => s.id)), done: finish });
+      for (const s of asked) s.worker!.send({ type: 'snapshot', id } satisfies ToWorker, undefined, {}, () => {});
+    });
+  }
+
+  #answered(slot: Slot, id: number): void {
+    slot.stale = false;
+    const entry = this.#asked.get(id);
+    entry?.pending.delete(slot.id);
+    if (entry?.pending.size === 0) entry.done();
   }
 
   /** Asks every worker to drain and waits for all to exit; SIGKILLs those still running after `limitMs`. */
@@ -106,6 +144,10 @@ export class Workers {
         this.#starting = undefined;
         st.resolve(m.listen);
       }
+    } else if (m.type === 'counters') {
+      if (slot.worker !== w || !slot.joined) return;
+      this.#deps.counters.record(slot.id, m.snapshot);
+      this.#answered(slot, m.id);
     } else if (m.type === 'failed') {
       log.error({ event: 'worker_failed', worker: slot.id, worker_pid: w.process.pid, error: m.error }, `worker ${slot.id} could not start: ${m.error}`);
       this.#starting?.reject(new Error(m.error));
@@ -118,6 +160,9 @@ export class Workers {
   #onExit(slot: Slot, w: Worker, code: number | null, signal: string | null): void {
     const { clock, log } = this.#deps;
     slot.joined = false;
+    this.#deps.counters.retire(slot.id);
+    // Its counts are in the retired total now: a snapshot round waiting for it need not.
+    for (const id of [...this.#asked.keys()]) this.#answered(slot, id);
     const ranMs = clock.now() - slot.startedAt;
     log[this.#stopping ? 'info' : 'error']({ event: 'worker_exit', worker: slot.id, worker_pid: w.process.pid, code, signal, ran_ms: ranMs }, `worker ${slot.id} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`})`);
     if (this.#stopping) return;

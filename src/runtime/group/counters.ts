@@ -1,0 +1,121 @@
+/**
+ * @module runtime/group/counters
+ * The group's request counters. Each worker counts in plain fields on its request path
+ * (Server.attempts, Proxy.answered, Proxy.durations, UpstreamRuntime.ttfb...); the primary,
+ * which serves nothing, asks every worker for a snapshot before /status, /metrics or a
+ * dashboard tick reads, and writes the group's sums into its own same fields, so every
+ * reader shows the group unchanged. Counters stay monotonic across a worker's restart: its
+ * last snapshot joins a retired total when it exits (what it counted after that snapshot is
+ * lost). Gauges (active requests, tunnels) are summed over the live workers only.
+ */
+import { LatencyHistogram } from '../../core/latency.js';
+import type { App } from '../app.js';
+
+/** A LatencyHistogram's numbers. */
+export interface HistogramCounts {
+  readonly counts: number[];
+  readonly sumMs: number;
+  readonly count: number;
+}
+
+/** One worker's counters now, keyed by server id (`upstream/server`) and by upstream name. */
+export interface CounterSnapshot {
+  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number }>;
+  readonly answered: Record<string, number[]>;
+  readonly durations: Record<string, HistogramCounts>;
+  readonly ttfb: Record<string, HistogramCounts>;
+}
+
+const hist = (h: LatencyHistogram): HistogramCounts => ({ counts: [...h.counts], sumMs: h.sumMs, count: h.count });
+
+/** A worker's side: its counters now. */
+export function takeSnapshot(app: App): CounterSnapshot {
+  const snap: CounterSnapshot = { servers: {}, answered: {}, durations: {}, ttfb: {} };
+  for (const u of app.proxy.state.upstreams.values()) {
+    snap.ttfb[u.name] = hist(u.ttfb);
+    for (const s of u.servers.all) snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels };
+  }
+  for (const [name, c] of app.proxy.answered) snap.answered[name] = [...c];
+  for (const [name, h] of app.proxy.durations) snap.durations[name] = hist(h);
+  return snap;
+}
+
+const addArray = (into: number[], from: readonly number[]): void => from.forEach((n, i) => (into[i] = (into[i] ?? 0) + n));
+
+function addHist(into: Record<string, { counts: number[]; sumMs: number; count: number }>, from: Record<string, HistogramCounts>): void {
+  for (const [k, h] of Object.entries(from)) {
+    const t = (into[k] ??= { counts: [], sumMs: 0, count: 0 });
+    addArray(t.counts, h.counts);
+    t.sumMs += h.sumMs;
+    t.count += h.count;
+  }
+}
+
+/** Adds `b` to `a` (a new object); with `gauges` false, active requests and tunnels are left out. */
+function add(a: CounterSnapshot, b: CounterSnapshot, gauges: boolean): CounterSnapshot {
+  const out = structuredClone(a) as { -readonly [K in keyof CounterSnapshot]: CounterSnapshot[K] };
+  for (const [id, s] of Object.entries(b.servers)) {
+    const t = (out.servers[id] ??= { attempts: [], retries: 0, active: 0, tunnels: 0 });
+    addArray(t.attempts, s.attempts);
+    out.servers[id] = { attempts: t.attempts, retries: t.retries + s.retries, active: t.active + (gauges ? s.active : 0), tunnels: t.tunnels + (gauges ? s.tunnels : 0) };
+  }
+  for (const [k, c] of Object.entries(b.answered)) addArray((out.answered[k] ??= []), c);
+  addHist(out.durations, b.durations);
+  addHist(out.ttfb, b.ttfb);
+  return out;
+}
+
+const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}, ttfb: {} });
+
+/** The primary's side: each worker's last snapshot (by worker slot) and the retired total. */
+export class GroupCounters {
+  readonly #last = new Map<number, CounterSnapshot>();
+  #retired = empty();
+
+  /** Keeps `snap` as worker `slot`'s current counts (a later one replaces it: counters only grow). */
+  record(slot: number, snap: CounterSnapshot): void {
+    this.#last.set(slot, snap);
+  }
+
+  /** Worker `slot` exited: its last counters join the retired total, so no sum goes down. */
+  retire(slot: number): void {
+    const last = this.#last.get(slot);
+    if (last === undefined) return;
+    this.#retired = add(this.#retired, last, false);
+    this.#last.delete(slot);
+  }
+
+  /** The group's sums: the retired total and every live worker's last snapshot. */
+  total(): CounterSnapshot {
+    let t = this.#retired;
+    for (const snap of this.#last.values()) t = add(t, snap, true);
+    return t;
+  }
+}
+
+/** Writes `t` into the primary's own counters (it serves nothing, so they hold only the group's). */
+export function mirror(app: App, t: CounterSnapshot): void {
+  const setHist = (h: LatencyHistogram, from: HistogramCounts | undefined): void => {
+    h.counts.fill(0);
+    if (from !== undefined) from.counts.forEach((n, i) => (h.counts[i] = n));
+    h.sumMs = from?.sumMs ?? 0;
+    h.count = from?.count ?? 0;
+  };
+  for (const u of app.proxy.state.upstreams.values()) {
+    setHist(u.ttfb, t.ttfb[u.name]);
+    for (const s of u.servers.all) {
+      const c = t.servers[s.id];
+      s.attempts.fill(0);
+      c?.attempts.forEach((n, i) => (s.attempts[i] = n));
+      s.retries = c?.retries ?? 0;
+      s.activeRequests = c?.active ?? 0;
+      s.tunnels = c?.tunnels ?? 0;
+    }
+  }
+  for (const [k, c] of Object.entries(t.answered)) app.proxy.answered.set(k, [...c]);
+  for (const [k, h] of Object.entries(t.durations)) {
+    let mine = app.proxy.durations.get(k);
+    if (mine === undefined) app.proxy.durations.set(k, (mine = new LatencyHistogram()));
+    setHist(mine, h);
+  }
+}

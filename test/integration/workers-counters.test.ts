@@ -1,0 +1,76 @@
+/**
+ * @module test/integration/workers-counters
+ * `workers: 2` as real processes: the primary's /status and /metrics show the group's
+ * request counters (each worker's snapshot, summed), and a worker killed with SIGKILL takes
+ * none of them away (its last snapshot joins a retired total).
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { accessByPid, sendMany, startGroup, waitAsync, workerPids, workersOf } from '../helpers/group.js';
+import { assertBuilt, type CliProcess } from '../helpers/cli.js';
+import { useHarness } from '../helpers/harness.js';
+import { send } from '../helpers/net.js';
+
+/** Flow style: one origin, optional upstream settings (`key: value, ` each). */
+function groupConfig(origins: ReadonlyArray<{ url: string }>, upstream = ''): string {
+  const servers = origins.map((o) => `{ url: "${o.url}" }`).join(', ');
+  return `workers: 2\nlisten: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nupstreams: { web: { ${upstream}servers: [${servers}] } }\nroutes: [{ upstream: web }]\n`;
+}
+
+interface ServerStatus {
+  name: string;
+  requests: number;
+  flags: string[];
+  worker_flags: { ejected: number; circuit_open: number };
+}
+
+async function servers(p: CliProcess): Promise<Map<string, ServerStatus>> {
+  const r = await send(`http://127.0.0.1:${p.adminPort}`, { path: '/status' });
+  const doc = JSON.parse(r.text) as { upstreams: Array<{ servers: ServerStatus[] }> };
+  return new Map(doc.upstreams[0]!.servers.map((s, i) => [`s${i}`, s]));
+}
+
+/** The sum of a metric's samples whose line starts with `prefix` (name and labels). */
+async function metric(p: CliProcess, prefix: string): Promise<number> {
+  const r = await send(`http://127.0.0.1:${p.adminPort}`, { path: '/metrics' });
+  return r.text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+describe('workers: 2: the group counters', () => {
+  const h = useHarness();
+  beforeAll(assertBuilt);
+
+  it('/status and /metrics count the requests of both workers; a worker killed takes none away', async () => {
+    const [a] = await h.namedOrigins(['a']);
+    const p = await startGroup(h, groupConfig([a!]));
+    const r = await sendMany(p.url, 40);
+    expect(r).toMatchObject({ ok: 40, failed: 0 });
+    // Both workers served some: the sums below add two processes' counts.
+    expect([...accessByPid(p).keys()].filter((pid) => workerPids(p).includes(pid))).toHaveLength(2);
+    expect((await servers(p)).get('s0')!.requests).toBe(40);
+    expect(await metric(p, 'bulwark_requests_total{upstream="web"')).toBe(40);
+    expect(await metric(p, 'bulwark_upstream_requests_total{upstream="web"')).toBe(40);
+    expect(await metric(p, 'bulwark_request_duration_seconds_count{upstream="web"')).toBe(40);
+    expect((await workersOf(p)).map((w) => (w as unknown as { stale: boolean }).stale)).toEqual([false, false]);
+
+    const [victim] = workerPids(p);
+    process.kill(victim!, 'SIGKILL');
+    // While it is gone and while it restarts, no counter goes down.
+    let seen: number[] = [];
+    await waitAsync(
+      async () => {
+        seen.push((await servers(p)).get('s0')!.requests, await metric(p, 'bulwark_requests_total{upstream="web"'));
+        const ws = await workersOf(p);
+        return ws.some((w) => w.restarts === 1 && w.pid !== null && w.pid !== victim);
+      },
+      30_000,
+      'the killed worker to be restarted',
+    );
+    expect(Math.min(...seen)).toBe(40);
+    await waitAsync(async () => (await sendMany(p.url, 1)).ok === 1, 10_000, 'a request served after the restart');
+    seen = [(await servers(p)).get('s0')!.requests, await metric(p, 'bulwark_requests_total{upstream="web"'), await metric(p, 'bulwark_request_duration_seconds_count{upstream="web"')];
+    expect(seen).toEqual([41, 41, 41]);
+  }, 90_000);
+});
