@@ -6,23 +6,30 @@
  * (counted in `repins`, and by REPIN_REASONS). Cookie mode inserts an opaque session cookie on the first
  * response; learn mode learns the application's own session cookie from responses.
  * Retries never follow the pin: a retry goes to a server this request has not tried.
+ * Pins are read and written through the upstream's StickyStore (the table itself unless a
+ * factory is given), so a store shared by a worker group needs no change here.
  */
 import type { IncomingMessage } from 'node:http';
 import type { StickyConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
 import { headerValues } from './headers.js';
 import { learnFromSetCookie, newSessionId, REPIN_REASONS, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
+import type { StickyStore, StickyStoreFactory } from '../balancer/sticky/index.js';
 
 export class Affinity {
   readonly config: StickyConfig;
+  /** This process's copy of the pins (metrics, export, import read it). */
   readonly table: StickyTable;
+  /** What the request path reads and pins through. */
+  readonly store: StickyStore;
   readonly #maxAgeSec: number;
   /** The upstream's servers now (read when a pin moves, to say why). */
   readonly #servers: () => readonly Server[];
 
-  constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable) {
+  constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable, store?: StickyStoreFactory) {
     this.config = config;
     this.table = table ?? new StickyTable(config, { upstream });
+    this.store = store?.(this.table) ?? this.table;
     this.#servers = servers;
     this.#maxAgeSec = Math.round(config.ttl / 1000);
   }
@@ -34,7 +41,7 @@ export class Affinity {
 
   /** The server `key` is pinned to, when it is in `servers` and usable (caller checks limits). */
   pinned(key: string, servers: readonly Server[]): Server | undefined {
-    const name = this.table.get(key);
+    const name = this.store.get(key);
     if (name === undefined) return undefined;
     for (const s of servers) if (s.name === name) return s.available ? s : undefined;
     return undefined;
@@ -49,9 +56,9 @@ export class Affinity {
     const mode = this.config.mode;
     // Cookie mode only honours ids bulwark issued (and still holds): an unknown id gets a
     // fresh cookie, so clients can't fill the table with invented ids.
-    if (mode === 'cookie' && (key === undefined || this.table.get(key) === undefined)) {
+    if (mode === 'cookie' && (key === undefined || this.store.get(key) === undefined)) {
       const id = newSessionId();
-      this.table.set(id, server.name);
+      this.store.set(id, server.name);
       return setCookieHeader(this.config.name!, id, { secure: false, maxAgeSec: this.#maxAgeSec });
     }
     if (mode === 'learn') {
@@ -64,9 +71,9 @@ export class Affinity {
 
   /** Pins `key` to `server` unless it is already; set() counts a moved pin as a re-pin, with its reason. */
   #pin(key: string, server: Server): void {
-    const old = this.table.get(key);
+    const old = this.store.get(key);
     if (old === server.name) return;
     const was = old === undefined ? undefined : this.#servers().find((s) => s.name === old);
-    this.table.set(key, server.name, was === undefined ? REPIN_REASONS[0] : was.available ? REPIN_REASONS[2] : REPIN_REASONS[1]);
+    this.store.set(key, server.name, was === undefined ? REPIN_REASONS[0] : was.available ? REPIN_REASONS[2] : REPIN_REASONS[1]);
   }
 }

@@ -15,6 +15,7 @@ import { ErrorCodes } from '../core/errors.js';
 import { LatencyHistogram } from '../core/latency.js';
 import { statusClass } from '../core/server.js';
 import type { CustomSchedulers } from '../balancer/index.js';
+import type { StickyStoreFactory } from '../balancer/sticky/index.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned, takeBytesRead, takeBytesWritten } from './connection.js';
 import { Exchange } from './exchange.js';
@@ -60,6 +61,8 @@ export interface ProxyOptions {
   readonly poolFactory?: PoolFactory;
   /** An embedder's own schedulers, by name (see balancer/index.ts). */
   readonly schedulers?: CustomSchedulers;
+  /** Where sticky pins are shared (see balancer/sticky/store.ts); absent: per-process tables. */
+  readonly stickyStore?: StickyStoreFactory;
   readonly newRequestId?: () => string;
   readonly onAccess?: (record: AccessRecord) => void;
 }
@@ -95,7 +98,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   readonly #exchangeDone: (ex: Exchange) => void;
 
   constructor(config: BulwarkConfig, opts: ProxyOptions = {}) {
-    this.#deps = { random: opts.random ?? systemRandom, clock: opts.clock ?? systemClock, poolFactory: opts.poolFactory, schedulers: opts.schedulers };
+    this.#deps = { random: opts.random ?? systemRandom, clock: opts.clock ?? systemClock, poolFactory: opts.poolFactory, schedulers: opts.schedulers, stickyStore: opts.stickyStore };
     this.#state = new ProxyState(config, this.#deps);
     this.#newId = opts.newRequestId ?? randomUUID;
     this.onAccess = opts.onAccess;

@@ -20,6 +20,7 @@ import type { PickContext, Scheduler } from '../balancer/scheduler.js';
 import { PendingQueue } from '../resilience/pending-queue.js';
 import { RetryPolicy } from '../resilience/retry-policy.js';
 import { Affinity } from './affinity.js';
+import type { StickyStoreFactory } from '../balancer/sticky/index.js';
 
 export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
 
@@ -31,6 +32,8 @@ export interface UpstreamDeps {
   readonly poolFactory?: PoolFactory;
   /** An embedder's own schedulers (config/ has checked every name an upstream uses). */
   readonly schedulers?: CustomSchedulers;
+  /** Where sticky pins are shared (a worker group's store); absent: each table is its own store. */
+  readonly stickyStore?: StickyStoreFactory;
 }
 
 export class UpstreamRuntime {
@@ -98,7 +101,7 @@ export class UpstreamRuntime {
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     // The session table survives a reload unless its settings changed.
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
-    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table);
+    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table, deps.stickyStore);
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {
