@@ -5,6 +5,7 @@
 //   bulwark     node dist/cli/main.js start -c <conf>  (round-robin, JSON access log -> file)
 //   http-proxy  node-http-proxy with a keep-alive agent, round-robin (the baseline peer)
 //   undici      bare node:http -> undici Pool pass-through (the floor for a Node proxy)
+//   bulwark-full, bulwark-workers (BENCH_WORKERS workers), nginx and haproxy (lib/peers.js)
 // and, when named in BENCH_TARGETS: bulwark-nolog (access log off), undici-fwd (the
 // floor plus the X-Forwarded-* and X-Request-Id fields) and undici-fwd-log (that plus
 // bulwark's access log); see undici-floor.js.
@@ -32,7 +33,8 @@
 //                      gives one block per target per round)
 //   BENCH_RAMP         unmeasured seconds of load before each turn (default 0.5)
 //   BENCH_TARGETS      comma list of targets to run, e.g. "direct,bulwark"
-//                      (default: direct,bulwark,http-proxy,undici)
+//                      (default: direct,bulwark,bulwark-full,bulwark-workers,http-proxy,undici,nginx,haproxy)
+//   BENCH_WORKERS      workers of the bulwark-workers target  (default 2)
 //   BENCH_PIN          PROXY_CPUS:OTHER_CPUS, e.g. "1:0": proxies on their own cores (lib/pin.js)
 //
 // Output: a table on stdout, bulwark's per-round ratios, a one-line verdict for its
@@ -68,7 +70,7 @@ const LOAD = {
   pipelining: 1,
 };
 const ORIGINS = 3;
-const requested = (process.env.BENCH_TARGETS ?? 'direct,bulwark,bulwark-workers,http-proxy,undici,nginx,haproxy')
+const requested = (process.env.BENCH_TARGETS ?? 'direct,bulwark,bulwark-full,bulwark-workers,http-proxy,undici,nginx,haproxy')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);

@@ -85,7 +85,11 @@ const COSTS = [
  */
 export function costLines(samples) {
   const lines = [];
-  for (const [part, withIt, without, note] of COSTS) {
+  // bulwark-workers-N over bulwark: the scaling curve's points (issue 15's goal: req/s ≥ 0.8 × N).
+  const scaling = Object.keys(samples)
+    .filter((n) => /^bulwark-workers-\d+$/.test(n))
+    .map((n) => [`${n.slice('bulwark-workers-'.length)} workers over 1 process, scaling`, n, 'bulwark', `goal: req/s ≥ 0.8 × ${n.slice('bulwark-workers-'.length)}`]);
+  for (const [part, withIt, without, note] of [...COSTS, ...scaling]) {
     if (!samples[withIt] || !samples[without]) continue;
     const { rounds, reasons } = comparison(samples, withIt, without);
     if (reasons.length > 0) lines.push(`${part}: ${withIt}/${without} no figure: ${reasons.join('; ')}`);

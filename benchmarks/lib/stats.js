@@ -41,6 +41,7 @@ export function summarize(samples) {
     loadgenCores: median(col('loadgenCores')),
     loadgenBound: ok.filter((s) => s.loadgenBound).length,
   };
+  if (ok[0].workers != null) row.workers = ok[0].workers; // bulwark's process count (chart's scaling curve)
   for (const k of ['non2xx', 'errors', 'timeouts', 'completed', 'warmupRequests']) row[k] = sum(col(k));
   if (ok.some((s) => s.accessLogLines != null)) row.accessLogLines = sum(col('accessLogLines'));
   return row;

@@ -74,6 +74,8 @@ const bulwarkWorkers = (policy) => (ctx) =>
     workers: benchWorkers(),
     env: policy ? { NODE_CLUSTER_SCHED_POLICY: policy } : undefined,
   });
+/** `bulwark-workers-N`: N workers whatever BENCH_WORKERS says, for a scaling curve in one run. */
+const bulwarkWorkersN = (n) => (ctx) => startBulwark(ctx, `bulwark-workers-${n}`, true, BULWARK_CLI, [], { workers: n });
 
 function benchWorkers() {
   const n = Number(process.env.BENCH_WORKERS ?? 2);
@@ -149,7 +151,9 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       ``,
     ].join('\n'),
   );
-  const out = fs.openSync(logPath, 'a'); // O_APPEND: workers share the file
+  // Truncated (a target's files are reused by every round), and O_APPEND: workers share it.
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_APPEND } = fs.constants;
+  const out = fs.openSync(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
   const err = fs.openSync(errPath, 'w');
   const child = spawnTracked(name, ...proxyCommand(process.execPath, [cli, 'start', '-c', confPath]), {
     cwd: REPO_ROOT,
@@ -176,8 +180,9 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       const text = fs.readFileSync(logPath, 'utf8');
       let lines = 0;
       for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-      const byPid = workers ? { accessByPid: accessByPid(text) } : {};
-      return { accessLogLines: lines, accessLogBytes: Buffer.byteLength(text), ...byPid };
+      // `workers` places the target on the chart's scaling curve (svg-chart.js); plain bulwark is 1.
+      const group = workers ? { workers, accessByPid: accessByPid(text) } : name === 'bulwark' ? { workers: 1 } : {};
+      return { accessLogLines: lines, accessLogBytes: Buffer.byteLength(text), ...group };
     },
   };
 }
@@ -201,6 +206,7 @@ export const TARGETS = {
   'bulwark-workers': bulwarkWorkers(),
   'bulwark-workers-rr': bulwarkWorkers('rr'),
   'bulwark-workers-none': bulwarkWorkers('none'),
+  ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-workers-${n}`, bulwarkWorkersN(n)])),
   // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js).
   ...PEER_TARGETS,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
