@@ -28,6 +28,7 @@ import { accessSettings, appliersFor } from './appliers.js';
 import { ServerEvents } from './server-events.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics, followRunning } from './metrics.js';
+import type { GroupReadings } from './status-view.js';
 import { Alerts } from './alerts/index.js';
 
 export interface AppOptions {
@@ -70,6 +71,8 @@ export interface AppOptions {
   readonly extraStatus?: () => Record<string, unknown>;
   /** Awaited before the admin API reads counters (/status, /metrics, a dashboard tick): a group primary gathers its workers'. */
   readonly refresh?: () => Promise<void>;
+  /** A group primary's readings of its workers (their own flags, their connections) for /status and /metrics. */
+  readonly group?: GroupReadings;
 }
 
 export type AppRole = 'single' | 'primary' | 'worker';
@@ -94,6 +97,7 @@ export class App {
   readonly role: AppRole;
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
   readonly refresh: (() => Promise<void>) | undefined;
+  readonly group: GroupReadings | undefined;
   readonly #onReloaded: ((outcome: ReloadOutcome) => void) | undefined;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
@@ -107,6 +111,7 @@ export class App {
     const role = (this.role = opts.role ?? 'single');
     this.extraStatus = opts.extraStatus;
     this.refresh = opts.refresh;
+    this.group = opts.group;
     this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));

@@ -13,6 +13,7 @@ import type { UpstreamRuntime } from '../proxy/upstream.js';
 import type { FaultTolerance } from './fault-tolerance.js';
 import type { Applier, ApplyContext } from './apply.js';
 import type { ConfigStatus } from './reload.js';
+import type { GroupReadings } from './status-view.js';
 
 export interface MetricsHost {
   readonly proxy: Proxy;
@@ -22,6 +23,8 @@ export interface MetricsHost {
   readonly faultTolerance: ReadonlyMap<string, FaultTolerance>;
   readonly alerts: { counters(): { sent: number; failed: number; dropped: number } };
   readonly backup: { runs(): ReturnType<MetricsSource['backup']> };
+  /** A worker group's primary: the workers' own flags and open connections. */
+  readonly group?: GroupReadings | undefined;
 }
 
 /** One running upstream with the parts it configures, as the metrics read it. */
@@ -54,8 +57,9 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
     durations: () => host.proxy.durations,
     openConnections: async () => {
       const counts = host.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
-      return (await Promise.all(counts)).reduce((a, b) => a + b, 0);
+      return (await Promise.all(counts)).reduce((a, b) => a + b, 0) + (host.group?.connections() ?? 0);
     },
+    workerFlag: host.group === undefined ? undefined : (s, flag) => (host.group!.workerFlags(s)[flag] ?? 0) > 0,
     alerts: () => host.alerts.counters(),
     perServer: () => host.status.config.metrics.per_server,
     backup: () => host.backup.runs(),

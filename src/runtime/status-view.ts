@@ -10,6 +10,14 @@ import type { FaultTolerance } from './fault-tolerance.js';
 import type { Override } from './overrides.js';
 import type { ConfigStatus } from './reload.js';
 
+/** What a worker group's primary knows of its workers beyond the summed counters (runtime/group/counters). */
+export interface GroupReadings {
+  /** How many workers have each of their own flags (`ejected`, `circuit_open`) set on `s`. */
+  workerFlags(s: Server): Readonly<Record<string, number>>;
+  /** Client connections open on the workers' proxy listeners. */
+  connections(): number;
+}
+
 /** What /status reads from the running process (the App is one). */
 export interface StatusSource {
   readonly configFile: string;
@@ -24,6 +32,8 @@ export interface StatusSource {
   readonly extraStatus?: (() => Record<string, unknown>) | undefined;
   /** Brings the counters in before a read (a worker group's primary); undefined: they are current. */
   readonly refresh?: (() => Promise<void>) | undefined;
+  /** A worker group's primary: its workers' own flags, shown per server as `worker_flags`. */
+  readonly group?: GroupReadings | undefined;
 }
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
@@ -67,6 +77,6 @@ export function statusView(app: StatusSource): RuntimeView {
     },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),
-    serverDetails: (s) => ({ override: app.overrides.get(s) ?? null }),
+    serverDetails: (s) => ({ override: app.overrides.get(s) ?? null, ...(app.group === undefined ? {} : { worker_flags: app.group.workerFlags(s) }) }),
   };
 }

@@ -73,4 +73,23 @@ describe('workers: 2: the group counters', () => {
     seen = [(await servers(p)).get('s0')!.requests, await metric(p, 'bulwark_requests_total{upstream="web"'), await metric(p, 'bulwark_request_duration_seconds_count{upstream="web"')];
     expect(seen).toEqual([41, 41, 41]);
   }, 90_000);
+
+  it('an ejection in a worker shows as worker_flags in /status and as the flag in /metrics; server_up stays the primary\'s', async () => {
+    const [a] = await h.namedOrigins(['a']);
+    const failing = await h.origin((_req, res) => {
+      res.statusCode = 500;
+      res.end('b');
+    });
+    const p = await startGroup(h, groupConfig([a!, failing], `outlier_detection: { consecutive_5xx: 1, base_ejection_time: 60s, jitter: 0% }, `));
+    // One request at a time until a worker has sent one to the failing server (and ejected it).
+    await waitAsync(async () => (await sendMany(p.url, 1, 1), (await servers(p)).get('s1')!.worker_flags.ejected >= 1), 30_000, 'an ejection in a worker');
+    const b = (await servers(p)).get('s1')!;
+    expect(b.flags).toEqual([]);
+    expect(b.worker_flags.circuit_open).toBe(0);
+    expect(b.worker_flags.ejected).toBeGreaterThanOrEqual(1);
+    expect(b.worker_flags.ejected).toBeLessThanOrEqual(2);
+    expect(await metric(p, `bulwark_server_flag{upstream="web",server="${b.name}",flag="ejected"}`)).toBe(1);
+    expect(await metric(p, `bulwark_server_up{upstream="web",server="${b.name}"}`)).toBe(1);
+    expect((await servers(p)).get('s0')!.worker_flags).toEqual({ ejected: 0, circuit_open: 0 });
+  }, 90_000);
 });

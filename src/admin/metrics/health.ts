@@ -38,7 +38,7 @@ export function healthMetrics(registry: Registry, src: MetricsSource): { watch(s
     registers: [registry],
     collect() {
       rebuild(this, (u, s) => {
-        for (const f of SERVER_FLAGS) this.labels(u, s.name, f).set(s.hasFlag(f) ? 1 : 0);
+        for (const f of SERVER_FLAGS) this.labels(u, s.name, f).set(s.hasFlag(f) || src.workerFlag?.(s, f) === true ? 1 : 0);
       });
     },
   });

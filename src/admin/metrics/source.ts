@@ -46,8 +46,10 @@ export interface MetricsSource {
   answered(): ReadonlyMap<string, readonly number[]>;
   /** Request durations per upstream name, keyed as `answered` (Proxy.durations). */
   durations(): ReadonlyMap<string, LatencyHistogram>;
-  /** Client connections open on the proxy listeners. */
+  /** Client connections open on the proxy listeners (a worker group's: every worker's). */
   openConnections(): Promise<number>;
+  /** A worker group's primary: whether any worker has its own `flag` (ejected, circuit_open) set on `s`. */
+  readonly workerFlag?: ((s: Server, flag: string) => boolean) | undefined;
   /** metrics.per_server of the running config: false drops every series labelled by server. */
   perServer(): boolean;
   /** The backup sidecar's snapshot runs since start (as the agent reported them); undefined without a backup block. */

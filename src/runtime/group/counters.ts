@@ -9,7 +9,9 @@
  * lost). Gauges (active requests, tunnels) are summed over the live workers only.
  */
 import { LatencyHistogram } from '../../core/latency.js';
+import type { Server } from '../../core/server.js';
 import type { App } from '../app.js';
+import type { GroupReadings } from '../status-view.js';
 
 /** A LatencyHistogram's numbers. */
 export interface HistogramCounts {
@@ -20,20 +22,29 @@ export interface HistogramCounts {
 
 /** One worker's counters now, keyed by server id (`upstream/server`) and by upstream name. */
 export interface CounterSnapshot {
-  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number }>;
+  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number; readonly flags?: readonly string[] }>;
   readonly answered: Record<string, number[]>;
   readonly durations: Record<string, HistogramCounts>;
   readonly ttfb: Record<string, HistogramCounts>;
+  /** Client connections open on its proxy listeners. */
+  readonly connections: number;
 }
+
+/** The flags each worker decides on its own (runtime/group/messages GROUP_FLAGS are the primary's). */
+const WORKER_FLAGS = ['ejected', 'circuit_open'] as const;
 
 const hist = (h: LatencyHistogram): HistogramCounts => ({ counts: [...h.counts], sumMs: h.sumMs, count: h.count });
 
-/** A worker's side: its counters now. */
-export function takeSnapshot(app: App): CounterSnapshot {
-  const snap: CounterSnapshot = { servers: {}, answered: {}, durations: {}, ttfb: {} };
+/** A worker's side: its counters now, its own flags, and its open client connections. */
+export async function takeSnapshot(app: App): Promise<CounterSnapshot> {
+  const open = app.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
+  const snap: CounterSnapshot = { servers: {}, answered: {}, durations: {}, ttfb: {}, connections: (await Promise.all(open)).reduce((a, b) => a + b, 0) };
   for (const u of app.proxy.state.upstreams.values()) {
     snap.ttfb[u.name] = hist(u.ttfb);
-    for (const s of u.servers.all) snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels };
+    for (const s of u.servers.all) {
+      const flags = WORKER_FLAGS.filter((f) => s.hasFlag(f));
+      snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}) };
+    }
   }
   for (const [name, c] of app.proxy.answered) snap.answered[name] = [...c];
   for (const [name, h] of app.proxy.durations) snap.durations[name] = hist(h);
@@ -65,10 +76,10 @@ function add(a: CounterSnapshot, b: CounterSnapshot, gauges: boolean): CounterSn
   return out;
 }
 
-const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}, ttfb: {} });
+const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}, ttfb: {}, connections: 0 });
 
 /** The primary's side: each worker's last snapshot (by worker slot) and the retired total. */
-export class GroupCounters {
+export class GroupCounters implements GroupReadings {
   readonly #last = new Map<number, CounterSnapshot>();
   #retired = empty();
 
@@ -83,6 +94,20 @@ export class GroupCounters {
     if (last === undefined) return;
     this.#retired = add(this.#retired, last, false);
     this.#last.delete(slot);
+  }
+
+  /** How many live workers have each of their own flags set on server `s` (as of their last snapshots). */
+  workerFlags(s: Server): Record<(typeof WORKER_FLAGS)[number], number> {
+    const out = { ejected: 0, circuit_open: 0 };
+    for (const snap of this.#last.values()) for (const f of snap.servers[s.id]?.flags ?? []) if (f in out) out[f as keyof typeof out]++;
+    return out;
+  }
+
+  /** Client connections open on the live workers' proxy listeners (as of their last snapshots). */
+  connections(): number {
+    let n = 0;
+    for (const snap of this.#last.values()) n += snap.connections;
+    return n;
   }
 
   /** The group's sums: the retired total and every live worker's last snapshot. */

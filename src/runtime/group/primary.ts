@@ -37,6 +37,7 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
       group.state.follow();
     },
     extraStatus: () => ({ workers: group?.workers.status() ?? [] }),
+    group: counters,
     // The admin API reads the group's counters: fetched from every worker, then written into this App's own.
     refresh: async () => {
       if (group === undefined) return;

@@ -71,7 +71,7 @@ export async function runWorker(): Promise<number> {
         await send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
       } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
       else if (m.type === 'reopen') app.reopenLogs();
-      else if (m.type === 'snapshot') await send({ type: 'counters', id: m.id, snapshot: takeSnapshot(app) });
+      else if (m.type === 'snapshot') await send({ type: 'counters', id: m.id, snapshot: await takeSnapshot(app) });
       else if (m.type === 'stop') resolve(await stop('asked by the primary'));
     };
     const enqueue = (m: ToWorker): void => void (chain = chain.then(() => handle(m)).catch((err: unknown) => log.error({ event: 'worker_message_failed', error: String(err) }, String(err))));
