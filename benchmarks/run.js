@@ -35,6 +35,7 @@
 //   BENCH_TARGETS      comma list of targets to run, e.g. "direct,bulwark"
 //                      (default: direct,bulwark,bulwark-full,bulwark-workers,http-proxy,undici,nginx,haproxy)
 //   BENCH_WORKERS      workers of the bulwark-workers target  (default 2)
+//   BENCH_LOADGEN_THREADS autocannon threads, sharing the connections (default 1)
 //   BENCH_PIN          PROXY_CPUS:OTHER_CPUS, e.g. "1:0": proxies on their own cores (lib/pin.js)
 //
 // Output: a table on stdout, bulwark's per-round ratios, a one-line verdict for its
@@ -68,6 +69,8 @@ const LOAD = {
   ramp: Number(process.env.BENCH_RAMP ?? 0.5), // 0 disables the ramp before each slice
   connections: Math.round(num('BENCH_CONNECTIONS', 50)),
   pipelining: 1,
+  // autocannon's worker threads (BENCH_LOADGEN_THREADS; 1 = in this process's main thread).
+  loadgenThreads: Math.round(num('BENCH_LOADGEN_THREADS', 1)),
 };
 const ORIGINS = 3;
 const requested = (process.env.BENCH_TARGETS ?? 'direct,bulwark,bulwark-full,bulwark-workers,http-proxy,undici,nginx,haproxy')

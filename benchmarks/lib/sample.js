@@ -20,8 +20,8 @@ const ownCpu = () => {
   return (u.user + u.system) / 1e6;
 };
 /**
- * The share of one core at which the load generator counts as saturated: a single-threaded
- * autocannon then sets the pace, and the target's req/s measures the load generator.
+ * The share of one core per autocannon thread at which the load generator counts as
+ * saturated: autocannon then sets the pace, and the target's req/s measures the load generator.
  */
 export const LOADGEN_BOUND = 0.9;
 
@@ -35,7 +35,9 @@ export const sliceCount = (load) => Math.max(1, Math.round(load.duration / load.
  */
 export async function measureRound(names, { origins, tmpDir }, load) {
   const run = (url, duration) =>
-    autocannon({ url, connections: load.connections, pipelining: load.pipelining, duration });
+    // loadgenThreads > 1: autocannon's own worker threads share the connections (its histograms merged).
+    autocannon({ url, connections: load.connections, pipelining: load.pipelining, duration, ...(load.loadgenThreads > 1 ? { workers: load.loadgenThreads } : {}) });
+  const threads = Math.max(1, load.loadgenThreads ?? 1);
   const out = {};
   /** Targets still being measured; `all` keeps every started one, so all are stopped. */
   const started = {};
@@ -114,7 +116,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
         cpuUsPerReq: a.completed > 0 ? (a.cpu * 1e6) / a.completed : null,
         // The load generator's CPU over the measured seconds, in cores (1 = one core busy).
         loadgenCores: a.seconds > 0 ? a.loadgenCpu / a.seconds : null,
-        loadgenBound: a.seconds > 0 && a.loadgenCpu / a.seconds >= LOADGEN_BOUND,
+        loadgenBound: a.seconds > 0 && a.loadgenCpu / a.seconds >= LOADGEN_BOUND * threads,
         ...(t.after ? t.after() : {}),
       };
     }
