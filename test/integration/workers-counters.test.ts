@@ -74,6 +74,23 @@ describe('workers: 2: the group counters', () => {
     expect(seen).toEqual([41, 41, 41]);
   }, 90_000);
 
+  it('the retry counters are the group\'s: every attempt to a 503 server retried once, counted as such', async () => {
+    const [a] = await h.namedOrigins(['a']);
+    const busy = await h.origin((_req, res) => {
+      res.statusCode = 503;
+      res.end('b');
+    });
+    const p = await startGroup(h, groupConfig([a!, busy], 'retries: { attempts: 1, on: [503], budget: 100% }, '));
+    expect(await sendMany(p.url, 40)).toMatchObject({ ok: 40, failed: 0 });
+    const s = await servers(p);
+    const retried = await metric(p, 'bulwark_retries_total{upstream="web",result="retried"}');
+    // Each attempt the 503 server answered was retried on the other, in whichever worker.
+    expect(retried).toBe(s.get('s1')!.requests);
+    expect(retried).toBeGreaterThan(0);
+    expect(await metric(p, 'bulwark_retries_total{upstream="web",result="succeeded"}')).toBe(retried);
+    expect(s.get('s0')!.requests).toBe(40);
+  }, 90_000);
+
   it('an ejection in a worker shows as worker_flags in /status and as the flag in /metrics; server_up stays the primary\'s', async () => {
     const [a] = await h.namedOrigins(['a']);
     const failing = await h.origin((_req, res) => {

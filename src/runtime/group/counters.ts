@@ -28,7 +28,26 @@ export interface CounterSnapshot {
   readonly ttfb: Record<string, HistogramCounts>;
   /** Client connections open on its proxy listeners. */
   readonly connections: number;
+  /** Per upstream: the pending queue's and the retry policy's plain counters (UPSTREAM_FIELDS). */
+  readonly upstreams: Record<string, Record<string, number>>;
 }
+
+type Runtime = ReturnType<App['proxy']['state']['upstreams']['get']> & object;
+
+/**
+ * An upstream's plain counters beside the per-server ones, each read and written in place;
+ * `gauge` ones are summed over the live workers only. Absent where the upstream has no such part.
+ */
+const UPSTREAM_FIELDS: ReadonlyArray<{ key: string; gauge?: true; get(u: Runtime): number | undefined; set(u: Runtime, n: number): void }> = [
+  { key: 'overflowed', get: (u) => u.pending?.overflowed, set: (u, n) => void (u.pending && (u.pending.overflowed = n)) },
+  { key: 'timed_out', get: (u) => u.pending?.timedOut, set: (u, n) => void (u.pending && (u.pending.timedOut = n)) },
+  { key: 'budget_exhausted', get: (u) => u.retry?.budgetExhausted, set: (u, n) => void (u.retry && (u.retry.budgetExhausted = n)) },
+  { key: 'retried', get: (u) => u.retry?.retries.retried, set: (u, n) => void (u.retry && (u.retry.retries.retried = n)) },
+  { key: 'succeeded', get: (u) => u.retry?.retries.succeeded, set: (u, n) => void (u.retry && (u.retry.retries.succeeded = n)) },
+  { key: 'failed', get: (u) => u.retry?.retries.failed, set: (u, n) => void (u.retry && (u.retry.retries.failed = n)) },
+  { key: 'retry_in_flight', gauge: true, get: (u) => u.retry?.inFlight, set: (u, n) => void (u.retry && (u.retry.inFlight = n)) },
+];
+const GAUGE_KEYS = new Set(UPSTREAM_FIELDS.filter((f) => f.gauge).map((f) => f.key));
 
 /** The flags each worker decides on its own (runtime/group/messages GROUP_FLAGS are the primary's). */
 const WORKER_FLAGS = ['ejected', 'circuit_open'] as const;
@@ -38,9 +57,14 @@ const hist = (h: LatencyHistogram): HistogramCounts => ({ counts: [...h.counts],
 /** A worker's side: its counters now, its own flags, and its open client connections. */
 export async function takeSnapshot(app: App): Promise<CounterSnapshot> {
   const open = app.frontServers.map((s) => new Promise<number>((r) => s.getConnections((err, n) => r(err ? 0 : n))));
-  const snap: CounterSnapshot = { servers: {}, answered: {}, durations: {}, ttfb: {}, connections: (await Promise.all(open)).reduce((a, b) => a + b, 0) };
+  const snap: CounterSnapshot = { servers: {}, answered: {}, durations: {}, ttfb: {}, connections: (await Promise.all(open)).reduce((a, b) => a + b, 0), upstreams: {} };
   for (const u of app.proxy.state.upstreams.values()) {
     snap.ttfb[u.name] = hist(u.ttfb);
+    const fields: Record<string, number> = (snap.upstreams[u.name] = {});
+    for (const f of UPSTREAM_FIELDS) {
+      const n = f.get(u);
+      if (n !== undefined) fields[f.key] = n;
+    }
     for (const s of u.servers.all) {
       const flags = WORKER_FLAGS.filter((f) => s.hasFlag(f));
       snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}) };
@@ -71,12 +95,16 @@ function add(a: CounterSnapshot, b: CounterSnapshot, gauges: boolean): CounterSn
     out.servers[id] = { attempts: t.attempts, retries: t.retries + s.retries, active: t.active + (gauges ? s.active : 0), tunnels: t.tunnels + (gauges ? s.tunnels : 0) };
   }
   for (const [k, c] of Object.entries(b.answered)) addArray((out.answered[k] ??= []), c);
+  for (const [name, fields] of Object.entries(b.upstreams)) {
+    const t = (out.upstreams[name] ??= {});
+    for (const [k, n] of Object.entries(fields)) if (gauges || !GAUGE_KEYS.has(k)) t[k] = (t[k] ?? 0) + n;
+  }
   addHist(out.durations, b.durations);
   addHist(out.ttfb, b.ttfb);
   return out;
 }
 
-const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}, ttfb: {}, connections: 0 });
+const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}, ttfb: {}, connections: 0, upstreams: {} });
 
 /** The primary's side: each worker's last snapshot (by worker slot) and the retired total. */
 export class GroupCounters implements GroupReadings {
@@ -128,6 +156,7 @@ export function mirror(app: App, t: CounterSnapshot): void {
   };
   for (const u of app.proxy.state.upstreams.values()) {
     setHist(u.ttfb, t.ttfb[u.name]);
+    for (const f of UPSTREAM_FIELDS) f.set(u, t.upstreams[u.name]?.[f.key] ?? 0);
     for (const s of u.servers.all) {
       const c = t.servers[s.id];
       s.attempts.fill(0);
