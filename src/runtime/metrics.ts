@@ -28,16 +28,17 @@ export interface MetricsHost {
 }
 
 /** One running upstream with the parts it configures, as the metrics read it. */
-function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined): UpstreamView {
+function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined, group: GroupReadings | undefined): UpstreamView {
   const breaker = ft?.breaker;
   const outlier = ft?.outlier;
+  // A worker group's primary reads its workers' sums (runtime/group/counters) where it has them.
   return {
     name: u.name,
     servers: u.servers.all,
     circuit: breaker === undefined ? undefined : (s) => breaker.state(s),
-    circuitTrips: breaker === undefined ? undefined : (s) => breaker.trips(s),
-    outlier: ft?.outlier?.stats(),
-    serverEjections: outlier === undefined ? undefined : (s) => outlier.ejections(s),
+    circuitTrips: breaker === undefined ? undefined : (s) => (group === undefined ? breaker.trips(s) : group.circuitTrips(s)),
+    outlier: outlier === undefined ? undefined : (group?.outlier(u.name) ?? outlier.stats()),
+    serverEjections: outlier === undefined ? undefined : (s) => (group === undefined ? outlier.ejections(s) : group.serverEjections(s)),
     queue: u.pending,
     retryBudgetExhausted: u.retry?.budgetExhausted,
     retries: u.retry?.retries,
@@ -52,7 +53,7 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
     clock,
     configVersion: () => host.status.version,
     loadedAt: () => host.status.loadedAt,
-    upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => upstreamView(u, host.faultTolerance.get(u.name))),
+    upstreams: () => [...host.proxy.state.upstreams.values()].map((u) => upstreamView(u, host.faultTolerance.get(u.name), host.group)),
     answered: () => host.proxy.answered,
     durations: () => host.proxy.durations,
     openConnections: async () => {

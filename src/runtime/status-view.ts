@@ -16,6 +16,19 @@ export interface GroupReadings {
   workerFlags(s: Server): Readonly<Record<string, number>>;
   /** Client connections open on the workers' proxy listeners. */
   connections(): number;
+  /** An upstream's outlier detections and ejections, summed over the workers; undefined without outlier_detection. */
+  outlier(upstream: string): OutlierView | undefined;
+  /** One server's, likewise. */
+  serverEjections(s: Server): Omit<OutlierView, 'ejected_now'> | undefined;
+  /** One server's breaker trips, summed over the workers. */
+  circuitTrips(s: Server): number;
+}
+
+/** Outlier counts by kind, as the detector's stats() gives them. */
+export interface OutlierView {
+  readonly detected: Readonly<Record<string, number>>;
+  readonly enforced: Readonly<Record<string, number>>;
+  readonly ejected_now: number;
 }
 
 /** What /status reads from the running process (the App is one). */
@@ -37,10 +50,11 @@ export interface StatusSource {
 }
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
-function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | undefined): Record<string, unknown> {
+function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | undefined, group: GroupReadings | undefined): Record<string, unknown> {
   if (u === undefined) return {};
   const out: Record<string, unknown> = {};
-  if (ft?.outlier !== undefined) out['outlier_detection'] = ft.outlier.stats();
+  // A worker group's primary shows its workers' sums (runtime/group/counters).
+  if (ft?.outlier !== undefined) out['outlier_detection'] = group?.outlier(u.name) ?? ft.outlier.stats();
   if (ft?.breaker !== undefined) {
     out['circuit_breaker'] = {
       states: Object.fromEntries(u.servers.all.map((s) => [s.name, ft.breaker!.state(s)])),
@@ -76,7 +90,7 @@ export function statusView(app: StatusSource): RuntimeView {
       return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...app.extraStatus?.() };
     },
     upstreams: () => app.proxy.state.upstreams.values(),
-    upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name)),
+    upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name), app.group),
     serverDetails: (s) => ({ override: app.overrides.get(s) ?? null, ...(app.group === undefined ? {} : { worker_flags: app.group.workerFlags(s) }) }),
   };
 }

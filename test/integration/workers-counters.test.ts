@@ -7,13 +7,23 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { accessByPid, sendMany, startGroup, waitAsync, workerPids, workersOf } from '../helpers/group.js';
 import { assertBuilt, type CliProcess } from '../helpers/cli.js';
-import { useHarness } from '../helpers/harness.js';
+import { useHarness, type Harness } from '../helpers/harness.js';
 import { send } from '../helpers/net.js';
 
 /** Flow style: one origin, optional upstream settings (`key: value, ` each). */
 function groupConfig(origins: ReadonlyArray<{ url: string }>, upstream = ''): string {
   const servers = origins.map((o) => `{ url: "${o.url}" }`).join(', ');
   return `workers: 2\nlisten: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nupstreams: { web: { ${upstream}servers: [${servers}] } }\nroutes: [{ upstream: web }]\n`;
+}
+
+/** A group over a healthy origin (s0) and one that answers `status` (s1), with `upstream` settings. */
+async function withFailing(h: Harness, status: number, upstream: string): Promise<CliProcess> {
+  const [a] = await h.namedOrigins(['a']);
+  const failing = await h.origin((_req, res) => {
+    res.statusCode = status;
+    res.end('b');
+  });
+  return startGroup(h, groupConfig([a!, failing], upstream));
 }
 
 interface ServerStatus {
@@ -75,12 +85,7 @@ describe('workers: 2: the group counters', () => {
   }, 90_000);
 
   it('the retry counters are the group\'s: every attempt to a 503 server retried once, counted as such', async () => {
-    const [a] = await h.namedOrigins(['a']);
-    const busy = await h.origin((_req, res) => {
-      res.statusCode = 503;
-      res.end('b');
-    });
-    const p = await startGroup(h, groupConfig([a!, busy], 'retries: { attempts: 1, on: [503], budget: 100% }, '));
+    const p = await withFailing(h, 503, 'retries: { attempts: 1, on: [503], budget: 100% }, ');
     expect(await sendMany(p.url, 40)).toMatchObject({ ok: 40, failed: 0 });
     const s = await servers(p);
     const retried = await metric(p, 'bulwark_retries_total{upstream="web",result="retried"}');
@@ -92,12 +97,7 @@ describe('workers: 2: the group counters', () => {
   }, 90_000);
 
   it('an ejection in a worker shows as worker_flags in /status and as the flag in /metrics; server_up stays the primary\'s', async () => {
-    const [a] = await h.namedOrigins(['a']);
-    const failing = await h.origin((_req, res) => {
-      res.statusCode = 500;
-      res.end('b');
-    });
-    const p = await startGroup(h, groupConfig([a!, failing], `outlier_detection: { consecutive_5xx: 1, base_ejection_time: 60s, jitter: 0% }, `));
+    const p = await withFailing(h, 500, `outlier_detection: { consecutive_5xx: 1, base_ejection_time: 60s, jitter: 0% }, `);
     // One request at a time until a worker has sent one to the failing server (and ejected it).
     await waitAsync(async () => (await sendMany(p.url, 1, 1), (await servers(p)).get('s1')!.worker_flags.ejected >= 1), 30_000, 'an ejection in a worker');
     const b = (await servers(p)).get('s1')!;
@@ -108,5 +108,20 @@ describe('workers: 2: the group counters', () => {
     expect(await metric(p, `bulwark_server_flag{upstream="web",server="${b.name}",flag="ejected"}`)).toBe(1);
     expect(await metric(p, `bulwark_server_up{upstream="web",server="${b.name}"}`)).toBe(1);
     expect((await servers(p)).get('s0')!.worker_flags).toEqual({ ejected: 0, circuit_open: 0 });
+    // The ejections are counted over the workers: one per worker that ejected it (60 s: none has returned yet).
+    const r = await send(`http://127.0.0.1:${p.adminPort}`, { path: '/status' });
+    const web = (JSON.parse(r.text) as { upstreams: Array<{ outlier_detection: { enforced: Record<string, number>; ejected_now: number }; servers: ServerStatus[] }> }).upstreams[0]!;
+    expect(web.outlier_detection.enforced['consecutive_5xx']).toBe(web.servers[1]!.worker_flags.ejected);
+    expect(web.outlier_detection.ejected_now).toBe(web.servers[1]!.worker_flags.ejected);
+    expect(await metric(p, `bulwark_outlier_ejections_total{upstream="web",server="${b.name}",kind="enforced"`)).toBe(web.servers[1]!.worker_flags.ejected);
+  }, 90_000);
+
+  it('a breaker opened in a worker: worker_flags.circuit_open, the flag in /metrics, its trips summed', async () => {
+    const p = await withFailing(h, 500, `circuit_breaker: { min_requests: 1, error_rate: 1%, open_for: 60s }, `);
+    await waitAsync(async () => (await sendMany(p.url, 1, 1), (await servers(p)).get('s1')!.worker_flags.circuit_open >= 1), 30_000, 'a breaker opened in a worker');
+    const b = (await servers(p)).get('s1')!;
+    expect(b.flags).toEqual([]);
+    expect(await metric(p, `bulwark_server_flag{upstream="web",server="${b.name}",flag="circuit_open"}`)).toBe(1);
+    expect(await metric(p, `bulwark_circuit_trips_total{upstream="web",server="${b.name}"}`)).toBe(b.worker_flags.circuit_open);
   }, 90_000);
 });

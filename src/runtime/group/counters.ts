@@ -11,7 +11,7 @@
 import { LatencyHistogram } from '../../core/latency.js';
 import type { Server } from '../../core/server.js';
 import type { App } from '../app.js';
-import type { GroupReadings } from '../status-view.js';
+import type { GroupReadings, OutlierView } from '../status-view.js';
 
 /** A LatencyHistogram's numbers. */
 export interface HistogramCounts {
@@ -22,7 +22,7 @@ export interface HistogramCounts {
 
 /** One worker's counters now, keyed by server id (`upstream/server`) and by upstream name. */
 export interface CounterSnapshot {
-  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number; readonly flags?: readonly string[] }>;
+  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number; readonly flags?: readonly string[]; readonly counts?: Record<string, number> }>;
   readonly answered: Record<string, number[]>;
   readonly durations: Record<string, HistogramCounts>;
   readonly ttfb: Record<string, HistogramCounts>;
@@ -47,7 +47,24 @@ const UPSTREAM_FIELDS: ReadonlyArray<{ key: string; gauge?: true; get(u: Runtime
   { key: 'failed', get: (u) => u.retry?.retries.failed, set: (u, n) => void (u.retry && (u.retry.retries.failed = n)) },
   { key: 'retry_in_flight', gauge: true, get: (u) => u.retry?.inFlight, set: (u, n) => void (u.retry && (u.retry.inFlight = n)) },
 ];
-const GAUGE_KEYS = new Set(UPSTREAM_FIELDS.filter((f) => f.gauge).map((f) => f.key));
+const GAUGE_KEYS = new Set([...UPSTREAM_FIELDS.filter((f) => f.gauge).map((f) => f.key), 'outlier.ejected_now']);
+
+/** `{ detected: {...}, enforced: {...} }` as flat `detected.<kind>` keys under `prefix`, into `into`. */
+function flatten(into: Record<string, number>, prefix: string, stats: { readonly detected: Readonly<Record<string, number>>; readonly enforced: Readonly<Record<string, number>> }): void {
+  for (const part of ['detected', 'enforced'] as const) for (const [k, n] of Object.entries(stats[part])) into[`${prefix}${part}.${k}`] = n;
+}
+
+/** The inverse of `flatten`: undefined when no key is there (the upstream has no outlier_detection). */
+function unflatten(from: Readonly<Record<string, number>> | undefined, prefix: string): { detected: Record<string, number>; enforced: Record<string, number> } | undefined {
+  const out = { detected: {} as Record<string, number>, enforced: {} as Record<string, number> };
+  let any = false;
+  for (const [k, n] of Object.entries(from ?? {})) {
+    if (!k.startsWith(prefix)) continue;
+    const [part, kind] = k.slice(prefix.length).split('.') as ['detected' | 'enforced', string];
+    if (part in out) (out[part][kind] = n), (any = true);
+  }
+  return any ? out : undefined;
+}
 
 /** The flags each worker decides on its own (runtime/group/messages GROUP_FLAGS are the primary's). */
 const WORKER_FLAGS = ['ejected', 'circuit_open'] as const;
@@ -61,13 +78,23 @@ export async function takeSnapshot(app: App): Promise<CounterSnapshot> {
   for (const u of app.proxy.state.upstreams.values()) {
     snap.ttfb[u.name] = hist(u.ttfb);
     const fields: Record<string, number> = (snap.upstreams[u.name] = {});
+    const ft = app.faultTolerance.get(u.name);
+    if (ft?.outlier !== undefined) {
+      const stats = ft.outlier.stats();
+      flatten(fields, 'outlier.', stats);
+      fields['outlier.ejected_now'] = stats.ejected_now;
+    }
     for (const f of UPSTREAM_FIELDS) {
       const n = f.get(u);
       if (n !== undefined) fields[f.key] = n;
     }
     for (const s of u.servers.all) {
       const flags = WORKER_FLAGS.filter((f) => s.hasFlag(f));
-      snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}) };
+      const counts: Record<string, number> = {};
+      const ejections = ft?.outlier?.ejections(s);
+      if (ejections !== undefined) flatten(counts, '', ejections);
+      if (ft?.breaker !== undefined) counts['trips'] = ft.breaker.trips(s);
+      snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}), counts };
     }
   }
   for (const [name, c] of app.proxy.answered) snap.answered[name] = [...c];
@@ -92,7 +119,9 @@ function add(a: CounterSnapshot, b: CounterSnapshot, gauges: boolean): CounterSn
   for (const [id, s] of Object.entries(b.servers)) {
     const t = (out.servers[id] ??= { attempts: [], retries: 0, active: 0, tunnels: 0 });
     addArray(t.attempts, s.attempts);
-    out.servers[id] = { attempts: t.attempts, retries: t.retries + s.retries, active: t.active + (gauges ? s.active : 0), tunnels: t.tunnels + (gauges ? s.tunnels : 0) };
+    const counts = { ...t.counts };
+    for (const [k, n] of Object.entries(s.counts ?? {})) counts[k] = (counts[k] ?? 0) + n;
+    out.servers[id] = { attempts: t.attempts, retries: t.retries + s.retries, active: t.active + (gauges ? s.active : 0), tunnels: t.tunnels + (gauges ? s.tunnels : 0), counts };
   }
   for (const [k, c] of Object.entries(b.answered)) addArray((out.answered[k] ??= []), c);
   for (const [name, fields] of Object.entries(b.upstreams)) {
@@ -110,6 +139,8 @@ const empty = (): CounterSnapshot => ({ servers: {}, answered: {}, durations: {}
 export class GroupCounters implements GroupReadings {
   readonly #last = new Map<number, CounterSnapshot>();
   #retired = empty();
+  /** The sums as of the last `total()` (what /status and /metrics read after a refresh). */
+  #total = empty();
 
   /** Keeps `snap` as worker `slot`'s current counts (a later one replaces it: counters only grow). */
   record(slot: number, snap: CounterSnapshot): void {
@@ -142,7 +173,23 @@ export class GroupCounters implements GroupReadings {
   total(): CounterSnapshot {
     let t = this.#retired;
     for (const snap of this.#last.values()) t = add(t, snap, true);
+    this.#total = t;
     return t;
+  }
+
+  /** An upstream's outlier counts over the group (undefined without outlier_detection). */
+  outlier(upstream: string): OutlierView | undefined {
+    const fields = this.#total.upstreams[upstream];
+    const stats = unflatten(fields, 'outlier.');
+    return stats === undefined ? undefined : { ...stats, ejected_now: fields?.['outlier.ejected_now'] ?? 0 };
+  }
+
+  serverEjections(s: Server): ReturnType<GroupReadings['serverEjections']> {
+    return unflatten(this.#total.servers[s.id]?.counts, '');
+  }
+
+  circuitTrips(s: Server): number {
+    return this.#total.servers[s.id]?.counts?.['trips'] ?? 0;
   }
 }
 
