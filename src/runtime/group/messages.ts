@@ -6,7 +6,7 @@
  */
 import type { ServerFlag } from '../../core/server.js';
 import type { ReloadOutcome, ReloadTrigger } from '../reload.js';
-import type { CounterSnapshot } from './counters.js';
+import type { CounterSnapshot } from './snapshot.js';
 
 /**
  * The flags the primary owns for the whole group: its health checks' and its admin API's.

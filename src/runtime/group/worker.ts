@@ -11,7 +11,7 @@ import { parseConfig, parseConfigOffThread } from '../../config/index.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
-import { takeSnapshot } from './counters.js';
+import { takeSnapshot } from './snapshot.js';
 import { applyChange } from './state.js';
 
 /** Resolves once the message is written (or could not be): a worker about to exit waits for it. */
