@@ -35,11 +35,11 @@ function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined, group:
   return {
     name: u.name,
     servers: u.servers.all,
-    circuit: breaker === undefined ? undefined : (s) => breaker.state(s),
+    circuit: breaker === undefined ? undefined : (s) => (group === undefined ? breaker.state(s) : group.circuitState(s)),
     circuitTrips: breaker === undefined ? undefined : (s) => (group === undefined ? breaker.trips(s) : group.circuitTrips(s)),
     outlier: outlier === undefined ? undefined : (group?.outlier(u.name) ?? outlier.stats()),
     serverEjections: outlier === undefined ? undefined : (s) => (group === undefined ? outlier.ejections(s) : group.serverEjections(s)),
-    queue: u.pending,
+    queue: u.pending === undefined || group === undefined ? u.pending : { length: group.queueLength(u.name), overflowed: u.pending.overflowed, timedOut: u.pending.timedOut },
     retryBudgetExhausted: u.retry?.budgetExhausted,
     retries: u.retry?.retries,
     sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repinReasons },

@@ -5,6 +5,7 @@
  */
 import type { RuntimeView } from '../admin/status.js';
 import type { Server } from '../core/server.js';
+import type { CircuitState } from '../resilience/index.js';
 import type { UpstreamRuntime } from '../proxy/upstream.js';
 import type { FaultTolerance } from './fault-tolerance.js';
 import type { Override } from './overrides.js';
@@ -22,6 +23,10 @@ export interface GroupReadings {
   serverEjections(s: Server): Omit<OutlierView, 'ejected_now'> | undefined;
   /** One server's breaker trips, summed over the workers. */
   circuitTrips(s: Server): number;
+  /** One server's circuit over the workers: the worst of theirs (open, half_open, closed). */
+  circuitState(s: Server): CircuitState;
+  /** Requests waiting in an upstream's pending queues, summed over the workers. */
+  queueLength(upstream: string): number;
 }
 
 /** Outlier counts by kind, as the detector's stats() gives them. */
@@ -57,8 +62,8 @@ function upstreamDetails(u: UpstreamRuntime | undefined, ft: FaultTolerance | un
   if (ft?.outlier !== undefined) out['outlier_detection'] = group?.outlier(u.name) ?? ft.outlier.stats();
   if (ft?.breaker !== undefined) {
     out['circuit_breaker'] = {
-      states: Object.fromEntries(u.servers.all.map((s) => [s.name, ft.breaker!.state(s)])),
-      pending: u.pending?.length ?? 0,
+      states: Object.fromEntries(u.servers.all.map((s) => [s.name, group?.circuitState(s) ?? ft.breaker!.state(s)])),
+      pending: group?.queueLength(u.name) ?? u.pending?.length ?? 0,
       overflowed: u.pending?.overflowed ?? 0,
       pending_timed_out: u.pending?.timedOut ?? 0,
     };

@@ -150,12 +150,42 @@ describe('workers: 2: the group counters', () => {
     expect(await metric(p, `bulwark_outlier_ejections_total{upstream="web",server="${b.name}",kind="enforced"`)).toBe(web.servers[1]!.worker_flags.ejected);
   }, 90_000);
 
-  it('a breaker opened in a worker: worker_flags.circuit_open, the flag in /metrics, its trips summed', async () => {
+  it('a breaker opened in a worker: worker_flags.circuit_open, the flag in /metrics, its trips summed, its state the group\'s', async () => {
     const p = await withFailing(h, 500, `circuit_breaker: { min_requests: 1, error_rate: 1%, open_for: 60s }, `);
     await waitAsync(async () => (await sendMany(p.url, 1, 1), (await servers(p)).get('s1')!.worker_flags.circuit_open >= 1), 30_000, 'a breaker opened in a worker');
     const b = (await servers(p)).get('s1')!;
     expect(b.flags).toEqual([]);
     expect(await metric(p, `bulwark_server_flag{upstream="web",server="${b.name}",flag="circuit_open"}`)).toBe(1);
     expect(await metric(p, `bulwark_circuit_trips_total{upstream="web",server="${b.name}"}`)).toBe(b.worker_flags.circuit_open);
+    // Per server, the worst state over the workers (60 s open: none has gone half-open yet).
+    const r = await send(`http://127.0.0.1:${p.adminPort}`, { path: '/status' });
+    const cb = (JSON.parse(r.text) as { upstreams: Array<{ circuit_breaker: { states: Record<string, string> } }> }).upstreams[0]!.circuit_breaker;
+    expect(cb.states[b.name]).toBe('open');
+    expect(Object.values(cb.states).filter((st) => st !== 'closed')).toEqual(['open']);
+    expect(await metric(p, `bulwark_circuit_state{upstream="web",server="${b.name}"}`)).toBe(1);
+  }, 90_000);
+
+  it('the pending queue\'s length is the workers\' sum in /status and bulwark_queue_depth', async () => {
+    const held: Array<() => void> = [];
+    let open = false;
+    const slow = await h.origin((_req, res) => void (open ? res.end('late') : held.push(() => res.end('late'))));
+    const release = (): void => void ((open = true), held.splice(0).forEach((end) => end()));
+    h.defer(release);
+    const p = await startGroup(h, groupConfig([slow], 'circuit_breaker: { max_concurrent: 1, max_pending: 20, pending_timeout: 60s }, '));
+    const SENT = 6;
+    const replies = Array.from({ length: SENT }, () => send(p.url).catch(() => undefined));
+    const queue = async (): Promise<number[]> => {
+      const r = await send(`http://127.0.0.1:${p.adminPort}`, { path: '/status' });
+      const web = (JSON.parse(r.text) as { upstreams: Array<{ circuit_breaker: { pending: number }; servers: Array<{ active_requests: number }> }> }).upstreams[0]!;
+      // Each worker sends one request at a time to the one server; the rest wait in its queue.
+      return [web.circuit_breaker.pending + web.servers[0]!.active_requests, web.circuit_breaker.pending, await metric(p, 'bulwark_queue_depth{upstream="web"}')];
+    };
+    let seen: number[] = [];
+    // The origin holds one request per worker that got any (1 or 2); the others wait.
+    const want = (): number[] => [SENT, SENT - held.length, SENT - held.length];
+    await waitAsync(async () => (seen = await queue()).join() === want().join(), 30_000, 'every request in flight or queued').catch(() => expect(seen).toEqual(want()));
+    expect(seen[1]).toBeGreaterThanOrEqual(SENT - 2);
+    release();
+    expect((await Promise.all(replies)).map((r) => r?.status)).toEqual(Array(SENT).fill(200));
   }, 90_000);
 });

@@ -11,9 +11,12 @@
  */
 import { LatencyHistogram } from '../../core/latency.js';
 import type { Server } from '../../core/server.js';
+import type { CircuitState } from '../../resilience/index.js';
 import type { App } from '../app.js';
 import type { GroupReadings, OutlierView } from '../status-view.js';
 import { GAUGE_KEYS, UPSTREAM_FIELDS, unflatten, WORKER_FLAGS, type CounterSnapshot, type HistogramCounts } from './snapshot.js';
+
+const CIRCUIT_RANK: Readonly<Record<CircuitState, number>> = { closed: 0, half_open: 1, open: 2 };
 
 const addArray = (into: number[], from: readonly number[]): void => from.forEach((n, i) => (into[i] = (into[i] ?? 0) + n));
 
@@ -73,6 +76,25 @@ export class GroupCounters implements GroupReadings {
     const out = { ejected: 0, circuit_open: 0 };
     for (const snap of this.#last.values()) for (const f of snap.servers[s.id]?.flags ?? []) if (f in out) out[f as keyof typeof out]++;
     return out;
+  }
+
+  /**
+   * Server `s`'s circuit over the group: the worst of the live workers' (open, then
+   * half_open, then closed), as of their last snapshots; how many have it open is in
+   * workerFlags. A client is refused by an open breaker on the worker it lands on.
+   */
+  circuitState(s: Server): CircuitState {
+    let worst: CircuitState = 'closed';
+    for (const snap of this.#last.values()) {
+      const st = snap.servers[s.id]?.circuit ?? 'closed';
+      if (CIRCUIT_RANK[st] > CIRCUIT_RANK[worst]) worst = st;
+    }
+    return worst;
+  }
+
+  /** Requests waiting in an upstream's pending queues, summed over the live workers (as of the last `total()`). */
+  queueLength(upstream: string): number {
+    return this.#total.upstreams[upstream]?.['pending'] ?? 0;
   }
 
   /** Client connections open on the live workers' proxy listeners (as of their last snapshots). */

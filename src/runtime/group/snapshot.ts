@@ -1,10 +1,12 @@
 /**
  * @module runtime/group/snapshot
  * What a worker reports of its counters when the primary asks (runtime/group/counters sums
- * them): the plain fields its request path counts in, its own flags, and its open client
- * connections, keyed by server id (`upstream/server`) and upstream name.
+ * them): the plain fields its request path counts in, its own flags and breaker states, its
+ * queue's length and its open client connections, keyed by server id (`upstream/server`)
+ * and upstream name.
  */
 import type { LatencyHistogram } from '../../core/latency.js';
+import type { CircuitState } from '../../resilience/index.js';
 import type { App } from '../app.js';
 
 /** A LatencyHistogram's numbers. */
@@ -16,13 +18,13 @@ export interface HistogramCounts {
 
 /** One worker's counters now, keyed by server id (`upstream/server`) and by upstream name. */
 export interface CounterSnapshot {
-  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number; readonly flags?: readonly string[]; readonly counts?: Record<string, number> }>;
+  readonly servers: Record<string, { readonly attempts: number[]; readonly retries: number; readonly active: number; readonly tunnels: number; readonly flags?: readonly string[]; readonly circuit?: CircuitState; readonly counts?: Record<string, number> }>;
   readonly answered: Record<string, number[]>;
   readonly durations: Record<string, HistogramCounts>;
   readonly ttfb: Record<string, HistogramCounts>;
   /** Client connections open on its proxy listeners. */
   readonly connections: number;
-  /** Per upstream: the pending queue's and the retry policy's plain counters (UPSTREAM_FIELDS). */
+  /** Per upstream: the pending queue's and the retry policy's plain counters (UPSTREAM_FIELDS), the queue's length (`pending`). */
   readonly upstreams: Record<string, Record<string, number>>;
 }
 
@@ -41,7 +43,7 @@ export const UPSTREAM_FIELDS: ReadonlyArray<{ key: string; gauge?: true; get(u: 
   { key: 'failed', get: (u) => u.retry?.retries.failed, set: (u, n) => void (u.retry && (u.retry.retries.failed = n)) },
   { key: 'retry_in_flight', gauge: true, get: (u) => u.retry?.inFlight, set: (u, n) => void (u.retry && (u.retry.inFlight = n)) },
 ];
-export const GAUGE_KEYS = new Set([...UPSTREAM_FIELDS.filter((f) => f.gauge).map((f) => f.key), 'outlier.ejected_now']);
+export const GAUGE_KEYS = new Set([...UPSTREAM_FIELDS.filter((f) => f.gauge).map((f) => f.key), 'outlier.ejected_now', 'pending']);
 
 /** `{ detected: {...}, enforced: {...} }` as flat `detected.<kind>` keys under `prefix`, into `into`. */
 function flatten(into: Record<string, number>, prefix: string, stats: { readonly detected: Readonly<Record<string, number>>; readonly enforced: Readonly<Record<string, number>> }): void {
@@ -82,13 +84,15 @@ export async function takeSnapshot(app: App): Promise<CounterSnapshot> {
       const n = f.get(u);
       if (n !== undefined) fields[f.key] = n;
     }
+    if (u.pending !== undefined) fields['pending'] = u.pending.length;
     for (const s of u.servers.all) {
       const flags = WORKER_FLAGS.filter((f) => s.hasFlag(f));
       const counts: Record<string, number> = {};
       const ejections = ft?.outlier?.ejections(s);
       if (ejections !== undefined) flatten(counts, '', ejections);
       if (ft?.breaker !== undefined) counts['trips'] = ft.breaker.trips(s);
-      snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}), counts };
+      const circuit = ft?.breaker?.state(s) ?? 'closed';
+      snap.servers[s.id] = { attempts: [...s.attempts], retries: s.retries, active: s.activeRequests, tunnels: s.tunnels, ...(flags.length > 0 ? { flags } : {}), ...(circuit !== 'closed' ? { circuit } : {}), counts };
     }
   }
   for (const [name, c] of app.proxy.answered) snap.answered[name] = [...c];
