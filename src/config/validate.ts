@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { isScalar, isSeq } from 'yaml';
+import { isSeq } from 'yaml';
 import type { ParsedNode } from 'yaml';
 import { ACCESS_FORMATS, LOG_LEVELS } from '../core/config.js';
 import type { BulwarkConfig, ListenAddress, LogConfig } from '../core/config.js';
@@ -56,7 +56,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     checker.report(adminListen.node ?? adminBlock.node, joinPath(adminBlock.path, 'token_env'), `is required when admin.listen is not a loopback address (${formatListenAddress(adminListen.address)})`);
   }
   const upstreams = readUpstreams(checker, top);
-  const config: BulwarkConfig = {
+  return {
     listen: listen.map((l) => l.address),
     workers: top.read('workers', workerCount, DEFAULT_WORKERS),
     admin: { listen: adminListen.address, token_env: tokenEnv },
@@ -68,24 +68,6 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     backup: readBackup(checker, top),
     alerts: readAlerts(checker, top),
   };
-  checkGroupSessions(checker, top, config);
-  return config;
-}
-
-/**
- * Sessions are not shared between workers yet: each worker would keep its own sticky
- * table (a client pinned by one worker, not by the next), and the backup sidecar would
- * snapshot the primary's empty tables, rotating the real snapshots out. Refused rather
- * than lost, until the group shares one session store (issue 15).
- */
-function checkGroupSessions(checker: Checker, top: Block, config: BulwarkConfig): void {
-  const at = top.get('workers');
-  if (config.workers <= 1 || at === undefined) return;
-  const n = isScalar(at.value) && at.value.value === 'auto' ? `auto (${config.workers} workers here)` : String(config.workers);
-  for (const u of config.upstreams.values()) {
-    if (u.sticky !== undefined) checker.report(at.value, at.path, `${n} cannot be used with sticky sessions yet (upstreams.${u.name}.sticky): each worker would keep its own session table; use workers: 1`);
-  }
-  if (config.backup !== undefined) checker.report(at.value, at.path, `${n} cannot be used with backup yet: the snapshots would hold none of the workers' sessions; use workers: 1`);
 }
 
 /** `workers: auto` is one per core the process may use (os.availableParallelism: cgroup and affinity limits included). */

@@ -5,6 +5,7 @@
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ImportMode, StickyEntry } from '../balancer/sticky/index.js';
 import type { Clock } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
@@ -24,6 +25,8 @@ export interface AdminHost extends StatusSource {
   readonly backup: BackupSidecar;
   readonly adminAddress: AddressInfo | undefined;
   readonly metrics: BulwarkMetrics;
+  /** Told each session import applied (a group's primary passes it to its workers). */
+  readonly sessionsImported?: ((entries: readonly StickyEntry[], mode: ImportMode) => void) | undefined;
   reload(trigger: 'api'): Promise<ReloadOutcome>;
 }
 
@@ -51,7 +54,7 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     },
     config: () => ({ version: host.status.version, loaded_at: new Date(host.status.loadedAt).toISOString(), file: host.configFile, text: host.status.text }),
     // Exports pace themselves while requests are in flight (see runtime/sessions).
-    sessions: sessionTables(state, () => host.proxy.inFlight > 0),
+    sessions: sessionTables(state, () => host.proxy.inFlight > 0, (entries, mode) => host.sessionsImported?.(entries, mode)),
     backupReport: (r) => host.backup.reported(r),
   });
   return createAdminServer({

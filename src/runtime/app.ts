@@ -12,6 +12,7 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import type { BulwarkConfig } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import type { CustomSchedulers } from '../balancer/index.js';
+import type { ImportMode, StickyEntry, StickyStoreFactory } from '../balancer/sticky/index.js';
 import { ConfigWatcher, loadConfigFile, type ParseOptions } from '../config/index.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy } from '../proxy/proxy.js';
@@ -73,6 +74,10 @@ export interface AppOptions {
   readonly refresh?: () => Promise<void>;
   /** A group primary's readings of its workers (their own flags, their connections) for /status and /metrics. */
   readonly group?: GroupReadings;
+  /** Where sticky pins are shared (a group worker's store, runtime/group/sessions); absent: this process's tables. */
+  readonly stickyStore?: StickyStoreFactory;
+  /** Told each session import applied through the admin API (a group primary passes it to its workers). */
+  readonly sessionsImported?: (entries: readonly StickyEntry[], mode: ImportMode) => void;
 }
 
 export type AppRole = 'single' | 'primary' | 'worker';
@@ -98,6 +103,7 @@ export class App {
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
   readonly refresh: (() => Promise<void>) | undefined;
   readonly group: GroupReadings | undefined;
+  readonly sessionsImported: AppOptions['sessionsImported'];
   readonly #onReloaded: ((outcome: ReloadOutcome) => void) | undefined;
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
@@ -112,10 +118,11 @@ export class App {
     this.extraStatus = opts.extraStatus;
     this.refresh = opts.refresh;
     this.group = opts.group;
+    this.sessionsImported = opts.sessionsImported;
     this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
-    this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, onAccess: config.log.access ? logging.access : undefined });
+    this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, stickyStore: opts.stickyStore, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const alerts = (this.alerts = new Alerts(clock, logging.logger));

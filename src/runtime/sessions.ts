@@ -36,8 +36,9 @@ const CLOCK_EVERY = 64;
 /**
  * @param busy whether requests are being served right now (export then paces itself);
  *   default never, for callers with no traffic to protect.
+ * @param imported told the records and mode of each import applied (a group's primary passes them to its workers).
  */
-export function sessionTables(state: () => ProxyState, busy: () => boolean = () => false): SessionTables {
+export function sessionTables(state: () => ProxyState, busy: () => boolean = () => false, imported?: (entries: readonly StickyEntry[], mode: ImportMode) => void): SessionTables {
   return {
     async *exportAll(): AsyncGenerator<string> {
       const tables = [...state().upstreams.values()].flatMap((u) => (u.affinity === undefined ? [] : [{ name: u.name, table: u.affinity.table }]));
@@ -71,7 +72,9 @@ export function sessionTables(state: () => ProxyState, busy: () => boolean = () 
       let r = steps.next();
       for (; r.done !== true; r = steps.next()) await yieldToLoop();
       const d = r.value;
-      return importEntries(state(), d.entries, mode, d.invalid, d.problems.map(describeProblem));
+      const result = importEntries(state(), d.entries, mode, d.invalid, d.problems.map(describeProblem));
+      if (result.ok) imported?.(d.entries, mode);
+      return result;
     },
   };
 }

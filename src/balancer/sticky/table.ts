@@ -99,6 +99,11 @@ export class StickyTable {
     return this.#cache.delete(key);
   }
 
+  /** How long (ms) an unused pin is kept: each get() restarts it. */
+  get ttl(): number {
+    return this.#ttl;
+  }
+
   /** Pins held, including expired ones not reclaimed yet (see purgeStale). */
   get size(): number {
     return this.#cache.size;

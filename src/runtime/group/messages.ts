@@ -4,6 +4,7 @@
  * channel, JSON). Servers are named by upstream and server name: each process has its own
  * Server objects, built from the same config text.
  */
+import type { ImportMode, RepinReason, StickyEntry } from '../../balancer/sticky/index.js';
 import type { ServerFlag } from '../../core/server.js';
 import type { ReloadOutcome, ReloadTrigger } from '../reload.js';
 import type { CounterSnapshot } from './snapshot.js';
@@ -40,6 +41,8 @@ export interface InitMessage {
   readonly text: string;
   readonly flags: readonly FlagMessage[];
   readonly weights: readonly WeightMessage[];
+  /** The primary's sticky sessions now (runtime/group/sessions), imported before the worker listens. */
+  readonly sessions?: readonly StickyEntry[];
 }
 
 /** A config the primary has applied: the worker applies it through its own reload. */
@@ -55,17 +58,55 @@ export interface SnapshotRequest {
   readonly id: number;
 }
 
-export type ToWorker = InitMessage | ConfigMessage | FlagMessage | WeightMessage | SnapshotRequest | { readonly type: 'stop' } | { readonly type: 'reopen' };
+/**
+ * A session pinned by a worker (to the primary), or by another worker (from the primary,
+ * which applied it to its own table): set in the receiver's table of `upstream`.
+ */
+export interface PinMessage {
+  readonly type: 'pin';
+  readonly upstream: string;
+  readonly key: string;
+  readonly server: string;
+  readonly reason: RepinReason | 'other';
+}
+
+/** Sessions a worker has read lately: their ttl restarts in the receiver's table too (kept if present). */
+export interface TouchMessage {
+  readonly type: 'touch';
+  readonly upstream: string;
+  readonly keys: readonly string[];
+}
+
+/** Sessions imported into the primary's tables (POST /sessions/import, a backup restore): imported the same way. */
+export interface SessionsMessage {
+  readonly type: 'sessions';
+  readonly mode: ImportMode;
+  readonly entries: readonly StickyEntry[];
+}
+
+export type ToWorker =
+  | InitMessage
+  | ConfigMessage
+  | FlagMessage
+  | WeightMessage
+  | SnapshotRequest
+  | PinMessage
+  | TouchMessage
+  | SessionsMessage
+  | { readonly type: 'stop' }
+  | { readonly type: 'reopen' };
 
 export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ready'; readonly listen: readonly string[] }
   | { readonly type: 'failed'; readonly error: string }
   | { readonly type: 'reloaded'; readonly outcome: ReloadOutcome }
-  | { readonly type: 'counters'; readonly id: number; readonly snapshot: CounterSnapshot };
+  | { readonly type: 'counters'; readonly id: number; readonly snapshot: CounterSnapshot }
+  | PinMessage
+  | TouchMessage;
 
-const TO_WORKER = new Set(['init', 'config', 'flag', 'weight', 'snapshot', 'stop', 'reopen']);
-const FROM_WORKER = new Set(['hello', 'ready', 'failed', 'reloaded', 'counters']);
+const TO_WORKER = new Set(['init', 'config', 'flag', 'weight', 'snapshot', 'pin', 'touch', 'sessions', 'stop', 'reopen']);
+const FROM_WORKER = new Set(['hello', 'ready', 'failed', 'reloaded', 'counters', 'pin', 'touch']);
 
 const typed = (m: unknown, types: ReadonlySet<string>): boolean =>
   typeof m === 'object' && m !== null && types.has(String((m as { type?: unknown }).type));

@@ -15,6 +15,7 @@ import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import type { Running } from '../running.js';
 import { GroupCounters, mirror } from './counters.js';
+import { allSessions, applySessions } from './sessions.js';
 import { GroupState } from './state.js';
 import { Workers } from './workers.js';
 
@@ -38,6 +39,8 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
     },
     extraStatus: () => ({ workers: group?.workers.status() ?? [] }),
     group: counters,
+    // An import into the group's tables (the admin API, a backup restore) reaches every worker's replica.
+    sessionsImported: (entries, mode) => group?.workers.broadcast({ type: 'sessions', mode, entries }),
     // The admin API reads the group's counters: fetched from every worker, then written into this App's own.
     refresh: async () => {
       if (group === undefined) return;
@@ -56,7 +59,19 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
   // (nodejs/node#3551). Must be set before setupPrimary, which freezes the policy.
   if (process.env['NODE_CLUSTER_SCHED_POLICY'] === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./entry.js', import.meta.url)), args: [] });
-  const workers = new Workers(count, { clock: systemClock, log, init: () => state.init(), restarted: () => restarts.inc(), counters });
+  const workers = new Workers(count, {
+    clock: systemClock,
+    log,
+    // A worker starts with the group's sessions too (runtime/group/sessions).
+    init: () => ({ ...state.init(), sessions: allSessions(app.proxy.state) }),
+    restarted: () => restarts.inc(),
+    counters,
+    // A worker's pin or touch: into the group's tables, then to every other worker's replica.
+    sessions: (m, from) => {
+      applySessions(app.proxy.state, m);
+      workers.broadcast(m, from);
+    },
+  });
   const state = new GroupState(app, (m) => workers.broadcast(m));
   group = { state, workers };
   let listen: readonly string[];

@@ -11,6 +11,7 @@ import { parseConfig, parseConfigOffThread } from '../../config/index.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
+import { applySessions, WorkerSessions } from './sessions.js';
 import { takeSnapshot } from './snapshot.js';
 import { applyChange } from './state.js';
 
@@ -49,8 +50,14 @@ export async function runWorker(): Promise<number> {
     return { config, text };
   };
   let app: App;
+  // Pins this worker makes go to the primary at once; the keys it reads, on a slow timer.
+  const sessions = new WorkerSessions((m) => void send(m));
+  const beforeListen = (a: App): void => {
+    [...first.flags, ...first.weights].forEach((m) => applyChange(a, m));
+    if (first.sessions !== undefined) applySessions(a.proxy.state, { type: 'sessions', mode: 'replace', entries: first.sessions });
+  };
   try {
-    app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, beforeListen: (a) => [...first.flags, ...first.weights].forEach((m) => applyChange(a, m)) });
+    app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, stickyStore: sessions.factory, beforeListen });
   } catch (err) {
     await send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
     return 1;
@@ -70,6 +77,7 @@ export async function runWorker(): Promise<number> {
         text = m.text;
         await send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
       } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
+      else if (m.type === 'pin' || m.type === 'touch' || m.type === 'sessions') applySessions(app.proxy.state, m);
       else if (m.type === 'reopen') app.reopenLogs();
       else if (m.type === 'snapshot') await send({ type: 'counters', id: m.id, snapshot: await takeSnapshot(app) });
       else if (m.type === 'stop') resolve(await stop('asked by the primary'));

@@ -8,7 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { GroupCounters } from './counters.js';
-import { isFromWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
+import { isFromWorker, type FromWorker, type InitMessage, type PinMessage, type ToWorker, type TouchMessage } from './messages.js';
 
 export const RESTART_BACKOFF = { first: 100, max: 10_000, resetAfter: 30_000 } as const;
 
@@ -43,6 +43,8 @@ export interface WorkersDeps {
   readonly restarted: () => void;
   /** Each worker's counter snapshots, and the counts of those that exited (runtime/group/counters). */
   readonly counters: GroupCounters;
+  /** A worker's pin or touch of a sticky session, from worker `slot` (runtime/group/sessions). */
+  readonly sessions?: (m: PinMessage | TouchMessage, slot: number) => void;
 }
 
 export class Workers {
@@ -68,9 +70,9 @@ export class Workers {
     });
   }
 
-  /** Sends `m` to every worker that has joined (in order with what it was sent before). */
-  broadcast(m: ToWorker): void {
-    for (const s of this.#slots) if (s.joined && s.worker?.isConnected() === true) s.worker.send(m, undefined, {}, () => {});
+  /** Sends `m` to every worker that has joined (in order with what it was sent before), but worker `except`. */
+  broadcast(m: ToWorker, except?: number): void {
+    for (const s of this.#slots) if (s.id !== except && s.joined && s.worker?.isConnected() === true) s.worker.send(m, undefined, {}, () => {});
   }
 
   /** The /status view: each worker's id, pid, start time, restarts, and whether its counters are stale. */
@@ -148,6 +150,8 @@ export class Workers {
       if (slot.worker !== w || !slot.joined) return;
       this.#deps.counters.record(slot.id, m.snapshot);
       this.#answered(slot, m.id);
+    } else if (m.type === 'pin' || m.type === 'touch') {
+      this.#deps.sessions?.(m, slot.id);
     } else if (m.type === 'failed') {
       log.error({ event: 'worker_failed', worker: slot.id, worker_pid: w.process.pid, error: m.error }, `worker ${slot.id} could not start: ${m.error}`);
       this.#starting?.reject(new Error(m.error));

@@ -32,14 +32,11 @@ describe('workers', () => {
     expect(p.summary).toEqual(['workers changed: needs a restart to take effect']);
   });
 
-  it('refuses more than one worker with sticky sessions or backup, at the workers key, until sessions are shared', () => {
+  it('allows more than one worker with sticky sessions and backup (the group shares its sessions)', () => {
     const sticky = MINIMAL.replace('    servers:', '    sticky: { mode: cookie }\n    servers:');
-    expect(located(`workers: 2\n${sticky}`)).toEqual([
-      [1, 10, 'workers', '2 cannot be used with sticky sessions yet (upstreams.web.sticky): each worker would keep its own session table; use workers: 1'],
-    ]);
-    expect(onlyRule(`workers: 3\nbackup: { dir: /tmp/b }\n${MINIMAL}`, 'workers')).toBe("3 cannot be used with backup yet: the snapshots would hold none of the workers' sessions; use workers: 1");
-    // One worker (written or by default) is today's single process: both stay allowed.
+    expect(valid(`workers: 2\n${sticky}`).workers).toBe(2);
+    expect(valid(`workers: 3\nbackup: { dir: /tmp/b }\n${MINIMAL}`).workers).toBe(3);
+    expect(valid(`workers: auto\nbackup: { dir: /tmp/b }\n${sticky}`).workers).toBe(availableParallelism());
     expect(valid(`workers: 1\nbackup: { dir: /tmp/b }\n${sticky}`).workers).toBe(1);
-    expect(valid(`backup: { dir: /tmp/b }\n${sticky}`).workers).toBe(1);
   });
 });
