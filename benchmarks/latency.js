@@ -19,6 +19,7 @@ import path from 'node:path';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
 import { percentile } from './lib/percentile.js';
+import { PIN, pinHarness } from './lib/pin.js';
 import { ensurePeers } from './lib/peers.js';
 import { median } from './lib/stats.js';
 
@@ -63,6 +64,8 @@ async function main() {
   const skipped = Object.fromEntries(peers.skipped.map((n) => [n, 'not installed']));
   const names = ['direct', 'bulwark', 'bulwark-full', ...['nginx', 'haproxy'].filter((n) => !skipped[n])];
   console.log(`latency (c=1): ${names.join(', ')} | ${ROUNDS} rounds x ${REQUESTS} requests, warm-up ${WARMUP} | node ${process.version}, ${os.cpus().length} CPUs`);
+  pinHarness(); // BENCH_PIN: the client and the origins on the REST cores, each proxy on its own
+  if (PIN) console.log(`pinned: proxies on CPU ${PIN.proxy}; the client (this process) and the origin on CPU ${PIN.rest}`);
   const origins = await startOrigins(ORIGINS);
   const started = {};
   for (const n of names) {

@@ -55,6 +55,7 @@ import { ensurePeers } from './lib/peers.js';
 import { measureRound, sliceCount, LOADGEN_BOUND } from './lib/sample.js';
 import { summarize, addRatios } from './lib/stats.js';
 import { table, perRoundLine, costLines, verdict, GOALS } from './lib/report.js';
+import { issue15Lines } from './lib/goals.js';
 
 const num = (name, def) => {
   const v = Number(process.env[name] ?? def);
@@ -167,6 +168,8 @@ async function main() {
   for (const line of costLines(samples)) console.log(line);
   const v = verdict(rows, samples);
   console.log(`\n${v.line}`);
+  const goals15 = issue15Lines(samples, PIN);
+  if (goals15.length > 0) console.log(`issue 15's goals (medians of per-round ratios):\n${goals15.map((l) => `  ${l}`).join('\n')}`);
 
   const result = {
     startedAt: startedAt.toISOString(),
@@ -179,6 +182,7 @@ async function main() {
     targets: rows, // medians, ranges, sums, vsHttpProxy (median + per round)
     samples, // every sample, by target, in round order
     verdict: v,
+    goals15,
   };
   const dir = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -54,6 +54,9 @@ const FULL_FEATURES = [
   `    retries: { attempts: 2 }`,
 ];
 const bulwarkFull = (ctx) => startBulwark(ctx, 'bulwark-full', true, BULWARK_CLI, FULL_FEATURES);
+/** `bulwark-with-<feature>`: `bulwark` plus one line of FULL_FEATURES, to find which feature costs what. */
+const ONE_FEATURE = { health: 0, outlier: 1, breaker: 2, retries: 3 };
+const bulwarkWith = (feature) => (ctx) => startBulwark(ctx, `bulwark-with-${feature}`, true, BULWARK_CLI, [FULL_FEATURES[ONE_FEATURE[feature]]]);
 /**
  * Another build of bulwark, configured as `bulwark`: BENCH_B_CLI names its dist/cli/main.js
  * (e.g. a worktree of the previous commit), so two builds take turns in one run.
@@ -76,6 +79,8 @@ const bulwarkWorkers = (policy) => (ctx) =>
   });
 /** `bulwark-workers-N`: N workers whatever BENCH_WORKERS says, for a scaling curve in one run. */
 const bulwarkWorkersN = (n) => (ctx) => startBulwark(ctx, `bulwark-workers-${n}`, true, BULWARK_CLI, [], { workers: n });
+/** `bulwark-full-workers-N`: N workers with every feature on (issue 15: 4 of them against nginx's 1 worker). */
+const bulwarkFullWorkersN = (n) => (ctx) => startBulwark(ctx, `bulwark-full-workers-${n}`, true, BULWARK_CLI, FULL_FEATURES, { workers: n });
 
 function benchWorkers() {
   const n = Number(process.env.BENCH_WORKERS ?? 2);
@@ -197,6 +202,8 @@ export const TARGETS = {
   'bulwark-nolog': bulwarkNoLog,
   // Opt-in: every feature on (health checks, outlier detection, breaker, retries); see FULL_FEATURES.
   'bulwark-full': bulwarkFull,
+  // Opt-in: one feature each (health, outlier, breaker, retries), against `bulwark`.
+  ...Object.fromEntries(Object.keys(ONE_FEATURE).map((f) => [`bulwark-with-${f}`, bulwarkWith(f)])),
   // Opt-in (with BENCH_B_CLI): a second build, to compare two builds side by side.
   'bulwark-b': bulwarkB,
   'bulwark-full-b': bulwarkFullB,
@@ -207,6 +214,7 @@ export const TARGETS = {
   'bulwark-workers-rr': bulwarkWorkers('rr'),
   'bulwark-workers-none': bulwarkWorkers('none'),
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-workers-${n}`, bulwarkWorkersN(n)])),
+  ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-full-workers-${n}`, bulwarkFullWorkersN(n)])),
   // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js).
   ...PEER_TARGETS,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
