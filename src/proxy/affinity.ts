@@ -26,9 +26,10 @@ export class Affinity {
   /** The upstream's servers now (read when a pin moves, to say why). */
   readonly #servers: () => readonly Server[];
 
-  constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable, store?: StickyStoreFactory) {
+  /** `now`: the wall clock a new table's ttls run on (the proxy's Clock; a kept `table` has its own). */
+  constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable, store?: StickyStoreFactory, now?: () => number) {
     this.config = config;
-    this.table = table ?? new StickyTable(config, { upstream });
+    this.table = table ?? new StickyTable(config, { upstream, now });
     this.store = store?.(this.table) ?? this.table;
     this.#servers = servers;
     this.#maxAgeSec = Math.round(config.ttl / 1000);

@@ -36,6 +36,9 @@ export interface UpstreamDeps {
   readonly stickyStore?: StickyStoreFactory;
 }
 
+/** The clock's wall time as a function (Date.now itself for the system clock: the sticky table reads it on every lookup). */
+const clockNow = (clock: Clock | undefined): (() => number) => (clock === undefined || clock === systemClock ? Date.now : () => clock.now());
+
 export class UpstreamRuntime {
   readonly name: string;
   readonly config: UpstreamConfig;
@@ -101,7 +104,7 @@ export class UpstreamRuntime {
     this.retry = config.retries === undefined || config.retries.attempts === 0 ? undefined : new RetryPolicy(config.retries, deps.clock ?? systemClock);
     // The session table survives a reload unless its settings changed.
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
-    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table, deps.stickyStore);
+    this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table, deps.stickyStore, clockNow(deps.clock));
     const factory = deps.poolFactory ?? defaultPoolFactory;
     const t = config.timeouts;
     for (const s of servers) {

@@ -10,6 +10,7 @@ import { Pool } from 'undici';
 import { systemClock, systemRandom } from '../../../src/core/clock.js';
 import { UpstreamRuntime, type PoolFactory } from '../../../src/proxy/upstream.js';
 import { upstreamWith, web } from '../config/fixtures.js';
+import { ManualClock } from '../../helpers/clock.js';
 
 const O1 = { name: 'o1', url: 'http://127.0.0.1:3001' };
 const O2 = { name: 'o2', url: 'http://127.0.0.1:3002' };
@@ -74,5 +75,20 @@ describe('upstream runtime across a reload', () => {
     expect(b.pool(server(b, 'o1')).closed).toBe(false);
     expect(a.pool(server(a, 'o2')).closed).toBe(true);
     built.splice(built.indexOf(a), 1); // retired: what it had left is b's
+  });
+});
+
+describe('the sticky table runs on the proxy\'s clock', () => {
+  it('a pin expires when the injected clock passes its ttl, and is exported with that clock\'s expiry', () => {
+    const clock = new ManualClock(1_000_000);
+    const u = new UpstreamRuntime(web(upstreamWith({ ...BASE, sticky: { mode: 'ip', ttl: '10s' } })), { random: systemRandom, clock, poolFactory });
+    built.push(u);
+    const table = u.affinity!.table;
+    table.set('10.0.0.1', 'o1');
+    expect(table.expiresAt('10.0.0.1')).toBe(1_010_000);
+    clock.advance(9_999);
+    expect(table.get('10.0.0.1')).toBe('o1'); // a read restarts the ttl (HAProxy's stick-table expire)
+    clock.advance(10_001);
+    expect(table.get('10.0.0.1')).toBeUndefined();
   });
 });
