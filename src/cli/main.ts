@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatConfigIssue, BulwarkError } from '../core/errors.js';
+import { describeError, formatConfigIssue, BulwarkError } from '../core/errors.js';
 import { issueTotal, validateConfigFile } from '../config/index.js';
 import type { Running } from '../runtime/running.js';
 import { startFromFile } from '../runtime/start.js';
@@ -56,7 +56,7 @@ async function start(file: string): Promise<number> {
   try {
     app = await startFromFile(file);
   } catch (err) {
-    process.stderr.write(`bulwark: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`bulwark: ${describeError(err)}\n`);
     return 1;
   } finally {
     process.off('SIGHUP', earlyHup);

@@ -60,6 +60,18 @@ export class BulwarkError extends Error {
   }
 }
 
+/**
+ * What a command prints for `err`: the message, with a BulwarkError's stable code on its
+ * first line ("1 config error [BLWK_CONFIG_INVALID]:" above the positioned issues).
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof BulwarkError)) return err instanceof Error ? err.message : String(err);
+  const nl = err.message.indexOf('\n');
+  const first = nl === -1 ? err.message : err.message.slice(0, nl);
+  const colon = first.endsWith(':') ? ':' : '';
+  return `${first.slice(0, first.length - colon.length)} [${err.code}]${colon}${nl === -1 ? '' : err.message.slice(nl)}`;
+}
+
 /** One broken rule in one config file. */
 export interface ConfigIssue {
   readonly file: string;

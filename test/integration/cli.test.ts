@@ -164,6 +164,7 @@ describe('bulwark CLI', () => {
   it('start with an invalid file exits 1 with the error on stderr and binds nothing', async () => {
     const r = await cli('start', '-c', file('invalid-start.yaml'));
     expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^bulwark: 1 config error \[BLWK_CONFIG_INVALID\]:$/m);
     expect(r.stderr).toMatch(/upstreams\.web\.timeouts\.connect: must be a duration/);
     expect(r.stdout).not.toMatch(/"event":"started"|listening/);
   });
@@ -171,7 +172,7 @@ describe('bulwark CLI', () => {
   it('start exits 1 when its listen address is taken', async () => {
     const r = await cli('start', '-c', file('listen-taken.yaml'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`));
+    expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE \\[BLWK_LISTEN\\]`));
     expect(r.stdout).not.toMatch(/"event":"started"/);
   });
 

@@ -6,15 +6,11 @@
  */
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 
+export { describeError } from '../../core/errors.js';
+
 /** The command was used wrongly (exit status 2). */
 export function usageError(message: string): BulwarkError {
   return new BulwarkError(ErrorCodes.USAGE, message);
-}
-
-/** What to print for `err`: the message, with the stable code of a BulwarkError. */
-export function describeError(err: unknown): string {
-  if (err instanceof BulwarkError) return `${err.message} [${err.code}]`;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The exit status for `err`: 2 for a usage error, else 1. */
