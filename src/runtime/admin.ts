@@ -14,7 +14,7 @@ import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { BackupSidecar } from './backup-sidecar.js';
 import { createAdminActions, type RuntimeOverrides } from './overrides.js';
-import type { ReloadOutcome } from './reload.js';
+import { describeRejection, type ReloadOutcome } from './reload.js';
 import { sessionTables } from './sessions.js';
 import { statusView, type StatusSource } from './status-view.js';
 
@@ -48,9 +48,12 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     clock,
     reload: async () => {
       const o = await host.reload('api');
-      return o.result === 'rejected'
-        ? { ok: false, status: 400, error: 'config rejected; the running config is unchanged', details: o.errors }
-        : { ok: true, body: o };
+      if (o.result === 'rejected') return { ok: false, status: 400, error: 'config rejected; the running config is unchanged', details: o.errors };
+      // A worker group not all on the new config is a failed reload for whoever deploys it (curl -f).
+      const refused = o.workers_rejected ?? [];
+      if (refused.length === 0) return { ok: true, body: o };
+      const error = `config version ${o.version} applied by the primary, but ${refused.length} worker(s) rejected it and still serve their previous config`;
+      return { ok: false, status: 500, error, details: refused.map(describeRejection) };
     },
     config: () => ({ version: host.status.version, loaded_at: new Date(host.status.loadedAt).toISOString(), file: host.configFile, text: host.status.text }),
     // Exports pace themselves while requests are in flight (see runtime/sessions).

@@ -66,8 +66,12 @@ export interface AppOptions {
   readonly role?: AppRole;
   /** Runs once the App is built, before its listeners bind (a worker sets the group's flags there). */
   readonly beforeListen?: (app: App) => void;
-  /** Told every reload's outcome (a group primary passes applied configs on to its workers). */
-  readonly onReloaded?: (outcome: ReloadOutcome) => void;
+  /**
+   * Told every reload's outcome before it is logged and returned; what it resolves to is
+   * the outcome given (a group primary passes applied configs on to its workers and adds
+   * their refusals).
+   */
+  readonly onReloaded?: (outcome: ReloadOutcome) => Promise<ReloadOutcome> | undefined;
   /** More /status sections (a group primary's `workers`). */
   readonly extraStatus?: () => Record<string, unknown>;
   /** Awaited before the admin API reads counters (/status, /metrics, a dashboard tick): a group primary gathers its workers'. */
@@ -104,7 +108,7 @@ export class App {
   readonly refresh: (() => Promise<void>) | undefined;
   readonly group: GroupReadings | undefined;
   readonly sessionsImported: AppOptions['sessionsImported'];
-  readonly #onReloaded: ((outcome: ReloadOutcome) => void) | undefined;
+  readonly #onReloaded: AppOptions['onReloaded'];
   readonly #reloader: Reloader;
   #watcher: ConfigWatcher | undefined;
   #stopping: Promise<boolean> | undefined;
@@ -190,9 +194,9 @@ export class App {
   /** Re-reads the config file and applies it if it is valid and changed. Never throws. */
   async reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     if (this.#stopping !== undefined) return { result: 'rejected', trigger, version: this.status.version, errors: ['shutting down'] };
-    const o = await this.#reloader.reload(trigger);
-    this.metrics.reloaded(o.result);
-    this.#onReloaded?.(o);
+    const done = await this.#reloader.reload(trigger);
+    this.metrics.reloaded(done.result);
+    const o = (await this.#onReloaded?.(done)) ?? done;
     const log = this.logging.logger;
     if (o.result === 'applied') {
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);

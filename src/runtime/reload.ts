@@ -26,7 +26,21 @@ export interface ReloadOutcome {
   readonly errors?: readonly string[];
   readonly changes?: readonly string[];
   readonly needs_restart?: readonly string[];
+  /** A worker group (runtime/group/reloads): the workers that refused this config; they keep serving their previous one. */
+  readonly workers_rejected?: readonly WorkerRejection[];
+  /** A worker group: the workers that had not answered when the outcome was given (a refusal is still logged). */
+  readonly workers_late?: readonly number[];
 }
+
+/** A worker of a group that refused a config its primary applied, and why. */
+export interface WorkerRejection {
+  readonly worker: number;
+  readonly pid: number | null;
+  readonly errors: readonly string[];
+}
+
+/** One line for a worker's refusal (the reload answer's details, the alert's reason). */
+export const describeRejection = (r: WorkerRejection): string => `worker ${r.worker} (pid ${r.pid}): ${r.errors.join('; ')}`;
 
 export interface LastError {
   readonly at: number;

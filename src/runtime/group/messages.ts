@@ -50,6 +50,10 @@ export interface ConfigMessage {
   readonly type: 'config';
   readonly text: string;
   readonly trigger: ReloadTrigger;
+  /** The primary's version of it. */
+  readonly version: number;
+  /** This message's: the worker's answer (`reloaded`) names it (runtime/group/reloads). */
+  readonly id: number;
 }
 
 /** The primary asks for a worker's counters (runtime/group/counters); the worker answers with the same id. */
@@ -100,7 +104,7 @@ export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ready'; readonly listen: readonly string[] }
   | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'reloaded'; readonly outcome: ReloadOutcome }
+  | { readonly type: 'reloaded'; readonly id: number; readonly version: number; readonly outcome: ReloadOutcome }
   | { readonly type: 'counters'; readonly id: number; readonly snapshot: CounterSnapshot }
   | PinMessage
   | TouchMessage;

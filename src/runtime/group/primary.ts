@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { Counter } from 'prom-client';
 import { systemClock } from '../../core/clock.js';
 import { App } from '../app.js';
-import type { ConfigLoader } from '../reload.js';
+import { describeRejection, type ConfigLoader } from '../reload.js';
 import type { Running } from '../running.js';
 import { GroupCounters, mirror } from './counters.js';
+import { GroupReloads } from './reloads.js';
 import { allSessions, applySessions } from './sessions.js';
 import { GroupState } from './state.js';
 import { Workers } from './workers.js';
@@ -23,19 +24,29 @@ import { Workers } from './workers.js';
 const EXIT_GRACE_MS = 5_000;
 /** How long /status, /metrics or a dashboard tick waits for the workers' counters; one that is later is left stale. */
 const SNAPSHOT_WAIT_MS = 1_000;
+/** How long a reload's outcome waits for the workers' answers (each parses off its proxy thread); a later refusal is still logged. */
+const RELOAD_WAIT_MS = 10_000;
 
 /** Starts the primary and its `count` workers; resolves once every worker serves. */
 export async function startGroup(configFile: string, load: ConfigLoader, count: number): Promise<Running> {
-  let group: { state: GroupState; workers: Workers } | undefined;
+  let group: { state: GroupState; workers: Workers; reloads: GroupReloads } | undefined;
   const counters = new GroupCounters();
   const app = await App.start({
     configFile,
     load,
     role: 'primary',
+    // An applied config goes to every worker (again on any reload while one still runs an older
+    // one: a refusal for want of a port is retried); the outcome waits for their answers and names those that refused it.
     onReloaded: (o) => {
-      if (o.result !== 'applied' || group === undefined) return;
-      group.workers.broadcast({ type: 'config', text: app.status.text, trigger: o.trigger });
-      group.state.follow();
+      if (group === undefined || o.result === 'rejected' || (o.result === 'unchanged' && !group.reloads.behind())) return undefined;
+      const { workers, state } = group;
+      const sent = group.reloads.send((id) => workers.broadcast({ type: 'config', id, text: app.status.text, trigger: o.trigger, version: o.version }), RELOAD_WAIT_MS);
+      state.follow();
+      return sent.then(({ rejected, late }) => {
+        const reason = rejected.map(describeRejection).join('\n');
+        if (rejected.length > 0) app.alerts.emit('reload_failed', { trigger: o.trigger, version: o.version, reason });
+        return { ...o, ...(rejected.length > 0 ? { workers_rejected: rejected } : {}), ...(late.length > 0 ? { workers_late: late } : {}) };
+      });
     },
     extraStatus: () => ({ workers: group?.workers.status() ?? [] }),
     group: counters,
@@ -59,6 +70,7 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
   // (nodejs/node#3551). Must be set before setupPrimary, which freezes the policy.
   if (process.env['NODE_CLUSTER_SCHED_POLICY'] === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./entry.js', import.meta.url)), args: [] });
+  const reloads = new GroupReloads(log, () => app.status.version, () => systemClock.now());
   const workers = new Workers(count, {
     clock: systemClock,
     log,
@@ -66,6 +78,7 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
     init: () => ({ ...state.init(), sessions: allSessions(app.proxy.state) }),
     restarted: () => restarts.inc(),
     counters,
+    reloads,
     // A worker's pin or touch: into the group's tables, then to every other worker's replica.
     sessions: (m, from) => {
       applySessions(app.proxy.state, m);
@@ -73,7 +86,7 @@ export async function startGroup(configFile: string, load: ConfigLoader, count: 
     },
   });
   const state = new GroupState(app, (m) => workers.broadcast(m));
-  group = { state, workers };
+  group = { state, workers, reloads };
   let listen: readonly string[];
   try {
     listen = await workers.start();

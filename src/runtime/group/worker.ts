@@ -75,7 +75,7 @@ export async function runWorker(): Promise<number> {
     const handle = async (m: ToWorker): Promise<void> => {
       if (m.type === 'config') {
         text = m.text;
-        await send({ type: 'reloaded', outcome: await app.reload(m.trigger) });
+        await send({ type: 'reloaded', id: m.id, version: m.version, outcome: await app.reload(m.trigger) });
       } else if (m.type === 'flag' || m.type === 'weight') applyChange(app, m);
       else if (m.type === 'pin' || m.type === 'touch' || m.type === 'sessions') applySessions(app.proxy.state, m);
       else if (m.type === 'reopen') app.reopenLogs();

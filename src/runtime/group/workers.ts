@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { GroupCounters } from './counters.js';
+import type { GroupReloads } from './reloads.js';
 import { isFromWorker, type FromWorker, type InitMessage, type PinMessage, type ToWorker, type TouchMessage } from './messages.js';
 
 export const RESTART_BACKOFF = { first: 100, max: 10_000, resetAfter: 30_000 } as const;
@@ -43,6 +44,8 @@ export interface WorkersDeps {
   readonly restarted: () => void;
   /** Each worker's counter snapshots, and the counts of those that exited (runtime/group/counters). */
   readonly counters: GroupCounters;
+  /** Which config each worker runs, and its answers to the primary's reloads (runtime/group/reloads). */
+  readonly reloads: GroupReloads;
   /** A worker's pin or touch of a sticky session, from worker `slot` (runtime/group/sessions). */
   readonly sessions?: (m: PinMessage | TouchMessage, slot: number) => void;
 }
@@ -75,9 +78,9 @@ export class Workers {
     for (const s of this.#slots) if (s.id !== except && s.joined && s.worker?.isConnected() === true) s.worker.send(m, undefined, {}, () => {});
   }
 
-  /** The /status view: each worker's id, pid, start time, restarts, and whether its counters are stale. */
+  /** The /status view: each worker's id, pid, start time, restarts, whether its counters are stale, and the config it runs. */
   status(): Array<Record<string, unknown>> {
-    return this.#slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, started_at: s.worker === undefined ? null : new Date(s.startedAt).toISOString(), restarts: s.restarts, stale: s.stale }));
+    return this.#slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, started_at: s.worker === undefined ? null : new Date(s.startedAt).toISOString(), restarts: s.restarts, stale: s.stale, ...this.#deps.reloads.status(s.id) }));
   }
 
   /**
@@ -138,6 +141,7 @@ export class Workers {
     if (m.type === 'hello') {
       w.send(this.#deps.init(), undefined, {}, () => {});
       slot.joined = true;
+      this.#deps.reloads.joined(slot.id);
     } else if (m.type === 'ready') {
       log.info({ event: slot.restarts === 0 ? 'worker_started' : 'worker_restarted', worker: slot.id, worker_pid: w.process.pid, restarts: slot.restarts, listen: m.listen }, `worker ${slot.id} (pid ${w.process.pid}) serving`);
       const st = this.#starting;
@@ -155,9 +159,8 @@ export class Workers {
     } else if (m.type === 'failed') {
       log.error({ event: 'worker_failed', worker: slot.id, worker_pid: w.process.pid, error: m.error }, `worker ${slot.id} could not start: ${m.error}`);
       this.#starting?.reject(new Error(m.error));
-    } else if (m.outcome.result === 'rejected') {
-      // The same text passed the same validation here: a worker refusing it is a bug or a resource problem (a port).
-      log.error({ event: 'worker_reload_rejected', worker: slot.id, worker_pid: w.process.pid, errors: m.outcome.errors }, `worker ${slot.id} rejected the config the primary applied`);
+    } else if (m.type === 'reloaded' && slot.worker === w) {
+      this.#deps.reloads.answered(slot.id, w.process.pid ?? null, m);
     }
   }
 
@@ -165,6 +168,7 @@ export class Workers {
     const { clock, log } = this.#deps;
     slot.joined = false;
     this.#deps.counters.retire(slot.id);
+    this.#deps.reloads.left(slot.id);
     // Its counts are in the retired total now: a snapshot round waiting for it need not.
     for (const id of [...this.#asked.keys()]) this.#answered(slot, id);
     const ranMs = clock.now() - slot.startedAt;
