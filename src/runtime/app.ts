@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type pino from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
+import type { ServerFlag } from '../core/server.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import type { ImportMode, StickyEntry, StickyStoreFactory } from '../balancer/sticky/index.js';
@@ -64,6 +65,8 @@ export interface AppOptions {
    * alerts or backups: the primary's flags arrive by IPC).
    */
   readonly role?: AppRole;
+  /** Flags set here on another process's word, logged at debug only (a group worker's: its primary logs them). */
+  readonly relayedFlags?: ReadonlySet<ServerFlag>;
   /** Runs once the App is built, before its listeners bind (a worker sets the group's flags there). */
   readonly beforeListen?: (app: App) => void;
   /**
@@ -132,7 +135,7 @@ export class App {
     const alerts = (this.alerts = new Alerts(clock, logging.logger));
     // A worker sends no alerts: its primary sends each one once for the group.
     if (role !== 'worker') alerts.configure(config.alerts);
-    const serverEvents = new ServerEvents(logging.logger, alerts);
+    const serverEvents = new ServerEvents(logging.logger, alerts, opts.relayedFlags);
     const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));
     // What the appliers of a reload work on (runtime/apply).
     const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics, alerts, activeChecks: role !== 'worker' };

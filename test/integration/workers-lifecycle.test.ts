@@ -58,7 +58,8 @@ describe('workers: 2 lifecycle', () => {
   it('a drain and a weight on the primary reach every worker, and a restarted worker starts with them', async () => {
     const [a, b, c] = await h.namedOrigins(['a', 'b', 'c']);
     const servers = [a!, b!, c!].map((o, i) => `      - { name: ${'abc'[i]}, url: ${o.url} }\n`).join('');
-    const yaml = config(a!.url).replace(/servers:\n.*\n/, `scheduler: weighted\n    servers:\n${servers}`);
+    // At debug level each worker logs the flags it is sent.
+    const yaml = `${config(a!.url).replace(/servers:\n.*\n/, `scheduler: weighted\n    servers:\n${servers}`)}log:\n  level: debug\n`;
     const p = await startGroup(h, yaml);
     const admin = `http://127.0.0.1:${p.adminPort}`;
     const post = async (path: string, body?: unknown): Promise<void> => {

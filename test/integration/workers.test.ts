@@ -44,12 +44,12 @@ describe('workers: 2', () => {
     for (const pid of pids) expect(byPid.get(pid)).toBeGreaterThan(0);
   }, 60_000);
 
-  it('an origin killed: every worker drops it within one check interval + 1 s, then no request fails', async () => {
+  it('an origin killed: every worker drops it within one check interval + 1 s, then no request fails; the flag is logged once', async () => {
     const [a, b] = await h.namedOrigins(['a', 'b']);
-    const p = await startGroup(h, groupConfig([a!, b!]));
+    // At debug level each worker logs the flag it is sent (at the primary's level only the primary's line shows).
+    const p = await startGroup(h, groupConfig([a!, b!], 'log:\n  level: debug\n'));
     const pids = workerPids(p);
     await a!.close();
-    // The primary's check marks it; each worker logs the same flag when the message arrives.
     const flagged = (pid: number) => (l: Record<string, unknown>) => l['event'] === 'server_flag_set' && l['flag'] === 'failed_health_check' && l['pid'] === pid;
     const byPrimary = await p.waitForLog(flagged(p.child.pid!), 15_000);
     for (const pid of pids) {
@@ -59,6 +59,10 @@ describe('workers: 2', () => {
     const r = await sendMany(p.url, 40);
     expect(r.errors).toEqual([]);
     expect(Object.fromEntries(r.bodies)).toEqual({ b: 40 });
+    // One line above debug for the group's flag: the primary's (a worker logs only its own decisions there).
+    const lines = p.logs().filter((l) => l['event'] === 'server_flag_set' && l['flag'] === 'failed_health_check');
+    expect(lines.filter((l) => Number(l['level']) > 20).map((l) => [l['pid'], l['level']])).toEqual([[p.child.pid, 40]]);
+    expect(lines.filter((l) => l['pid'] !== p.child.pid).map((l) => l['level'])).toEqual([20, 20]);
   }, 60_000);
 
   it('a saved file reaches both workers; 20 reloads under light load fail no request', async () => {

@@ -10,7 +10,7 @@ import { ConfigError } from '../../core/errors.js';
 import { parseConfig, parseConfigOffThread } from '../../config/index.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
-import { isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
+import { GROUP_FLAGS, isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
 import { applySessions, WorkerSessions } from './sessions.js';
 import { takeSnapshot } from './snapshot.js';
 import { applyChange } from './state.js';
@@ -57,7 +57,7 @@ export async function runWorker(): Promise<number> {
     if (first.sessions !== undefined) applySessions(a.proxy.state, { type: 'sessions', mode: 'replace', entries: first.sessions });
   };
   try {
-    app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, stickyStore: sessions.factory, beforeListen });
+    app = await App.start({ configFile: first.file, load, role: 'worker', watch: false, relayedFlags: GROUP_FLAGS, stickyStore: sessions.factory, beforeListen });
   } catch (err) {
     await send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
     return 1;
