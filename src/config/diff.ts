@@ -43,6 +43,16 @@ function withValueAt<T>(tree: T, path: string, value: unknown): T {
   return { ...t, [head]: rest.length === 0 ? value : withValueAt(t[head], rest.join('.'), value) } as T;
 }
 
+/** The RESTART_KEYS' values in `config`, by key (JSON-safe: a worker joining a running group is sent them). */
+export function restartValues(config: BulwarkConfig): Record<string, unknown> {
+  return Object.fromEntries(RESTART_KEYS.map((k) => [k, valueAt(config, k)]));
+}
+
+/** `config` with the RESTART_KEYS at `values`' (a key absent there: unset). */
+export function withRestartValues(config: BulwarkConfig, values: Readonly<Record<string, unknown>>): BulwarkConfig {
+  return RESTART_KEYS.reduce((c, k) => withValueAt(c, k, values[k]), config);
+}
+
 /** The upstream settings that are durations (ms in the config), shown as the file writes them. */
 const DURATIONS = new Set([
   'keep_alive', 'slow_start', 'timeouts.connect', 'timeouts.response', 'timeouts.idle', 'sticky.ttl', 'retries.per_try_timeout',
@@ -91,7 +101,7 @@ export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadP
   const summary: string[] = [];
   const restartRequired = RESTART_KEYS.filter((k) => !same(valueAt(running, k), valueAt(next, k)));
   for (const k of restartRequired) summary.push(`${k} changed: needs a restart to take effect`);
-  const config = RESTART_KEYS.reduce((c, k) => withValueAt(c, k, valueAt(running, k)), next);
+  const config = withRestartValues(next, restartValues(running));
   const listenChanged = !same(running.listen, next.listen);
   if (listenChanged) summary.push('listen addresses changed');
   const upstreams = new Map<string, UpstreamPlan>();

@@ -11,7 +11,7 @@ export { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize
 export { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
 export { Invalid } from './validate-context.js';
 export * from './defaults.js';
-export { diffConfig, RESTART_KEYS } from './diff.js';
+export { diffConfig, RESTART_KEYS, restartValues, withRestartValues } from './diff.js';
 export type { ReloadPlan } from './diff.js';
 export { same } from '../core/reload-plan.js';
 export { ConfigWatcher } from './watch.js';

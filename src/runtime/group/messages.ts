@@ -41,6 +41,11 @@ export interface InitMessage {
   readonly text: string;
   readonly flags: readonly FlagMessage[];
   readonly weights: readonly WeightMessage[];
+  /**
+   * The RESTART_KEYS' values the group runs (config/diff restartValues): those of its start,
+   * which a reload does not change; the worker runs them whatever `text` says.
+   */
+  readonly restart: Readonly<Record<string, unknown>>;
   /** The primary's sticky sessions now (runtime/group/sessions), imported before the worker listens. */
   readonly sessions?: readonly StickyEntry[];
 }

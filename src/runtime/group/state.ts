@@ -4,6 +4,7 @@
  * servers' GROUP_FLAGS and weight overrides and hands each change to `send`; a worker finds
  * the same server in its own proxy state and applies it there.
  */
+import { restartValues } from '../../config/index.js';
 import type { Server } from '../../core/server.js';
 import type { App } from '../app.js';
 import { GROUP_FLAGS, type FlagMessage, type InitMessage, type WeightMessage } from './messages.js';
@@ -36,7 +37,11 @@ export class GroupState {
     }
   }
 
-  /** What a worker starting now needs: the running config text, the flags set now and the weight overrides. */
+  /**
+   * What a worker starting now needs: the running config text with the restart-only keys the
+   * group runs (a reload since the start may have changed them in the file), the flags set
+   * now and the weight overrides.
+   */
   init(): InitMessage {
     const flags: FlagMessage[] = [];
     const weights: WeightMessage[] = [];
@@ -47,7 +52,7 @@ export class GroupState {
       const weight = this.#app.overrides.get(s)?.weight;
       if (weight !== undefined) weights.push({ type: 'weight', upstream: s.upstream, server: s.name, weight });
     }
-    return { type: 'init', file: this.#app.configFile, text: this.#app.status.text, flags, weights };
+    return { type: 'init', file: this.#app.configFile, text: this.#app.status.text, flags, weights, restart: restartValues(this.#app.status.config) };
   }
 
   *#servers(): Iterable<Server> {

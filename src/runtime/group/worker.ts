@@ -7,7 +7,7 @@
  * a reload adds is applied after that reload.
  */
 import { ConfigError } from '../../core/errors.js';
-import { parseConfig, parseConfigOffThread } from '../../config/index.js';
+import { parseConfig, parseConfigOffThread, withRestartValues } from '../../config/index.js';
 import { App } from '../app.js';
 import type { ConfigLoader } from '../reload.js';
 import { GROUP_FLAGS, isToWorker, type FromWorker, type InitMessage, type ToWorker } from './messages.js';
@@ -43,11 +43,13 @@ export async function runWorker(): Promise<number> {
   const first = await init(early);
   let text = first.text;
   let started = false;
-  // At start: parsed here (nothing to stall yet). On a reload: off the proxy's thread (config/load).
+  // At start: parsed here (nothing to stall yet), with the restart-only keys the group runs,
+  // not the file's (a restarted worker must run what the others run). On a reload: off the
+  // proxy's thread (config/load); the reload plan keeps those keys as they are.
   const load: ConfigLoader = async () => {
     const { config, issues } = started ? await parseConfigOffThread(text, first.file) : parseConfig(text, first.file);
     if (config === undefined) throw new ConfigError(issues);
-    return { config, text };
+    return { config: started ? config : withRestartValues(config, first.restart), text };
   };
   let app: App;
   // Pins this worker makes go to the primary at once; the keys it reads, on a slow timer.
