@@ -49,6 +49,19 @@ export class Affinity {
   }
 
   /**
+   * Why the server `key` is pinned to did not get a request, for the access log's steer:
+   * "repin(NAME:WHY)", WHY its flag, "busy" (at max_concurrent) or "gone" from the upstream;
+   * "" when the session has no pin yet.
+   */
+  missReason(key: string): string {
+    const name = this.table.get(key);
+    if (name === undefined) return '';
+    const s = this.#servers().find((x) => x.name === name);
+    const why = s === undefined ? 'gone' : s.available ? 'busy' : (s.flags.keys().next().value ?? 'unavailable');
+    return `repin(${name}:${why})`;
+  }
+
+  /**
    * Records which server answered the request (called once, when its response head is
    * forwarded). `responseHead` is the forwarded head (flat, lower-case names). Returns a
    * Set-Cookie value to add to the response, if any.

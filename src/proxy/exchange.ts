@@ -3,8 +3,10 @@
  * One client request from arrival to the last byte: picks a server (or waits in the
  * bounded pending queue), runs attempts, retries when the retry policy allows (retry.ts),
  * and hands the chosen response to its ResponseWriter (response-writer.ts). Shared
- * listener functions find their Exchange in a field of the response (ProxyResponse), so
- * no closure is allocated per request.
+ * listener functions find their Exchange in a field of the response (ProxyResponse, set
+ * by the ResponseWriter), so no closure is allocated per request. Which response is held
+ * back for a retry is Retries.hold's call; how a body is replayed and released is
+ * request-body.ts's; why a session's pin was passed over is Affinity.missReason's.
  *
  * Contracts: the exchange ends exactly once (`onDone`); each attempt's outcome is reported
  * exactly once to the upstream's observers; an upstream failure after the response head
@@ -25,8 +27,8 @@ import type { Waiter } from '../resilience/pending-queue.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import { unwatch, watchQueued } from './connection.js';
 import { forwardResponseHeaders } from './headers.js';
-import { FileBody, bufferBody, type BodyBufferSettings } from './request-body.js';
-import { ResponseWriter, type ProxyResponse, type ResponseOwner } from './response-writer.js';
+import { FileBody, attemptBody, bufferBody, releaseBody, replayable, type BodyBufferSettings, type RequestBody } from './request-body.js';
+import { ResponseWriter, type ResponseOwner } from './response-writer.js';
 import { Retries } from './retry.js';
 import type { BufferingSettings, SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
@@ -79,7 +81,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
    */
   steer = '';
   readonly #i: ExchangeInit;
-  #body: Readable | Buffer | FileBody | null;
+  #body: RequestBody;
   /** Stops reading the request body into its buffer (set while it is being read). */
   #cancelBody: (() => void) | undefined;
   readonly #drain: DrainState;
@@ -111,8 +113,6 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     this.#retries = policy === undefined ? undefined : new Retries(init.upstream, policy);
     this.#out = new ResponseWriter(init.res, init.buffering, this);
     init.upstream.exchangeStarted();
-    (init.res as ProxyResponse).exchange = this;
-    init.res.on('close', onClose);
     // A response queued behind earlier pipelined ones has no socket yet, and Node never
     // closes it when the client leaves: watch the connection itself, or this exchange
     // (and its upstream request) would be held forever.
@@ -153,7 +153,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
       const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
       const free = pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent;
       // Noted once: a request woken from the queue keeps "…,queued".
-      if (this.steer === '' && key !== undefined) this.steer = free ? 'sticky' : this.#pinMiss(aff.table.get(key));
+      if (this.steer === '' && key !== undefined) this.steer = free ? 'sticky' : aff.missReason(key);
       if (free) return this.#dispatch(pinned);
     }
     const server = this.upstream.pick(this.#i.ctx, this.#retries?.tried);
@@ -164,14 +164,6 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
       return;
     }
     this.#fail(503, this.upstream.unavailableDetail(), ErrorCodes.NO_SERVER);
-  }
-
-  /** Why the server a session is pinned to (`name`) did not get it; "" when it has no pin yet. */
-  #pinMiss(name: string | undefined): string {
-    if (name === undefined) return '';
-    const s = this.upstream.servers.all.find((x) => x.name === name);
-    const why = s === undefined ? 'gone' : s.available ? 'busy' : (s.flags.keys().next().value ?? 'unavailable');
-    return `repin(${name}:${why})`;
   }
 
   wake(): void {
@@ -192,8 +184,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     this.#retries?.started(a);
     this.upstream.attemptStart(server);
     const i = this.#i;
-    const b = this.#body;
-    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: b instanceof FileBody ? b.stream() : b };
+    const opts: Dispatcher.DispatchOptions = { path: i.path, method: i.req.method!, headers: i.headers, body: attemptBody(this.#body) };
     this.upstream.pool(server).dispatch(opts, a);
   }
 
@@ -209,8 +200,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   #retryTarget(outcome: AttemptOutcome): Server | undefined {
     const r = this.#retries;
     if (r === undefined || this.#done || this.res.headersSent) return undefined;
-    const replayable = this.#body === null || Buffer.isBuffer(this.#body) || this.#body instanceof FileBody;
-    return r.target(outcome, this.#i.req.method!, replayable, this.#i.ctx);
+    return r.target(outcome, this.#i.req.method!, replayable(this.#body), this.#i.ctx);
   }
 
   attemptStarted(a: Attempt): void {
@@ -223,15 +213,9 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     if (a.timer !== undefined) clearTimeout(a.timer);
     this.upstream.ttfb.observe(performance.now() - a.sent);
     if (this.#done || a !== this.#attempt) return;
-    if (this.#retries?.holds(status) === true) {
-      // Held back to be retried when it ends; forwarded as sent when no retry is allowed.
-      const next = this.#retryTarget(responseOutcome(status));
-      if (next !== undefined) {
-        a.heldStatus = status;
-        a.retryTo = next;
-        return;
-      }
-    }
+    // A 502/503/504 may be held back, to be retried when it ends (see retry.ts).
+    const r = this.#retries;
+    if (r !== undefined && !this.res.headersSent && r.hold(a, status, this.req.method!, replayable(this.#body), this.#i.ctx)) return;
     this.status = status;
     if (this.#drain.closesConnection(this.req)) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(rawHeaders, this.requestId);
@@ -340,23 +324,13 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     if (this.#conn !== undefined) unwatch(this.#conn, this);
     this.#out.close();
     this.#cancelBody?.();
-    // The last attempt's stream may still be reading the file: close it after that settles.
-    if (this.#body instanceof FileBody) setImmediate(closeFile, this.#body);
+    releaseBody(this.#body);
     this.upstream.exchangeEnded();
     this.#retries?.finished(this.status, this.error);
     this.#onDone(this);
   }
 }
 
-function closeFile(body: FileBody): void {
-  body.close();
-}
-
 function clientAborted(): BulwarkError {
   return new BulwarkError(ErrorCodes.CLIENT_ABORTED, 'client closed the connection', 499);
-}
-
-function onClose(this: ServerResponse): void {
-  // 'close' also follows a normal finish; only an unfinished response means an abort.
-  if (!this.writableFinished) (this as ProxyResponse).exchange!.abortFromClient();
 }

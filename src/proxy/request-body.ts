@@ -43,6 +43,28 @@ export interface BodyBufferSettings {
 
 export type BufferedBody = Buffer | FileBody;
 
+/** A request's body as an exchange holds it: none, buffered, or a stream forwarded as it arrives. */
+export type RequestBody = Readable | BufferedBody | null;
+
+/** Whether a retry can send `body` again (absent or buffered; a stream is read once). */
+export function replayable(body: RequestBody): boolean {
+  return body === null || Buffer.isBuffer(body) || body instanceof FileBody;
+}
+
+/** What one attempt sends: a FileBody is read from its start again for each. */
+export function attemptBody(body: RequestBody): Readable | Buffer | null {
+  return body instanceof FileBody ? body.stream() : body;
+}
+
+/** The exchange is over: a FileBody's file is closed once the last attempt's read stream has settled. */
+export function releaseBody(body: RequestBody): void {
+  if (body instanceof FileBody) setImmediate(closeFile, body);
+}
+
+function closeFile(body: FileBody): void {
+  body.close();
+}
+
 /** Reads `src` to its end; returns a cancel function (the client went away). */
 export function bufferBody(src: Readable, s: BodyBufferSettings, done: (err: BulwarkError | null, body?: BufferedBody) => void): () => void {
   const chunks: Buffer[] = [];

@@ -42,10 +42,13 @@ export class ResponseWriter {
   /** The response has no body (204, 304, HEAD) and was ended with its head. */
   #noBody = false;
 
-  constructor(res: ServerResponse, buffering: BufferingSettings, events: SpoolEvents) {
+  /** Makes `owner` the response's owner: the shared 'close' (and, with a spool, 'drain') listeners call it. */
+  constructor(res: ServerResponse, buffering: BufferingSettings, owner: SpoolEvents & ResponseOwner) {
     this.#res = res;
     this.#buffering = buffering;
-    this.#events = events;
+    this.#events = owner;
+    (res as ProxyResponse).exchange = owner;
+    res.on('close', onClose);
   }
 
   /**
@@ -137,6 +140,11 @@ function declaredLength(head: readonly string[]): number {
 
 function isContentLength(name: string): boolean {
   return name === 'content-length';
+}
+
+function onClose(this: ServerResponse): void {
+  // 'close' also follows a normal finish; only an unfinished response means an abort.
+  if (!this.writableFinished) (this as ProxyResponse).exchange!.abortFromClient();
 }
 
 function onDrain(this: ServerResponse): void {

@@ -13,7 +13,7 @@
  *   retried once it ends; one that can't be retried is forwarded as the server sent it.
  */
 import { ErrorCodes } from '../core/errors.js';
-import type { AttemptOutcome } from '../core/outcome.js';
+import { responseOutcome, type AttemptOutcome } from '../core/outcome.js';
 import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
@@ -59,9 +59,18 @@ export class Retries {
     else this.#policy.retries.failed++;
   }
 
-  /** Whether a response head with this status is held back to be retried. */
-  holds(status: number): boolean {
-    return this.#policy.retriesStatus(status);
+  /**
+   * A response head with `status` arrived for `a` (the live attempt, nothing sent to the
+   * client yet): holds it back, to be retried on `a.retryTo` once it ends, when the policy
+   * retries that status and allows another try. False: forward it as the server sent it.
+   */
+  hold(a: Attempt, status: number, method: string, replayable: boolean, ctx: PickContext): boolean {
+    if (!this.#policy.retriesStatus(status)) return false;
+    const next = this.target(responseOutcome(status), method, replayable, ctx);
+    if (next === undefined) return false;
+    a.heldStatus = status;
+    a.retryTo = next;
+    return true;
   }
 
   /**
