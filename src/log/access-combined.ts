@@ -15,7 +15,7 @@
  * client cannot end a line or a field early; in unquoted key=value fields a space is
  * escaped too. The output is plain ASCII.
  */
-import type { AccessRecord } from '../proxy/proxy.js';
+import type { AccessRecord } from '../proxy/access-record.js';
 import { MS_FRACTION, ascii, put, putDigits, putInt } from './access-line.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map(ascii);

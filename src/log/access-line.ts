@@ -14,7 +14,7 @@
  * then take the string path: both give identical bytes.
  */
 import { jsonString as q } from '../core/format.js';
-import type { AccessRecord } from '../proxy/proxy.js';
+import type { AccessRecord } from '../proxy/access-record.js';
 
 /** ".001" … ".999" (trailing zeros dropped, as JSON.stringify prints them), "" for 0. */
 export const MS_FRACTION = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));

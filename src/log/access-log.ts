@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import type { AccessFormat } from '../core/config.js';
-import type { AccessRecord } from '../proxy/proxy.js';
+import type { AccessRecord } from '../proxy/access-record.js';
 import { AccessLineWriter, accessLineBound, accessLineText } from './access-line.js';
 import { CombinedLineWriter, combinedLineBound, combinedLineText } from './access-combined.js';
 import { LineWriter } from './line-writer.js';

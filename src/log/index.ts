@@ -8,7 +8,7 @@
  */
 import pino from 'pino';
 import type { LogLevel } from '../core/config.js';
-import type { AccessRecord } from '../proxy/proxy.js';
+import type { AccessRecord } from '../proxy/access-record.js';
 import { AccessLog, type AccessSettings } from './access-log.js';
 import { LineWriter } from './line-writer.js';
 

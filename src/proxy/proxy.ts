@@ -2,7 +2,8 @@
  * @module proxy/proxy
  * The request path: check the head, route, pick a server, forward (request-head.ts,
  * exchange.ts). The running config lives in one immutable ProxyState (state.ts) that a
- * request captures when it starts, so a config swap (hot reload) is atomic.
+ * request captures when it starts, so a config swap (hot reload) is atomic. Each request
+ * ends in `record`: counted, timed and logged through access-record.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,12 +13,12 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import { ErrorCodes } from '../core/errors.js';
-import { LatencyHistogram } from '../core/latency.js';
-import { statusClass } from '../core/server.js';
+import type { LatencyHistogram } from '../core/latency.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import type { StickyStoreFactory } from '../balancer/sticky/index.js';
+import { accessRecord, countAnswer, observeDuration, type AccessRecord } from './access-record.js';
 import { BodyLimit, bodyTooLarge } from './body-limit.js';
-import { condemn, isCondemned, takeBytesRead, takeBytesWritten } from './connection.js';
+import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
 import { sendError } from './respond.js';
@@ -26,34 +27,6 @@ import { RequestContext, resolveRequest, type Resolved } from './request-head.js
 import { ProxyState } from './state.js';
 import { onConnect, onUpgrade, type UpgradeHost } from './upgrade.js';
 import type { PoolFactory, UpstreamDeps } from './upstream.js';
-
-/** One access-log entry; handed to `onAccess` after the response ends or fails. */
-export interface AccessRecord {
-  /** Epoch ms when the request arrived. */
-  readonly time: number;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly upstream: string | undefined;
-  readonly server: string | undefined;
-  readonly duration_ms: number;
-  readonly request_id: string;
-  /** BLWK_ code for failed exchanges, "" otherwise. */
-  readonly error: string;
-  /** What went wrong, for operators ("" when nothing did); never sent to the client. */
-  readonly detail: string;
-  /** The client connection's peer address ("" when unknown). */
-  readonly client: string;
-  /** The Host header as sent ("" when absent): any bytes, the log escapes them. */
-  readonly host: string;
-  /** This request's share of the bytes read from and written to the client connection (see connection.ts). */
-  readonly bytes_in: number;
-  readonly bytes_out: number;
-  /** Upstream attempts made (0: answered by bulwark itself). */
-  readonly attempts: number;
-  /** What steered the choice of server ("" when the scheduler chose freely; see Exchange.steer). */
-  readonly steer: string;
-}
 
 export interface ProxyOptions {
   readonly random?: Random;
@@ -103,7 +76,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     this.#newId = opts.newRequestId ?? randomUUID;
     this.onAccess = opts.onAccess;
     this.#exchangeDone = (ex) => {
-      this.#time(ex.upstream.name, ex.start);
+      observeDuration(this.durations, ex.upstream.name, ex.start);
       this.record(ex.req, ex.start, ex.requestId, ex.status, ex.upstream.name, ex.server?.name, ex.error, ex.detail, ex.host, ex.attempts, ex.steer);
     };
   }
@@ -193,7 +166,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, host: string, upstream: string | undefined, close = false): void {
     if (close) condemn(req.socket);
     sendError(res, status, id, detail, close);
-    this.#time(upstream ?? '', start);
+    observeDuration(this.durations, upstream ?? '', start);
     this.record(req, start, id, status, upstream, undefined, code, detail, host);
   }
 
@@ -216,41 +189,9 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     steer = '',
   ): void {
     this.inFlight--;
-    this.#count(upstream ?? '', status);
+    countAnswer(this.answered, upstream ?? '', status);
     const sink = this.onAccess;
-    if (sink === undefined) return;
-    const now = performance.now();
-    sink({
-      time: Math.round(performance.timeOrigin + start),
-      method: req.method ?? '',
-      path: req.url ?? '',
-      status,
-      upstream,
-      server,
-      duration_ms: Math.round((now - start) * 1000) / 1000,
-      request_id: id,
-      error,
-      detail,
-      // Read at arrival already (X-Forwarded-For), so Node has it even after the socket closed.
-      client: req.socket?.remoteAddress ?? '',
-      host,
-      bytes_in: takeBytesRead(req.socket),
-      bytes_out: takeBytesWritten(req.socket),
-      attempts,
-      steer,
-    });
-  }
-
-  #time(upstream: string, start: number): void {
-    let h = this.durations.get(upstream);
-    if (h === undefined) this.durations.set(upstream, (h = new LatencyHistogram()));
-    h.observe(performance.now() - start);
-  }
-
-  #count(upstream: string, status: number): void {
-    let c = this.answered.get(upstream);
-    if (c === undefined) this.answered.set(upstream, (c = [0, 0, 0, 0, 0, 0]));
-    c[statusClass(status)]!++;
+    if (sink !== undefined) sink(accessRecord(req, start, id, status, upstream, server, error, detail, host, attempts, steer));
   }
 
   /** Closes every upstream pool (in-flight requests complete first). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CombinedLineWriter, combinedLineBound, combinedLineText } from '../../../src/log/access-combined.js';
-import type { AccessRecord } from '../../../src/proxy/proxy.js';
+import type { AccessRecord } from '../../../src/proxy/access-record.js';
 import { record } from './fixtures.js';
 
 /** 04 Dec 2026 20:11:28.323 UTC. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AccessLineWriter, accessLineBound, accessLineText } from '../../../src/log/access-line.js';
-import type { AccessRecord } from '../../../src/proxy/proxy.js';
+import type { AccessRecord } from '../../../src/proxy/access-record.js';
 import { record } from './fixtures.js';
 
 /** A pid of the most digits Linux hands out (pid_max is at most 2^22). */

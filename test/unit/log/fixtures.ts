@@ -1,5 +1,5 @@
 /** A typical access record for the log unit tests, with `over` replacing fields. */
-import type { AccessRecord } from '../../../src/proxy/proxy.js';
+import type { AccessRecord } from '../../../src/proxy/access-record.js';
 
 export function record(over: Partial<AccessRecord> = {}): AccessRecord {
   return {
