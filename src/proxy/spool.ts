@@ -7,18 +7,17 @@
  * its pool slot) is free as soon as the server has sent everything, however slowly the
  * client reads; slow readers cost a file descriptor and disk, not a pool connection.
  *
- * The temp file is unlinked as soon as it is open, so nothing is left behind, even after
- * a crash. Only a client that falls behind gets a Spool at all (Exchange creates it on the
- * first backpressure), so fast clients pay nothing.
+ * The temp file (spool-file.ts) is unlinked as soon as it is open, so nothing is left
+ * behind, even after a crash. Only a client that falls behind gets a Spool at all (its
+ * ResponseWriter makes it at the first backpressure), so fast clients pay nothing.
  *
  * Contract: `write` is called in body order; it returns false when the caller must pause
  * the server until `onRoom`. `end` after the last chunk; `onFlushed` runs once the client
  * has been handed every byte. `destroy` releases the file whatever the state.
  */
-import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
-import { bufferIoError, openUnlinked } from './temp-file.js';
+import { SpoolFile, type SpoolFileOwner } from './spool-file.js';
 
 export interface BufferingSettings {
   /** Most bytes per response held in memory before the temp file (nginx's proxy_buffers). */
@@ -32,7 +31,6 @@ export interface BufferingSettings {
 
 /** File writes in flight past this pause the server (bounds memory while the disk lags). */
 const MAX_WRITING = 256 * 1024;
-const READ_SIZE = 64 * 1024;
 
 export interface SpoolEvents {
   /** The server may send again (after `write` returned false). */
@@ -43,7 +41,7 @@ export interface SpoolEvents {
   onError(err: Error): void;
 }
 
-export class Spool {
+export class Spool implements SpoolFileOwner {
   readonly #res: ServerResponse;
   readonly #s: BufferingSettings;
   readonly #ev: SpoolEvents;
@@ -52,24 +50,11 @@ export class Spool {
   #timer: NodeJS.Timeout | undefined;
   readonly #mem: Buffer[] = [];
   #memBytes = 0;
-  /** -1: no file; -2: opening. */
-  #fd = -1;
-  /** File offsets: next write, written so far (durable for reads), next read. */
-  #wpos = 0;
-  #written = 0;
-  #rpos = 0;
-  #writing = 0;
-  /**
-   * The writes in flight, in offset order: the thread pool runs them in parallel and may
-   * complete a later one first, so only the completed prefix is readable.
-   */
-  readonly #flights: { end: number; done: boolean }[] = [];
-  #reading = false;
+  /** Made once memory is full (memory always holds the oldest bytes). */
+  #file: SpoolFile | undefined;
   #paused = false;
   #ended = false;
   #dead = false;
-  /** Chunks that arrived while the file was opening. */
-  readonly #waiting: Buffer[] = [];
   /** Chunks that arrived with the file full: they follow its contents. */
   readonly #tail: Buffer[] = [];
 
@@ -82,7 +67,7 @@ export class Spool {
 
   /** Whether nothing is queued here (bytes may still sit in the response's own buffer). */
   get empty(): boolean {
-    return this.#memBytes === 0 && this.#rpos === this.#wpos && this.#waiting.length === 0 && this.#tail.length === 0;
+    return this.#memBytes === 0 && (this.#file === undefined || this.#file.empty) && this.#tail.length === 0;
   }
 
   write(chunk: Buffer): boolean {
@@ -95,28 +80,21 @@ export class Spool {
       this.#send(chunk);
       return true;
     }
+    let f = this.#file;
     // Memory first, while there is no file (so memory always holds the oldest bytes).
-    if (this.#fd === -1 && (this.#memBytes + chunk.length <= this.#s.memory || this.#s.maxFile === 0)) {
+    if (f === undefined && (this.#memBytes + chunk.length <= this.#s.memory || this.#s.maxFile === 0)) {
       this.#mem.push(chunk);
       this.#memBytes += chunk.length;
       return this.#memBytes <= this.#s.memory || this.#pause();
     }
-    if (this.#wpos + chunk.length > this.#s.maxFile) {
+    if ((f === undefined ? 0 : f.wpos) + chunk.length > this.#s.maxFile) {
       // The file is full: hold this chunk and pause until the client has taken the file.
       this.#tail.push(chunk);
       return this.#pause();
     }
-    if (this.#fd === -2) {
-      this.#waiting.push(chunk);
-      return this.#pause();
-    }
-    if (this.#fd === -1) {
-      this.#open();
-      this.#waiting.push(chunk);
-      return this.#pause();
-    }
-    this.#append(chunk);
-    return this.#writing > MAX_WRITING ? this.#pause() : true;
+    if (f === undefined) this.#file = f = new SpoolFile(this.#s.dir, this);
+    f.append(chunk); // held while the file opens
+    return f.opening || f.writing > MAX_WRITING ? this.#pause() : true;
   }
 
   /** The server sent its last byte. */
@@ -134,17 +112,29 @@ export class Spool {
   destroy(): void {
     this.#dead = true;
     clearTimeout(this.#timer);
-    this.#release();
+    this.#file?.close();
   }
 
-  /**
-   * Closes the file once no read or write of it is in flight: closed under one, its number
-   * could go to a file opened meanwhile (another response's), and the write land there.
-   */
-  #release(): void {
-    if (this.#fd < 0 || this.#writing > 0 || this.#reading) return;
-    fs.close(this.#fd, () => {});
-    this.#fd = -1;
+  /** SpoolFileOwner: the file is open. */
+  fileOpened(): void {
+    this.#room();
+  }
+
+  /** SpoolFileOwner: a write completed. */
+  fileWritten(): void {
+    this.#pump();
+    this.#room();
+  }
+
+  /** SpoolFileOwner: the next bytes of the file, for the client. */
+  fileRead(buf: Buffer): void {
+    this.#send(buf);
+    this.#pump();
+  }
+
+  /** SpoolFileOwner: the file failed. */
+  fileFailed(err: Error): void {
+    this.#fail(err);
   }
 
   #pause(): boolean {
@@ -153,40 +143,12 @@ export class Spool {
   }
 
   #room(): void {
-    if (!this.#paused || this.#dead || this.#fd === -2 || this.#writing > MAX_WRITING) return;
+    const f = this.#file;
+    if (!this.#paused || this.#dead || (f !== undefined && (f.opening || f.writing > MAX_WRITING))) return;
     // A full file (or memory only) reopens only once the client has taken everything.
-    if ((this.#s.maxFile === 0 || this.#wpos >= this.#s.maxFile) && !this.empty) return;
+    if ((this.#s.maxFile === 0 || (f !== undefined && f.wpos >= this.#s.maxFile)) && !this.empty) return;
     this.#paused = false;
     this.#ev.onRoom();
-  }
-
-  #open(): void {
-    this.#fd = -2;
-    openUnlinked(this.#s.dir, 'spool', (err, fd) => {
-      if (err !== null) return this.#fail(err);
-      if (this.#dead) return void fs.close(fd, () => {});
-      this.#fd = fd;
-      for (const c of this.#waiting.splice(0)) this.#append(c);
-      this.#room();
-    });
-  }
-
-  #append(chunk: Buffer): void {
-    const at = this.#wpos;
-    this.#wpos += chunk.length;
-    this.#writing += chunk.length;
-    const flight = { end: this.#wpos, done: false };
-    this.#flights.push(flight);
-    fs.write(this.#fd, chunk, 0, chunk.length, at, (err, n) => {
-      this.#writing -= chunk.length;
-      if (this.#dead) return this.#release();
-      // A short write (a full disk) would leave a hole that reads back as zeros.
-      if (err !== null || n !== chunk.length) return this.#fail(bufferIoError('spool', 'write', err ?? new Error(`short write (${n} of ${chunk.length} bytes)`)));
-      flight.done = true;
-      while (this.#flights[0]?.done === true) this.#written = this.#flights.shift()!.end;
-      this.#pump();
-      this.#room();
-    });
   }
 
   /** Hands one chunk to the client response. */
@@ -219,11 +181,11 @@ export class Spool {
       this.#memBytes -= c.length;
       this.#send(c);
     }
-    if (!this.#behind && !this.#reading && this.#rpos < this.#written) return this.#read();
-    if (this.#rpos === this.#wpos && this.#fd !== -2 && this.#writing === 0) {
+    const f = this.#file;
+    if (f !== undefined && !this.#behind && !f.reading && f.rpos < f.written) return f.read();
+    if (f === undefined || f.rewind()) {
       // Everything in the file (if any: a chunk larger than maxFile may come before there
-      // is one) was sent: start it over (it stays unlinked and open), then the held chunks.
-      this.#rpos = this.#wpos = this.#written = 0;
+      // is one) was sent: it starts over (it stays unlinked and open), then the held chunks.
       while (!this.#behind && this.#tail.length > 0) this.#send(this.#tail.shift()!);
     }
     if (this.empty) {
@@ -236,20 +198,6 @@ export class Spool {
         this.#ev.onFlushed();
       }
     }
-  }
-
-  #read(): void {
-    this.#reading = true;
-    const n = Math.min(READ_SIZE, this.#written - this.#rpos);
-    const buf = Buffer.allocUnsafe(n);
-    fs.read(this.#fd, buf, 0, n, this.#rpos, (err, got) => {
-      this.#reading = false;
-      if (this.#dead) return this.#release();
-      if (err !== null || got !== n) return this.#fail(bufferIoError('spool', 'read', err ?? new Error(`short read (${got} of ${n} bytes)`)));
-      this.#rpos += n;
-      this.#send(buf);
-      this.#pump();
-    });
   }
 
   #fail(err: Error): void {
