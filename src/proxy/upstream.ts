@@ -3,16 +3,16 @@
  * The runtime side of one configured upstream: its servers (with their flags), the
  * available-server view, its scheduler, one undici Pool per server with keep-alive, the
  * attempt observers (outlier detection, breakers), and the per-upstream admission state
- * (concurrency limit, pending queue, retry policy). Pools are created by an injected
- * factory (undici's own `factory` pattern) so tests and later issues can wrap them.
+ * (concurrency limit, pending queue, retry policy). How its servers and pools are built
+ * (taken over on a reload, or made by the injected pool factory): upstream-build.ts.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
 import { planUpstream, type UpstreamPlan } from '../core/reload-plan.js';
 import { LatencyHistogram } from '../core/latency.js';
-import { Server, statusClass } from '../core/server.js';
+import { statusClass, type Server } from '../core/server.js';
 import { createScheduler, type CustomSchedulers } from '../balancer/index.js';
 import { pickRandom } from '../balancer/random.js';
 import { ServerSet } from '../balancer/server-set.js';
@@ -21,10 +21,9 @@ import { PendingQueue } from '../resilience/pending-queue.js';
 import { RetryPolicy } from '../resilience/retry-policy.js';
 import { Affinity } from './affinity.js';
 import type { StickyStoreFactory } from '../balancer/sticky/index.js';
+import { addPools, defaultPoolFactory, takeOverServers, type PoolFactory } from './upstream-build.js';
 
-export type PoolFactory = (origin: string, opts: Pool.Options) => Pool;
-
-export const defaultPoolFactory: PoolFactory = (origin, opts) => new Pool(origin, opts);
+export type { PoolFactory } from './upstream-build.js';
 
 export interface UpstreamDeps {
   readonly random: Random;
@@ -74,20 +73,7 @@ export class UpstreamRuntime {
     this.config = config;
     this.#random = deps.random;
     this.ttfb = previous?.ttfb ?? new LatencyHistogram();
-    const servers = config.servers.map((s) => {
-      const old = previous?.servers.find(s.name);
-      const action = plan?.servers.get(s.name) ?? 'add';
-      if (old === undefined || action === 'add' || action === 'replace') {
-        return new Server({ upstream: config.name, name: s.name, origin: s.url, weight: s.weight, backup: s.backup });
-      }
-      if (action === 'update') {
-        old.configuredWeight = s.weight;
-        old.weight = s.weight;
-        old.backup = s.backup;
-      }
-      if (plan!.keep.pools) this.#pools.set(old, previous!.pool(old));
-      return old;
-    });
+    const servers = takeOverServers(config, previous, plan, this.#pools);
     this.servers = new ServerSet(servers);
     this.scheduler = plan?.keep.scheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key }, deps.schedulers);
     const cb = config.circuit_breaker;
@@ -105,24 +91,7 @@ export class UpstreamRuntime {
     // The session table survives a reload unless its settings changed.
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
     this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table, deps.stickyStore, clockNow(deps.clock));
-    const factory = deps.poolFactory ?? defaultPoolFactory;
-    const t = config.timeouts;
-    for (const s of servers) {
-      if (this.#pools.has(s)) continue;
-      this.#pools.set(
-        s,
-        factory(s.origin, {
-          connections: config.connections,
-          keepAliveTimeout: config.keep_alive,
-          // A server's `Keep-Alive: timeout=N` hint replaces keepAliveTimeout in undici; the
-          // max caps it, so a longer hint can't keep idle connections past keep_alive.
-          keepAliveMaxTimeout: config.keep_alive,
-          connect: { timeout: t.connect },
-          headersTimeout: t.response,
-          bodyTimeout: t.idle,
-        }),
-      );
-    }
+    addPools(config, servers, deps.poolFactory ?? defaultPoolFactory, this.#pools);
   }
 
   /** Exchanges running on this runtime (a retired runtime closes its pools at 0). */
