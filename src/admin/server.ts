@@ -10,11 +10,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ActionResult, AdminActions } from './actions.js';
+import type { AdminActions } from './actions.js';
 import { DashboardFeed } from './dashboard/feed.js';
 import { DASHBOARD } from './dashboard/page.js';
 import { checkUpgrade, refuseUpgrade } from './dashboard/upgrade.js';
 import { checkRequest } from './guard.js';
+import { readJson, readText, result, send, streamOut } from './http-io.js';
 import { buildStatus, findServer, whenFresh, type RuntimeView } from './status.js';
 
 export interface AdminOptions {
@@ -32,70 +33,8 @@ export interface AdminOptions {
   readonly latency: (upstream: string) => readonly number[] | undefined;
 }
 
-const MAX_BODY = 64 * 1024;
 /** Session imports carry whole tables (100k entries is ~10 MB). */
 const MAX_IMPORT = 256 * 1024 * 1024;
-
-function send(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
-  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...extra });
-  res.end(text);
-}
-
-function result(res: http.ServerResponse, r: ActionResult): void {
-  if (r.ok) send(res, 200, r.body);
-  else send(res, r.status, { error: r.error, ...(r.details ? { details: r.details } : {}) });
-}
-
-function readText(req: http.IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) return req.destroy(new Error(`body larger than ${max} bytes`));
-      chunks.push(c);
-    });
-    req.on('error', reject);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const text = await readText(req, MAX_BODY);
-  try {
-    return text.trim() === '' ? undefined : JSON.parse(text);
-  } catch {
-    throw new Error('body is not valid JSON');
-  }
-}
-
-/** Resolves on 'drain' or 'close', removing both listeners either way. */
-function drainOrClose(res: http.ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-/** Writes chunks with backpressure; a failed producer cuts the response (never a clean end). */
-async function streamOut(res: http.ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
-  try {
-    for await (const chunk of chunks) {
-      if (res.destroyed) return; // the client went away: stop producing
-      if (!res.write(chunk)) await drainOrClose(res);
-    }
-    res.end();
-  } catch (err) {
-    res.destroy(err as Error);
-  }
-}
 
 const SERVER_INFO = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
