@@ -53,3 +53,18 @@ export function entryProblem(v: unknown, expiry = 'expires_at'): string | undefi
   if (typeof e !== 'number' || !Number.isFinite(e)) return `${expiry} must be a finite number (epoch ms)`;
   return undefined;
 }
+
+/**
+ * The entries a table of `upstream` may take as of `now` (epoch ms), in input order; the
+ * others are counted in `counts`: malformed (invalid), another upstream's, already expired.
+ */
+export function entriesFor(entries: Iterable<StickyEntry>, upstream: string, now: number, counts: ImportCounts): StickyEntry[] {
+  const live: StickyEntry[] = [];
+  for (const e of entries) {
+    if (entryProblem(e) !== undefined) counts.invalid++;
+    else if (e.upstream !== upstream) counts.otherUpstream++;
+    else if (e.expires_at <= now) counts.expired++;
+    else live.push(e);
+  }
+  return live;
+}

@@ -19,7 +19,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { StickyConfig } from '../../core/config.js';
-import { entryProblem } from './entry.js';
+import { entriesFor } from './entry.js';
 import type { ImportCounts, ImportMode, StickyEntry } from './entry.js';
 import { KeyWalk } from './walk.js';
 
@@ -136,13 +136,7 @@ export class StickyTable {
   import(entries: Iterable<StickyEntry>, mode: ImportMode): ImportCounts {
     const now = this.#now();
     const counts: ImportCounts = { imported: 0, expired: 0, invalid: 0, kept: 0, otherUpstream: 0 };
-    const live: StickyEntry[] = [];
-    for (const e of entries) {
-      if (entryProblem(e) !== undefined) counts.invalid++;
-      else if (e.upstream !== this.upstream) counts.otherUpstream++;
-      else if (e.expires_at <= now) counts.expired++;
-      else live.push(e);
-    }
+    const live = entriesFor(entries, this.upstream, now, counts);
     if (mode === 'replace') this.#cache.clear();
     for (const e of live) {
       // getRemainingTTL: 0 for an absent key, <= 0 for an expired one.
