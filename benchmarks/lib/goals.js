@@ -3,8 +3,7 @@
 // (both sides measured in the same round, taking turns), by the rules of verdicts.js: no
 // verdict on faults, on a load-generator-bound side or on fewer than two rounds. A goal
 // whose targets are not in the run prints nothing.
-import { median } from './stats.js';
-import { comparison, ratioVerdict } from './verdicts.js';
+import { medianRatios, ratioVerdict } from './verdicts.js';
 
 /** Every feature on (`bulwark-full`, one process) against http-proxy. */
 export const FULL_GOALS = { cpuRatioMax: 0.5, rpsRatioMin: 2 };
@@ -26,13 +25,6 @@ export function cpuCount(list) {
   }, 0);
 }
 
-/** `name` over `base`: medians of the per-round ratios, or why there are none. */
-function ratios(samples, name, base) {
-  const { rounds, reasons } = comparison(samples, name, base);
-  const of = (k) => median(rounds.map((r) => r[k]));
-  return { reasons, rounds: rounds.length, cpu: of('cpuPerReq'), rps: of('rps'), p99: of('p99') };
-}
-
 const none = (goal, reasons) => `${goal}: no verdict: ${reasons.join('; ')}`;
 
 /**
@@ -50,9 +42,10 @@ export function issue15Lines(samples, pin) {
     lines.push(v.pass === null ? none(goal, v.reasons) : `${goal}: CPU/req ${mark(v.cpuOk)} ${fmt(v.cpuRatio)}× | req/s ${mark(v.rpsOk)} ${fmt(v.rpsRatio)}×`);
   }
   if (has('bulwark-full', 'bulwark')) {
-    const r = ratios(samples, 'bulwark-full', 'bulwark');
+    const r = medianRatios(samples, 'bulwark-full', 'bulwark');
     const goal = `all features vs plain (CPU ≤ ${FEATURE_COST.cpuRatioMax}×, p99 ≤ ${FEATURE_COST.p99RatioMax}×)`;
-    if (r.reasons.length > 0 || r.p99 == null) lines.push(none(goal, r.p99 == null && r.reasons.length === 0 ? ['no round with a p99 to compare'] : r.reasons));
+    const reasons = r.reasons.length > 0 || r.p99 != null ? r.reasons : ['no round with a p99 to compare'];
+    if (reasons.length > 0) lines.push(none(goal, reasons));
     else lines.push(`${goal}: CPU/req ${mark(r.cpu <= FEATURE_COST.cpuRatioMax)} ${fmt(r.cpu, 3)}× | p99 ${mark(r.p99 <= FEATURE_COST.p99RatioMax)} ${fmt(r.p99)}×`);
   }
   for (const name of Object.keys(samples).filter((n) => /^bulwark-workers-\d+$/.test(n))) {
@@ -64,13 +57,13 @@ export function issue15Lines(samples, pin) {
       lines.push(`${goal}: not judged: ${pin ? `${cores} proxy core${cores === 1 ? '' : 's'} (BENCH_PIN)` : 'unpinned (no BENCH_PIN)'}; needs the proxy pinned to ≥ ${n} cores of its own`);
       continue;
     }
-    const r = ratios(samples, name, 'bulwark');
+    const r = medianRatios(samples, name, 'bulwark');
     lines.push(r.reasons.length > 0 ? none(goal, r.reasons) : `${goal}: ${mark(r.rps >= SCALING_MIN * n)} ${fmt(r.rps)}×`);
   }
   const many = `bulwark-full-workers-${NGINX_WORKERS}`;
   if (has(many, 'nginx')) {
     const goal = `${NGINX_WORKERS} workers, all features, vs nginx with 1 worker (req/s > 1×)`;
-    const r = ratios(samples, many, 'nginx');
+    const r = medianRatios(samples, many, 'nginx');
     lines.push(r.reasons.length > 0 ? none(goal, r.reasons) : `${goal}: ${mark(r.rps > 1)} ${fmt(r.rps)}×`);
   }
   return lines;

@@ -1,7 +1,6 @@
 // Turning the per-target summaries (medians over rounds) into a table, the
 // per-round ratio line and the verdict.
-import { median } from './stats.js';
-import { comparison, ratioVerdict } from './verdicts.js';
+import { medianRatios, ratioVerdict } from './verdicts.js';
 
 /** Goals for bulwark, relative to http-proxy measured in the same run. */
 export const GOALS = { cpuRatioMax: 0.65, rpsRatioMin: 1.5 };
@@ -92,12 +91,12 @@ export function costLines(samples) {
     .map((n) => [`${n.slice('bulwark-workers-'.length)} workers over 1 process, scaling`, n, 'bulwark', `goal: req/s ≥ 0.8 × ${n.slice('bulwark-workers-'.length)}`]);
   for (const [part, withIt, without, note] of [...COSTS, ...scaling]) {
     if (!samples[withIt] || !samples[without]) continue;
-    const { rounds, reasons } = comparison(samples, withIt, without);
+    const { rounds, reasons, cpu, rps, p99 } = medianRatios(samples, withIt, without);
     if (reasons.length > 0) lines.push(`${part}: ${withIt}/${without} no figure: ${reasons.join('; ')}`);
     else {
       lines.push(
-        `${part}: ${withIt}/${without} CPU per request ${fmt(median(rounds.map((r) => r.cpuPerReq)), 3)}×, ` +
-          `req/s ${fmt(median(rounds.map((r) => r.rps)), 3)}×, p99 ${fmt(median(rounds.map((r) => r.p99)), 2)}× ` +
+        `${part}: ${withIt}/${without} CPU per request ${fmt(cpu, 3)}×, ` +
+          `req/s ${fmt(rps, 3)}×, p99 ${fmt(p99, 2)}× ` +
           `(CPU per round: ${rounds.map((r) => fmt(r.cpuPerReq, 2)).join(' ')})`,
       );
     }

@@ -26,6 +26,11 @@ export interface SnapshotLine {
 export const MIN_ROUNDS: number;
 export function faultsOf(name: string, samples: Sample[]): string | null;
 export function comparison(samples: Samples, name: string, base: string): { rounds: { round: number; rps: number; cpuPerReq: number; p99: number | null }[]; reasons: string[] };
+export function medianRatios(
+  samples: Samples,
+  name: string,
+  base: string,
+): { reasons: string[]; rounds: { round: number; rps: number; cpuPerReq: number; p99: number | null }[]; cpu: number | null; rps: number | null; p99: number | null };
 export function ratioVerdict(
   samples: Samples,
   goals: { cpuRatioMax: number; rpsRatioMin: number },

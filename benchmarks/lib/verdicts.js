@@ -57,13 +57,21 @@ export function comparison(samples, name, base) {
 }
 
 /**
+ * `name` over `base`: the medians of the per-round ratios of CPU per request, req/s and p99,
+ * with the rounds they rest on and comparison()'s reasons there may be no figure.
+ */
+export function medianRatios(samples, name, base) {
+  const { rounds, reasons } = comparison(samples, name, base);
+  const of = (k) => median(rounds.map((r) => r[k]));
+  return { reasons, rounds, cpu: of('cpuPerReq'), rps: of('rps'), p99: of('p99') };
+}
+
+/**
  * run.js: `name` against `base` on the medians of the per-round ratios, with goals
  * { cpuRatioMax, rpsRatioMin }. `samples[target][i]` is the target's sample of round i + 1.
  */
 export function ratioVerdict(samples, goals, name = 'bulwark', base = 'http-proxy') {
-  const { rounds, reasons } = comparison(samples, name, base);
-  const cpuRatio = median(rounds.map((r) => r.cpuPerReq));
-  const rpsRatio = median(rounds.map((r) => r.rps));
+  const { rounds, reasons, cpu: cpuRatio, rps: rpsRatio } = medianRatios(samples, name, base);
   if (reasons.length > 0) return { pass: null, reasons, rounds: rounds.length, cpuRatio, rpsRatio };
   const cpuOk = cpuRatio <= goals.cpuRatioMax;
   const rpsOk = rpsRatio >= goals.rpsRatioMin;
