@@ -9,8 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, spawnTracked, waitHttp200, stop } from './proc.js';
 import { proxyCommand } from './pin.js';
+import { benchCert } from './certs.js';
 
-const BIN = { nginx: 'nginx', haproxy: 'haproxy' };
+/** Each peer target's program: `-tls` variants terminate TLS with the same program. */
+const BIN = { nginx: 'nginx', haproxy: 'haproxy', 'nginx-tls': 'nginx', 'haproxy-tls': 'haproxy' };
 const onPath = (cmd) => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -27,7 +29,7 @@ const onPath = (cmd) => {
  */
 export function ensurePeers(names) {
   const wanted = names.filter((n) => BIN[n]);
-  const missing = wanted.filter((n) => !onPath(BIN[n]));
+  const missing = [...new Set(wanted.map((n) => BIN[n]))].filter((bin) => !onPath(bin));
   const notes = [];
   if (missing.length > 0 && process.getuid?.() === 0) {
     notes.push(`installing ${missing.join(', ')} with apt-get (running as root)`);
@@ -48,7 +50,12 @@ export function ensurePeers(names) {
 
 const upstreamServers = (origins, line) => origins.map((o, i) => line(`127.0.0.1:${o.port}`, i + 1)).join('\n');
 
-function nginxConf(port, origins, dir) {
+/**
+ * `tls` ({ cert, key, pem } from certs.js) makes the listener terminate TLS: TLS 1.2 and 1.3
+ * with each program's default ciphers, HTTP/1.1 only (autocannon speaks nothing else), and
+ * session resumption left at its default (handshakes.js turns it off from the client side).
+ */
+function nginxConf(port, origins, dir, tls) {
   return `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
@@ -67,8 +74,8 @@ ${upstreamServers(origins, (a) => `    server ${a};`)}
     keepalive 256;
   }
   server {
-    listen 127.0.0.1:${port};
-    location / {
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n` : ''}    location / {
       proxy_pass http://bench;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -83,7 +90,7 @@ ${upstreamServers(origins, (a) => `    server ${a};`)}
 `;
 }
 
-function haproxyConf(port, origins) {
+function haproxyConf(port, origins, tls) {
   return `global
   nbthread 1
   log stdout format raw local0
@@ -97,9 +104,9 @@ defaults
   timeout client 30s
   timeout server 30s
 frontend bench
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${tls ? ` ssl crt ${tls.pem} alpn http/1.1` : ''}
   option forwardfor
-  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Proto ${tls ? 'https' : 'http'}
   http-request set-header X-Forwarded-Host %[req.hdr(host)]
   http-request set-header X-Request-Id %[uuid()]
   default_backend origins
@@ -109,20 +116,25 @@ ${upstreamServers(origins, (a, i) => `  server o${i} ${a}`)}
 `;
 }
 
-/** nginx or HAProxy, in the foreground; its CPU is the process and its children (nginx's worker). */
+/**
+ * nginx or HAProxy (`-tls`: terminating TLS), in the foreground; its CPU is the process and
+ * its children (nginx's worker).
+ */
 function peer(name) {
+  const bin = BIN[name];
   return async ({ origins, tmpDir }) => {
     const dir = path.join(tmpDir, name);
     fs.mkdirSync(dir, { recursive: true });
     const port = await freePort();
+    const tls = name.endsWith('-tls') ? benchCert(tmpDir) : undefined;
     const conf = path.join(dir, `${name}.conf`);
-    fs.writeFileSync(conf, name === 'nginx' ? nginxConf(port, origins, dir) : haproxyConf(port, origins));
+    fs.writeFileSync(conf, bin === 'nginx' ? nginxConf(port, origins, dir, tls) : haproxyConf(port, origins, tls));
     // nginx: -p for its prefix, -e for the log it opens before reading the config (≥ 1.19.5).
-    const args = name === 'nginx' ? ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', conf] : ['-db', '-f', conf];
+    const args = bin === 'nginx' ? ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', conf] : ['-db', '-f', conf];
     const out = fs.openSync(path.join(dir, `${name}-stdout.log`), 'a');
-    const child = spawnTracked(name, ...proxyCommand(BIN[name], args), { cwd: dir, stdio: ['ignore', out, out] });
+    const child = spawnTracked(name, ...proxyCommand(bin, args), { cwd: dir, stdio: ['ignore', out, out] });
     fs.closeSync(out);
-    const url = `http://127.0.0.1:${port}/`;
+    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`;
     try {
       await waitHttp200(url, child);
     } catch (e) {
@@ -135,4 +147,4 @@ function peer(name) {
   };
 }
 
-export const PEER_TARGETS = { nginx: peer('nginx'), haproxy: peer('haproxy') };
+export const PEER_TARGETS = Object.fromEntries(Object.keys(BIN).map((name) => [name, peer(name)]));

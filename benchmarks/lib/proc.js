@@ -4,6 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
+import https from 'node:https';
 import { proxyCommand } from './pin.js';
 
 /** Clock ticks per second used by /proc/<pid>/stat (normally 100). */
@@ -76,13 +77,17 @@ function track(child) {
   child.exited.then(() => children.delete(child));
 }
 
-/** Poll `url` every 50 ms until it answers 200, up to timeoutMs. Fails fast if `child` exits. */
+/**
+ * Poll `url` every 50 ms until it answers 200, up to timeoutMs. Fails fast if `child` exits.
+ * An https URL is not verified: the TLS targets serve a throwaway certificate (certs.js).
+ */
 export async function waitHttp200(url, child, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${child.benchName} exited early (code ${child.exitCode}, signal ${child.signalCode})`);
     const status = await new Promise((resolve) => {
-      const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      const get = url.startsWith('https:') ? https.get : http.get;
+      const req = get(url, { agent: false, timeout: 1000, rejectUnauthorized: false }, (res) => {
         res.resume();
         resolve(res.statusCode);
       });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
 import { proxyCommand } from './pin.js';
 import { PEER_TARGETS } from './peers.js';
+import { benchCert } from './certs.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = path.resolve(HERE, '..');
@@ -131,7 +132,14 @@ const bulwarkScraped = async (ctx) => {
   };
 };
 
-async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env } = {}) {
+/**
+ * `bulwark` terminating TLS (HTTP/1.1 only, as nginx-tls and haproxy-tls are): the difference
+ * to `bulwark` is what TLS costs per request on kept-alive connections; handshakes.js
+ * measures the handshakes themselves.
+ */
+const bulwarkTls = (ctx) => startBulwark(ctx, 'bulwark-tls', true, BULWARK_CLI, [], { tls: benchCert(ctx.tmpDir) });
+
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env, tls } = {}) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -141,7 +149,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
   fs.writeFileSync(
     confPath,
     [
-      `listen: 127.0.0.1:${port}`,
+      ...(tls ? [`listen:`, `  - address: 127.0.0.1:${port}`, `    tls: { cert: ${tls.cert}, key: ${tls.key} }`, `    http2: false`] : [`listen: 127.0.0.1:${port}`]),
       `admin: { listen: 127.0.0.1:${adminPort} }`,
       `log: { level: info, access: ${access} }`,
       ...(workers ? [`workers: ${workers}`] : []),
@@ -170,13 +178,14 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
   try {
     await waitHttp200(`http://127.0.0.1:${adminPort}/healthz`, child);
     if (workers) await waitHttp200(`http://127.0.0.1:${port}/`, child); // the admin API is the primary's
+    if (tls) await waitHttp200(`https://127.0.0.1:${port}/`, child);
   } catch (e) {
     await stop(child);
     const tail = fs.readFileSync(errPath, 'utf8').slice(-2000) + fs.readFileSync(logPath, 'utf8').slice(-1000);
     throw new Error(`bulwark did not become ready: ${e.message}\n--- bulwark output (tail) ---\n${tail}`);
   }
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
     cpuPids: [child.pid],
     stop: () => stop(child),
@@ -215,7 +224,9 @@ export const TARGETS = {
   'bulwark-workers-none': bulwarkWorkers('none'),
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-workers-${n}`, bulwarkWorkersN(n)])),
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-full-workers-${n}`, bulwarkFullWorkersN(n)])),
-  // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js).
+  // Opt-in: TLS termination, against nginx-tls and haproxy-tls (same certificate: certs.js).
+  'bulwark-tls': bulwarkTls,
+  // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js); -tls: terminating TLS.
   ...PEER_TARGETS,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).
   'undici-fwd': scriptProxy('undici-fwd', 'undici-floor.js', { FORWARDED: '1' }),
