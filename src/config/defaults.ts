@@ -6,10 +6,19 @@
  * BulwarkConfig; the *_PERCENT ranges are in percent, as they are written.
  */
 import { ALERT_EVENTS } from '../core/config.js';
-import type { AccessFormat, AlertDelivery, BackupConfig, BreakerConfig, HealthCheckConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig } from '../core/config.js';
+import type { AccessFormat, AlertDelivery, BackupConfig, BreakerConfig, HealthCheckConfig, HstsConfig, ListenAddress, LogLevel, OutlierConfig, RetryConfig, SchedulerName, StickyConfig, TlsVersion } from '../core/config.js';
 
 export const DEFAULT_LISTEN: ListenAddress = { host: '0.0.0.0', port: 8080 };
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9901 };
+
+/** A listener's tls.min_version: TLS 1.0 and 1.1 are deprecated (RFC 8996). */
+export const DEFAULT_TLS_MIN_VERSION: TlsVersion = 'TLSv1.2';
+/** `hsts: true` or `hsts: {}`: one year (what the browsers' preload list asks for), this host only. */
+export const DEFAULT_HSTS: HstsConfig = { max_age: 365 * 86_400, include_subdomains: false, preload: false };
+/** A certificate that expires sooner than this gives a warning at load. */
+export const CERT_EXPIRY_WARNING_MS = 14 * 86_400_000;
+/** The largest certificate or key file read (a path to a log or a device must not stall a load). */
+export const MAX_CERT_FILE_BYTES = 1024 * 1024;
 
 /** One process: no cluster, no IPC (runtime/group runs N > 1). */
 export const DEFAULT_WORKERS = 1;

@@ -5,7 +5,7 @@
  * reports settings that only take effect after a restart, and logs its notes. The
  * keep-or-rebuild decision of each upstream is core/reload-plan's.
  */
-import type { BulwarkConfig, UpstreamConfig } from '../core/config.js';
+import type { BulwarkConfig, Listener, UpstreamConfig } from '../core/config.js';
 import { formatDuration } from '../core/format.js';
 import { planUpstream, same, type UpstreamPlan } from '../core/reload-plan.js';
 
@@ -96,6 +96,19 @@ function describeUpstream(a: UpstreamConfig, b: UpstreamConfig): string[] {
   return notes.map((n) => `upstream ${b.name}: ${n}`);
 }
 
+/** A listener without its PEM text: notes name what changed, and a key never reaches a log. */
+const withoutPem = (l: Listener): unknown => JSON.parse(JSON.stringify(l, (k, v: unknown) => (k === 'cert_pem' || k === 'key_pem' ? undefined : v)));
+
+/** Notes for `listen`: new addresses, or each listener's changed settings (a certificate's new contents included). */
+function describeListen(a: readonly Listener[], b: readonly Listener[]): string[] {
+  if (!same(a.map((l) => l.address), b.map((l) => l.address))) return ['listen addresses changed'];
+  return b.flatMap((l, i) => {
+    if (same(a[i], l)) return [];
+    const notes = changes(withoutPem(a[i]!), withoutPem(l), `listen[${i}]`);
+    return notes.length > 0 ? notes : [`listen[${i}].tls: certificate or key contents changed`];
+  });
+}
+
 /** The plan that takes the `running` config to `next` (both validated). */
 export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadPlan {
   const summary: string[] = [];
@@ -103,7 +116,7 @@ export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadP
   for (const k of restartRequired) summary.push(`${k} changed: needs a restart to take effect`);
   const config = withRestartValues(next, restartValues(running));
   const listenChanged = !same(running.listen, next.listen);
-  if (listenChanged) summary.push('listen addresses changed');
+  if (listenChanged) summary.push(...describeListen(running.listen, next.listen));
   const upstreams = new Map<string, UpstreamPlan>();
   for (const [name, u] of config.upstreams) {
     const before = running.upstreams.get(name);

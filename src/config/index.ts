@@ -4,7 +4,7 @@
  * (durations, sizes, percentages, listen addresses) and defaults that the CLI and docs reuse.
  * Everything else in this folder is internal to validation.
  */
-export { issueTotal, loadConfigFile, MAX_CONFIG_BYTES, MAX_REPORTED_ISSUES, parseConfig, parseConfigOffThread, validateConfigFile } from './load.js';
+export { checkConfigFile, issueTotal, loadConfigFile, MAX_CONFIG_BYTES, MAX_REPORTED_ISSUES, parseConfig, parseConfigOffThread, validateConfigFile } from './load.js';
 export type { LoadOptions, ParseOptions, ParseResult } from './load.js';
 export { MAX_NESTING } from './yaml.js';
 export { formatDuration, MAX_DURATION_MS, parseDuration, parsePercent, parseSize } from './duration.js';

@@ -25,6 +25,8 @@ export interface ParseResult {
   readonly config: BulwarkConfig | undefined;
   /** The problems found, in file order: the first MAX_REPORTED_ISSUES, then one counting the rest. */
   readonly issues: ConfigIssue[];
+  /** What is worth saying but leaves the config usable (a certificate expiring within 14 days). */
+  readonly warnings: ConfigIssue[];
 }
 
 /** The largest config file read (1 MiB; the example conf/bulwark.yaml is under 10 KiB). */
@@ -71,12 +73,12 @@ export interface ParseOptions {
 
 export function parseConfig(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const { source, errors, warnings } = parseYaml(text, file);
-  if (errors.length > 0) return { config: undefined, issues: reported(errors, file) };
+  if (errors.length > 0) return { config: undefined, issues: reported(errors, file), warnings: [] };
   const checker = new Checker(source, [...SCHEDULER_NAMES, ...(opts.schedulers ?? [])]);
   checker.issues.push(...warnings);
   const config = validateConfig(checker, source.doc.contents);
   const issues = reported(checker.issues, file);
-  return { config: issues.length === 0 ? config : undefined, issues };
+  return { config: issues.length === 0 ? config : undefined, issues, warnings: reported(checker.warnings, file) };
 }
 
 const fileIssue = (file: string, rule: string): { issue: ConfigIssue } => ({ issue: { file, line: 0, column: 0, path: '', rule } });
@@ -127,7 +129,7 @@ export function parseConfigOffThread(text: string, file: string, opts: ParseOpti
       settled = true;
       clearTimeout(timer);
       void worker.terminate();
-      resolve(typeof result === 'string' ? { config: undefined, issues: [fileIssue(file, result).issue] } : result);
+      resolve(typeof result === 'string' ? { config: undefined, issues: [fileIssue(file, result).issue], warnings: [] } : result);
     }
     worker.unref(); // a reload under way never keeps the process alive
     worker.once('message', (r: ParseResult) => done(r));
@@ -144,16 +146,21 @@ export interface LoadOptions extends ParseOptions {
 }
 
 /** Reads and validates a config file; throws a ConfigError listing the issues. */
-export async function loadConfigFile(file: string, opts: LoadOptions = {}): Promise<{ config: BulwarkConfig; text: string }> {
+export async function loadConfigFile(file: string, opts: LoadOptions = {}): Promise<{ config: BulwarkConfig; text: string; warnings: ConfigIssue[] }> {
   const read = await readText(file);
   if ('issue' in read) throw new ConfigError([read.issue]);
-  const { config, issues } = opts.offThread === true ? await parseConfigOffThread(read.text, file, opts) : parseConfig(read.text, file, opts);
+  const { config, issues, warnings } = opts.offThread === true ? await parseConfigOffThread(read.text, file, opts) : parseConfig(read.text, file, opts);
   if (!config) throw new ConfigError(issues);
-  return { config, text: read.text };
+  return { config, text: read.text, warnings };
 }
 
 /** Every issue in a config file; [] when it is valid. Never throws. */
 export async function validateConfigFile(file: string): Promise<ConfigIssue[]> {
+  return (await checkConfigFile(file)).issues;
+}
+
+/** Every issue and warning in a config file (`bulwark validate`). Never throws. */
+export async function checkConfigFile(file: string): Promise<{ issues: ConfigIssue[]; warnings: ConfigIssue[] }> {
   const read = await readText(file);
-  return 'issue' in read ? [read.issue] : parseConfig(read.text, file).issues;
+  return 'issue' in read ? { issues: [read.issue], warnings: [] } : parseConfig(read.text, file);
 }

@@ -42,6 +42,10 @@ const isEmpty = (node: ParsedNode | null): boolean => node === null || (isScalar
 /** Collects every issue of one validation pass, each pointing at the node that caused it. */
 export class Checker {
   readonly issues: ConfigIssue[] = [];
+  /** Problems that leave the config usable (a certificate close to expiry): shown, never refused. */
+  readonly warnings: ConfigIssue[] = [];
+  /** The moment certificates are judged valid or expired at (config/validate-tls). */
+  readonly now = Date.now();
 
   /**
    * @param schedulers the scheduler names an upstream may select: the built-in ones plus
@@ -54,6 +58,10 @@ export class Checker {
 
   report(node: ParsedNode | YAMLMap | null | undefined, path: string, rule: string): void {
     this.issues.push(this.source.issueAt(node, path, rule));
+  }
+
+  warn(node: ParsedNode | YAMLMap | null | undefined, path: string, rule: string): void {
+    this.warnings.push(this.source.issueAt(node, path, rule));
   }
 
   /** Parses one value, reporting it when it is invalid. */

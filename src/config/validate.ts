@@ -2,21 +2,20 @@
  * @module config/validate
  * Top-level validation: walks the document once, block by block, collecting every issue
  * rather than stopping at the first, and builds the normalised BulwarkConfig with defaults
- * filled in. Upstreams, routes and backup have their own files; checks that span blocks (listen
+ * filled in. Listen, upstreams, routes and backup have their own files; checks that span blocks (listen
  * address conflicts, route → upstream, header vs request timeout) are made here.
  */
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { isSeq } from 'yaml';
 import type { ParsedNode } from 'yaml';
 import { ACCESS_FORMATS, LOG_LEVELS } from '../core/config.js';
 import type { BulwarkConfig, ListenAddress, LogConfig } from '../core/config.js';
 import { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
+import { readListen, type Located } from './validate-listen.js';
 import {
   DEFAULT_ACCESS_FORMAT,
   DEFAULT_ACCESS_LOG,
   DEFAULT_ADMIN_LISTEN,
-  DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
   DEFAULT_METRICS_PER_SERVER,
   DEFAULT_WORKERS,
@@ -32,13 +31,6 @@ import { readAlerts } from './validate-alerts.js';
 import { boolean, envName, integer, oneOf } from './validate-values.js';
 
 const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers'] as const;
-
-/** A listen address and where it was written (no node when it is the default). */
-interface Located {
-  readonly address: ListenAddress;
-  readonly node: ParsedNode | null;
-  readonly path: string;
-}
 
 /**
  * Validates a whole document. Always returns a config (bad values replaced by defaults)
@@ -57,7 +49,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
   }
   const upstreams = readUpstreams(checker, top);
   return {
-    listen: listen.map((l) => l.address),
+    listen: listen.map((l) => l.listener),
     workers: top.read('workers', workerCount, DEFAULT_WORKERS),
     admin: { listen: adminListen.address, token_env: tokenEnv },
     log: readLog(checker, top),
@@ -91,16 +83,6 @@ function readLog(checker: Checker, top: Block): LogConfig {
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach them. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-/** `listen:` is one address or a non-empty list of them. */
-function readListen(checker: Checker, top: Block): Located[] {
-  const e = top.get('listen');
-  if (!e || !isSeq(e.value)) return [readAddress(checker, top, DEFAULT_LISTEN)];
-  return checker.list(e.value, e.path, 'address').flatMap(({ node, path }) => {
-    const address = checker.value(node, path, parseListenAddress);
-    return address ? [{ address, node, path }] : [];
-  });
 }
 
 /** The single address under `listen:` in `block`, or the fallback (also when it is invalid). */

@@ -35,6 +35,53 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** A certificate chain and its private key, read and checked at load (config/validate-tls). */
+export interface TlsCertificate {
+  /** Absolute paths; a relative one in the file is resolved against the config file's folder. */
+  readonly cert: string;
+  readonly key: string;
+  /** The PEM text read at load: a reload that reads other text swaps it in for new handshakes. */
+  readonly cert_pem: string;
+  readonly key_pem: string;
+}
+
+export interface SniCertificate extends TlsCertificate {
+  /** Lower-case server names: exact ("api.example.com") or a leading wildcard label ("*.example.com"). */
+  readonly names: readonly string[];
+}
+
+/** TLS termination on a listener; `cert`/`key` serve every name no `sni` entry claims. */
+export interface ListenerTls extends TlsCertificate {
+  readonly sni: readonly SniCertificate[];
+  readonly min_version: TlsVersion;
+  /** An OpenSSL cipher list; undefined: Node's default. */
+  readonly ciphers: string | undefined;
+}
+
+/** Strict-Transport-Security (RFC 6797), sent on a TLS listener's responses only. */
+export interface HstsConfig {
+  /** Seconds. */
+  readonly max_age: number;
+  readonly include_subdomains: boolean;
+  readonly preload: boolean;
+}
+
+/** One client-facing listener (`listen:` entry), plain or TLS. */
+export interface Listener {
+  readonly address: ListenAddress;
+  /** Absent: plain HTTP. */
+  readonly tls: ListenerTls | undefined;
+  /** HTTP/2 to clients (ALPN h2 with tls; h2c without). Default: true with tls, else false. */
+  readonly http2: boolean;
+  /** A plain listener that answers every request with a 308 to https on this port. */
+  readonly redirect_https: number | undefined;
+  /** Only with tls. */
+  readonly hsts: HstsConfig | undefined;
+}
+
 export interface RouteConfig {
   /** Exact host ("api.example.com") or wildcard ("*.example.com"), lower-case, no port. */
   readonly host: string | undefined;
@@ -127,7 +174,7 @@ export interface AlertsConfig extends AlertDelivery {
 }
 
 export interface BulwarkConfig {
-  readonly listen: readonly ListenAddress[];
+  readonly listen: readonly Listener[];
   /** Processes serving traffic (`workers: auto | N`, `auto` resolved to the core count); 1: one process, no cluster. */
   readonly workers: number;
   readonly admin: {

@@ -5,11 +5,15 @@
  * finish within the drain budget, then cut what remains).
  */
 import http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { FrontConfig, ListenAddress } from '../core/config.js';
+import type { FrontConfig, ListenAddress, Listener } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { hstsValue, listenerOf, redirectToHttps, redirectUpgrade, setListener } from './front-listener.js';
 import { ProxyResponse } from './response-writer.js';
+import { TlsContexts } from './tls-context.js';
 
 /** The listeners a front server hands its traffic to (implemented by Proxy). */
 export interface FrontHandlers {
@@ -66,30 +70,77 @@ export function applyFront(server: http.Server, front: FrontConfig): void {
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = !front.abort_on_close;
 }
 
-export function createFrontServer(front: FrontConfig, proxy: FrontHandlers): http.Server {
-  const server = http.createServer(
-    {
-      // Node requires headersTimeout <= requestTimeout.
-      headersTimeout: Math.min(front.timeouts.headers, front.timeouts.request),
-      requestTimeout: front.timeouts.request,
-      keepAliveTimeout: front.timeouts.keep_alive,
-      connectionsCheckingInterval: checkingInterval(front),
-      // Over this, Node answers 431 Request Header Fields Too Large itself.
-      maxHeaderSize: front.max_header_size,
-      ServerResponse: ProxyResponse as unknown as typeof http.ServerResponse,
+/**
+ * What a listener does with a request before the proxy: `redirect_https` answers it, and a
+ * TLS listener with `hsts` marks the response (an upstream's own header replaces it).
+ */
+function listenerHandlers(server: http.Server, proxy: FrontHandlers): FrontHandlers {
+  return {
+    handle: (req, res) => {
+      const l = listenerOf(server);
+      if (l?.redirect_https !== undefined) return redirectToHttps(req, res, l.redirect_https);
+      if (l?.hsts !== undefined) res.setHeader('strict-transport-security', hstsValue(l.hsts));
+      proxy.handle(req, res);
     },
-    proxy.handle,
-  );
+    upgrade: (req, socket, head) => {
+      const port = listenerOf(server)?.redirect_https;
+      if (port !== undefined) return redirectUpgrade(req, socket, port);
+      proxy.upgrade(req, socket, head);
+    },
+    connect: proxy.connect,
+  };
+}
+
+/**
+ * The server for one listener: node:http, or node:https with the listener's certificates.
+ * ALPN offers http/1.1 only here; HTTP/2 (`listener.http2`) is the seam where an http2
+ * secure server with allowHTTP1 takes over.
+ */
+function serverFor(listener: Listener, options: http.ServerOptions): http.Server {
+  if (listener.tls === undefined) return http.createServer(options);
+  const contexts = new TlsContexts(listener.tls);
+  const server = https.createServer({ ...options, ...contexts.serverOptions, ALPNProtocols: ['http/1.1'] });
+  contexts.attach(server);
+  return server as unknown as http.Server;
+}
+
+/**
+ * Prepares a listener's new settings, same kind (certificates, SNI, hsts...); the returned
+ * function applies them: new handshakes and requests follow them. Throws, changing nothing,
+ * when OpenSSL refuses a context.
+ */
+export function reconfigure(server: http.Server, listener: Listener): () => void {
+  const swap = listener.tls === undefined ? undefined : TlsContexts.of(server as unknown as tls.Server)?.prepare(listener.tls);
+  return () => {
+    swap?.();
+    setListener(server, listener);
+  };
+}
+
+export function createFrontServer(listener: Listener, front: FrontConfig, proxy: FrontHandlers): http.Server {
+  const server = serverFor(listener, {
+    // Node requires headersTimeout <= requestTimeout.
+    headersTimeout: Math.min(front.timeouts.headers, front.timeouts.request),
+    requestTimeout: front.timeouts.request,
+    keepAliveTimeout: front.timeouts.keep_alive,
+    connectionsCheckingInterval: checkingInterval(front),
+    // Over this, Node answers 431 Request Header Fields Too Large itself.
+    maxHeaderSize: front.max_header_size,
+    ServerResponse: ProxyResponse as unknown as typeof http.ServerResponse,
+  });
+  setListener(server, listener);
+  const handlers = listenerHandlers(server, proxy);
+  server.on('request', handlers.handle);
   // Expect: 100-continue (RFC 9110 §10.1.1). bulwark answers it itself: an oversized body is
   // refused before the client sends it; otherwise 100 goes out at once, so nothing stalls
   // waiting for an upstream that never sees the Expect header.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const cl = Number(req.headers['content-length']);
-    if (!(cl > front.max_body_size)) res.writeContinue();
-    proxy.handle(req, res);
+    if (!(cl > front.max_body_size) && listenerOf(server)?.redirect_https === undefined) res.writeContinue();
+    handlers.handle(req, res);
   });
-  server.on('upgrade', proxy.upgrade);
-  server.on('connect', proxy.connect);
+  server.on('upgrade', handlers.upgrade);
+  server.on('connect', handlers.connect);
   applyFront(server, front);
   // Node keeps only the first maxHeadersCount fields (2000 by default) and drops the rest
   // without a word; let them all through so front.max_headers can count them (431). The

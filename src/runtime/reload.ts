@@ -14,7 +14,7 @@
  */
 import { ConfigError, formatConfigIssue } from '../core/errors.js';
 import type { BulwarkConfig } from '../core/config.js';
-import { diffConfig, loadConfigFile, type ParseOptions, type ReloadPlan } from '../config/index.js';
+import { diffConfig, loadConfigFile, same, type ParseOptions, type ReloadPlan } from '../config/index.js';
 
 export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api';
 
@@ -103,8 +103,9 @@ export class Reloader {
       const errors = err instanceof ConfigError ? err.issues.map(formatConfigIssue) : [String((err as Error).message ?? err)];
       return this.#reject(trigger, errors);
     }
-    // The file is valid again: an earlier rejection no longer describes it.
-    if (loaded.text === st.text) {
+    // The file is valid again: an earlier rejection no longer describes it. The same text
+    // may still read new certificate files (listen[].tls): those are a change.
+    if (loaded.text === st.text && same(loaded.config.listen, st.config.listen)) {
       st.lastError = undefined;
       return { result: 'unchanged', trigger, version: st.version };
     }

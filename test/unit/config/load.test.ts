@@ -68,7 +68,7 @@ describe('shipped config files', () => {
   it('conf/bulwark.yaml is valid and spells out every default', async () => {
     const { config, text } = await loadConfigFile(join(CONF, 'bulwark.yaml'));
     expect(text).toContain('upstreams:');
-    expect(config.listen).toEqual([DEFAULT_LISTEN]);
+    expect(config.listen.map((l) => l.address)).toEqual([DEFAULT_LISTEN]);
     expect(config.admin.listen).toEqual(DEFAULT_ADMIN_LISTEN);
     expect(config.log).toEqual({ level: DEFAULT_LOG_LEVEL, access: DEFAULT_ACCESS_LOG, access_format: DEFAULT_ACCESS_FORMAT, access_file: undefined });
     expect(config.metrics).toEqual({ per_server: DEFAULT_METRICS_PER_SERVER });
@@ -124,7 +124,7 @@ describe('shipped config files', () => {
 
   it('conf/demo.yaml is valid', async () => {
     const { config } = await loadConfigFile(join(CONF, 'demo.yaml'));
-    expect(config.listen).toEqual([{ host: '127.0.0.1', port: 8080 }]);
+    expect(config.listen.map((l) => l.address)).toEqual([{ host: '127.0.0.1', port: 8080 }]);
     expect(config.admin.listen).toEqual({ host: '127.0.0.1', port: 9901 });
     expect([...config.upstreams.keys()]).toEqual(['demo']);
     expect(config.upstreams.get('demo')?.scheduler).toBe('round-robin');
