@@ -11,6 +11,7 @@ import { ErrorCodes, type ErrorCode } from '../core/errors.js';
 import { framingProblem } from '../core/framing.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
+import type { RouteRuntime } from './route.js';
 import { hostName } from './router.js';
 import type { ProxyState } from './state.js';
 import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
@@ -22,7 +23,9 @@ export class Resolved {
     readonly head: RequestHeadInfo,
     /** Path and query to send upstream. */
     readonly path: string,
-    /** The matched upstream; undefined when `status` says why not. */
+    /** The matched route; undefined when `status` says why not. */
+    readonly route: RouteRuntime | undefined,
+    /** The upstream the route chose for this request; undefined when `status` says why not. */
     readonly upstream: UpstreamRuntime | undefined,
     /** 0 when routed, else the status to answer with. */
     readonly status: number,
@@ -33,7 +36,7 @@ export class Resolved {
 }
 
 function refused(head: RequestHeadInfo, path: string, status: number, code: ErrorCode, detail: string): Resolved {
-  return new Resolved(head, path, undefined, status, code, detail);
+  return new Resolved(head, path, undefined, undefined, status, code, detail);
 }
 
 /**
@@ -70,9 +73,9 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
     return refused(head, path, 400, bad, 'missing Host header'); // RFC 9112 §3.2
   }
   const router = state.router;
-  const upstream = router.match(router.usesHost ? hostName(head.host) : '', path);
-  if (upstream === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
-  return new Resolved(head, path, upstream, 0, '', '');
+  const route = router.match(router.usesHost ? hostName(head.host) : '', path);
+  if (route === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
+  return new Resolved(head, path, route, route.upstream, 0, '', '');
 }
 
 /** The lazily-read request facts a scheduler may use (most schedulers read none). */

@@ -20,18 +20,15 @@ export class Router<T> {
   /** Whether any route matches on the host: when none does, callers need not work it out. */
   readonly usesHost: boolean;
 
-  /**
-   * @param resolve maps a route's upstream name to its target; the config validator
-   *   guarantees every name resolves.
-   */
-  constructor(routes: readonly RouteConfig[], resolve: (upstream: string) => T) {
+  /** @param compile builds a route's target (a RouteRuntime; see route.ts), once per config. */
+  constructor(routes: readonly RouteConfig[], compile: (route: RouteConfig) => T) {
     this.#routes = routes.map((r) => {
       const wildcard = r.host !== undefined && r.host.startsWith('*.');
       return {
         exactHost: wildcard ? undefined : r.host,
         hostSuffix: wildcard ? r.host!.slice(1) : undefined,
         pathPrefix: r.path_prefix,
-        target: resolve(r.upstream),
+        target: compile(r),
       };
     });
     this.usesHost = routes.some((r) => r.host !== undefined);

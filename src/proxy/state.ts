@@ -8,6 +8,7 @@
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
 import type { BodyBufferSettings } from './request-body.js';
+import { RouteRuntime } from './route.js';
 import { Router } from './router.js';
 import type { BufferingSettings } from './spool.js';
 import { UpstreamRuntime, type UpstreamDeps } from './upstream.js';
@@ -15,7 +16,7 @@ import { UpstreamRuntime, type UpstreamDeps } from './upstream.js';
 export class ProxyState {
   readonly config: BulwarkConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
-  readonly router: Router<UpstreamRuntime>;
+  readonly router: Router<RouteRuntime>;
   /** How responses are buffered for clients that fall behind (front.*). */
   readonly buffering: BufferingSettings;
   /** How request bodies are read before forwarding (front.buffer_requests). */
@@ -38,7 +39,7 @@ export class ProxyState {
     }
     this.config = config;
     this.upstreams = ups;
-    this.router = new Router(config.routes, (name) => ups.get(name)!);
+    this.router = new Router(config.routes, (route) => new RouteRuntime(route, ups));
     const f = config.front;
     this.buffering = {
       memory: f.buffer_responses ? f.response_buffer_size : 0,

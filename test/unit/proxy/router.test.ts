@@ -17,7 +17,7 @@ describe('Router', () => {
         route({ path_prefix: '/static/', upstream: 'static' }),
         route({ upstream: 'default' }),
       ],
-      (name) => name,
+      (route) => route.upstream,
     );
     expect(r.usesHost).toBe(true);
     expect(r.match('api.example.com', '/v1/users')).toBe('v1');
@@ -27,7 +27,7 @@ describe('Router', () => {
   });
 
   it('says when no route looks at the host', () => {
-    const r = new Router([route({ path_prefix: '/api/', upstream: 'api' }), route({ upstream: 'web' })], (name) => name);
+    const r = new Router([route({ path_prefix: '/api/', upstream: 'api' }), route({ upstream: 'web' })], (route) => route.upstream);
     expect(r.usesHost).toBe(false);
     expect(r.match('', '/api/x')).toBe('api');
     expect(r.match('', '/x')).toBe('web');

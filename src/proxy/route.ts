@@ -1,0 +1,27 @@
+/**
+ * @module proxy/route
+ * One route as requests see it: compiled once per config (state.ts) from its RouteConfig,
+ * and what the router hands back for a request. It holds what a route does to the
+ * requests it matches: which upstream takes them, and the optional per-route rate limiter.
+ * A request captures it with the rest of the ProxyState, so a reload is atomic per route.
+ */
+import type { RouteConfig } from '../core/config.js';
+import type { RateLimiter } from '../resilience/rate-limit.js';
+import type { UpstreamRuntime } from './upstream.js';
+
+export class RouteRuntime {
+  readonly config: RouteConfig;
+  readonly upstream: UpstreamRuntime;
+  /** The route's token buckets (rate_limit); undefined: the route is not limited. */
+  readonly rateLimit: RateLimiter | undefined;
+
+  /**
+   * @param upstreams the config's upstream runtimes; the config validator guarantees the
+   *   route's upstream is among them.
+   */
+  constructor(config: RouteConfig, upstreams: ReadonlyMap<string, UpstreamRuntime>, rateLimit?: RateLimiter) {
+    this.config = config;
+    this.upstream = upstreams.get(config.upstream)!;
+    this.rateLimit = rateLimit;
+  }
+}
