@@ -14,6 +14,8 @@ export const ErrorCodes = {
   UPSTREAM_RESET: 'BLWK_UPSTREAM_RESET',
   UPSTREAM_BAD_RESPONSE: 'BLWK_UPSTREAM_BAD_RESPONSE',
   UPSTREAM_TIMEOUT: 'BLWK_UPSTREAM_TIMEOUT',
+  /** The TLS handshake with an https:// server failed: untrusted or expired certificate, wrong name, not TLS at all. */
+  UPSTREAM_TLS: 'BLWK_UPSTREAM_TLS',
   CLIENT_ABORTED: 'BLWK_CLIENT_ABORTED',
   /** The client accepted no response data for front.timeouts.send. */
   CLIENT_TIMEOUT: 'BLWK_CLIENT_TIMEOUT',

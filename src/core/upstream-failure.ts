@@ -24,6 +24,8 @@ type Row = readonly [AttemptResult, status: number, code: ErrorCode];
 const CONNECT: Row = ['connect_failure', 502, ErrorCodes.UPSTREAM_CONNECT];
 const RESET: Row = ['reset', 502, ErrorCodes.UPSTREAM_RESET];
 const TIMEOUT: Row = ['timeout', 504, ErrorCodes.UPSTREAM_TIMEOUT];
+/** The TLS handshake failed: no byte of the request reached the server, as with CONNECT. */
+const TLS: Row = ['connect_failure', 502, ErrorCodes.UPSTREAM_TLS];
 const BAD: Row = ['bad_response', 502, ErrorCodes.UPSTREAM_BAD_RESPONSE];
 /** bulwark gave up on the attempt: not the server's fault, and the status is moot or the error's own. */
 const CANCEL: Row = ['cancelled', 502, ErrorCodes.CLIENT_ABORTED];
@@ -36,6 +38,13 @@ const TABLE: ReadonlyMap<string, Row> = new Map<string, Row>([
   ['ENOTFOUND', CONNECT],
   ['EAI_AGAIN', CONNECT],
   ['UND_ERR_CONNECT_TIMEOUT', ['connect_failure', 504, ErrorCodes.UPSTREAM_CONNECT]],
+  // Certificate verification (OpenSSL's X509_V_ERR_* names, as Node reports them).
+  ...[
+    'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+    'CERT_REVOKED', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED', 'HOSTNAME_MISMATCH',
+    'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  ].map((c): [string, Row] => [c, TLS]),
   // Too slow: 504 Gateway Timeout.
   ['UND_ERR_HEADERS_TIMEOUT', TIMEOUT],
   ['UND_ERR_BODY_TIMEOUT', TIMEOUT],
@@ -59,8 +68,16 @@ const TABLE: ReadonlyMap<string, Row> = new Map<string, Row>([
   [ErrorCodes.BUFFER_IO, CANCEL],
 ]);
 
+/**
+ * Codes matched by prefix: llhttp's parse errors; Node's TLS errors (ERR_TLS_CERT_ALTNAME_INVALID,
+ * a name mismatch; ERR_TLS_HANDSHAKE_TIMEOUT) and OpenSSL's (ERR_SSL_WRONG_VERSION_NUMBER: a
+ * plain HTTP server behind https://; ERR_SSL_TLSV1_ALERT_UNKNOWN_CA or ..._CERTIFICATE_REQUIRED:
+ * the server refused our client certificate or its absence).
+ */
+const PREFIXES: ReadonlyArray<readonly [string, Row]> = [['HPE_', BAD], ['ERR_TLS_', TLS], ['ERR_SSL_', TLS]];
+
 function rowOf(code: string): Row | undefined {
-  return TABLE.get(code) ?? (code.startsWith('HPE_') ? BAD : undefined);
+  return TABLE.get(code) ?? PREFIXES.find(([p]) => code.startsWith(p))?.[1];
 }
 
 /**

@@ -23,6 +23,12 @@ describe('upstreamFailure', () => {
     ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'bad_response', 502, 'BLWK_UPSTREAM_BAD_RESPONSE'],
     ['UND_ERR_INFO', 'bad_response', 502, 'BLWK_UPSTREAM_BAD_RESPONSE'],
     ['UND_ERR_ABORTED', 'cancelled', 502, 'BLWK_CLIENT_ABORTED'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
+    ['CERT_HAS_EXPIRED', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
+    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'connect_failure', 502, 'BLWK_UPSTREAM_TLS'],
     ['SOMETHING_ELSE', 'reset', 502, 'BLWK_UPSTREAM_RESET'],
   ])('%s: %s, %i, %s', (code, result, status, blwk) => {
     const f = upstreamFailure(err(code));
