@@ -9,6 +9,7 @@ import { didYouMean } from './suggest.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
 import { pathPrefix, routeHost } from './validate-values.js';
+import { RULE_KEYS, readRouteRules } from './validate-route-rules.js';
 
 const ROUTE_KEYS = ['match', 'upstream'] as const;
 const MATCH_KEYS = ['host', 'path_prefix'] as const;
@@ -28,12 +29,13 @@ export function readRoutes(checker: Checker, top: Block, upstreams: Iterable<str
   if (!entry) return [];
   const ref = upstreamRef([...upstreams]);
   return checker.list(entry.value, entry.path, 'route').flatMap((item) => {
-    const r = checker.block(item.node, item.path, ROUTE_KEYS);
+    const r = checker.block(item.node, item.path, [...ROUTE_KEYS, ...RULE_KEYS]);
     if (!r) return [];
     const match = r.child('match', MATCH_KEYS);
     const host = match.read<string | undefined>('host', routeHost, undefined);
     const path_prefix = match.read<string | undefined>('path_prefix', pathPrefix, undefined);
     const upstream = r.require('upstream', ref);
-    return upstream === undefined ? [] : [{ host, path_prefix, upstream }];
+    const rules = readRouteRules(r);
+    return upstream === undefined ? [] : [{ host, path_prefix, upstream, ...rules }];
   });
 }

@@ -87,6 +87,10 @@ export interface RouteConfig {
   readonly host: string | undefined;
   readonly path_prefix: string | undefined;
   readonly upstream: string;
+  /** Taken off the front of the normalised path at a segment boundary ("/api": /api/users → /users). */
+  readonly strip_prefix: string | undefined;
+  /** Put in front of the path after strip_prefix ("/v2": /users → /v2/users). */
+  readonly add_prefix: string | undefined;
 }
 
 export interface FrontConfig {

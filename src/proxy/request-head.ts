@@ -75,7 +75,7 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
   const router = state.router;
   const route = router.match(router.usesHost ? hostName(head.host) : '', path);
   if (route === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
-  return new Resolved(head, path, route, route.upstream, 0, '', '');
+  return new Resolved(head, route.upstreamPath(path), route, route.upstream, 0, '', '');
 }
 
 /** The lazily-read request facts a scheduler may use (most schedulers read none). */

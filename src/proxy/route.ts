@@ -2,11 +2,13 @@
  * @module proxy/route
  * One route as requests see it: compiled once per config (state.ts) from its RouteConfig,
  * and what the router hands back for a request. It holds what a route does to the
- * requests it matches: which upstream takes them, and the optional per-route rate limiter.
+ * requests it matches: which upstream takes them, how the path is rewritten for it
+ * (route-path.ts), and the optional per-route rate limiter.
  * A request captures it with the rest of the ProxyState, so a reload is atomic per route.
  */
 import type { RouteConfig } from '../core/config.js';
 import type { RateLimiter } from '../resilience/rate-limit.js';
+import { pathRewrite, type PathRewrite } from './route-path.js';
 import type { UpstreamRuntime } from './upstream.js';
 
 export class RouteRuntime {
@@ -14,6 +16,7 @@ export class RouteRuntime {
   readonly upstream: UpstreamRuntime;
   /** The route's token buckets (rate_limit); undefined: the route is not limited. */
   readonly rateLimit: RateLimiter | undefined;
+  readonly #rewrite: PathRewrite | undefined;
 
   /**
    * @param upstreams the config's upstream runtimes; the config validator guarantees the
@@ -23,5 +26,11 @@ export class RouteRuntime {
     this.config = config;
     this.upstream = upstreams.get(config.upstream)!;
     this.rateLimit = rateLimit;
+    this.#rewrite = pathRewrite(config.strip_prefix, config.add_prefix);
+  }
+
+  /** The normalised target ("/path?query") as the upstream gets it (strip_prefix, add_prefix). */
+  upstreamPath(target: string): string {
+    return this.#rewrite === undefined ? target : this.#rewrite(target);
   }
 }

@@ -111,6 +111,8 @@ export interface RouteSpec {
   readonly host?: string;
   readonly path_prefix?: string;
   readonly upstream: string;
+  /** More route keys (strip_prefix, headers, ...), written beside `upstream`. */
+  readonly rules?: Record<string, unknown>;
 }
 
 /**
@@ -129,7 +131,7 @@ export function routedConfig(
     upstreams: Object.fromEntries(
       Object.entries(upstreams).map(([name, urls]) => [name, { ...extra.upstream, servers: urls.map((url) => ({ url })) }]),
     ),
-    routes: routes.map(({ upstream, ...match }) => (Object.keys(match).length > 0 ? { match, upstream } : { upstream })),
+    routes: routes.map(({ upstream, rules, ...match }) => ({ ...(Object.keys(match).length > 0 && { match }), upstream, ...rules })),
   };
   if (extra.front !== undefined) doc['front'] = extra.front;
   return stringify(doc);
