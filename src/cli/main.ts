@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeError, formatConfigIssue, BulwarkError } from '../core/errors.js';
-import { issueTotal, validateConfigFile } from '../config/index.js';
+import { checkConfigFile, issueTotal } from '../config/index.js';
 import type { Running } from '../runtime/running.js';
 import { startFromFile } from '../runtime/start.js';
 import { backupCommand, backupHelp } from './backup/commands.js';
@@ -86,7 +86,9 @@ async function start(file: string): Promise<number> {
 }
 
 async function validate(file: string): Promise<number> {
-  const issues = await validateConfigFile(file);
+  const { issues, warnings } = await checkConfigFile(file);
+  // Warnings (a certificate close to expiry) don't fail validation: the config is usable.
+  for (const w of warnings) process.stderr.write(`${formatConfigIssue({ ...w, rule: `warning: ${w.rule}` })}\n`);
   if (issues.length === 0) {
     process.stdout.write(`${file}: ok\n`);
     return 0;

@@ -63,17 +63,18 @@ export class Affinity {
 
   /**
    * Records which server answered the request (called once, when its response head is
-   * forwarded). `responseHead` is the forwarded head (flat, lower-case names). Returns a
-   * Set-Cookie value to add to the response, if any.
+   * forwarded). `responseHead` is the forwarded head (flat, lower-case names); `secure`: the
+   * request came in over TLS. Returns a Set-Cookie value to add to the response, if any.
    */
-  commit(key: string | undefined, server: Server, responseHead: readonly string[]): string | undefined {
+  commit(key: string | undefined, server: Server, responseHead: readonly string[], secure = false): string | undefined {
     const mode = this.config.mode;
     // Cookie mode only honours ids bulwark issued (and still holds): an unknown id gets a
     // fresh cookie, so clients can't fill the table with invented ids.
     if (mode === 'cookie' && (key === undefined || this.store.get(key) === undefined)) {
       const id = newSessionId();
       this.store.set(id, server.name);
-      return setCookieHeader(this.config.name!, id, { secure: false, maxAgeSec: this.#maxAgeSec });
+      // Secure on a TLS listener: the browser then never sends the session id in clear.
+      return setCookieHeader(this.config.name!, id, { secure, maxAgeSec: this.#maxAgeSec });
     }
     if (mode === 'learn') {
       const learned = learnFromSetCookie(headerValues(responseHead, 'set-cookie'), this.config.name!);

@@ -33,6 +33,7 @@ import { Retries } from './retry.js';
 import type { BufferingSettings, SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
 import type { UpstreamRuntime } from './upstream.js';
+import { isTls } from './front-listener.js';
 
 /** Asked when a response starts: during a drain, or on a retiring listener, responses close their connection. */
 export interface DrainState {
@@ -95,6 +96,8 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   #queued = false;
   /** The session key of a request on a sticky upstream (read on the first attempt). */
   #stickyKey: string | undefined;
+  /** The request came in over TLS: a session cookie it is given is Secure. */
+  #secure = false;
   /** The client connection, watched while this response is queued behind pipelined ones. */
   #conn: Socket | undefined;
 
@@ -150,6 +153,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     const aff = this.upstream.affinity;
     if (aff !== undefined && this.#attempts === 0) {
       const key = (this.#stickyKey = aff.key(this.req, this.#i.ctx.clientIp));
+      this.#secure = isTls(this.req, this.res);
       const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
       const free = pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent;
       // Noted once: a request woken from the queue keeps "…,queued".
@@ -221,7 +225,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     const head = forwardResponseHeaders(rawHeaders, this.requestId);
     const aff = this.upstream.affinity;
     if (aff !== undefined) {
-      const cookie = aff.commit(this.#stickyKey, a.server, head);
+      const cookie = aff.commit(this.#stickyKey, a.server, head, this.#secure);
       if (cookie !== undefined) head.push('set-cookie', cookie);
     }
     this.#out.head(status, head, statusMessage, this.req.method === 'HEAD');

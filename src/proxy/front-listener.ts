@@ -24,6 +24,11 @@ export function listenerOf(server: http.Server): Listener | undefined {
   return (server as unknown as Tagged)[kListener];
 }
 
+/** Whether the request came in over TLS (a TLS listener's socket is a TLSSocket; a finished request's may be gone, its response's not). */
+export function isTls(req: http.IncomingMessage, res?: http.ServerResponse): boolean {
+  return ((req.socket ?? res?.socket) as { encrypted?: boolean } | null | undefined)?.encrypted === true;
+}
+
 /** The Strict-Transport-Security value (RFC 6797 §6.1). */
 export function hstsValue(h: HstsConfig): string {
   return `max-age=${h.max_age}${h.include_subdomains ? '; includeSubDomains' : ''}${h.preload ? '; preload' : ''}`;

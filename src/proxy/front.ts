@@ -99,7 +99,8 @@ function listenerHandlers(server: http.Server, proxy: FrontHandlers): FrontHandl
 function serverFor(listener: Listener, options: http.ServerOptions): http.Server {
   if (listener.tls === undefined) return http.createServer(options);
   const contexts = new TlsContexts(listener.tls);
-  const server = https.createServer({ ...options, ...contexts.serverOptions, ALPNProtocols: ['http/1.1'] });
+  // A handshake gets the time a request head gets: the head timeout only starts once it is done.
+  const server = https.createServer({ ...options, ...contexts.serverOptions, ALPNProtocols: ['http/1.1'], handshakeTimeout: options.headersTimeout });
   contexts.attach(server);
   return server as unknown as http.Server;
 }

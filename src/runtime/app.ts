@@ -11,7 +11,7 @@ import type pino from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import type { ServerFlag } from '../core/server.js';
-import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { BulwarkError, ErrorCodes, formatConfigIssue } from '../core/errors.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import type { ImportMode, StickyEntry, StickyStoreFactory } from '../balancer/sticky/index.js';
 import { ConfigWatcher, loadConfigFile, type ParseOptions } from '../config/index.js';
@@ -164,11 +164,12 @@ export class App {
 
   /** Loads the config (the file, or `opts.load`), binds every listener, and starts serving. */
   static async start(opts: AppOptions): Promise<App> {
-    const { config, text } = await (opts.load ?? (() => loadConfigFile(opts.configFile, parseOptions(opts))))();
+    const { config, text, warnings } = await (opts.load ?? (() => loadConfigFile(opts.configFile, parseOptions(opts))))();
     const token = adminToken(config, opts.env ?? process.env);
     const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env);
     if (noKey !== undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${noKey}: refusing to start`);
     const app = new App(config, text, token, opts);
+    app.#warn(warnings?.map(formatConfigIssue));
     const { role } = app;
     try {
       opts.beforeListen?.(app);
@@ -199,6 +200,7 @@ export class App {
     if (this.#stopping !== undefined) return { result: 'rejected', trigger, version: this.status.version, errors: ['shutting down'] };
     const done = await this.#reloader.reload(trigger);
     this.metrics.reloaded(done.result);
+    this.#warn(done.warnings);
     const o = (await this.#onReloaded?.(done)) ?? done;
     const log = this.logging.logger;
     if (o.result === 'applied') {
@@ -211,6 +213,12 @@ export class App {
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
     }
     return o;
+  }
+
+  /** Logs what the loaded config warns of (a certificate close to expiry); a worker's own parse repeats its primary's, at debug. */
+  #warn(warnings: readonly string[] | undefined): void {
+    const log = this.logging.logger;
+    for (const w of warnings ?? []) log[this.role === 'worker' ? 'debug' : 'warn']({ event: 'config_warning', warning: w }, w);
   }
 
   /** Reopens the access-log file at its configured path (SIGUSR1, after logrotate moved it). Never throws. */

@@ -12,7 +12,7 @@
  *   runtimes retire: they close the pools no longer used once their last in-flight request
  *   has finished. Settings that need a restart keep their running values and are reported.
  */
-import { ConfigError, formatConfigIssue } from '../core/errors.js';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/errors.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { diffConfig, loadConfigFile, same, type ParseOptions, type ReloadPlan } from '../config/index.js';
 
@@ -26,6 +26,8 @@ export interface ReloadOutcome {
   readonly errors?: readonly string[];
   readonly changes?: readonly string[];
   readonly needs_restart?: readonly string[];
+  /** What the loaded config warns of (a certificate expiring within 14 days), one line each; it was loaded all the same. */
+  readonly warnings?: readonly string[];
   /** A worker group (runtime/group/reloads): the workers that refused this config; they keep serving their previous one. */
   readonly workers_rejected?: readonly WorkerRejection[];
   /** A worker group: the workers that had not answered when the outcome was given (a refusal is still logged). */
@@ -62,7 +64,7 @@ export interface ConfigStatus {
  * Reads and validates the config (the file, by default). Throws to reject: a ConfigError's
  * issues are reported one per line.
  */
-export type ConfigLoader = () => Promise<{ config: BulwarkConfig; text: string }>;
+export type ConfigLoader = () => Promise<{ config: BulwarkConfig; text: string; warnings?: readonly ConfigIssue[] }>;
 
 /** Reads the file off the proxy's thread: a big or broken file must not stall traffic (config/load). */
 export const fileLoader =
@@ -96,7 +98,7 @@ export class Reloader {
 
   async #reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     const st = this.#status;
-    let loaded: { config: BulwarkConfig; text: string };
+    let loaded: Awaited<ReturnType<ConfigLoader>>;
     try {
       loaded = await this.#load();
     } catch (err) {
@@ -105,15 +107,16 @@ export class Reloader {
     }
     // The file is valid again: an earlier rejection no longer describes it. The same text
     // may still read new certificate files (listen[].tls): those are a change.
+    const warnings = loaded.warnings?.length ? { warnings: loaded.warnings.map(formatConfigIssue) } : {};
     if (loaded.text === st.text && same(loaded.config.listen, st.config.listen)) {
       st.lastError = undefined;
-      return { result: 'unchanged', trigger, version: st.version };
+      return { result: 'unchanged', trigger, version: st.version, ...warnings };
     }
     const plan = diffConfig(st.config, loaded.config);
     if (!plan.changed) {
       st.text = loaded.text;
       st.lastError = undefined;
-      return { result: 'unchanged', trigger, version: st.version };
+      return { result: 'unchanged', trigger, version: st.version, ...warnings };
     }
     try {
       await this.#apply(plan);
@@ -126,7 +129,7 @@ export class Reloader {
     st.config = plan.config;
     st.lastError = undefined;
     st.needsRestart = plan.restartRequired;
-    return { result: 'applied', trigger, version: st.version, changes: plan.summary, needs_restart: plan.restartRequired };
+    return { result: 'applied', trigger, version: st.version, changes: plan.summary, needs_restart: plan.restartRequired, ...warnings };
   }
 
   #reject(trigger: ReloadTrigger, errors: readonly string[]): ReloadOutcome {
