@@ -16,6 +16,7 @@ import { hostName } from './router.js';
 import type { ProxyState } from './state.js';
 import { TargetError, normalizeOriginForm, parseAbsoluteForm } from './target.js';
 import type { UpstreamRuntime } from './upstream.js';
+import { isTls } from './front-listener.js';
 
 /** The outcome of validating and routing a request head. */
 export class Resolved {
@@ -58,7 +59,7 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
     }
   }
   const front = state.config.front;
-  const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', newId, authority, front.underscores_in_headers);
+  const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', isTls(req) ? 'https' : 'http', newId, authority, front.underscores_in_headers);
   const bad = ErrorCodes.BAD_REQUEST;
   // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
   if (req.rawHeaders.length > 2 * front.max_headers) return refused(head, target, 431, bad, `more than ${front.max_headers} header fields`);
