@@ -135,6 +135,7 @@ export function diffConfig(running: BulwarkConfig, next: BulwarkConfig): ReloadP
   if (!same(running.metrics, next.metrics)) summary.push('metrics settings changed');
   if (!same(running.backup, next.backup)) summary.push('backup settings changed');
   if (!same(running.alerts, next.alerts)) summary.push('alerts changed');
+  if (!same(running.trusted_proxies, next.trusted_proxies)) summary.push('trusted_proxies changed');
   if (!same(running.front, config.front)) summary.push('front limits or timeouts changed');
   return { changed: !same(running, next), config, restartRequired, listenChanged, upstreams, retired, routesChanged, summary };
 }

@@ -7,11 +7,12 @@
 import type { RouteConfig } from '../core/config.js';
 import { didYouMean } from './suggest.js';
 import { Invalid } from './validate-context.js';
+import { readRateLimit } from './validate-rate.js';
 import type { Block, Checker, Parse } from './validate-context.js';
 import { pathPrefix, routeHost } from './validate-values.js';
 import { RULE_KEYS, readRouteRules } from './validate-route-rules.js';
 
-const ROUTE_KEYS = ['match', 'upstream'] as const;
+const ROUTE_KEYS = ['match', 'upstream', 'rate_limit'] as const;
 const MATCH_KEYS = ['host', 'path_prefix'] as const;
 
 /** A reference to a defined upstream. With none defined, any name passes: that is reported once, elsewhere. */
@@ -36,6 +37,7 @@ export function readRoutes(checker: Checker, top: Block, upstreams: Iterable<str
     const path_prefix = match.read<string | undefined>('path_prefix', pathPrefix, undefined);
     const upstream = r.require('upstream', ref);
     const rules = readRouteRules(r);
-    return upstream === undefined ? [] : [{ host, path_prefix, upstream, ...rules }];
+    const rate_limit = readRateLimit(r);
+    return upstream === undefined ? [] : [{ host, path_prefix, upstream, ...rules, ...(rate_limit && { rate_limit }) }];
   });
 }

@@ -24,13 +24,14 @@ import {
 import { joinPath } from './validate-context.js';
 import { Invalid, type Block, type Checker, type Parse } from './validate-context.js';
 import { readRoutes } from './validate-routes.js';
+import { readTrustedProxies } from './validate-trusted.js';
 import { readUpstreams } from './validate-upstreams.js';
 import { directory, readBackup } from './validate-backup.js';
 import { readFront } from './validate-front.js';
 import { readAlerts } from './validate-alerts.js';
 import { boolean, envName, integer, oneOf } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers', 'trusted_proxies'] as const;
 
 /**
  * Validates a whole document. Always returns a config (bad values replaced by defaults)
@@ -59,6 +60,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     routes: readRoutes(checker, top, upstreams.keys()),
     backup: readBackup(checker, top),
     alerts: readAlerts(checker, top),
+    trusted_proxies: readTrustedProxies(checker, top),
   };
 }
 

@@ -5,9 +5,11 @@
  * else parses config. Keys keep the YAML spelling so error paths and code agree. An
  * upstream's blocks are in config-upstream.ts, re-exported here.
  */
+import type { RateLimitConfig } from './config-rate.js';
 import type { UpstreamConfig } from './config-upstream.js';
 
 export * from './config-upstream.js';
+export * from './config-rate.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -91,6 +93,8 @@ export interface RouteConfig {
   readonly strip_prefix: string | undefined;
   /** Put in front of the path after strip_prefix ("/v2": /users → /v2/users). */
   readonly add_prefix: string | undefined;
+  /** A token bucket per client (core/config-rate); absent: not limited. */
+  readonly rate_limit?: RateLimitConfig | undefined;
 }
 
 export interface FrontConfig {
@@ -191,6 +195,8 @@ export interface BulwarkConfig {
   readonly front: FrontConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];
+  /** Peers whose X-Forwarded-For is believed and that may send PROXY headers: addresses and CIDR ranges ("10.0.0.0/8"). */
+  readonly trusted_proxies: readonly string[];
   /** Absent: no backup sidecar. */
   readonly backup: BackupConfig | undefined;
   /** Absent: no alerts are sent. */
