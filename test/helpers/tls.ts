@@ -34,8 +34,7 @@ export function tlsGet(port: number, o: TlsRequest): Promise<TlsReply> {
   const servername = o.servername ?? 'localhost';
   return new Promise((resolve, reject) => {
     const req = https.request(
-      // ALPN offers h2 too: what the server picks shows whether it offers h2.
-      { host: '127.0.0.1', port, path: o.path ?? '/', servername, ca: o.ca.pem, headers: { host: servername }, agent: o.agent ?? false, timeout: o.timeoutMs ?? 10_000, ...{ ALPNProtocols: ['h2', 'http/1.1'] } },
+      { host: '127.0.0.1', port, path: o.path ?? '/', servername, ca: o.ca.pem, headers: { host: servername }, agent: o.agent ?? false, timeout: o.timeoutMs ?? 10_000, ...{ ALPNProtocols: ['http/1.1'] } },
       (res) => {
         const socket = res.socket as TLSSocket;
         const peer = socket.getPeerCertificate();

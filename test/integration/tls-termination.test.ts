@@ -2,7 +2,7 @@
  * @module test/integration/tls-termination.test
  * A TLS listener in front of a plain origin, with certificates made at test time: the
  * handshake verifies against the test CA and requests are proxied with
- * X-Forwarded-Proto: https; SNI picks the certificate (exact, wildcard, default); ALPN
+ * X-Forwarded-Proto: https (over HTTP/1.1, whether or not http2 is on); SNI picks the certificate (exact, wildcard, default); ALPN
  * offers http/1.1 alone when http2 is off; min_version is enforced; HSTS goes on TLS
  * responses only; the sticky cookie is Secure on TLS only; redirect_https answers a plain
  * listener with 308 (400 without a Host); a plain-HTTP request to the TLS port and a
@@ -68,6 +68,20 @@ describe('TLS termination', () => {
       s.on('error', reject);
     });
     expect(deep).toBe('localhost');
+  });
+
+  it('offers http/1.1 alone by ALPN when http2 is off', async () => {
+    const origin = await protoEcho(h);
+    const bw = await startApp(h, tlsConfig(origin.url, site, { listener: 'http2: false' }));
+    const port = bw.app.addresses[0]!.port;
+    const alpn = await new Promise<string | false>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.pem, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+        resolve(s.alpnProtocol ?? false);
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    expect(alpn).toBe('http/1.1');
   });
 
   it('refuses a client below min_version', async () => {
