@@ -1,16 +1,18 @@
 /**
  * @module config/validate-route-rules
  * What a route does to the requests it matches, beside choosing the upstream: its path
- * rewriting (`strip_prefix`, `add_prefix`). The prefixes are compared with, and put into,
+ * rewriting (`strip_prefix`, `add_prefix`) and its header rewriting (`headers`, read in
+ * validate-route-headers.ts). The prefixes are compared with, and put into,
  * the normalised path (proxy/target.ts), so they are written normalised too: no "%", no
  * empty or dot segment.
  */
 import type { RouteConfig } from '../core/config.js';
 import { Invalid } from './validate-context.js';
-import type { Block, Parse } from './validate-context.js';
+import type { Block, Checker, Parse } from './validate-context.js';
+import { readRouteHeaders } from './validate-route-headers.js';
 
 /** The route keys read here. */
-export const RULE_KEYS = ['strip_prefix', 'add_prefix'] as const;
+export const RULE_KEYS = ['strip_prefix', 'add_prefix', 'headers'] as const;
 
 /** RFC 3986 pchar without percent-encodings, plus "/". */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
@@ -26,12 +28,13 @@ export const routePath: Parse<string> = (value) => {
   return value;
 };
 
-export type RouteRules = Pick<RouteConfig, 'strip_prefix' | 'add_prefix'>;
+export type RouteRules = Pick<RouteConfig, 'strip_prefix' | 'add_prefix' | 'headers'>;
 
 /** Reads the rule keys of one route block. */
-export function readRouteRules(r: Block): RouteRules {
+export function readRouteRules(checker: Checker, r: Block): RouteRules {
   return {
     strip_prefix: r.read<string | undefined>('strip_prefix', routePath, undefined),
     add_prefix: r.read<string | undefined>('add_prefix', routePath, undefined),
+    headers: readRouteHeaders(checker, r),
   };
 }

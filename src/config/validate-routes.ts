@@ -36,7 +36,7 @@ export function readRoutes(checker: Checker, top: Block, upstreams: Iterable<str
     const host = match.read<string | undefined>('host', routeHost, undefined);
     const path_prefix = match.read<string | undefined>('path_prefix', pathPrefix, undefined);
     const upstream = r.require('upstream', ref);
-    const rules = readRouteRules(r);
+    const rules = readRouteRules(checker, r);
     const rate_limit = readRateLimit(r);
     return upstream === undefined ? [] : [{ host, path_prefix, upstream, ...rules, ...(rate_limit && { rate_limit }) }];
   });

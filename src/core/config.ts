@@ -6,9 +6,11 @@
  * upstream's blocks are in config-upstream.ts, re-exported here.
  */
 import type { RateLimitConfig } from './config-rate.js';
+import type { RouteHeaders } from './config-route.js';
 import type { UpstreamConfig } from './config-upstream.js';
 
 export * from './config-upstream.js';
+export * from './config-route.js';
 export * from './config-rate.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -93,6 +95,8 @@ export interface RouteConfig {
   readonly strip_prefix: string | undefined;
   /** Put in front of the path after strip_prefix ("/v2": /users → /v2/users). */
   readonly add_prefix: string | undefined;
+  /** Fields set and removed on the request and the response (core/config-route). */
+  readonly headers: RouteHeaders | undefined;
   /** A token bucket per client (core/config-rate); absent: not limited. */
   readonly rate_limit?: RateLimitConfig | undefined;
 }

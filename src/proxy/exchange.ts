@@ -32,6 +32,7 @@ import { ResponseWriter, type ResponseOwner } from './response-writer.js';
 import { Retries } from './retry.js';
 import type { BufferingSettings, SpoolEvents } from './spool.js';
 import { sendError } from './respond.js';
+import type { RouteRuntime } from './route.js';
 import type { UpstreamRuntime } from './upstream.js';
 import { isTls } from './front-listener.js';
 
@@ -48,6 +49,8 @@ export interface ExchangeInit {
   readonly res: ServerResponse;
   readonly requestId: string;
   readonly upstream: UpstreamRuntime;
+  /** The matched route: its response header rules apply to the upstream's response head. */
+  readonly route?: RouteRuntime;
   readonly ctx: PickContext;
   readonly path: string;
   readonly headers: string[];
@@ -223,6 +226,8 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     this.status = status;
     if (this.#drain.closesConnection(this.req)) this.res.shouldKeepAlive = false;
     const head = forwardResponseHeaders(rawHeaders, this.requestId);
+    // After the hop-by-hop filtering, before bulwark's own cookies (which a rule cannot remove).
+    this.#i.route?.responseHeaders?.apply(head, { clientIp: this.#i.ctx.clientIp ?? '', requestId: this.requestId });
     const aff = this.upstream.affinity;
     if (aff !== undefined) {
       const cookie = aff.commit(this.#stickyKey, a.server, head, this.#secure);

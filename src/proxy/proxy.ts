@@ -150,7 +150,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     }
 
     const buffering = this.#state.buffering;
-    const init = { req, res, requestId: id, upstream, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
+    const init = { req, res, requestId: id, upstream, route: r.route, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
     const ex = new Exchange(init, this, this.#exchangeDone);
     if (buffer !== undefined) ex.bufferThenRun(buffer);
     else ex.run();

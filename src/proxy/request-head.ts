@@ -76,6 +76,7 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
   const router = state.router;
   const route = router.match(router.usesHost ? hostName(head.host) : '', path);
   if (route === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
+  route.requestHeaders?.apply(head.headers, { clientIp: req.socket.remoteAddress ?? '', requestId: head.requestId });
   return new Resolved(head, route.upstreamPath(path), route, route.upstream, 0, '', '');
 }
 

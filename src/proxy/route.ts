@@ -3,11 +3,13 @@
  * One route as requests see it: compiled once per config (state.ts) from its RouteConfig,
  * and what the router hands back for a request. It holds what a route does to the
  * requests it matches: which upstream takes them, how the path is rewritten for it
- * (route-path.ts), and the optional per-route rate limiter.
+ * (route-path.ts), the fields set and removed on either side (route-headers.ts), and the
+ * optional per-route rate limiter.
  * A request captures it with the rest of the ProxyState, so a reload is atomic per route.
  */
 import type { RouteConfig } from '../core/config.js';
 import type { RateLimiter } from '../resilience/rate-limit.js';
+import { headerRules, type HeaderRules } from './route-headers.js';
 import { pathRewrite, type PathRewrite } from './route-path.js';
 import type { UpstreamRuntime } from './upstream.js';
 
@@ -17,6 +19,10 @@ export class RouteRuntime {
   /** The route's token buckets (rate_limit); undefined: the route is not limited. */
   readonly rateLimit: RateLimiter | undefined;
   readonly #rewrite: PathRewrite | undefined;
+  /** Applied to the request head forwarded upstream; undefined: none. */
+  readonly requestHeaders: HeaderRules | undefined;
+  /** Applied to the upstream's response head (never to bulwark's own answers); undefined: none. */
+  readonly responseHeaders: HeaderRules | undefined;
 
   /**
    * @param upstreams the config's upstream runtimes; the config validator guarantees the
@@ -27,6 +33,8 @@ export class RouteRuntime {
     this.upstream = upstreams.get(config.upstream)!;
     this.rateLimit = rateLimit;
     this.#rewrite = pathRewrite(config.strip_prefix, config.add_prefix);
+    this.requestHeaders = headerRules(config.headers?.request);
+    this.responseHeaders = headerRules(config.headers?.response);
   }
 
   /** The normalised target ("/path?query") as the upstream gets it (strip_prefix, add_prefix). */

@@ -32,3 +32,43 @@ describe('route path rewriting', () => {
     expect(onlyRule(route({ add_prefix: value }), 'routes[0].add_prefix')).toBe(rule);
   });
 });
+
+describe('route headers', () => {
+  const headers = (h: unknown): string => route({ headers: h });
+
+  it('reads set (names lower-cased, values as written) and remove for both sides', () => {
+    const r = valid(headers({ request: { set: { 'X-Env': 'prod', 'X-Client': '${client_ip} via ${request_id}' }, remove: ['X-Debug'] }, response: { set: { 'X-Served-By': 'bulwark' }, remove: ['Server'] } })).routes[0]!;
+    expect(r.headers).toEqual({
+      request: { set: { 'x-env': 'prod', 'x-client': '${client_ip} via ${request_id}' }, remove: ['x-debug'] },
+      response: { set: { 'x-served-by': 'bulwark' }, remove: ['server'] },
+    });
+    expect(valid(headers({})).routes[0]!.headers).toBeUndefined();
+    expect(valid(route({})).routes[0]!.headers).toBeUndefined();
+  });
+
+  it.each([
+    [{ request: { set: { 'X-A': '${clientip}' } } }, 'routes[0].headers.request.set.X-A', 'unknown variable "${clientip}"; known: ${client_ip}, ${request_id} (did you mean "client_ip"?)'],
+    [{ request: { set: { 'X-A': 'a ${request_id' } } }, 'routes[0].headers.request.set.X-A', 'unterminated "${": write a variable as one of ${client_ip}, ${request_id}'],
+    [{ response: { set: { 'X-A': 'a\r\nSet-Cookie: x=1' } } }, 'routes[0].headers.response.set.X-A', 'must be printable ASCII on one line (no CR, LF or other control characters; RFC 9110 §5.5)'],
+    [{ response: { set: { 'X-A': ' padded' } } }, 'routes[0].headers.response.set.X-A', 'must not start or end with a space or tab (RFC 9110 §5.5)'],
+    [{ response: { set: { 'X-A': 5 } } }, 'routes[0].headers.response.set.X-A', 'must be a string (quote numbers and true/false: "200")'],
+    [{ request: { set: { 'X A': 'v' } } }, 'routes[0].headers.request.set["X A"]', "header name must be a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~)"],
+    [{ request: { remove: ['Bad:Name'] } }, 'routes[0].headers.request.remove[0]', "header name must be a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~)"],
+    [{ request: { set: { Connection: 'close' } } }, 'routes[0].headers.request.set.Connection', '"connection" cannot be set or removed: it is a hop-by-hop field (RFC 9110 §7.6.1): it describes one connection and never crosses bulwark'],
+    [{ response: { remove: ['Transfer-Encoding'] } }, 'routes[0].headers.response.remove[0]', '"transfer-encoding" cannot be set or removed: it is a hop-by-hop field (RFC 9110 §7.6.1): it describes one connection and never crosses bulwark'],
+    [{ response: { set: { 'Content-Length': '1' } } }, 'routes[0].headers.response.set.Content-Length', '"content-length" cannot be set or removed: it frames the message body: it is the sender\'s to set, never a route\'s'],
+    [{ request: { remove: ['X-Request-Id'] } }, 'routes[0].headers.request.remove[0]', '"x-request-id" cannot be set or removed: it is bulwark\'s request id (kept from the client or made) and is what the logs are joined on'],
+    [{ request: { set: { Host: 'other' } } }, 'routes[0].headers.request.set.Host', '"host" cannot be set or removed: it is what routes match and what the upstream\'s virtual hosts read; match on it instead of rewriting it'],
+    [{ request: { set: { 'X-A': 'v' }, remove: ['x-a'] } }, 'routes[0].headers.request.remove[0]', '"x-a" is also under routes[0].headers.request.set, which already replaces it'],
+    [{ request: { set: { 'X-A': 'v', 'x-a': 'w' } } }, 'routes[0].headers.request.set.x-a', 'sets "x-a" twice (header names ignore case)'],
+    [{ request: { remove: 'X-A' } }, 'routes[0].headers.request.remove', 'must be a list'],
+    [{ request: { add: { 'X-A': 'v' } } }, 'routes[0].headers.request.add', 'unknown key "add"; expected one of: set, remove'],
+    [{ both: {} }, 'routes[0].headers.both', 'unknown key "both"; expected one of: request, response'],
+  ])('refuses %j at its position', (h, path, rule) => {
+    expect(onlyRule(headers(h), path)).toBe(rule);
+  });
+
+  it('lets a response set Host-like fields the request side refuses', () => {
+    expect(valid(headers({ response: { set: { Host: 'x' } } })).routes[0]!.headers?.response.set).toEqual({ host: 'x' });
+  });
+});
