@@ -2,12 +2,14 @@
  * @module test/helpers/certs
  * Certificates made at test time with the openssl CLI (ECDSA P-256: fast to make): a test
  * CA, and leaf certificates it signs for the names a test needs, valid for `days` (a
- * negative count makes one that has already expired).
+ * negative count makes one that has already expired); `useCerts` makes a set per test file.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface CertFiles {
   readonly cert: string;
@@ -50,4 +52,38 @@ export function issueCert(dir: string, ca: CertFiles, file: string, opts: IssueO
   const serial = `0x${randomBytes(8).toString('hex')}`;
   openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial, '-days', String(opts.days ?? 2), '-extfile', ext, '-out', cert]);
   return { cert, key, pem: readFileSync(cert, 'utf8') };
+}
+
+export type CertSet<K extends string> = { readonly dir: string; readonly ca: CertFiles } & { readonly [name in K]: CertFiles };
+
+/**
+ * A temp folder with a test CA and a leaf certificate per entry of `leaves` (its file
+ * name), made before the file's tests (openssl takes a moment) and removed after them.
+ * The returned object is filled in by then.
+ */
+export function useCerts<K extends string>(prefix: string, leaves: Readonly<Record<K, IssueOptions>>): CertSet<K> {
+  const set = {} as Record<string, unknown>;
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    const ca = makeCa(dir);
+    Object.assign(set, { dir, ca });
+    for (const [name, opts] of Object.entries<IssueOptions>(leaves)) set[name] = issueCert(dir, ca, name, opts);
+  }, 60_000);
+  afterAll(() => rmSync(String(set['dir']), { recursive: true, force: true }));
+  return set as CertSet<K>;
+}
+
+/** Copies `from`'s certificate and key over `to`'s files, each by a rename, as renewal tools replace them. */
+export function replaceFiles(from: Pick<CertFiles, 'cert' | 'key'>, to: Pick<CertFiles, 'cert' | 'key'>): void {
+  for (const [src, dst] of [[from.cert, to.cert], [from.key, to.key]] as const) {
+    copyFileSync(src, `${dst}.tmp`);
+    renameSync(`${dst}.tmp`, dst);
+  }
+}
+
+/** Files `name`.crt/.key in `dir` holding a copy of `from`: what a config names while a test replaces them. */
+export function liveCopy(dir: string, from: CertFiles, name: string): CertFiles {
+  const live = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`), pem: from.pem };
+  replaceFiles(from, live);
+  return live;
 }

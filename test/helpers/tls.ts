@@ -5,7 +5,7 @@
  * bulwark config with one TLS listener and one plain one.
  */
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { CertFiles } from './certs.js';
 
 export interface TlsReply {
@@ -57,6 +57,17 @@ export function tlsGet(port: number, o: TlsRequest): Promise<TlsReply> {
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A handshake alone with 127.0.0.1:`port`: the served certificate's CN and the ALPN protocol picked; rejects when it fails. */
+export function tlsConnect(port: number, opts: ConnectionOptions): Promise<{ cn: string; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ...opts }, () => {
+      resolve({ cn: String(s.getPeerCertificate().subject?.CN ?? ''), alpn: s.alpnProtocol ?? false });
+      s.end();
+    });
+    s.on('error', reject);
   });
 }
 

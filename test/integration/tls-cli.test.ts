@@ -6,35 +6,21 @@
  * replaced reaches every worker: new handshakes, whichever worker takes them, get the new
  * certificate.
  */
-import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCert, makeCa, type CertFiles } from '../helpers/certs.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { issueCert, liveCopy, replaceFiles, useCerts } from '../helpers/certs.js';
 import { assertBuilt, runCli, tempConfig } from '../helpers/cli.js';
 import { startGroup, waitAsync } from '../helpers/group.js';
 import { useHarness } from '../helpers/harness.js';
 import { tlsConfig, tlsGet } from '../helpers/tls.js';
 
-let dir: string;
-let ca: CertFiles;
-let site: CertFiles;
-let other: CertFiles;
-
-beforeAll(() => {
-  assertBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-tls-cli-'));
-  ca = makeCa(dir);
-  site = issueCert(dir, ca, 'site');
-  other = issueCert(dir, ca, 'other');
-}, 60_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const certs = useCerts('bulwark-tls-cli-', { site: {}, other: {} });
+beforeAll(assertBuilt);
 
 describe('bulwark validate with TLS listeners', () => {
   const h = useHarness();
 
   it('refuses a key that does not match its certificate, at file:line:col with the key path', async () => {
-    const file = await tempConfig(h, tlsConfig('http://127.0.0.1:1', { ...site, key: other.key }));
+    const file = await tempConfig(h, tlsConfig('http://127.0.0.1:1', { ...certs.site, key: certs.other.key }));
     const r = await runCli(['validate', '-c', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:2:`);
@@ -42,7 +28,7 @@ describe('bulwark validate with TLS listeners', () => {
   });
 
   it('refuses an expired certificate', async () => {
-    const expired = issueCert(dir, ca, 'expired', { days: -1 });
+    const expired = issueCert(certs.dir, certs.ca, 'expired', { days: -1 });
     const file = await tempConfig(h, tlsConfig('http://127.0.0.1:1', expired));
     const r = await runCli(['validate', '-c', file]);
     expect(r.code).toBe(1);
@@ -50,7 +36,7 @@ describe('bulwark validate with TLS listeners', () => {
   });
 
   it('warns of a certificate expiring within 14 days and still passes', async () => {
-    const soon = issueCert(dir, ca, 'soon', { days: 5 });
+    const soon = issueCert(certs.dir, certs.ca, 'soon', { days: 5 });
     const file = await tempConfig(h, tlsConfig('http://127.0.0.1:1', soon));
     const r = await runCli(['validate', '-c', file]);
     expect(r.code).toBe(0);
@@ -64,20 +50,16 @@ describe('workers: 2 with a TLS listener', () => {
 
   it('SIGHUP after replacing the certificate files: every worker serves the new certificate', async () => {
     const origin = await h.origin((_req, res) => res.end('ok'));
-    const live = { cert: join(dir, 'group.crt'), key: join(dir, 'group.key'), pem: site.pem };
-    for (const [from, to] of [[site.cert, live.cert], [site.key, live.key]] as const) copyFileSync(from, to);
+    const live = liveCopy(certs.dir, certs.site, 'group');
     const p = await startGroup(h, tlsConfig(origin.url, live, { workers: 2 }));
     const serials = async (n: number): Promise<string[]> => {
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push((await tlsGet(p.port, { ca })).serial);
+      for (let i = 0; i < n; i++) out.push((await tlsGet(p.port, { ca: certs.ca })).serial);
       return out;
     };
     const before = await serials(4);
     expect(new Set(before).size).toBe(1);
-    for (const [from, to] of [[other.cert, live.cert], [other.key, live.key]] as const) {
-      copyFileSync(from, `${to}.tmp`);
-      renameSync(`${to}.tmp`, to);
-    }
+    replaceFiles(certs.other, live);
     p.signal('SIGHUP');
     // Both workers apply it; until then a new connection may still reach one that has not.
     let last: string[] = [];

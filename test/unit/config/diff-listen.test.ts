@@ -4,30 +4,18 @@
  * paths are a hot change (listenChanged, nothing needing a restart) noted without the PEM
  * text; a changed setting is noted by its key; new addresses keep their one note.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { diffConfig } from '../../../src/config/index.js';
-import { issueCert, makeCa, type CertFiles } from '../../helpers/certs.js';
+import { useCerts, type CertFiles } from '../../helpers/certs.js';
 import { valid, yamlWith } from './fixtures.js';
 
-let dir: string;
-let a: CertFiles;
-let b: CertFiles;
-let live: { cert: string; key: string };
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-diff-listen-'));
-  const ca = makeCa(dir);
-  a = issueCert(dir, ca, 'a');
-  b = issueCert(dir, ca, 'b');
-  live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
-}, 60_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const certs = useCerts('bulwark-diff-listen-', { a: {}, b: {} });
 
 /** The config read with `from`'s files copied under the live names. */
 function readWith(from: CertFiles, more: Record<string, unknown> = {}) {
+  const live = { cert: join(certs.dir, 'live.crt'), key: join(certs.dir, 'live.key') };
   copyFileSync(from.cert, live.cert);
   copyFileSync(from.key, live.key);
   return valid(yamlWith({ listen: [{ address: '127.0.0.1:8443', tls: { cert: live.cert, key: live.key, ...more } }] }));
@@ -35,18 +23,18 @@ function readWith(from: CertFiles, more: Record<string, unknown> = {}) {
 
 describe('reload plan of TLS listeners', () => {
   it('new certificate contents under the same paths: a hot change, noted without the PEM text', () => {
-    const p = diffConfig(readWith(a), readWith(b));
+    const p = diffConfig(readWith(certs.a), readWith(certs.b));
     expect(p).toMatchObject({ changed: true, listenChanged: true, restartRequired: [] });
     expect(p.summary).toEqual(['listen[0].tls: certificate or key contents changed']);
-    expect(p.config.listen[0]!.tls!.cert_pem).toBe(b.pem);
+    expect(p.config.listen[0]!.tls!.cert_pem).toBe(certs.b.pem);
   });
 
   it('the same files read twice: no change', () => {
-    expect(diffConfig(readWith(a), readWith(a))).toMatchObject({ changed: false, listenChanged: false, summary: [] });
+    expect(diffConfig(readWith(certs.a), readWith(certs.a))).toMatchObject({ changed: false, listenChanged: false, summary: [] });
   });
 
   it('a changed setting is noted by its key', () => {
-    const p = diffConfig(readWith(a), readWith(a, { min_version: 'TLSv1.3' }));
+    const p = diffConfig(readWith(certs.a), readWith(certs.a, { min_version: 'TLSv1.3' }));
     expect(p.summary).toEqual(['listen[0].tls.min_version TLSv1.2 → TLSv1.3']);
     expect(p.summary.join('\n')).not.toContain('PRIVATE KEY');
   });
