@@ -4,13 +4,15 @@
  * connections and a keep-alive one), the certificate files are replaced and the config
  * saved unchanged; the reload swaps the certificate for new handshakes, the keep-alive
  * connection goes on with the old one, and no request fails. A replacement key that does
- * not match its certificate is refused and the running certificate stays.
+ * not match its certificate is refused and the running certificate stays. A listener
+ * whose kind changes at the same address is bound again; other settings apply in place.
  */
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { liveCopy, replaceFiles, useCerts } from '../helpers/certs.js';
 import { useHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
+import { closedPort } from '../helpers/origin.js';
 import { startApp, waitRejected, waitVersion } from '../helpers/reload.js';
 import { tlsConfig, tlsGet, type TlsReply } from '../helpers/tls.js';
 
@@ -79,5 +81,19 @@ describe('certificate hot swap', () => {
     expect(await bw.app.reload('signal')).toMatchObject({ result: 'rejected', errors: [expect.stringMatching(/listen\[0\]\.tls\.key: .*mix\.key does not match the certificate/)] });
     await waitRejected(bw.adminUrl);
     expect((await tlsGet(port, { ca: certs.ca })).serial).toBe(before.serial);
+  });
+
+  it('a listener that turns TLS at the same address is bound again as TLS; hsts added by a reload applies to the running listener', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const port = await closedPort();
+    const plain = tlsConfig(origin.url, certs.live).replace(/^ {2}- \{ address: "127\.0\.0\.1:0", tls: .*$/m, `  - 127.0.0.1:${port}`);
+    const bw = await startApp(h, plain, { watch: false });
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    await bw.save(tlsConfig(origin.url, certs.live, { address: `127.0.0.1:${port}` }));
+    expect(await bw.app.reload('signal')).toMatchObject({ result: 'applied' });
+    expect((await tlsGet(port, { ca: certs.ca })).status).toBe(200);
+    await bw.save(tlsConfig(origin.url, certs.live, { address: `127.0.0.1:${port}`, listener: 'hsts: true' }));
+    expect(await bw.app.reload('signal')).toMatchObject({ result: 'applied', changes: ['listen[0].hsts added'] });
+    expect((await tlsGet(port, { ca: certs.ca })).headers['strict-transport-security']).toBe('max-age=31536000');
   });
 });

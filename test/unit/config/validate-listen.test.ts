@@ -22,6 +22,8 @@ describe('listener objects', () => {
     const tls = c.listen[1]!.tls!;
     expect(tls).toMatchObject({ cert: certs.site.cert, key: certs.site.key, min_version: 'TLSv1.2', ciphers: undefined, sni: [] });
     expect(tls.cert_pem).toBe(certs.site.pem);
+    // One listener mapping alone, without a list.
+    expect(valid(yamlWith({ listen: { address: 9000, http2: true } })).listen).toEqual([{ address: { host: '0.0.0.0', port: 9000 }, tls: undefined, http2: true, redirect_https: undefined, hsts: undefined }]);
   });
 
   it('reads SNI entries, lower-cased, and resolves paths against the config file', () => {
