@@ -7,7 +7,8 @@
  */
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+// kib, mib, gib: the IEC spellings of the same 1024-based units ("1MiB", as Kubernetes and systemd write them).
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
 
 /**
  * The longest duration config accepts: 596h, just under the 2^31-1 ms (about 24.8 days) that
@@ -16,7 +17,7 @@ const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 
 export const MAX_DURATION_MS = 596 * 3_600_000;
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const SIZE_RE = /^(\d+(?:\.\d+)?)(b|kb|mb|gb)$/i;
+const SIZE_RE = /^(\d+(?:\.\d+)?)(b|kb|kib|mb|mib|gb|gib)$/i;
 const PERCENT_RE = /^(\d+(?:\.\d+)?)%$/;
 
 /**

@@ -1,8 +1,8 @@
 /**
  * @module config/validate-route-rules
  * What a route does to the requests it matches, beside choosing the upstream: its path
- * rewriting (`strip_prefix`, `add_prefix`) and its header rewriting (`headers`, read in
- * validate-route-headers.ts). The prefixes are compared with, and put into,
+ * rewriting (`strip_prefix`, `add_prefix`), its header rewriting (`headers`, read in
+ * validate-route-headers.ts) and its own body limit (`max_body_size`). The prefixes are compared with, and put into,
  * the normalised path (proxy/target.ts), so they are written normalised too: no "%", no
  * empty or dot segment.
  */
@@ -10,9 +10,10 @@ import type { RouteConfig } from '../core/config.js';
 import { Invalid } from './validate-context.js';
 import type { Block, Checker, Parse } from './validate-context.js';
 import { readRouteHeaders } from './validate-route-headers.js';
+import { size } from './validate-values.js';
 
 /** The route keys read here. */
-export const RULE_KEYS = ['strip_prefix', 'add_prefix', 'headers'] as const;
+export const RULE_KEYS = ['strip_prefix', 'add_prefix', 'headers', 'max_body_size'] as const;
 
 /** RFC 3986 pchar without percent-encodings, plus "/". */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
@@ -28,7 +29,7 @@ export const routePath: Parse<string> = (value) => {
   return value;
 };
 
-export type RouteRules = Pick<RouteConfig, 'strip_prefix' | 'add_prefix' | 'headers'>;
+export type RouteRules = Pick<RouteConfig, 'strip_prefix' | 'add_prefix' | 'headers' | 'max_body_size'>;
 
 /** Reads the rule keys of one route block. */
 export function readRouteRules(checker: Checker, r: Block): RouteRules {
@@ -36,5 +37,6 @@ export function readRouteRules(checker: Checker, r: Block): RouteRules {
     strip_prefix: r.read<string | undefined>('strip_prefix', routePath, undefined),
     add_prefix: r.read<string | undefined>('add_prefix', routePath, undefined),
     headers: readRouteHeaders(checker, r),
+    max_body_size: r.read<number | undefined>('max_body_size', size(0, '0'), undefined),
   };
 }

@@ -97,6 +97,8 @@ export interface RouteConfig {
   readonly add_prefix: string | undefined;
   /** Fields set and removed on the request and the response (core/config-route). */
   readonly headers: RouteHeaders | undefined;
+  /** Bytes; the smaller of this and front.max_body_size applies. Undefined: front's alone. */
+  readonly max_body_size: number | undefined;
   /** A token bucket per client (core/config-rate); absent: not limited. */
   readonly rate_limit?: RateLimitConfig | undefined;
 }

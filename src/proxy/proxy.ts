@@ -131,7 +131,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     const host = r.head.host ?? '';
     if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.code, r.detail, host, undefined, r.status !== 404);
 
-    const max = this.#state.config.front.max_body_size;
+    const route = r.route!; // routed: `upstream` is set
+    const max = route.maxBody;
     let body: Readable | null = null;
     // From the raw head (already walked): req.headers would build a header object per request.
     const cl = r.head.contentLength;
@@ -144,13 +145,13 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       const state = this.#state;
       // Whole bodies are read before a server is picked (a slow upload holds no server's
       // connection); without that, small ones still are when retries are on, to replay them.
-      if (state.config.front.buffer_requests) buffer = state.requestBuffering;
-      else if (cl !== undefined && upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit) buffer = state.retryBuffering;
+      if (state.config.front.buffer_requests) buffer = route.limitBody(state.requestBuffering);
+      else if (cl !== undefined && upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit) buffer = route.limitBody(state.retryBuffering);
       else if (cl === undefined) body = req.pipe(new BodyLimit(max));
     }
 
     const buffering = this.#state.buffering;
-    const init = { req, res, requestId: id, upstream, route: r.route, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
+    const init = { req, res, requestId: id, upstream, route, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
     const ex = new Exchange(init, this, this.#exchangeDone);
     if (buffer !== undefined) ex.bufferThenRun(buffer);
     else ex.run();

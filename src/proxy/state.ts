@@ -39,7 +39,8 @@ export class ProxyState {
     }
     this.config = config;
     this.upstreams = ups;
-    this.router = new Router(config.routes, (route) => new RouteRuntime(route, ups));
+    const env = { maxBody: config.front.max_body_size, random: deps.random };
+    this.router = new Router(config.routes, (route) => new RouteRuntime(route, ups, undefined, env));
     const f = config.front;
     this.buffering = {
       memory: f.buffer_responses ? f.response_buffer_size : 0,

@@ -42,6 +42,9 @@ describe('parseSize', () => {
     ['10mb', 10_485_760],
     ['1gb', 1_073_741_824],
     ['1.5kb', 1536],
+    ['1MiB', 1_048_576],
+    ['64kib', 65_536],
+    ['2GiB', 2_147_483_648],
   ])('%j is %d bytes', (value, bytes) => {
     expect(parseSize(value)).toBe(bytes);
   });

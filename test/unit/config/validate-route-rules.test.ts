@@ -72,3 +72,16 @@ describe('route headers', () => {
     expect(valid(headers({ response: { set: { Host: 'x' } } })).routes[0]!.headers?.response.set).toEqual({ host: 'x' });
   });
 });
+
+describe('route max_body_size', () => {
+  it('reads a size (IEC units too); absent: undefined', () => {
+    expect(valid(route({ max_body_size: '1MiB' })).routes[0]!.max_body_size).toBe(1_048_576);
+    expect(valid(route({ max_body_size: 0 })).routes[0]!.max_body_size).toBe(0);
+    expect(valid(route({})).routes[0]!.max_body_size).toBeUndefined();
+  });
+
+  it('refuses what is not a size, at its position', () => {
+    expect(onlyRule(route({ max_body_size: '1 MB' }), 'routes[0].max_body_size')).toBe('must be a size like 512b, 16kb or 10mb');
+    expect(onlyRule(route({ max_body_size: -1 }), 'routes[0].max_body_size')).toBe('must be a size like 512b, 16kb or 10mb');
+  });
+});
