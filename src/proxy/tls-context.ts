@@ -8,6 +8,7 @@
  */
 import tls from 'node:tls';
 import type { ListenerTls } from '../core/config.js';
+import { same } from '../core/reload-plan.js';
 
 type SniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
 
@@ -83,6 +84,8 @@ export class TlsContexts {
    * the returned function swaps them in: new handshakes use them, open connections keep theirs.
    */
   prepare(settings: ListenerTls): () => void {
+    // A reload that changed another listener leaves this one's contexts (and session tickets) alone.
+    if (same(settings, this.#settings)) return () => {};
     const use = this.#build(settings);
     return () => {
       use();
