@@ -53,6 +53,8 @@ describe('certificate hot swap', () => {
 
     const fresh = loop(port, false);
     const kept = loop(port, keepAlive);
+    // Stopped below; also when the test fails before that, so no loop outlives it.
+    h.defer(() => Promise.all([fresh.stop(), kept.stop()]));
     await waitFor(() => origin.requests.length > 20, 10_000, 'load before the swap');
     replaceFiles(certs.next, cert);
     await bw.save(yaml); // the same text: only the certificate files changed
