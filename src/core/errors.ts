@@ -7,6 +7,8 @@
 export const ErrorCodes = {
   CONFIG_INVALID: 'BLWK_CONFIG_INVALID',
   NO_ROUTE: 'BLWK_NO_ROUTE',
+  /** A route's rate_limit refused the request (429 with Retry-After). */
+  RATE_LIMITED: 'BLWK_RATE_LIMITED',
   NO_SERVER: 'BLWK_NO_SERVER',
   BAD_REQUEST: 'BLWK_BAD_REQUEST',
   BODY_TOO_LARGE: 'BLWK_BODY_TOO_LARGE',

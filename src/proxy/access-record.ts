@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from '../core/latency.js';
 import { statusClass } from '../core/server.js';
+import { clientAddress } from './client-address.js';
 import { takeBytesRead, takeBytesWritten } from './connection.js';
 
 /** One access-log entry; handed to `onAccess` after the response ends or fails. */
@@ -25,7 +26,7 @@ export interface AccessRecord {
   readonly error: string;
   /** What went wrong, for operators ("" when nothing did); never sent to the client. */
   readonly detail: string;
-  /** The client connection's peer address ("" when unknown). */
+  /** The client's address ("" when unknown): the peer, or as client-address.ts settles it behind trusted proxies. */
   readonly client: string;
   /** The Host header as sent ("" when absent): any bytes, the log escapes them. */
   readonly host: string;
@@ -54,8 +55,8 @@ export function accessRecord(req: IncomingMessage, start: number, id: string, st
     request_id: id,
     error,
     detail,
-    // Read at arrival already (X-Forwarded-For), so Node has it even after the socket closed.
-    client: req.socket?.remoteAddress ?? '',
+    // Settled at arrival (request-head.ts), so it is known even after the socket closed.
+    client: clientAddress(req),
     host,
     bytes_in: takeBytesRead(req.socket),
     bytes_out: takeBytesWritten(req.socket),

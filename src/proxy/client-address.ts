@@ -13,6 +13,7 @@
  * That client address is what rate_limit `key: ip`, sticky and hash `ip` keys, the access
  * log and `${client_ip}` see.
  */
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP, isIPv4, type Socket } from 'node:net';
 import { plainAddress, type ProxySource } from './proxy-protocol.js';
 
@@ -63,6 +64,9 @@ export interface ForwardedFor {
   readonly header: string;
 }
 
+/** Trusts no peer: what a caller without a config's trusted_proxies passes. */
+export const NO_TRUSTED_PROXIES = new TrustedProxies([]);
+
 /** The rule in the module comment. `xff` is the client's X-Forwarded-For fields joined with ", ". */
 export function forwardedFor(peer: string, xff: string | undefined, trusted: TrustedProxies): ForwardedFor {
   if (xff === undefined || !trusted.has(peer)) return { client: peer, header: peer };
@@ -75,4 +79,17 @@ export function forwardedFor(peer: string, xff: string | undefined, trusted: Tru
     if (!trusted.has(a)) break;
   }
   return { client, header: `${xff}, ${peer}` };
+}
+
+const kClient = Symbol('bulwark.clientAddress');
+type WithClient = IncomingMessage & { [kClient]?: string };
+
+/** Records the client address request-head.ts settled on for `req`. */
+export function setClientAddress(req: IncomingMessage, address: string): void {
+  (req as WithClient)[kClient] = address;
+}
+
+/** The request's client address: as settled for it, else its connection's peer. */
+export function clientAddress(req: IncomingMessage): string {
+  return (req as WithClient)[kClient] ?? peerAddress(req.socket);
 }

@@ -7,6 +7,7 @@
  * Works on Node's rawHeaders (a flat [name, value, ...] list) so duplicate fields are
  * seen (a duplicate Host is a 400, RFC 9112 §3.2) and nothing is joined or re-parsed.
  */
+import { NO_TRUSTED_PROXIES, forwardedFor, type TrustedProxies } from './client-address.js';
 import { HOP_BY_HOP_FIELDS, commonField, isKeepAliveOrClose } from './header-names.js';
 
 /** Fixed hop-by-hop fields (lower-case). `te` is handled apart: only "trailers" survives. */
@@ -35,6 +36,8 @@ export interface RequestHeadInfo {
   readonly chunked: boolean;
   /** Every Transfer-Encoding value, joined with ", " (for core/framing); undefined when none. */
   readonly transferEncoding: string | undefined;
+  /** The client's address: the peer, or from X-Forwarded-For when the peer is trusted (client-address.ts). */
+  readonly clientIp: string;
 }
 
 /**
@@ -62,7 +65,8 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
 
 /**
  * Builds the upstream request head from the client's raw headers.
- * @param clientIp appended to X-Forwarded-For.
+ * @param clientIp the connection's peer (client-address.ts peerAddress): X-Forwarded-For
+ *   becomes it, or has it appended when `trusted` holds it.
  * @param proto the scheme the client used ("http" or "https").
  * @param newId generates a request id when the client sent none.
  * @param authority the authority of an absolute-form request target: it replaces the
@@ -76,6 +80,7 @@ export function forwardRequestHeaders(
   newId: () => string,
   authority?: string,
   underscores = false,
+  trusted: TrustedProxies = NO_TRUSTED_PROXIES,
 ): RequestHeadInfo {
   const dropped = connectionTokens(raw);
   const out: string[] = [];
@@ -133,11 +138,12 @@ export function forwardRequestHeaders(
   }
 
   requestId ??= newId();
-  out.push('x-forwarded-for', xff === undefined ? clientIp : `${xff}, ${clientIp}`);
+  const fwd = forwardedFor(clientIp, xff, trusted);
+  out.push('x-forwarded-for', fwd.header);
   out.push('x-forwarded-proto', proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
-  return { headers: out, host, requestId, error, contentLength, chunked: transferEncoding !== undefined, transferEncoding };
+  return { headers: out, host, requestId, error, contentLength, chunked: transferEncoding !== undefined, transferEncoding, clientIp: fwd.client };
 }
 
 /**

@@ -21,12 +21,14 @@ import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
+import { rateLimitedDetail, rateWait } from './rate-check.js';
 import { sendError } from './respond.js';
 import type { BodyBufferSettings } from './request-body.js';
 import { RequestContext, resolveRequest, type Resolved } from './request-head.js';
 import { ProxyState } from './state.js';
 import { onConnect, onUpgrade, type UpgradeHost } from './upgrade.js';
-import type { PoolFactory, UpstreamDeps } from './upstream.js';
+import type { PoolFactory, UpstreamDeps, UpstreamRuntime } from './upstream.js';
+import { retryAfterSeconds } from '../resilience/rate-limit.js';
 
 export interface ProxyOptions {
   readonly random?: Random;
@@ -130,6 +132,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     // heads, maybe smuggling attempts, whose bodies were not read.
     const host = r.head.host ?? '';
     if (upstream === undefined) return this.#local(req, res, start, id, r.status, r.code, r.detail, host, undefined, r.status !== 404);
+    const wait = rateWait(req, r.route?.rateLimit, r.head.clientIp);
+    if (wait > 0) return this.#limited(req, res, start, id, host, upstream, wait);
 
     const route = r.route!; // routed: `upstream` is set
     const max = route.maxBody;
@@ -169,6 +173,16 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     sendError(res, status, id, detail, close);
     observeDuration(this.durations, upstream ?? '', start);
     this.record(req, start, id, status, upstream, undefined, code, detail, host);
+  }
+
+  /**
+   * A 429 for a request over its route's rate_limit, with Retry-After in whole seconds. The
+   * connection stays open, as for a 404: Node discards a body the request still has.
+   */
+  #limited(req: IncomingMessage, res: ServerResponse, start: number, id: string, host: string, upstream: UpstreamRuntime, waitMs: number): void {
+    upstream.rateLimited++;
+    res.setHeader('retry-after', retryAfterSeconds(waitMs));
+    this.#local(req, res, start, id, 429, ErrorCodes.RATE_LIMITED, rateLimitedDetail(waitMs), host, upstream.name);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, type ErrorCode } from '../core/errors.js';
 import { framingProblem } from '../core/framing.js';
 import type { PickContext } from '../balancer/scheduler.js';
+import { clientAddress, peerAddress, setClientAddress } from './client-address.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import type { RouteRuntime } from './route.js';
 import { hostName } from './router.js';
@@ -59,7 +60,8 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
     }
   }
   const front = state.config.front;
-  const head = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', isTls(req) ? 'https' : 'http', newId, authority, front.underscores_in_headers);
+  const head = forwardRequestHeaders(req.rawHeaders, peerAddress(req.socket), isTls(req) ? 'https' : 'http', newId, authority, front.underscores_in_headers, state.trusted);
+  setClientAddress(req, head.clientIp);
   const bad = ErrorCodes.BAD_REQUEST;
   // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
   if (req.rawHeaders.length > 2 * front.max_headers) return refused(head, target, 431, bad, `more than ${front.max_headers} header fields`);
@@ -76,7 +78,7 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
   const router = state.router;
   const route = router.match(router.usesHost ? hostName(head.host) : '', path);
   if (route === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
-  route.requestHeaders?.apply(head.headers, { clientIp: req.socket.remoteAddress ?? '', requestId: head.requestId });
+  route.requestHeaders?.apply(head.headers, { clientIp: head.clientIp, requestId: head.requestId });
   return new Resolved(head, route.upstreamPath(path), route, route.upstream, 0, '', '');
 }
 
@@ -84,12 +86,12 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
 export class RequestContext implements PickContext {
   readonly #req: IncomingMessage;
   readonly path: string;
-  /** Read at arrival: req.socket is gone once a body has been buffered to the end. */
+  /** Read at arrival (client-address.ts: X-Forwarded-For from a trusted proxy, PROXY protocol). */
   readonly clientIp: string | undefined;
   constructor(req: IncomingMessage, path: string) {
     this.#req = req;
     this.path = path;
-    this.clientIp = req.socket.remoteAddress;
+    this.clientIp = clientAddress(req);
   }
   get headers(): IncomingMessage['headers'] {
     return this.#req.headers;

@@ -5,8 +5,11 @@
  * the state when it starts, so a hot reload that swaps in a new one is atomic: no request
  * sees half of each config.
  */
+import { systemClock } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import type { UpstreamPlan } from '../core/reload-plan.js';
+import { TrustedProxies } from './client-address.js';
+import { RateLimiters } from './rate-check.js';
 import type { BodyBufferSettings } from './request-body.js';
 import { RouteRuntime } from './route.js';
 import { Router } from './router.js';
@@ -23,6 +26,10 @@ export class ProxyState {
   readonly requestBuffering: BodyBufferSettings;
   /** Small bodies kept for retries when request buffering is off (memory only). */
   readonly retryBuffering: BodyBufferSettings;
+  /** trusted_proxies: whose X-Forwarded-For is believed (client-address.ts). */
+  readonly trusted: TrustedProxies;
+  /** The routes' rate limiters, kept across a reload where unchanged (rate-check.ts). */
+  readonly rateLimiters: RateLimiters;
 
   /**
    * @param previous the state this one replaces on a reload: upstreams of the same name
@@ -40,7 +47,9 @@ export class ProxyState {
     this.config = config;
     this.upstreams = ups;
     const env = { maxBody: config.front.max_body_size, random: deps.random };
-    this.router = new Router(config.routes, (route) => new RouteRuntime(route, ups, undefined, env));
+    this.trusted = new TrustedProxies(config.trusted_proxies);
+    const limiters = (this.rateLimiters = new RateLimiters(config.routes, deps.clock ?? systemClock, previous?.rateLimiters));
+    this.router = new Router(config.routes, (route) => new RouteRuntime(route, ups, limiters.for(route), env));
     const f = config.front;
     this.buffering = {
       memory: f.buffer_responses ? f.response_buffer_size : 0,

@@ -13,6 +13,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '../core/errors.js';
+import { retryAfterSeconds } from '../resilience/rate-limit.js';
+import { rateLimitedDetail, rateWait } from './rate-check.js';
 import { ProxyResponse } from './response-writer.js';
 import { RequestContext, isWebSocketUpgrade, type Resolved } from './request-head.js';
 import { ALLOWED_METHODS } from './respond.js';
@@ -61,6 +63,11 @@ export function onUpgrade(host: UpgradeHost, req: IncomingMessage, socket: Duple
   const done: TunnelDone = (s, u, sv, e, d) => host.record(req, start, id, s, u, sv, e, d);
   const upstream = r.upstream;
   if (upstream === undefined) return rejectUpgrade(socket, r.status, id, done, undefined, r.code, r.detail);
+  const wait = rateWait(req, r.route?.rateLimit, r.head.clientIp);
+  if (wait > 0) {
+    upstream.rateLimited++;
+    return rejectUpgrade(socket, 429, id, done, upstream.name, ErrorCodes.RATE_LIMITED, rateLimitedDetail(wait), `retry-after: ${retryAfterSeconds(wait)}\r\n`);
+  }
   const server = upstream.pick(new RequestContext(req, r.path));
   if (server === undefined) {
     return rejectUpgrade(socket, 503, id, (s, u, sv, e) => done(s, u, sv, e, upstream.unavailableDetail()), upstream.name, ErrorCodes.NO_SERVER);

@@ -56,6 +56,8 @@ export class UpstreamRuntime {
    * connection and the connect are included). Carried across reloads, like the servers.
    */
   readonly ttfb: LatencyHistogram;
+  /** Requests its routes' rate_limit refused (429), for metrics; kept across reloads. */
+  rateLimited: number;
   readonly #pools = new Map<Server, Pool>();
   readonly #random: Random;
   #exchanges = 0;
@@ -73,6 +75,7 @@ export class UpstreamRuntime {
     this.config = config;
     this.#random = deps.random;
     this.ttfb = previous?.ttfb ?? new LatencyHistogram();
+    this.rateLimited = previous?.rateLimited ?? 0;
     const servers = takeOverServers(config, previous, plan, this.#pools);
     this.servers = new ServerSet(servers);
     this.scheduler = plan?.keep.scheduler ? previous!.scheduler : createScheduler(config.scheduler, { random: deps.random, hashKey: config.hash_key }, deps.schedulers);

@@ -44,6 +44,7 @@ function upstreamView(u: UpstreamRuntime, ft: FaultTolerance | undefined, group:
     retries: u.retry?.retries,
     sticky: u.affinity === undefined ? undefined : { entries: u.affinity.table.size, repins: u.affinity.table.repinReasons },
     ttfb: u.ttfb,
+    rateLimited: u.rateLimited,
   };
 }
 

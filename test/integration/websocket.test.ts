@@ -57,7 +57,7 @@ describe('WebSocket upgrade', () => {
   it('tunnels frames both ways to round-robin servers, with forwarding headers', async () => {
     const a = await wsOrigin('a');
     const b = await wsOrigin('b');
-    const p = await bulwark(simpleConfig([a.url, b.url]));
+    const p = await bulwark(simpleConfig([a.url, b.url], { top: 'trusted_proxies: [127.0.0.1]' }));
     const ws1 = await open(`ws://127.0.0.1:${p.port}/chat`, { 'x-forwarded-for': '10.9.8.7' });
     ws1.send('hi');
     expect(await next(ws1)).toBe('a:hi');

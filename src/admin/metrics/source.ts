@@ -10,6 +10,8 @@ import type { Server } from '../../core/server.js';
 /** One upstream of the running config, as the metrics read it. */
 export interface UpstreamView {
   readonly name: string;
+  /** Requests its routes' rate_limit refused (UpstreamRuntime.rateLimited). */
+  readonly rateLimited?: number;
   readonly servers: readonly Server[];
   /** With a circuit_breaker block: each server's circuit state. */
   readonly circuit?: (server: Server) => 'closed' | 'open' | 'half_open';

@@ -41,6 +41,16 @@ export function trafficMetrics(registry: Registry, src: MetricsSource): void {
       rebuildPerServer(this, src, (u, s) => this.labels(u, s.name).set(s.activeRequests));
     },
   });
+  new Counter({
+    name: 'bulwark_rate_limited_total',
+    help: "Requests refused with 429 by a route's rate_limit, by the upstream the route sends to.",
+    labelNames: ['upstream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of src.upstreams()) if (u.rateLimited) this.labels(u.name).inc(u.rateLimited);
+    },
+  });
   new Gauge({
     name: 'bulwark_websocket_tunnels',
     help: 'WebSocket tunnels open now (after their 101), by upstream: the sum over its running servers.',

@@ -38,6 +38,7 @@ export const UPSTREAM_FIELDS: ReadonlyArray<{ key: string; gauge?: true; get(u: 
   { key: 'overflowed', get: (u) => u.pending?.overflowed, set: (u, n) => void (u.pending && (u.pending.overflowed = n)) },
   { key: 'timed_out', get: (u) => u.pending?.timedOut, set: (u, n) => void (u.pending && (u.pending.timedOut = n)) },
   { key: 'budget_exhausted', get: (u) => u.retry?.budgetExhausted, set: (u, n) => void (u.retry && (u.retry.budgetExhausted = n)) },
+  { key: 'rate_limited', get: (u) => u.rateLimited, set: (u, n) => void (u.rateLimited = n) },
   { key: 'retried', get: (u) => u.retry?.retries.retried, set: (u, n) => void (u.retry && (u.retry.retries.retried = n)) },
   { key: 'succeeded', get: (u) => u.retry?.retries.succeeded, set: (u, n) => void (u.retry && (u.retry.retries.succeeded = n)) },
   { key: 'failed', get: (u) => u.retry?.retries.failed, set: (u, n) => void (u.retry && (u.retry.retries.failed = n)) },
