@@ -73,6 +73,9 @@ export const DEFAULT_UPSTREAM_TIMEOUTS = {
   idle: 60_000,
 } as const;
 
+/** An upstream's tls.verify: server certificates are checked unless turned off (warned). */
+export const DEFAULT_UPSTREAM_TLS_VERIFY = true;
+
 /** slow_start: 0 is off (the one duration that may be 0). */
 export const DEFAULT_SLOW_START = 0;
 

@@ -78,13 +78,18 @@ function changes(a: unknown, b: unknown, key: string): string[] {
   return [`${key} ${show(key, a)} → ${show(key, b)}`];
 }
 
+/** A listener or upstream without its PEM text: notes name what changed, and a key never reaches a log. */
+const PEM_KEYS = new Set(['cert_pem', 'key_pem', 'ca_pem']);
+const withoutPem = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (PEM_KEYS.has(k) ? undefined : x)));
+
 /** Notes for one changed upstream: its settings, then each server added, changed or removed. */
 function describeUpstream(a: UpstreamConfig, b: UpstreamConfig): string[] {
   const { servers: sa, ...restA } = a;
   const { servers: sb, ...restB } = b;
   const before = new Map(sa.map((s) => [s.name, s]));
   const after = new Map(sb.map((s) => [s.name, s]));
-  const notes = changes(restA, restB, '');
+  const notes = changes(withoutPem(restA), withoutPem(restB), '');
+  if (notes.length === 0 && !same(restA, restB)) notes.push('tls: certificate, key or CA file contents changed');
   for (const s of sb) {
     const old = before.get(s.name);
     if (old === undefined) notes.push(`${s.name} added`);
@@ -96,8 +101,6 @@ function describeUpstream(a: UpstreamConfig, b: UpstreamConfig): string[] {
   return notes.map((n) => `upstream ${b.name}: ${n}`);
 }
 
-/** A listener without its PEM text: notes name what changed, and a key never reaches a log. */
-const withoutPem = (l: Listener): unknown => JSON.parse(JSON.stringify(l, (k, v: unknown) => (k === 'cert_pem' || k === 'key_pem' ? undefined : v)));
 
 /** Notes for `listen`: new addresses, or each listener's changed settings (a certificate's new contents included). */
 function describeListen(a: readonly Listener[], b: readonly Listener[]): string[] {

@@ -49,8 +49,15 @@ function readSmallFile(file: string): string {
   }
 }
 
+/** A file named in the config, its text, and where it is written. */
+export interface PemFile {
+  readonly path: string;
+  readonly pem: string;
+  readonly entry: Entry;
+}
+
 /** The path under `key` (resolved against the config file's folder) and its text; undefined when unreadable (reported). */
-function readFileEntry(checker: Checker, block: Block, key: 'cert' | 'key'): { path: string; pem: string; entry: Entry } | undefined {
+export function readFileEntry(checker: Checker, block: Block, key: string): PemFile | undefined {
   const written = block.require(key, text);
   const entry = block.get(key);
   if (written === undefined || entry === undefined) return undefined;
@@ -66,7 +73,7 @@ function readFileEntry(checker: Checker, block: Block, key: 'cert' | 'key'): { p
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** Reports a certificate that is not one, a key that is not one or does not match, and a certificate out of its validity. */
-function checkPair(checker: Checker, cert: { path: string; pem: string; entry: Entry }, key: { path: string; pem: string; entry: Entry }): void {
+export function checkPair(checker: Checker, cert: PemFile, key: PemFile): void {
   let x509: X509Certificate;
   let pk: KeyObject;
   try {

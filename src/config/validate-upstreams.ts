@@ -3,7 +3,7 @@
  * Validation of the `upstreams:` block: each upstream's scheduler and pool settings and its
  * servers, including the checks that span keys (hash_key only with consistent-hash, server
  * names unique within an upstream, at least one server that is not a backup). The
- * health_check, outlier_detection, circuit_breaker, retries and sticky blocks have their own files.
+ * health_check, outlier_detection, circuit_breaker, retries, sticky and tls blocks have their own files.
  */
 import type { HashKey, ServerConfig, UpstreamConfig } from '../core/config.js';
 import {
@@ -23,6 +23,7 @@ import type { Block, Checker, Entry } from './validate-context.js';
 import { readHealthCheck } from './validate-health.js';
 import { readCircuitBreaker, readOutlierDetection, readRetries } from './validate-resilience.js';
 import { readSticky } from './validate-sticky.js';
+import { readUpstreamTls } from './validate-upstream-tls.js';
 import { boolean, duration, durationOrOff, hashKey, integer, name, oneOf, readDurations, serverUrl } from './validate-values.js';
 
 const UPSTREAM_KEYS = [
@@ -37,6 +38,7 @@ const UPSTREAM_KEYS = [
   'circuit_breaker',
   'retries',
   'sticky',
+  'tls',
   'servers',
 ] as const;
 const SERVER_KEYS = ['url', 'name', 'weight', 'backup'] as const;
@@ -62,7 +64,7 @@ export function readUpstreams(checker: Checker, top: Block): Map<string, Upstrea
 function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
   const u = checker.block(e.value, e.path, UPSTREAM_KEYS);
   const base = { name: e.name, connections: DEFAULT_CONNECTIONS, keep_alive: DEFAULT_UPSTREAM_KEEP_ALIVE, slow_start: DEFAULT_SLOW_START };
-  const off = { health_check: undefined, outlier_detection: undefined, circuit_breaker: undefined, retries: undefined, sticky: undefined };
+  const off = { health_check: undefined, outlier_detection: undefined, circuit_breaker: undefined, retries: undefined, sticky: undefined, tls: undefined };
   if (!u) return { ...base, ...off, scheduler: DEFAULT_SCHEDULER, hash_key: undefined, timeouts: DEFAULT_UPSTREAM_TIMEOUTS, servers: [] };
 
   // Read directly (not with a fallback) so an invalid scheduler does not also flag hash_key.
@@ -79,6 +81,7 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
     }
   }
   const timeouts = readDurations(u.child('timeouts', TIMEOUT_KEYS), DEFAULT_UPSTREAM_TIMEOUTS);
+  const servers = readServers(checker, u, e.name);
   return {
     name: e.name,
     scheduler: scheduler ?? DEFAULT_SCHEDULER,
@@ -92,7 +95,8 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
     circuit_breaker: readCircuitBreaker(u),
     retries: readRetries(checker, u, timeouts.response),
     sticky: readSticky(checker, u),
-    servers: readServers(checker, u, e.name),
+    tls: readUpstreamTls(checker, u, servers),
+    servers,
   };
 }
 

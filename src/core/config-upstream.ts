@@ -108,6 +108,30 @@ export interface StickyConfig {
   readonly max_entries: number;
 }
 
+/**
+ * How bulwark connects to the upstream's https:// servers (http:// servers of the same
+ * upstream ignore it). Paths are resolved against the config file; the PEM texts are read
+ * at load, so a reload that reads changed files is a changed config (new pools).
+ */
+export interface UpstreamTls {
+  /** CA bundle the servers' certificates must chain to; undefined: Node's bundled roots. */
+  readonly ca: string | undefined;
+  readonly ca_pem: string | undefined;
+  /** Client certificate and key for mutual TLS: both or neither. */
+  readonly cert: string | undefined;
+  readonly cert_pem: string | undefined;
+  readonly key: string | undefined;
+  readonly key_pem: string | undefined;
+  /**
+   * Sent as SNI and matched against the server's certificate. Undefined: each server's
+   * host when it is a name; none for an IP literal (RFC 6066 §3), which the certificate
+   * must then list as an IP address.
+   */
+  readonly servername: string | undefined;
+  /** False accepts any certificate (warned at load). Default true. */
+  readonly verify: boolean;
+}
+
 export interface UpstreamTimeouts {
   /** TCP connect timeout, ms. */
   readonly connect: number;
@@ -141,4 +165,6 @@ export interface UpstreamConfig {
   readonly slow_start: number;
   /** Absent: no session affinity. */
   readonly sticky: StickyConfig | undefined;
+  /** Absent: https:// servers are verified against Node's bundled roots, by their host name. */
+  readonly tls: UpstreamTls | undefined;
 }

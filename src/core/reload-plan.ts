@@ -23,13 +23,13 @@ export function same(a: unknown, b: unknown): boolean {
  * pending queue, the retry policy) is built anew on every reload.
  */
 export const UPSTREAM_PARTS = {
-  /** The undici pools of the servers that stay. */
-  pools: ['connections', 'keep_alive', 'timeouts'],
+  /** The undici pools of the servers that stay (their connections were made with `tls`). */
+  pools: ['connections', 'keep_alive', 'timeouts', 'tls'],
   scheduler: ['scheduler', 'hash_key'],
   /** The sticky-session table. */
   sticky: ['sticky'],
-  /** Health checker, outlier detector, breaker and slow start (runtime/fault-tolerance). */
-  faultTolerance: ['health_check', 'outlier_detection', 'circuit_breaker', 'slow_start'],
+  /** Health checker (its probes connect with `tls`), outlier detector, breaker and slow start (runtime/fault-tolerance). */
+  faultTolerance: ['health_check', 'outlier_detection', 'circuit_breaker', 'slow_start', 'tls'],
 } as const satisfies Record<string, ReadonlyArray<keyof UpstreamConfig>>;
 
 export type UpstreamPart = keyof typeof UPSTREAM_PARTS;
