@@ -1,8 +1,9 @@
 /**
  * @module config/validate-routes
- * Validation of the `routes:` list: each route's match block and the upstream it names,
- * which must be one defined under `upstreams:` (the cross-check that catches a renamed or
- * misspelt upstream before the first request does).
+ * Validation of the `routes:` list: each route's match block and the upstream it names (or
+ * the upstreams of its split: validate-route-split.ts), which must be defined under
+ * `upstreams:` (the cross-check that catches a renamed or misspelt upstream before the first
+ * request does).
  */
 import type { RouteConfig } from '../core/config.js';
 import { didYouMean } from './suggest.js';
@@ -11,6 +12,7 @@ import { readRateLimit } from './validate-rate.js';
 import type { Block, Checker, Parse } from './validate-context.js';
 import { pathPrefix, routeHost } from './validate-values.js';
 import { RULE_KEYS, readRouteRules } from './validate-route-rules.js';
+import { SPLIT_KEYS, readRouteTarget } from './validate-route-split.js';
 
 const ROUTE_KEYS = ['match', 'upstream', 'rate_limit'] as const;
 const MATCH_KEYS = ['host', 'path_prefix'] as const;
@@ -30,14 +32,14 @@ export function readRoutes(checker: Checker, top: Block, upstreams: Iterable<str
   if (!entry) return [];
   const ref = upstreamRef([...upstreams]);
   return checker.list(entry.value, entry.path, 'route').flatMap((item) => {
-    const r = checker.block(item.node, item.path, [...ROUTE_KEYS, ...RULE_KEYS]);
+    const r = checker.block(item.node, item.path, [...ROUTE_KEYS, ...SPLIT_KEYS, ...RULE_KEYS]);
     if (!r) return [];
     const match = r.child('match', MATCH_KEYS);
     const host = match.read<string | undefined>('host', routeHost, undefined);
     const path_prefix = match.read<string | undefined>('path_prefix', pathPrefix, undefined);
-    const upstream = r.require('upstream', ref);
+    const target = readRouteTarget(checker, r, ref);
     const rules = readRouteRules(checker, r);
     const rate_limit = readRateLimit(r);
-    return upstream === undefined ? [] : [{ host, path_prefix, upstream, ...rules, ...(rate_limit && { rate_limit }) }];
+    return target === undefined ? [] : [{ host, path_prefix, ...target, ...rules, ...(rate_limit && { rate_limit }) }];
   });
 }

@@ -6,7 +6,7 @@
  * upstream's blocks are in config-upstream.ts, re-exported here.
  */
 import type { RateLimitConfig } from './config-rate.js';
-import type { RouteHeaders } from './config-route.js';
+import type { RouteHeaders, SplitSticky, SplitTarget } from './config-route.js';
 import type { UpstreamConfig } from './config-upstream.js';
 
 export * from './config-upstream.js';
@@ -90,7 +90,12 @@ export interface RouteConfig {
   /** Exact host ("api.example.com") or wildcard ("*.example.com"), lower-case, no port. */
   readonly host: string | undefined;
   readonly path_prefix: string | undefined;
-  readonly upstream: string;
+  /** Where matching requests go; undefined when `split` chooses per request. */
+  readonly upstream: string | undefined;
+  /** A weighted split across upstreams instead of `upstream` (core/config-route). */
+  readonly split: readonly SplitTarget[] | undefined;
+  /** Only with split: keeps a client on its side. */
+  readonly split_sticky: SplitSticky | undefined;
   /** Taken off the front of the normalised path at a segment boundary ("/api": /api/users → /users). */
   readonly strip_prefix: string | undefined;
   /** Put in front of the path after strip_prefix ("/v2": /users → /v2/users). */

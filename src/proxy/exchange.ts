@@ -51,6 +51,8 @@ export interface ExchangeInit {
   readonly upstream: UpstreamRuntime;
   /** The matched route: its response header rules apply to the upstream's response head. */
   readonly route?: RouteRuntime;
+  /** Set-Cookie to add to the upstream's response: the route's split pins the client (route-split.ts). */
+  readonly setCookie?: string | undefined;
   readonly ctx: PickContext;
   readonly path: string;
   readonly headers: string[];
@@ -228,6 +230,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     const head = forwardResponseHeaders(rawHeaders, this.requestId);
     // After the hop-by-hop filtering, before bulwark's own cookies (which a rule cannot remove).
     this.#i.route?.responseHeaders?.apply(head, { clientIp: this.#i.ctx.clientIp ?? '', requestId: this.requestId });
+    if (this.#i.setCookie !== undefined) head.push('set-cookie', this.#i.setCookie);
     const aff = this.upstream.affinity;
     if (aff !== undefined) {
       const cookie = aff.commit(this.#stickyKey, a.server, head, this.#secure);

@@ -155,7 +155,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     }
 
     const buffering = this.#state.buffering;
-    const init = { req, res, requestId: id, upstream, route, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
+    const init = { req, res, requestId: id, upstream, route, setCookie: r.setCookie, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
     const ex = new Exchange(init, this, this.#exchangeDone);
     if (buffer !== undefined) ex.bufferThenRun(buffer);
     else ex.run();

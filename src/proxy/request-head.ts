@@ -34,6 +34,8 @@ export class Resolved {
     /** The BLWK_ code of a refusal ("" when routed). */
     readonly code: ErrorCode | '',
     readonly detail: string,
+    /** A split's Set-Cookie for the response (route-split.ts), if one is due. */
+    readonly setCookie: string | undefined = undefined,
   ) {}
 }
 
@@ -79,7 +81,8 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
   const route = router.match(router.usesHost ? hostName(head.host) : '', path);
   if (route === undefined) return refused(head, path, 404, ErrorCodes.NO_ROUTE, 'no route matches this request');
   route.requestHeaders?.apply(head.headers, { clientIp: head.clientIp, requestId: head.requestId });
-  return new Resolved(head, route.upstreamPath(path), route, route.upstream, 0, '', '');
+  const choice = route.choose(req);
+  return new Resolved(head, route.upstreamPath(path), route, choice.upstream, 0, '', '', choice.setCookie);
 }
 
 /** The lazily-read request facts a scheduler may use (most schedulers read none). */

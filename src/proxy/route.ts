@@ -2,17 +2,20 @@
  * @module proxy/route
  * One route as requests see it: compiled once per config (state.ts) from its RouteConfig,
  * and what the router hands back for a request. It holds what a route does to the
- * requests it matches: which upstream takes them, how the path is rewritten for it
+ * requests it matches: which upstream takes each (one, or a weighted split: route-split.ts),
+ * how the path is rewritten for it
  * (route-path.ts), the fields set and removed on either side (route-headers.ts), the
  * largest body it takes, and the optional per-route rate limiter.
  * A request captures it with the rest of the ProxyState, so a reload is atomic per route.
  */
 import type { Random } from '../core/clock.js';
+import type { IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../core/config.js';
 import type { RateLimiter } from '../resilience/rate-limit.js';
 import type { BodyBufferSettings } from './request-body.js';
 import { headerRules, type HeaderRules } from './route-headers.js';
 import { pathRewrite, type PathRewrite } from './route-path.js';
+import { Split, type RouteChoice } from './route-split.js';
 import type { UpstreamRuntime } from './upstream.js';
 
 /** What every route of one config is built with. */
@@ -24,7 +27,9 @@ export interface RouteEnv {
 
 export class RouteRuntime {
   readonly config: RouteConfig;
-  readonly upstream: UpstreamRuntime;
+  /** The route's one upstream's choice; undefined with a split. */
+  readonly #single: RouteChoice | undefined;
+  readonly #split: Split | undefined;
   /** The route's token buckets (rate_limit); undefined: the route is not limited. */
   readonly rateLimit: RateLimiter | undefined;
   readonly #rewrite: PathRewrite | undefined;
@@ -37,11 +42,13 @@ export class RouteRuntime {
 
   /**
    * @param upstreams the config's upstream runtimes; the config validator guarantees the
-   *   route's upstream is among them.
+   *   route's upstreams are among them.
    */
   constructor(config: RouteConfig, upstreams: ReadonlyMap<string, UpstreamRuntime>, rateLimit: RateLimiter | undefined, env: RouteEnv) {
     this.config = config;
-    this.upstream = upstreams.get(config.upstream)!;
+    const split = config.split;
+    this.#split = split === undefined ? undefined : new Split(split, config.split_sticky, upstreams, env.random);
+    this.#single = split === undefined ? { upstream: upstreams.get(config.upstream!)!, setCookie: undefined } : undefined;
     this.rateLimit = rateLimit;
     this.#rewrite = pathRewrite(config.strip_prefix, config.add_prefix);
     this.requestHeaders = headerRules(config.headers?.request);
@@ -52,6 +59,11 @@ export class RouteRuntime {
   /** `settings` with this route's body limit (the same object when the route's is not smaller). */
   limitBody(settings: BodyBufferSettings): BodyBufferSettings {
     return settings.max <= this.maxBody ? settings : { ...settings, max: this.maxBody };
+  }
+
+  /** Which upstream takes `req`, and the split's Set-Cookie to send with its response, if any. */
+  choose(req: IncomingMessage): RouteChoice {
+    return this.#single ?? this.#split!.choose(req);
   }
 
   /** The normalised target ("/path?query") as the upstream gets it (strip_prefix, add_prefix). */

@@ -110,8 +110,9 @@ export function useHarness(): Harness {
 export interface RouteSpec {
   readonly host?: string;
   readonly path_prefix?: string;
-  readonly upstream: string;
-  /** More route keys (strip_prefix, headers, ...), written beside `upstream`. */
+  /** Left out for a route with a `split` (in `rules`). */
+  readonly upstream?: string;
+  /** More route keys (strip_prefix, headers, split...), written beside `upstream`. */
   readonly rules?: Record<string, unknown>;
 }
 
@@ -131,7 +132,7 @@ export function routedConfig(
     upstreams: Object.fromEntries(
       Object.entries(upstreams).map(([name, urls]) => [name, { ...extra.upstream, servers: urls.map((url) => ({ url })) }]),
     ),
-    routes: routes.map(({ upstream, rules, ...match }) => ({ ...(Object.keys(match).length > 0 && { match }), upstream, ...rules })),
+    routes: routes.map(({ upstream, rules, ...match }) => ({ ...(Object.keys(match).length > 0 && { match }), ...(upstream !== undefined && { upstream }), ...rules })),
   };
   if (extra.front !== undefined) doc['front'] = extra.front;
   return stringify(doc);

@@ -31,7 +31,7 @@ describe('routes', () => {
     expect(problems(route({ match: { host: 'a.com' } }))).toEqual(['routes[0].upstream: is required']);
     expect(problems(route({ upstream: ['web'] }))).toEqual(['routes[0].upstream: must be the name of an upstream']);
     expect(problems(route({ upstream: 'web', priority: 1 }))).toEqual([
-      'routes[0].priority: unknown key "priority"; expected one of: match, upstream, rate_limit, strip_prefix, add_prefix, headers, max_body_size',
+      'routes[0].priority: unknown key "priority"; expected one of: match, upstream, rate_limit, split, split_sticky, strip_prefix, add_prefix, headers, max_body_size',
     ]);
     expect(problems(route({ upstream: 'web', match: { path: '/x' } }))).toEqual([
       'routes[0].match.path: unknown key "path"; expected one of: host, path_prefix (did you mean "path_prefix"?)',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../../../src/core/config.js';
 import { Router, hostName } from '../../../src/proxy/router.js';
 
-const route = (r: Partial<RouteConfig> & { upstream: string }): RouteConfig => ({ host: undefined, path_prefix: undefined, strip_prefix: undefined, add_prefix: undefined, headers: undefined, max_body_size: undefined, ...r });
+const route = (r: Partial<RouteConfig> & { upstream: string }): RouteConfig => ({ host: undefined, path_prefix: undefined, strip_prefix: undefined, add_prefix: undefined, headers: undefined, max_body_size: undefined, split: undefined, split_sticky: undefined, ...r });
 
 describe('Router', () => {
   it('matches host (exact or wildcard) and path prefix, first match wins', () => {
