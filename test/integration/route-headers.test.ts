@@ -4,9 +4,12 @@
  * expanded) and what the client received (the response rules run after bulwark's
  * hop-by-hop filtering; bulwark's own answers, such as a 503, are left as they are).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { disableAll, routedConfig, useHarness } from '../helpers/harness.js';
-import { rawValues, send } from '../helpers/net.js';
+import { rawValues, send, withTimeout } from '../helpers/net.js';
 
 const h = useHarness();
 
@@ -61,5 +64,31 @@ describe('route header rules', () => {
     expect(r.headers['x-served-by']).toBeUndefined();
     expect(r.headers['x-request-id']).toBe('req-9');
     expect(origin.requests).toHaveLength(0);
+  });
+
+  it('applies the request rules to a WebSocket handshake too', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    const seen: http.IncomingMessage[] = [];
+    wss.on('connection', (ws, req) => {
+      seen.push(req);
+      ws.send('hi');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    h.defer(async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const headers = { request: { set: { 'X-Env': 'prod', 'X-Trace': '${request_id}' }, remove: ['X-Debug'] } };
+    const bw = await h.bulwark(routedConfig({ web: [url] }, [{ upstream: 'web', rules: { headers } }]));
+    const ws = new WebSocket(bw.url.replace('http:', 'ws:'), { headers: { 'x-env': 'dev', 'x-debug': '1', 'x-request-id': 'ws-1' } });
+    h.defer(() => ws.terminate());
+    expect(await withTimeout(new Promise<string>((r, j) => ws.once('message', (d) => r(String(d))).once('error', j)), 5000, 'the first frame')).toBe('hi');
+    expect(rawValues(seen[0]!.rawHeaders, 'x-env')).toEqual(['prod']);
+    expect(rawValues(seen[0]!.rawHeaders, 'x-debug')).toEqual([]);
+    expect(rawValues(seen[0]!.rawHeaders, 'x-trace')).toEqual(['ws-1']);
   });
 });

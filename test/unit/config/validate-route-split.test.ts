@@ -4,7 +4,7 @@
  * distinct upstreams, positive integer weights, cookie:NAME or header:NAME; positioned errors.
  */
 import { describe, expect, it } from 'vitest';
-import { onlyRule, problems, valid, yamlWith } from './fixtures.js';
+import { located, onlyRule, problems, valid, yamlWith } from './fixtures.js';
 
 const two = { web: { servers: [{ url: 'http://127.0.0.1:3001' }] }, canary: { servers: [{ url: 'http://127.0.0.1:3002' }] } };
 const route = (r: Record<string, unknown>): string => yamlWith({ upstreams: two, routes: [r] });
@@ -41,5 +41,33 @@ describe('route split', () => {
 
   it('still requires upstream when neither is written', () => {
     expect(problems(route({ match: { host: 'a.com' } }))).toEqual(['routes[0].upstream: is required']);
+  });
+});
+
+describe('route key positions', () => {
+  it('points each bad route key at its line and column, all in one pass', () => {
+    const text = `upstreams:
+  v1: { servers: [{ url: "http://127.0.0.1:3001" }] }
+routes:
+  - match: { path_prefix: /api/ }
+    strip_prefix: api
+    headers:
+      request: { set: { X-Client: "\${clientip}" } }
+      response: { remove: [Connection] }
+    max_body_size: lots
+    split:
+      - { upstream: v1, weight: 0 }
+      - { upstream: v3, weight: 1 }
+    split_sticky: "ip:x"
+`;
+    expect(located(text)).toEqual([
+      [5, 19, 'routes[0].strip_prefix', 'must be a path starting with "/", like /api'],
+      [7, 35, 'routes[0].headers.request.set.X-Client', 'unknown variable "${clientip}"; known: ${client_ip}, ${request_id} (did you mean "client_ip"?)'],
+      [8, 28, 'routes[0].headers.response.remove[0]', '"connection" cannot be set or removed: it is a hop-by-hop field (RFC 9110 §7.6.1): it describes one connection and never crosses bulwark'],
+      [9, 20, 'routes[0].max_body_size', 'must be a size like 512b, 16kb or 10mb'],
+      [11, 33, 'routes[0].split[0].weight', 'must be an integer between 1 and 1000000'],
+      [12, 21, 'routes[0].split[1].upstream', 'unknown upstream "v3"; defined: v1 (did you mean "v1"?)'],
+      [13, 19, 'routes[0].split_sticky', 'must be cookie:NAME or header:NAME'],
+    ]);
   });
 });
