@@ -3,13 +3,12 @@
  * One route as requests see it: compiled once per config (state.ts) from its RouteConfig,
  * and what the router hands back for a request. It holds what a route does to the
  * requests it matches: which upstream takes each (one, or a weighted split: route-split.ts),
- * how the path is rewritten for it
- * (route-path.ts), the fields set and removed on either side (route-headers.ts), the
- * largest body it takes, and the optional per-route rate limiter.
- * A request captures it with the rest of the ProxyState, so a reload is atomic per route.
+ * how the path is rewritten for it (route-path.ts), the fields set and removed on either
+ * side (route-headers.ts), the largest body it takes, and the optional rate limiter. A
+ * request captures it with the rest of the ProxyState, so a reload is atomic per route.
  */
-import type { Random } from '../core/clock.js';
 import type { IncomingMessage } from 'node:http';
+import type { Random } from '../core/clock.js';
 import type { RouteConfig } from '../core/config.js';
 import type { RateLimiter } from '../resilience/rate-limit.js';
 import type { BodyBufferSettings } from './request-body.js';
