@@ -15,7 +15,7 @@ import { Invalid, joinPath, type Block, type Checker, type Parse } from './valid
 import { readTls } from './validate-tls.js';
 import { boolean, integer } from './validate-values.js';
 
-const LISTENER_KEYS = ['address', 'tls', 'http2', 'redirect_https', 'hsts'] as const;
+const LISTENER_KEYS = ['address', 'tls', 'http2', 'redirect_https', 'hsts', 'proxy_protocol'] as const;
 const HSTS_KEYS = ['max_age', 'include_subdomains', 'preload'] as const;
 /** What the browsers' HSTS preload list requires (hstspreload.org): at least a year, subdomains included. */
 const PRELOAD_MIN_AGE = 365 * 86_400;
@@ -75,6 +75,7 @@ function readObject(checker: Checker, node: ParsedNode, path: string): LocatedLi
     http2: block.read('http2', boolean, tls !== undefined),
     redirect_https: redirect,
     hsts: readHsts(checker, block, tls !== undefined),
+    ...(block.read('proxy_protocol', boolean, false) && { proxy_protocol: true }),
   };
   const at = block.get('address')!;
   return address === undefined ? [] : [{ address, node: at.value, path: at.path, listener }];

@@ -11,7 +11,7 @@ import type { ParsedNode } from 'yaml';
 import { ACCESS_FORMATS, LOG_LEVELS } from '../core/config.js';
 import type { BulwarkConfig, ListenAddress, LogConfig } from '../core/config.js';
 import { addressesConflict, formatListenAddress, parseListenAddress } from './address.js';
-import { readListen, type Located } from './validate-listen.js';
+import { readListen, type Located, type LocatedListener } from './validate-listen.js';
 import {
   DEFAULT_ACCESS_FORMAT,
   DEFAULT_ACCESS_LOG,
@@ -40,6 +40,8 @@ const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'ro
 export function validateConfig(checker: Checker, root: ParsedNode | null): BulwarkConfig {
   const top = checker.optionalBlock(root, '', TOP_KEYS);
   const listen = readListen(checker, top);
+  const trusted = readTrustedProxies(checker, top);
+  checkProxyProtocol(checker, listen, trusted);
   const adminBlock = top.child('admin', ['listen', 'token_env']);
   const adminListen = readAddress(checker, adminBlock, DEFAULT_ADMIN_LISTEN);
   checkConflicts(checker, [...listen, adminListen]);
@@ -60,8 +62,16 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     routes: readRoutes(checker, top, upstreams.keys()),
     backup: readBackup(checker, top),
     alerts: readAlerts(checker, top),
-    trusted_proxies: readTrustedProxies(checker, top),
+    trusted_proxies: trusted,
   };
+}
+
+/** A PROXY protocol listener accepts only trusted_proxies: with none, it could serve nobody. */
+function checkProxyProtocol(checker: Checker, listen: readonly LocatedListener[], trusted: readonly string[]): void {
+  if (trusted.length > 0) return;
+  for (const l of listen) {
+    if (l.listener.proxy_protocol) checker.report(l.node, l.path.replace(/\.address$/, '.proxy_protocol'), 'needs trusted_proxies: the addresses allowed to send PROXY headers');
+  }
 }
 
 /** `workers: auto` is one per core the process may use (os.availableParallelism: cgroup and affinity limits included). */

@@ -84,6 +84,8 @@ export interface Listener {
   readonly redirect_https: number | undefined;
   /** Only with tls. */
   readonly hsts: HstsConfig | undefined;
+  /** Every connection must come from trusted_proxies and start with a PROXY protocol header (proxy/proxy-accept). Absent: false. */
+  readonly proxy_protocol?: boolean;
 }
 
 export interface RouteConfig {

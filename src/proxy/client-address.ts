@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP, isIPv4, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { plainAddress, type ProxySource } from './proxy-protocol.js';
 
 /** The addresses and CIDR ranges of trusted_proxies. */
@@ -51,11 +52,30 @@ export function setProxySource(socket: Socket, source: ProxySource): void {
   (socket as Tagged)[kSource] = source;
 }
 
+const kRaw = Symbol('bulwark.rawSocket');
+type Replay = Duplex & { [kRaw]?: Socket };
+
+/** Marks `d` as the stream proxy-accept.ts replays `socket`'s bytes through (for a TLS listener). */
+export function linkReplay(d: Duplex, socket: Socket): void {
+  (d as Replay)[kRaw] = socket;
+}
+
+/**
+ * The TCP socket under a client connection: itself, or for TLS its parent (Node's
+ * `_parent`), or the socket behind a replay stream, which Node keeps as the TLS handle's
+ * `_parentWrap.stream` (internal fields, so read defensively).
+ */
+function rawSocket(socket: Socket): Socket {
+  const s = socket as Socket & { _parent?: Socket | null; _handle?: { _parentWrap?: { stream?: Replay } } | null };
+  return s._parent ?? s._handle?._parentWrap?.stream?.[kRaw] ?? socket;
+}
+
 /** The connection's peer: a PROXY header's source, else the remote address ("" when gone). */
 export function peerAddress(socket: Socket | null | undefined): string {
   if (!socket) return '';
-  const s = (socket as Tagged)[kSource];
-  return s !== undefined ? s.address : plainAddress(socket.remoteAddress ?? '');
+  const raw = rawSocket(socket);
+  const s = (raw as Tagged)[kSource];
+  return s !== undefined ? s.address : plainAddress(raw.remoteAddress ?? socket.remoteAddress ?? '');
 }
 
 /** What a request forwards as X-Forwarded-For, and the client address it settles on. */

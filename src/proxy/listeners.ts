@@ -13,6 +13,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrontConfig, Listener } from '../core/config.js';
 import { applyFront, createFrontServer, listen, markRetiring, reconfigure, type FrontHandlers } from './front.js';
+import { acceptProxyProtocol, type ProxyProtocolHost } from './proxy-accept.js';
 
 interface Bound {
   readonly server: http.Server;
@@ -22,7 +23,7 @@ interface Bound {
 }
 
 /** What a server is built as: a kind change needs a new server (node:http, node:https...). */
-const kindOf = (l: Listener): string => `${l.tls === undefined ? 'plain' : 'tls'}${l.http2 ? '+h2' : ''}`;
+const kindOf = (l: Listener): string => `${l.tls === undefined ? 'plain' : 'tls'}${l.http2 ? '+h2' : ''}${l.proxy_protocol ? '+proxy' : ''}`;
 
 /**
  * One key per configured address. Port 0 may repeat (each asks the OS for a port of its
@@ -104,6 +105,7 @@ export class FrontListeners {
       const old = this.#bound.get(k);
       if ((old !== undefined && old.kind === kindOf(l)) || fresh.has(k)) continue;
       const server = createFrontServer(l, this.#front, this.#proxy);
+      if (l.proxy_protocol) acceptProxyProtocol(server, this.#proxy as ProxyProtocolHost, () => this.#front.timeouts.headers);
       try {
         // Port 0 is a new port anyway; a fixed one must be free for the new kind of server.
         if (old !== undefined && l.address.port !== 0) stopped.push(await stopAccepting(old));

@@ -21,6 +21,7 @@ import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
+import type { TrustedProxies } from './client-address.js';
 import { rateLimitedDetail, rateWait } from './rate-check.js';
 import { sendError } from './respond.js';
 import type { BodyBufferSettings } from './request-body.js';
@@ -63,6 +64,13 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   readonly durations = new Map<string, LatencyHistogram>();
   /** Set during graceful drain: responses ask clients to close their connections. */
   draining = false;
+  /** Told of each connection a PROXY protocol listener closed (untrusted peer, bad header): logged. */
+  onProxyRefused: ((peer: string, reason: string) => void) | undefined;
+
+  /** The running config's trusted_proxies (a PROXY protocol listener reads it per connection). */
+  get trustedProxies(): TrustedProxies {
+    return this.#state.trusted;
+  }
 
   /** Whether the response to `req` should close its connection (drain, or a retiring listener). */
   closesConnection(req: IncomingMessage): boolean {

@@ -131,6 +131,7 @@ export class App {
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, stickyStore: opts.stickyStore, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
+    this.proxy.onProxyRefused = (peer, reason) => logging.logger.warn({ event: 'proxy_protocol_refused', peer, reason }, `connection from ${peer} closed: ${reason}`);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const alerts = (this.alerts = new Alerts(clock, logging.logger));
     // A worker sends no alerts: its primary sends each one once for the group.

@@ -68,4 +68,12 @@ describe('routes[].rate_limit and trusted_proxies in a config', () => {
     ]);
     expect(problems(yamlWith({ trusted_proxies: '10.0.0.0/8' }))).toEqual(['trusted_proxies: must be a list']);
   });
+
+  it('reads proxy_protocol on a listener, which needs trusted_proxies', () => {
+    const listen = (extra: string) => ({ listen: [{ address: '127.0.0.1:9000', proxy_protocol: true }], ...(extra ? { trusted_proxies: [extra] } : {}) });
+    expect(valid(yamlWith(listen('10.0.0.0/8'))).listen[0]).toMatchObject({ proxy_protocol: true });
+    expect(valid(yamlWith({ listen: [{ address: '127.0.0.1:9000' }] })).listen[0]?.proxy_protocol).toBeUndefined();
+    expect(problems(yamlWith(listen('')))).toEqual(['listen[0].proxy_protocol: needs trusted_proxies: the addresses allowed to send PROXY headers']);
+    expect(problems(yamlWith({ listen: [{ address: '127.0.0.1:9000', proxy_protocol: 'yes' }] }))).toEqual(['listen[0].proxy_protocol: must be true or false']);
+  });
 });
