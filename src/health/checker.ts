@@ -24,7 +24,7 @@
  * as an unhandled rejection). A stopped checker cannot be started again: build a new one.
  */
 import type { Clock, Random, TimerHandle } from '../core/clock.js';
-import type { HealthCheckConfig } from '../core/config.js';
+import type { HealthCheckConfig, UpstreamTls } from '../core/config.js';
 import type { Server } from '../core/server.js';
 import type { Probe, ProbeOutcome } from './probe.js';
 import { httpProbe } from './probe-http.js';
@@ -76,10 +76,11 @@ export class HealthChecker {
   #started = false;
   #stopped = false;
 
-  constructor(servers: readonly Server[], config: HealthCheckConfig, deps: HealthCheckerDeps) {
+  /** `tls`: the upstream's settings for its https:// servers (absent: Node's defaults). */
+  constructor(servers: readonly Server[], config: HealthCheckConfig, deps: HealthCheckerDeps, tls?: UpstreamTls) {
     this.#config = config;
     this.#deps = deps;
-    this.#probe = config.type === 'tcp' ? tcpProbe(config) : httpProbe(config);
+    this.#probe = config.type === 'tcp' ? tcpProbe(config, tls) : httpProbe(config, tls);
     this.sync(servers);
   }
 

@@ -8,11 +8,13 @@
  * connect, response head and body.
  *
  * Callers must guarantee server origins are valid http: or https: URLs (config/
- * normalises them). https checks verify the server certificate like any Node client.
+ * normalises them). https checks connect with the upstream's `tls` settings, as its pools do
+ * (core/upstream-tls): a wrong CA fails the check ("tls UNABLE_TO_VERIFY_LEAF_SIGNATURE").
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { HealthCheckConfig } from '../core/config.js';
+import type { HealthCheckConfig, UpstreamTls } from '../core/config.js';
+import { tlsClientOptions } from '../core/upstream-tls.js';
 import { describeFailure, endpointOf, runProbe, type Done, type Probe } from './probe.js';
 
 /** Most body bytes read when looking for `expect_body`. */
@@ -21,7 +23,7 @@ const USER_AGENT = 'bulwark-health-check';
 
 type HttpCheckConfig = Pick<HealthCheckConfig, 'timeout' | 'method' | 'path' | 'host' | 'expect_status' | 'expect_body'>;
 
-export function httpProbe(config: HttpCheckConfig): Probe {
+export function httpProbe(config: HttpCheckConfig, tls?: UpstreamTls): Probe {
   const { min, max } = config.expect_status;
   return (server, signal) =>
     runProbe(config.timeout, signal, (done) => {
@@ -35,6 +37,7 @@ export function httpProbe(config: HttpCheckConfig): Probe {
         path: config.path,
         agent: false,
         headers: { host: config.host ?? ep.authority, connection: 'close', 'user-agent': USER_AGENT },
+        ...(ep.tls ? tlsClientOptions(tls, server.origin) : {}),
       });
       req.on('socket', (socket) => {
         if (!socket.connecting) connected = true;

@@ -8,7 +8,9 @@
  * returns a function that destroys its connection; runProbe calls that function exactly
  * once, whichever way the attempt settles (success, failure, timeout or abort).
  */
+import { ErrorCodes } from '../core/errors.js';
 import type { Server } from '../core/server.js';
+import { upstreamFailure } from '../core/upstream-failure.js';
 
 export interface ProbeOutcome {
   readonly ok: boolean;
@@ -41,14 +43,16 @@ export function endpointOf(origin: string): Endpoint {
 }
 
 /**
- * A short detail for a failed attempt: "connect ECONNREFUSED" before the TCP connection
- * was made, "reset ECONNRESET" when it broke afterwards, "bad response HPE_..." for a
- * response that is not valid HTTP, else the error code (or message).
+ * A short detail for a failed attempt: "tls CERT_HAS_EXPIRED" (any code the one failure
+ * table calls a TLS failure), "connect ECONNREFUSED" before the TCP connection was made,
+ * "reset ECONNRESET" when it broke afterwards, "bad response HPE_..." for a response that
+ * is not valid HTTP, else the error code (or message).
  */
 export function describeFailure(err: unknown, connected: boolean): string {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const what = code ?? (typeof e?.message === 'string' ? e.message : String(err));
+  if (code !== undefined && upstreamFailure(err).code === ErrorCodes.UPSTREAM_TLS) return `tls ${code}`;
   if (!connected) return `connect ${what}`;
   if (code === 'ECONNRESET' || code === 'EPIPE') return `reset ${code}`;
   if (code?.startsWith('HPE_')) return `bad response ${code}`;

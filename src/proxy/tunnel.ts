@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '../core/errors.js';
 import { responseOutcome, type AttemptOutcome } from '../core/outcome.js';
 import { CANCELLED, describeUpstreamError, upstreamFailure } from '../core/upstream-failure.js';
+import { tlsClientOptions } from '../core/upstream-tls.js';
 import type { Server } from '../core/server.js';
 import { forwardResponseHeaders } from './headers.js';
 import { errorBody } from './respond.js';
@@ -88,7 +89,7 @@ export function tunnel(o: TunnelOptions): void {
   const upReq = (secure ? https : http).request({
     host,
     port: Number(url.port) || (secure ? 443 : 80),
-    servername: secure && !net.isIP(host) ? host : undefined,
+    ...(secure ? tlsClientOptions(o.upstream.config.tls, server.origin) : {}),
     method: o.method,
     path: o.path,
     headers: [...o.headers, 'connection', 'upgrade', 'upgrade', o.protocol],

@@ -106,9 +106,9 @@ export class Reloader {
       return this.#reject(trigger, errors);
     }
     // The file is valid again: an earlier rejection no longer describes it. The same text
-    // may still read new certificate files (listen[].tls): those are a change.
+    // may still read new certificate files (listen[].tls, upstreams.*.tls): those are a change.
     const warnings = loaded.warnings?.length ? { warnings: loaded.warnings.map(formatConfigIssue) } : {};
-    if (loaded.text === st.text && same(loaded.config.listen, st.config.listen)) {
+    if (loaded.text === st.text && same(loaded.config.listen, st.config.listen) && same(loaded.config.upstreams, st.config.upstreams)) {
       st.lastError = undefined;
       return { result: 'unchanged', trigger, version: st.version, ...warnings };
     }

@@ -4,12 +4,12 @@
  * servername's rules, verify: false warned, and a block with no https:// server to apply
  * to refused (certificates made by openssl at test time).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffConfig, parseConfig } from '../../../src/config/index.js';
-import { issueCert, makeCa, type CertFiles } from '../../helpers/certs.js';
+import type { CertFiles } from '../../helpers/certs.js';
+import { upstreamPki } from '../../helpers/https-origin.js';
 import { onlyRule, upstreamWith, valid, web } from './fixtures.js';
 
 let dir: string;
@@ -19,11 +19,9 @@ let other: CertFiles;
 let expired: CertFiles;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-upstream-tls-'));
-  ca = makeCa(dir);
-  client = issueCert(dir, ca, 'client', { names: ['bulwark'] });
-  other = issueCert(dir, ca, 'other');
-  expired = issueCert(dir, ca, 'expired', { days: -1 });
+  const pki = upstreamPki();
+  ({ dir, ca, client, expired } = pki);
+  other = pki.site;
   writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,7 +53,7 @@ describe('upstream tls', () => {
     expect(onlyRule(withTls({ ca: join(dir, 'missing.pem') }), 'upstreams.web.tls.ca')).toMatch(/^cannot read .*missing\.pem: ENOENT/);
     expect(onlyRule(withTls({ ca: join(dir, 'junk.pem') }), 'upstreams.web.tls.ca')).toMatch(/junk\.pem holds no PEM certificate/);
     expect(onlyRule(withTls({ ca: client.key }), 'upstreams.web.tls.ca')).toMatch(/holds no PEM certificate/);
-    expect(onlyRule(withTls({ cert: client.cert, key: other.key }), 'upstreams.web.tls.key')).toMatch(/other\.key does not match the certificate in .*client\.crt/);
+    expect(onlyRule(withTls({ cert: client.cert, key: other.key }), 'upstreams.web.tls.key')).toMatch(/site\.key does not match the certificate in .*client\.crt/);
     expect(onlyRule(withTls({ cert: client.cert }), 'upstreams.web.tls.cert')).toMatch(/^needs key too/);
     expect(onlyRule(withTls({ key: client.key }), 'upstreams.web.tls.key')).toMatch(/^needs cert too/);
     expect(onlyRule(withTls({ cert: join(dir, 'junk.pem'), key: client.key }), 'upstreams.web.tls.cert')).toMatch(/holds no PEM certificate/);
