@@ -56,6 +56,14 @@ export const DEFAULT_RESPONSE_BUFFER_SIZE = 64 * 1024;
 export const DEFAULT_MAX_TEMP_FILE_SIZE = 1024 * 1024 * 1024;
 /** HAProxy's default: a half-closed client is still answered (no option abortonclose). */
 export const DEFAULT_ABORT_ON_CLOSE = false;
+/** HTTP/2 limits (front.h2_*): RFC 9113 §6.5.2 recommends at least 100 streams. */
+export const DEFAULT_H2_MAX_CONCURRENT_STREAMS = 100;
+export const DEFAULT_H2_MAX_HEADER_LIST_SIZE = 32 * 1024;
+export const DEFAULT_H2_MAX_RESETS_PER_SECOND = 100;
+export const DEFAULT_H2_MAX_CONTROL_FRAMES_PER_SECOND = 100;
+/** Node's own bounds for SETTINGS_MAX_CONCURRENT_STREAMS (2^32-1) would allow any client anything. */
+export const H2_STREAMS_RANGE = { min: 1, max: 10_000 } as const;
+export const H2_RATE_RANGE = { min: 1, max: 1_000_000 } as const;
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 /** The smallest max_header_size accepted: below this even ordinary requests get 431. */

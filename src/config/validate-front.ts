@@ -11,6 +11,10 @@ import {
   DEFAULT_BUFFER_REQUESTS,
   DEFAULT_BUFFER_RESPONSES,
   DEFAULT_FRONT_TIMEOUTS,
+  DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+  DEFAULT_H2_MAX_CONTROL_FRAMES_PER_SECOND,
+  DEFAULT_H2_MAX_HEADER_LIST_SIZE,
+  DEFAULT_H2_MAX_RESETS_PER_SECOND,
   DEFAULT_MAX_BODY_SIZE,
   DEFAULT_MAX_HEADERS,
   DEFAULT_MAX_HEADER_SIZE,
@@ -18,6 +22,8 @@ import {
   DEFAULT_REQUEST_BUFFER_SIZE,
   DEFAULT_RESPONSE_BUFFER_SIZE,
   DEFAULT_UNDERSCORES_IN_HEADERS,
+  H2_RATE_RANGE,
+  H2_STREAMS_RANGE,
   MAX_HEADERS_RANGE,
   MIN_HEADER_SIZE,
 } from './defaults.js';
@@ -38,6 +44,10 @@ const FRONT_KEYS = [
   'max_temp_file_size',
   'temp_path',
   'abort_on_close',
+  'h2_max_concurrent_streams',
+  'h2_max_header_list_size',
+  'h2_max_resets_per_second',
+  'h2_max_control_frames_per_second',
 ] as const;
 const FRONT_TIMEOUT_KEYS = Object.keys(DEFAULT_FRONT_TIMEOUTS);
 
@@ -65,5 +75,9 @@ export function readFront(checker: Checker, top: Block): FrontConfig {
     max_temp_file_size: front.read('max_temp_file_size', size(0, '0b'), DEFAULT_MAX_TEMP_FILE_SIZE),
     temp_path: front.read('temp_path', absolutePath, tmpdir()),
     abort_on_close: front.read('abort_on_close', boolean, DEFAULT_ABORT_ON_CLOSE),
+    h2_max_concurrent_streams: front.read('h2_max_concurrent_streams', integer(H2_STREAMS_RANGE), DEFAULT_H2_MAX_CONCURRENT_STREAMS),
+    h2_max_header_list_size: front.read('h2_max_header_list_size', size(MIN_HEADER_SIZE, '1kb'), DEFAULT_H2_MAX_HEADER_LIST_SIZE),
+    h2_max_resets_per_second: front.read('h2_max_resets_per_second', integer(H2_RATE_RANGE), DEFAULT_H2_MAX_RESETS_PER_SECOND),
+    h2_max_control_frames_per_second: front.read('h2_max_control_frames_per_second', integer(H2_RATE_RANGE), DEFAULT_H2_MAX_CONTROL_FRAMES_PER_SECOND),
   };
 }

@@ -145,6 +145,14 @@ export interface FrontConfig {
   readonly temp_path: string;
   /** Whether a client's half-close (FIN) cancels its request, as HAProxy's option abortonclose. */
   readonly abort_on_close: boolean;
+  /** HTTP/2 (listeners with `http2`): streams open at once per connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly h2_max_concurrent_streams: number;
+  /** HTTP/2: bytes of a request's header list (SETTINGS_MAX_HEADER_LIST_SIZE, RFC 9113 §6.5.2). */
+  readonly h2_max_header_list_size: number;
+  /** HTTP/2: streams a client may reset per connection per second before it is closed (CVE-2023-44487). */
+  readonly h2_max_resets_per_second: number;
+  /** HTTP/2: PING and SETTINGS frames a client may send per connection per second before it is closed. */
+  readonly h2_max_control_frames_per_second: number;
 }
 
 /** The backup sidecar: periodic snapshots of runtime state. Durations in ms. */

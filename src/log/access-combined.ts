@@ -3,9 +3,9 @@
  * The access line in nginx's and Apache's "combined" shape, for tools that read it
  * (GoAccess, AWStats, fail2ban), with bulwark's own fields after it as key=value:
  *
- *   127.0.0.1 - - [04/Dec/2026:20:11:28 +0000] "GET /x -" 200 - "-" "-" upstream=web server=web-1 duration_ms=2.01 request_id=… host=shop.example.com bytes_in=180 bytes_out=1432 attempts=1 [steer=…] [error=BLWK_…] [detail="…"]
+ *   127.0.0.1 - - [04/Dec/2026:20:11:28 +0000] "GET /x HTTP/1.1" 200 - "-" "-" upstream=web server=web-1 duration_ms=2.01 request_id=… host=shop.example.com bytes_in=180 bytes_out=1432 attempts=1 [steer=…] [error=BLWK_…] [detail="…"]
  *
- * The access record has no user, protocol version, body size (bytes_out counts the head
+ * The access record has no user, body size (bytes_out counts the head
  * too), referer or user agent: each is "-", as is an unknown client address. The time
  * is the request's arrival, in UTC.
  *
@@ -24,7 +24,7 @@ const HEX = ascii('0123456789abcdef');
 const AS_IS = Uint8Array.from({ length: 128 }, (_, c) => (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c ? 1 : 0));
 const P_IDENT = ascii(' - - [');
 const P_REQUEST = ascii(' +0000] "');
-const P_PROTOCOL = ascii(' -" ');
+const P_STATUS = ascii('" ');
 const P_UPSTREAM = ascii(' - "-" "-" upstream=');
 const P_SERVER = ascii(' server=');
 const P_DURATION = ascii(' duration_ms=');
@@ -41,7 +41,7 @@ const FIXED = 256;
 
 /** Bytes a combined line for `r` may take (each character escapes to at most 6 bytes). */
 export function combinedLineBound(r: AccessRecord): number {
-  const text = r.method.length + r.path.length + (r.upstream?.length ?? 1) + (r.server?.length ?? 1) + r.request_id.length + r.client.length + r.host.length;
+  const text = r.method.length + r.path.length + r.protocol.length + (r.upstream?.length ?? 1) + (r.server?.length ?? 1) + r.request_id.length + r.client.length + r.host.length;
   return FIXED + 6 * (text + r.steer.length + r.error.length + r.detail.length);
 }
 
@@ -102,8 +102,10 @@ export class CombinedLineWriter {
     at = putEscaped(buf, put(buf, at, P_REQUEST), r.method, false);
     buf[at++] = 0x20;
     at = putEscaped(buf, at, r.path, false);
+    buf[at++] = 0x20;
+    at = putEscaped(buf, at, r.protocol, false);
     const status = r.status >= 0 && r.status < 1000 ? r.status | 0 : 0;
-    at = putInt(buf, put(buf, at, P_PROTOCOL), status);
+    at = putInt(buf, put(buf, at, P_STATUS), status);
     at = putName(buf, put(buf, at, P_UPSTREAM), r.upstream);
     at = putName(buf, put(buf, at, P_SERVER), r.server);
     at = put(buf, at, P_DURATION);

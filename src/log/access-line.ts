@@ -2,7 +2,7 @@
  * @module log/access-line
  * The access line, in pino's line shape (level 30, epoch-ms time, flat request fields):
  *
- *   {"level":30,"time":…,"pid":…,"msg":"access","method":…,"path":…,"status":…,"upstream":…,
+ *   {"level":30,"time":…,"pid":…,"msg":"access","method":…,"path":…,"protocol":…,"status":…,"upstream":…,
  *    "server":…,"duration_ms":…,"request_id":…,"client":…,"host":…,"bytes_in":…,
  *    "bytes_out":…,"attempts":…[,"steer":…][,"error":…][,"detail":…]}
  *
@@ -24,9 +24,10 @@ export function accessLineText(r: AccessRecord, pid: number): string {
   const us = Math.round(r.duration_ms * 1000);
   // Upstream and server names are validated config names ([A-Za-z0-9_.-]); method is an
   // HTTP token (Node's parser enforces it); a client address is an IP literal; steer is
-  // made of those names. Path, request id and Host come from the client: escaped.
+  // made of those names; protocol is one of three constants. Path, request id and Host
+  // come from the client: escaped.
   return (
-    `{"level":30,"time":${r.time},"pid":${pid},"msg":"access","method":"${r.method}","path":${q(r.path)},"status":${r.status},` +
+    `{"level":30,"time":${r.time},"pid":${pid},"msg":"access","method":"${r.method}","path":${q(r.path)},"protocol":"${r.protocol}","status":${r.status},` +
     `"upstream":${r.upstream === undefined ? 'null' : `"${r.upstream}"`},"server":${r.server === undefined ? 'null' : `"${r.server}"`},` +
     `"duration_ms":${Math.floor(us / 1000)}${MS_FRACTION[us % 1000]},"request_id":${q(r.request_id)},` +
     `"client":${r.client === '' ? 'null' : q(r.client)},"host":${r.host === '' ? 'null' : q(r.host)},` +
@@ -41,6 +42,7 @@ const P_TIME = ascii('{"level":30,"time":');
 /** What follows the time up to the method: constant per process, so built once per writer. */
 const pidToMethod = (pid: number): Uint8Array => ascii(`,"pid":${pid},"msg":"access","method":"`);
 const P_PATH = ascii('","path":"');
+const P_PROTOCOL = ascii('","protocol":"');
 const P_STATUS = ascii('","status":');
 const P_UPSTREAM = ascii(',"upstream":');
 const P_SERVER = ascii(',"server":');
@@ -57,12 +59,12 @@ const NULL = ascii('null');
 const END = ascii('}\n');
 /** Fixed bytes of the longest line, plus the digits of its numbers (a pid has at most 10). */
 const FIXED =
-  P_TIME.length + pidToMethod(2 ** 31 - 1).length + P_PATH.length + P_STATUS.length + P_UPSTREAM.length + P_SERVER.length + P_DURATION.length + P_ID.length +
+  P_TIME.length + pidToMethod(2 ** 31 - 1).length + P_PATH.length + P_PROTOCOL.length + P_STATUS.length + P_UPSTREAM.length + P_SERVER.length + P_DURATION.length + P_ID.length +
   P_CLIENT.length + P_HOST.length + P_BYTES_IN.length + P_BYTES_OUT.length + P_ATTEMPTS.length + P_STEER.length + P_ERROR.length + END.length + 4 + 128;
 
 /** Bytes a line for `r` may take in `AccessLineWriter.write` (an upper bound). */
 export function accessLineBound(r: AccessRecord): number {
-  return FIXED + r.method.length + r.path.length + (r.upstream?.length ?? 0) + (r.server?.length ?? 0) + r.request_id.length + r.client.length + r.host.length + r.steer.length + r.error.length;
+  return FIXED + r.method.length + r.path.length + r.protocol.length + (r.upstream?.length ?? 0) + (r.server?.length ?? 0) + r.request_id.length + r.client.length + r.host.length + r.steer.length + r.error.length;
 }
 
 /** Copies fixed bytes (a dozen or two: a loop beats calling TypedArray#set). */
@@ -158,6 +160,8 @@ export class AccessLineWriter {
     at = putPlain(buf, put(buf, at, this.#pidToMethod), r.method);
     if (at < 0) return -1;
     at = putPlain(buf, put(buf, at, P_PATH), r.path);
+    if (at < 0) return -1;
+    at = putPlain(buf, put(buf, at, P_PROTOCOL), r.protocol);
     if (at < 0) return -1;
     at = putInt(buf, put(buf, at, P_STATUS), r.status);
     at = putName(buf, put(buf, at, P_UPSTREAM), r.upstream);

@@ -17,6 +17,8 @@ export interface AccessRecord {
   readonly time: number;
   readonly method: string;
   readonly path: string;
+  /** "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0": what the client spoke. */
+  readonly protocol: string;
   readonly status: number;
   readonly upstream: string | undefined;
   readonly server: string | undefined;
@@ -48,6 +50,7 @@ export function accessRecord(req: IncomingMessage, start: number, id: string, st
     time: Math.round(performance.timeOrigin + start),
     method: req.method ?? '',
     path: req.url ?? '',
+    protocol: req.httpVersionMajor === 2 ? 'HTTP/2.0' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
     status,
     upstream,
     server,

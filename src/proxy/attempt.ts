@@ -18,6 +18,9 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Server } from '../core/server.js';
 
+/** undici's raw trailer list: Buffers at run time, typed as strings by undici's handler interface. */
+export type RawTrailers = ReadonlyArray<Buffer | string>;
+
 /** What an Attempt reports to; implemented by Exchange. */
 export interface AttemptOwner {
   readonly finished: boolean;
@@ -26,7 +29,8 @@ export interface AttemptOwner {
   attemptHead(a: Attempt, status: number, rawHeaders: Buffer[], statusMessage: string): void;
   /** Returns false to pause the upstream body until `Attempt.resume()`. */
   attemptData(a: Attempt, chunk: Buffer): boolean;
-  attemptEnd(a: Attempt): void;
+  /** `trailers`: undici's flat [name, value, ...] list of the response's trailer section. */
+  attemptEnd(a: Attempt, trailers?: RawTrailers | null): void;
   attemptError(a: Attempt, err: Error): void;
 }
 
@@ -79,8 +83,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     return this.heldStatus !== 0 || this.owner.attemptData(this, chunk);
   }
 
-  onComplete(): void {
-    this.owner.attemptEnd(this);
+  onComplete(trailers: RawTrailers | null): void {
+    this.owner.attemptEnd(this, trailers);
   }
 
   onError(err: Error): void {

@@ -26,6 +26,8 @@ type Conn = Socket & { [kCondemned]?: boolean; [kQueued]?: Set<Queued>; [kRead]?
 
 /** `n`, a running total of the connection's, less its value at the last call with `mark`; keeps `n`. */
 function since(c: Conn, mark: typeof kRead | typeof kWritten, n: number): number {
+  // An HTTP/2 request's socket stand-in has no counts once its stream has closed.
+  if (n === undefined) return 0;
   const d = n - (c[mark] ?? 0);
   c[mark] = n;
   return d;

@@ -24,7 +24,7 @@ import { CANCELLED, describeUpstreamError, upstreamFailure } from '../core/upstr
 import type { Server } from '../core/server.js';
 import type { PickContext } from '../balancer/scheduler.js';
 import type { Waiter } from '../resilience/pending-queue.js';
-import { Attempt, type AttemptOwner } from './attempt.js';
+import { Attempt, type AttemptOwner, type RawTrailers } from './attempt.js';
 import { unwatch, watchQueued } from './connection.js';
 import { forwardResponseHeaders } from './headers.js';
 import { FileBody, attemptBody, bufferBody, releaseBody, replayable, type BodyBufferSettings, type RequestBody } from './request-body.js';
@@ -269,10 +269,11 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     this.res.destroy();
   }
 
-  attemptEnd(a: Attempt): void {
+  attemptEnd(a: Attempt, trailers?: RawTrailers | null): void {
     if (a.heldStatus !== 0) return this.#heldDone(a);
     this.#endAttempt(a, responseOutcome(this.status));
     if (this.#done) return;
+    if (trailers != null && trailers.length > 0) this.#out.trailers(trailers);
     // The server is done and its connection free; a slow client may still be fed from the spool.
     if (this.#out.end()) this.#finish();
   }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FrontConfig, ListenAddress, Listener } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { applyH2, createH2TlsServer, createH2cServer, h2Connect } from './front-h2.js';
 import { hstsValue, listenerOf, redirectToHttps, redirectUpgrade, setListener } from './front-listener.js';
 import { ProxyResponse } from './response-writer.js';
 import { TlsContexts } from './tls-context.js';
@@ -68,6 +69,7 @@ export function applyFront(server: http.Server, front: FrontConfig): void {
   // answered, then the connection closes, as HAProxy does without `option abortonclose`.
   // Node's own default aborts the request at the FIN (front.abort_on_close: true).
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = !front.abort_on_close;
+  applyH2(server, front);
 }
 
 /**
@@ -93,15 +95,17 @@ function listenerHandlers(server: http.Server, proxy: FrontHandlers): FrontHandl
 
 /**
  * The server for one listener: node:http, or node:https with the listener's certificates.
- * ALPN offers http/1.1 only here; HTTP/2 (`listener.http2`) is the seam where an http2
- * secure server with allowHTTP1 takes over.
+ * With `http2`, a node:http2 server instead (front-h2.ts): h2c with prior knowledge on a
+ * plain listener; on TLS, ALPN offers h2 and http/1.1 and http/1.1 connections get the
+ * same node:http handling (allowHTTP1).
  */
-function serverFor(listener: Listener, options: http.ServerOptions): http.Server {
-  if (listener.tls === undefined) return http.createServer(options);
+function serverFor(listener: Listener, options: http.ServerOptions, front: FrontConfig): http.Server {
+  if (listener.tls === undefined) return listener.http2 ? createH2cServer(front) : http.createServer(options);
   const contexts = new TlsContexts(listener.tls);
   // A handshake gets the time a request head gets: the head timeout only starts once it is done.
-  const server = https.createServer({ ...options, ...contexts.serverOptions, ALPNProtocols: ['http/1.1'], handshakeTimeout: options.headersTimeout });
-  contexts.attach(server);
+  const secure = { ...contexts.serverOptions, handshakeTimeout: options.headersTimeout };
+  const server = listener.http2 ? createH2TlsServer(options, secure, front) : https.createServer({ ...options, ...secure, ALPNProtocols: ['http/1.1'] });
+  contexts.attach(server as unknown as tls.Server);
   return server as unknown as http.Server;
 }
 
@@ -128,7 +132,7 @@ export function createFrontServer(listener: Listener, front: FrontConfig, proxy:
     // Over this, Node answers 431 Request Header Fields Too Large itself.
     maxHeaderSize: front.max_header_size,
     ServerResponse: ProxyResponse as unknown as typeof http.ServerResponse,
-  });
+  }, front);
   setListener(server, listener);
   const handlers = listenerHandlers(server, proxy);
   server.on('request', handlers.handle);
@@ -141,7 +145,7 @@ export function createFrontServer(listener: Listener, front: FrontConfig, proxy:
     handlers.handle(req, res);
   });
   server.on('upgrade', handlers.upgrade);
-  server.on('connect', handlers.connect);
+  server.on('connect', listener.http2 ? h2Connect(handlers.handle, handlers.connect) : handlers.connect);
   applyFront(server, front);
   // Node keeps only the first maxHeadersCount fields (2000 by default) and drops the rest
   // without a word; let them all through so front.max_headers can count them (431). The

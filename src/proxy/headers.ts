@@ -177,6 +177,25 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
   return out;
 }
 
+/**
+ * The trailer fields to pass on from undici's raw trailer list, by lower-case name (repeated
+ * ones as a list); undefined when none is left. Hop-by-hop fields and framing fields are
+ * never trailers (RFC 9110 §6.5.1); HTTP/2 refuses connection-specific ones outright.
+ */
+export function forwardTrailers(raw: ReadonlyArray<Buffer | string>): Record<string, string | string[]> | undefined {
+  let out: Record<string, string | string[]> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = latin1(raw[i]!).toLowerCase();
+    if (HOP_BY_HOP.has(name) || name === 'content-length' || name === 'host') continue;
+    const value = latin1(raw[i + 1]!);
+    const prev = (out ??= {})[name];
+    out[name] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  return out;
+}
+
+const latin1 = (b: Buffer | string): string => (typeof b === 'string' ? b : b.toString('latin1'));
+
 /** Removes, in place, the fields whose (lower-case) name `drop` accepts from a flat [name, value, ...] list. */
 export function dropFields(flat: string[], drop: (name: string) => boolean): void {
   let w = 0;

@@ -21,6 +21,7 @@ import { BodyLimit, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
+import { hasH2Body, isH2 } from './h2-head.js';
 import type { TrustedProxies } from './client-address.js';
 import { rateLimitedDetail, rateWait } from './rate-check.js';
 import { sendError } from './respond.js';
@@ -151,7 +152,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
     if (cl !== undefined) {
       if (Number(cl) > max) return this.#local(req, res, start, id, 413, ErrorCodes.BODY_TOO_LARGE, bodyTooLarge(max).message, host, upstream.name, true);
       if (cl !== '0') body = req;
-    } else if (r.head.chunked) body = req;
+    } else if (r.head.chunked || hasH2Body(req)) body = req;
     let buffer: BodyBufferSettings | undefined;
     if (body !== null) {
       const state = this.#state;
@@ -177,7 +178,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
 
   /** Answers the request from bulwark itself (no upstream exchange). */
   #local(req: IncomingMessage, res: ServerResponse, start: number, id: string, status: number, code: string, detail: string, host: string, upstream: string | undefined, close = false): void {
-    if (close) condemn(req.socket);
+    // An HTTP/2 stream is closed on its own; its connection carries the client's other streams.
+    if (close && !isH2(req)) condemn(req.socket);
     sendError(res, status, id, detail, close);
     observeDuration(this.durations, upstream ?? '', start);
     this.record(req, start, id, status, upstream, undefined, code, detail, host);

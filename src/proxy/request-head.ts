@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, type ErrorCode } from '../core/errors.js';
 import { framingProblem } from '../core/framing.js';
 import type { PickContext } from '../balancer/scheduler.js';
+import { h2RequestHead, isH2 } from './h2-head.js';
 import { clientAddress, peerAddress, setClientAddress } from './client-address.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
 import type { RouteRuntime } from './route.js';
@@ -62,20 +63,25 @@ export function resolveRequest(req: IncomingMessage, state: ProxyState, newId: (
     }
   }
   const front = state.config.front;
-  const head = forwardRequestHeaders(req.rawHeaders, peerAddress(req.socket), isTls(req) ? 'https' : 'http', newId, authority, front.underscores_in_headers, state.trusted);
+  // HTTP/2 (RFC 9113): pseudo-headers to Host; no Transfer-Encoding framing to check.
+  const h2 = isH2(req) ? h2RequestHead(req.rawHeaders, front.h2_max_header_list_size) : undefined;
+  const raw = h2 === undefined ? req.rawHeaders : h2.fields;
+  const head = forwardRequestHeaders(raw, peerAddress(req.socket), isTls(req) ? 'https' : 'http', newId, authority, front.underscores_in_headers, state.trusted);
   setClientAddress(req, head.clientIp);
   const bad = ErrorCodes.BAD_REQUEST;
   // Counted here, not by Node: its maxHeadersCount drops the fields past it silently.
-  if (req.rawHeaders.length > 2 * front.max_headers) return refused(head, target, 431, bad, `more than ${front.max_headers} header fields`);
-  const framing = framingProblem(req.httpVersionMajor, req.httpVersionMinor, head.transferEncoding);
+  if (raw.length > 2 * front.max_headers) return refused(head, target, 431, bad, `more than ${front.max_headers} header fields`);
+  const framing = h2 === undefined ? framingProblem(req.httpVersionMajor, req.httpVersionMinor, head.transferEncoding) : undefined;
   if (framing !== undefined) return refused(head, target, framing.status, bad, framing.message);
   if (head.error !== undefined) return refused(head, target, 400, bad, head.error);
+  if (h2?.problem !== undefined) return refused(head, target, h2.problem.status, bad, h2.problem.message);
   // TRACE echoes the request, cookies and credentials included, back to whoever sent
-  // it (cross-site tracing); nginx refuses it too.
-  if (req.method === 'TRACE') return refused(head, target, 405, bad, 'TRACE is not supported');
+  // it (cross-site tracing); nginx refuses it too. CONNECT only gets here over HTTP/2
+  // (HTTP/1.1's goes to upgrade.ts): no tunnels either way.
+  if (req.method === 'TRACE' || req.method === 'CONNECT') return refused(head, target, 405, bad, `${req.method} is not supported`);
   if (path instanceof TargetError) return refused(head, target, 400, bad, path.reason);
-  if (head.host === undefined && req.httpVersion === '1.1') {
-    return refused(head, path, 400, bad, 'missing Host header'); // RFC 9112 §3.2
+  if (head.host === undefined && (req.httpVersion === '1.1' || h2 !== undefined)) {
+    return refused(head, path, 400, bad, h2 === undefined ? 'missing Host header' : 'missing :authority'); // RFC 9112 §3.2, RFC 9113 §8.3.1
   }
   const router = state.router;
   const route = router.match(router.usesHost ? hostName(head.host) : '', path);

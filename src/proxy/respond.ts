@@ -7,6 +7,7 @@
  * own request may add what was wrong with it (`clientDetail`): that names nothing internal.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { isH2 } from './h2-head.js';
 
 /** What a 405 lists in Allow: the methods bulwark forwards (not CONNECT, not TRACE). */
 export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS';
@@ -32,7 +33,8 @@ export function sendError(res: ServerResponse, status: number, requestId: string
     'x-request-id': requestId,
     'cache-control': 'no-store',
   };
-  if (close) headers['connection'] = 'close';
+  // HTTP/2 has no Connection field (RFC 9113 §8.2.2): a stream ends with its response.
+  if (close && !isH2(res.req)) headers['connection'] = 'close';
   if (status === 503) headers['retry-after'] = '1';
   if (status === 405) headers['allow'] = ALLOWED_METHODS; // RFC 9110 §15.5.6
   res.writeHead(status, headers);

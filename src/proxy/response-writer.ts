@@ -8,7 +8,8 @@
  * on them, and it is never reused); the client gets the complete response at once.
  */
 import { STATUS_CODES, ServerResponse } from 'node:http';
-import { dropFields } from './headers.js';
+import { isH2 } from './h2-head.js';
+import { dropFields, forwardTrailers } from './headers.js';
 import { Spool, type BufferingSettings, type SpoolEvents } from './spool.js';
 
 /** What a response's shared listeners call on the exchange that owns it. */
@@ -61,7 +62,8 @@ export class ResponseWriter {
     this.#declared = noBody ? -1 : declaredLength(fields);
     // A custom reason phrase is kept; the standard one is what Node writes anyway (without
     // checking it again).
-    if (statusMessage && statusMessage !== STATUS_CODES[status]) this.#res.writeHead(status, statusMessage, fields);
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
+    if (statusMessage && statusMessage !== STATUS_CODES[status] && !isH2(this.#res.req)) this.#res.writeHead(status, statusMessage, fields);
     else this.#res.writeHead(status, fields);
     if (noBody) {
       this.#noBody = true;
@@ -93,6 +95,16 @@ export class ResponseWriter {
     res.on('drain', onDrain);
     this.#spool = new Spool(res, this.#buffering, this.#events);
     return true;
+  }
+
+  /**
+   * The server's trailer section (RFC 9110 §6.5), sent after the body: to an HTTP/2 client
+   * in a trailing HEADERS frame, to an HTTP/1.1 one in the last chunk (an upstream sends
+   * trailers only with a chunked body, so its response is chunked too).
+   */
+  trailers(raw: ReadonlyArray<Buffer | string>): void {
+    const fields = forwardTrailers(raw);
+    if (fields !== undefined) this.#res.addTrailers(fields);
   }
 
   /**

@@ -119,7 +119,7 @@ describe('access log fields', () => {
       } else {
         expect([...text].every((byte) => byte === 0x0a || (byte >= 0x20 && byte <= 0x7e))).toBe(true);
         for (const l of got) {
-          expect(l).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/p -" 400 - "-" "-" upstream=- server=- duration_ms=\S+ request_id=\S+ host=\S+ bytes_in=\d+ bytes_out=\d+ attempts=0 error=BLWK_BAD_REQUEST detail="invalid Host header"$/);
+          expect(l).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/p HTTP\/1\.1" 400 - "-" "-" upstream=- server=- duration_ms=\S+ request_id=\S+ host=\S+ bytes_in=\d+ bytes_out=\d+ attempts=0 error=BLWK_BAD_REQUEST detail="invalid Host header"$/);
         }
         expect(got[0]).toContain(' host=a\\x22b\\x5cc ');
         expect(got[1]).toContain(' host=tab\\x09here ');

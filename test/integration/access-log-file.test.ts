@@ -36,7 +36,7 @@ const ids = (file: string): string[] => lines(file).map((l) => (JSON.parse(l) as
 /** The combined line for a plain proxied GET (the date and duration vary). */
 const combined = (path: string, id: string): RegExp =>
   new RegExp(
-    `^127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET ${path} -" 200 - "-" "-" upstream=web server=web-1 duration_ms=\\d+(\\.\\d{1,3})? request_id=${id} ` +
+    `^127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET ${path} HTTP/1\\.1" 200 - "-" "-" upstream=web server=web-1 duration_ms=\\d+(\\.\\d{1,3})? request_id=${id} ` +
       'host=127\\.0\\.0\\.1:\\d+ bytes_in=\\d+ bytes_out=\\d+ attempts=1$',
   );
 
@@ -183,6 +183,6 @@ describe('access log formats (App)', () => {
     const got = lines(join(dir, 'a.log'));
     expect(got).toHaveLength(1);
     expect(got[0]).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "[\x20\x21\x23-\x7e]*" 200 - "-" "-" upstream=web server=web-1 duration_ms=\S+ request_id=\S+ host=x bytes_in=\d+ bytes_out=\d+ attempts=1$/);
-    expect(got[0]).toContain('"GET /a%22%0a\\x22%0d%0A\\x22-/x -" 200 ');
+    expect(got[0]).toContain('"GET /a%22%0a\\x22%0d%0A\\x22-/x HTTP/1.1" 200 ');
   });
 });

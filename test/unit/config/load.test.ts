@@ -85,6 +85,10 @@ describe('shipped config files', () => {
       max_temp_file_size: DEFAULT_MAX_TEMP_FILE_SIZE,
       temp_path: tmpdir(),
       abort_on_close: DEFAULT_ABORT_ON_CLOSE,
+      h2_max_concurrent_streams: 100,
+      h2_max_header_list_size: 32 * 1024,
+      h2_max_resets_per_second: 100,
+      h2_max_control_frames_per_second: 100,
     });
     expect([...config.upstreams.values()]).toEqual([
       {
@@ -221,7 +225,8 @@ describe('README.md configuration reference', () => {
       'front.timeouts.keep_alive', 'front.timeouts.drain', 'front.max_header_size', 'front.max_body_size',
       'front.timeouts.send', 'front.max_headers', 'front.underscores_in_headers', 'front.buffer_responses',
       'front.response_buffer_size', 'front.max_temp_file_size', 'front.temp_path', 'front.abort_on_close',
-      'front.buffer_requests', 'front.request_buffer_size',
+      'front.buffer_requests', 'front.request_buffer_size', 'front.h2_max_concurrent_streams', 'front.h2_max_header_list_size',
+      'front.h2_max_resets_per_second', 'front.h2_max_control_frames_per_second',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
       'slow_start', 'backup',
@@ -233,7 +238,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(29 + 10 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(33 + 10 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

@@ -41,6 +41,10 @@ describe('defaults', () => {
       max_temp_file_size: 1024 * 1024 * 1024,
       temp_path: tmpdir(),
       abort_on_close: false,
+      h2_max_concurrent_streams: 100,
+      h2_max_header_list_size: 32 * 1024,
+      h2_max_resets_per_second: 100,
+      h2_max_control_frames_per_second: 100,
     });
     expect(c.front.timeouts).toEqual(DEFAULT_FRONT_TIMEOUTS);
     expect([c.front.max_header_size, c.front.max_body_size]).toEqual([DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_BODY_SIZE]);
@@ -222,6 +226,12 @@ describe('front', () => {
     expect(onlyRule(at({ temp_path: '' }), 'front.temp_path')).toBe('must not be empty');
     expect(valid(at({ abort_on_close: true })).front.abort_on_close).toBe(true);
     expect(onlyRule(at({ abort_on_close: 'yes' }), 'front.abort_on_close')).toBe('must be true or false');
+    expect(valid(at({ h2_max_concurrent_streams: 1, h2_max_header_list_size: '64kb' })).front).toMatchObject({ h2_max_concurrent_streams: 1, h2_max_header_list_size: 64 * 1024 });
+    expect(onlyRule(at({ h2_max_concurrent_streams: 0 }), 'front.h2_max_concurrent_streams')).toBe('must be an integer between 1 and 10000');
+    expect(onlyRule(at({ h2_max_header_list_size: '512b' }), 'front.h2_max_header_list_size')).toBe('must be at least 1kb');
+    expect(valid(at({ h2_max_resets_per_second: 5, h2_max_control_frames_per_second: 1_000_000 })).front).toMatchObject({ h2_max_resets_per_second: 5, h2_max_control_frames_per_second: 1_000_000 });
+    expect(onlyRule(at({ h2_max_resets_per_second: 0 }), 'front.h2_max_resets_per_second')).toBe('must be an integer between 1 and 1000000');
+    expect(onlyRule(at({ h2_max_control_frames_per_second: 1.5 }), 'front.h2_max_control_frames_per_second')).toBe('must be an integer between 1 and 1000000');
   });
 
   it('validates max_body_size: a size of at least 0', () => {

@@ -13,7 +13,7 @@ const PID = 4194303;
 
 /** The reference: the same fields through JSON.stringify, in the same order (pino's: pid after time). */
 function reference(r: AccessRecord, pid = PID): string {
-  const o: Record<string, unknown> = { level: 30, time: r.time, pid, msg: 'access', method: r.method, path: r.path, status: r.status };
+  const o: Record<string, unknown> = { level: 30, time: r.time, pid, msg: 'access', method: r.method, path: r.path, protocol: r.protocol, status: r.status };
   Object.assign(o, { upstream: r.upstream ?? null, server: r.server ?? null, duration_ms: Math.round(r.duration_ms * 1000) / 1000, request_id: r.request_id });
   Object.assign(o, { client: r.client || null, host: r.host || null, bytes_in: r.bytes_in, bytes_out: r.bytes_out, attempts: r.attempts });
   if (r.steer !== '') o['steer'] = r.steer;

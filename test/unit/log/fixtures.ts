@@ -6,6 +6,7 @@ export function record(over: Partial<AccessRecord> = {}): AccessRecord {
     time: 1795859252323,
     method: 'GET',
     path: '/x?y=1',
+    protocol: 'HTTP/1.1',
     status: 200,
     upstream: 'web',
     server: 'web-1',

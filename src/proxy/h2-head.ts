@@ -1,0 +1,83 @@
+/**
+ * @module proxy/h2-head
+ * An HTTP/2 request head (node:http2's flat rawHeaders, pseudo-headers first) as the
+ * HTTP/1.1 field list the rest of the request path reads (headers.ts). What differs:
+ * - RFC 9113 §8.3.1: `:authority` is the target's authority and becomes Host. A Host field
+ *   that names another authority makes the request malformed: refused (400), never sent
+ *   on with one of the two picked. Without `:authority`, the client's Host is used.
+ * - RFC 9113 §8.2.3: a client may split Cookie into several fields; they are joined with
+ *   "; " into one, as an HTTP/1.1 server expects.
+ * - The pseudo-headers themselves are dropped: `:method` and `:path` are the request line
+ *   (Node gives them as req.method and req.url), `:scheme` is checked.
+ * - RFC 9113 §6.5.2: the header list's size (each field's name and value plus 32 octets)
+ *   is checked against what SETTINGS_MAX_HEADER_LIST_SIZE advertised: node:http2 advertises
+ *   it but does not enforce it on what it receives. Over it: 431.
+ * Connection-specific fields (RFC 9113 §8.2.2: Connection, Keep-Alive, Proxy-Connection,
+ * Transfer-Encoding, Upgrade, TE other than "trailers") never get here: nghttp2 resets
+ * such a stream with PROTOCOL_ERROR before Node emits it (test/integration/h2-limits).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+
+/** A request head read from HTTP/2, as HTTP/1.1 fields. */
+export interface H2Head {
+  /** Flat [name, value, ...]: the authority as `host` first, then the client's other fields. */
+  readonly fields: string[];
+  /** Why the request is refused (400 malformed, 431 too large), or undefined. */
+  readonly problem: { readonly status: 400 | 431; readonly message: string } | undefined;
+}
+
+/**
+ * The HTTP/1.1 fields of an HTTP/2 request's `raw` headers (Node's rawHeaders, names
+ * lower-case as HTTP/2 requires).
+ * @param maxListSize front.h2_max_header_list_size, bytes.
+ */
+export function h2RequestHead(raw: readonly string[], maxListSize: number): H2Head {
+  let authority: string | undefined;
+  let scheme: string | undefined;
+  let host: string | undefined;
+  let cookie: string | undefined;
+  const rest: string[] = [];
+  let size = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    size += name.length + value.length + 32;
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (name === ':authority') authority = value;
+      else if (name === ':scheme') scheme = value;
+      continue;
+    }
+    if (name === 'cookie') cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+    else if (name === 'host' && host === undefined) host = value;
+    else rest.push(name, value);
+  }
+  let problem: H2Head['problem'];
+  if (size > maxListSize) problem = { status: 431, message: `header list larger than ${maxListSize} bytes (front.h2_max_header_list_size)` };
+  // Only http(s) targets are proxied; nghttp2 has checked that :scheme is there.
+  else if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') problem = { status: 400, message: `:scheme ${JSON.stringify(scheme)} is not http or https` };
+  else if (authority !== undefined && host !== undefined && host.toLowerCase() !== authority.toLowerCase()) problem = { status: 400, message: 'Host header does not match :authority' };
+  const fields: string[] = [];
+  // A second Host field stays in the list, so headers.ts refuses it as in HTTP/1.1.
+  const target = authority ?? host;
+  if (target !== undefined) fields.push('host', target);
+  if (cookie !== undefined) fields.push('cookie', cookie);
+  for (let i = 0; i < rest.length; i++) fields.push(rest[i]!);
+  return { fields, problem };
+}
+
+/**
+ * Whether `req` came over HTTP/2 (node:http2's compat request, which has its stream). Not
+ * the version alone: an HTTP/1 parser reads "GET / HTTP/2.0" as version 2 too (a 505).
+ */
+export function isH2(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2 && 'stream' in req;
+}
+
+/**
+ * Whether an HTTP/2 request has a body: its HEADERS frame did not end the stream (RFC 9113
+ * §8.1). Without Content-Length, such a body is forwarded as it arrives (chunked upstream).
+ */
+export function hasH2Body(req: IncomingMessage): boolean {
+  return isH2(req) && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
+}
