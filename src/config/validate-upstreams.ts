@@ -19,7 +19,7 @@ import {
   defaultServerName,
   WEIGHT_RANGE,
 } from './defaults.js';
-import type { Block, Checker, Entry } from './validate-context.js';
+import { joinPath, type Block, type Checker, type Entry } from './validate-context.js';
 import { readHealthCheck } from './validate-health.js';
 import { readCircuitBreaker, readOutlierDetection, readRetries } from './validate-resilience.js';
 import { readSticky } from './validate-sticky.js';
@@ -39,6 +39,7 @@ const UPSTREAM_KEYS = [
   'retries',
   'sticky',
   'tls',
+  'proxy_protocol',
   'servers',
 ] as const;
 const SERVER_KEYS = ['url', 'name', 'weight', 'backup'] as const;
@@ -96,8 +97,18 @@ function readUpstream(checker: Checker, e: Entry): UpstreamConfig {
     retries: readRetries(checker, u, timeouts.response),
     sticky: readSticky(checker, u),
     tls: readUpstreamTls(checker, u, servers),
+    ...readProxyProtocol(checker, u, servers),
     servers,
   };
+}
+
+/** `proxy_protocol: v1 | v2`: http:// servers only (the header would have to go before a TLS handshake). */
+function readProxyProtocol(checker: Checker, u: Block, servers: readonly ServerConfig[]): { proxy_protocol?: 'v1' | 'v2' } {
+  const version = u.read('proxy_protocol', oneOf(['v1', 'v2'] as const), undefined);
+  if (version === undefined) return {};
+  const https = servers.find((s) => s.url.startsWith('https:'));
+  if (https !== undefined) checker.report(u.get('proxy_protocol')!.key, joinPath(u.path, 'proxy_protocol'), `is for http:// servers only (${https.url} is https://)`);
+  return { proxy_protocol: version };
 }
 
 function readServers(checker: Checker, u: Block, upstream: string): ServerConfig[] {

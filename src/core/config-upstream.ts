@@ -167,4 +167,6 @@ export interface UpstreamConfig {
   readonly sticky: StickyConfig | undefined;
   /** Absent: https:// servers are verified against Node's bundled roots, by their host name. */
   readonly tls: UpstreamTls | undefined;
+  /** A PROXY protocol header first on each upstream connection, private to one client connection (proxy/upstream-private). Absent: none. */
+  readonly proxy_protocol?: 'v1' | 'v2';
 }

@@ -78,6 +78,14 @@ export function peerAddress(socket: Socket | null | undefined): string {
   return s !== undefined ? s.address : plainAddress(raw.remoteAddress ?? socket.remoteAddress ?? '');
 }
 
+/** The connection's peer with its port: a PROXY header's source, else the remote end. */
+export function peerEndpoint(socket: Socket | null | undefined): { address: string; port: number } {
+  if (!socket) return { address: '', port: 0 };
+  const raw = rawSocket(socket);
+  const s = (raw as Tagged)[kSource];
+  return s !== undefined ? { address: s.address, port: s.port } : { address: peerAddress(socket), port: raw.remotePort ?? socket.remotePort ?? 0 };
+}
+
 /** What a request forwards as X-Forwarded-For, and the client address it settles on. */
 export interface ForwardedFor {
   readonly client: string;

@@ -196,7 +196,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     // servername: a constant per server, so undici does not take one from the client's Host
     // (and reconnect when it changes); the pool's connector sends the server's own (upstream-build).
     const opts: Dispatcher.DispatchOptions & { servername: string } = { path: i.path, method: i.req.method!, headers: i.headers, body: attemptBody(this.#body), servername: server.origin };
-    this.upstream.pool(server).dispatch(opts, a);
+    this.upstream.dispatcher(server, i.req).dispatch(opts, a);
   }
 
   /** Reports an attempt's outcome (once) and frees its slot. */

@@ -6,7 +6,8 @@
  * (concurrency limit, pending queue, retry policy). How its servers and pools are built
  * (taken over on a reload, or made by the injected pool factory): upstream-build.ts.
  */
-import type { Pool } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import type { Dispatcher, Pool } from 'undici';
 import { systemClock, type Clock, type Random } from '../core/clock.js';
 import type { UpstreamConfig } from '../core/config.js';
 import type { AttemptObserver, AttemptOutcome } from '../core/outcome.js';
@@ -22,6 +23,7 @@ import { RetryPolicy } from '../resilience/retry-policy.js';
 import { Affinity } from './affinity.js';
 import type { StickyStoreFactory } from '../balancer/sticky/index.js';
 import { addPools, defaultPoolFactory, takeOverServers, type PoolFactory } from './upstream-build.js';
+import { PrivateConnections } from './upstream-private.js';
 
 export type { PoolFactory } from './upstream-build.js';
 
@@ -59,6 +61,8 @@ export class UpstreamRuntime {
   /** Requests its routes' rate_limit refused (429), for metrics; kept across reloads. */
   rateLimited: number;
   readonly #pools = new Map<Server, Pool>();
+  /** With proxy_protocol: each client connection's own upstream connections (upstream-private.ts). */
+  readonly #private: PrivateConnections | undefined;
   readonly #random: Random;
   #exchanges = 0;
   #idle: (() => void) | undefined;
@@ -95,6 +99,7 @@ export class UpstreamRuntime {
     const table = plan?.keep.sticky ? previous?.affinity?.table : undefined;
     this.affinity = config.sticky === undefined ? undefined : new Affinity(config.sticky, config.name, () => this.servers.all, table, deps.stickyStore, clockNow(deps.clock));
     addPools(config, servers, deps.poolFactory ?? defaultPoolFactory, this.#pools);
+    this.#private = config.proxy_protocol === undefined ? undefined : new PrivateConnections(config, config.proxy_protocol);
   }
 
   /** Exchanges running on this runtime (a retired runtime closes its pools at 0). */
@@ -126,7 +131,7 @@ export class UpstreamRuntime {
       closed.push(server);
       closing.push(pool.close());
     }
-    await Promise.all(closing);
+    await Promise.all([...closing, this.#private?.close()]);
     return closed;
   }
 
@@ -186,6 +191,11 @@ export class UpstreamRuntime {
     return this.#pools.get(server)!;
   }
 
+  /** Where a request to `server` is dispatched: the server's pool, or with proxy_protocol the client connection's own Client. */
+  dispatcher(server: Server, req: IncomingMessage): Dispatcher {
+    return this.#private === undefined ? this.pool(server) : this.#private.for(server, req);
+  }
+
   /** Total in-flight requests across this upstream's servers (for /status and tests). */
   get activeRequests(): number {
     let n = 0;
@@ -197,6 +207,6 @@ export class UpstreamRuntime {
   async close(): Promise<void> {
     this.#stopFollowing();
     this.servers.close();
-    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+    await Promise.all([...[...this.#pools.values()].map((p) => p.close()), this.#private?.close()]);
   }
 }

@@ -43,7 +43,7 @@ describe('issue positions', () => {
         5,
         'upstreams.web.schedular',
         'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, ' +
-          'health_check, outlier_detection, circuit_breaker, retries, sticky, servers (did you mean "scheduler"?)',
+          'health_check, outlier_detection, circuit_breaker, retries, sticky, tls, proxy_protocol, servers (did you mean "scheduler"?)',
       ],
       [13, 18, 'upstreams.web.connections', 'must be an integer between 1 and 10000'],
       [15, 14, 'upstreams.web.servers[0].url', 'must not have a path (got "/x"); routes choose paths'],

@@ -92,7 +92,7 @@ describe('keys another proxy names differently', () => {
 
   it('still suggests the nearest key for a typo', () => {
     expect(problems(upstreamWith({ schedular: 'random' }))).toEqual([
-      'upstreams.web.schedular: unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, health_check, outlier_detection, circuit_breaker, retries, sticky, servers (did you mean "scheduler"?)',
+      'upstreams.web.schedular: unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, health_check, outlier_detection, circuit_breaker, retries, sticky, tls, proxy_protocol, servers (did you mean "scheduler"?)',
     ]);
   });
 });

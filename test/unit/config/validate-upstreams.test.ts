@@ -46,7 +46,7 @@ describe('upstreams block', () => {
   it('rejects unknown upstream keys with a suggestion', () => {
     expect(onlyRule(upstreamWith({ schedular: 'random' }), 'upstreams.web.schedular')).toBe(
       'unknown key "schedular"; expected one of: scheduler, hash_key, connections, keep_alive, timeouts, slow_start, health_check, ' +
-        'outlier_detection, circuit_breaker, retries, sticky, tls, servers (did you mean "scheduler"?)',
+        'outlier_detection, circuit_breaker, retries, sticky, tls, proxy_protocol, servers (did you mean "scheduler"?)',
     );
     expect(onlyRule(upstreamWith({ health_checks: {} }), 'upstreams.web.health_checks')).toMatch(/\(did you mean "health_check"\?\)$/);
     expect(onlyRule(upstreamWith({ retires: {} }), 'upstreams.web.retires')).toMatch(/\(did you mean "retries"\?\)$/);
