@@ -229,7 +229,7 @@ describe('README.md configuration reference', () => {
       'front.h2_max_resets_per_second', 'front.h2_max_control_frames_per_second',
       'scheduler', 'hash_key', 'connections', 'keep_alive', 'timeouts.connect', 'timeouts.response', 'timeouts.idle',
       'servers', 'url', 'name', 'weight', 'match.host', 'match.path_prefix', 'upstream',
-      'slow_start', 'backup',
+      'slow_start', 'backup', 'tls', 'tls.ca', 'tls.cert', 'tls.key', 'tls.servername', 'tls.verify',
     ];
     const blocks = {
       health_check: DEFAULT_HEALTH_CHECK,
@@ -238,7 +238,7 @@ describe('README.md configuration reference', () => {
       retries: { ...DEFAULT_RETRIES, per_try_timeout: 0 },
     };
     keys.push(...Object.entries(blocks).flatMap(([block, defaults]) => [block, ...Object.keys(defaults).map((k) => `${block}.${k}`)]));
-    expect(keys).toHaveLength(33 + 10 + 4 + 12 + 6 + 8 + 5);
+    expect(keys).toHaveLength(33 + 6 + 10 + 4 + 12 + 6 + 8 + 5);
     for (const key of keys) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });
