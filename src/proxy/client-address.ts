@@ -63,11 +63,12 @@ export function linkReplay(d: Duplex, socket: Socket): void {
 /**
  * The TCP socket under a client connection: itself, or for TLS its parent (Node's
  * `_parent`), or the socket behind a replay stream, which Node keeps as the TLS handle's
- * `_parentWrap.stream` (internal fields, so read defensively).
+ * `_parentWrap.stream`, or an HTTP/2 session's JSStreamSocket as its `stream` (internal
+ * fields, so read defensively).
  */
 function rawSocket(socket: Socket): Socket {
-  const s = socket as Socket & { _parent?: Socket | null; _handle?: { _parentWrap?: { stream?: Replay } } | null };
-  return s._parent ?? s._handle?._parentWrap?.stream?.[kRaw] ?? socket;
+  const s = socket as Socket & { _parent?: Socket | null; _handle?: { _parentWrap?: { stream?: Replay } } | null; stream?: Replay; [kRaw]?: Socket };
+  return s._parent ?? s._handle?._parentWrap?.stream?.[kRaw] ?? s.stream?.[kRaw] ?? s[kRaw] ?? socket;
 }
 
 /** The connection's peer: a PROXY header's source, else the remote address ("" when gone). */
@@ -84,6 +85,12 @@ export function peerEndpoint(socket: Socket | null | undefined): { address: stri
   const raw = rawSocket(socket);
   const s = (raw as Tagged)[kSource];
   return s !== undefined ? { address: s.address, port: s.port } : { address: peerAddress(socket), port: raw.remotePort ?? socket.remotePort ?? 0 };
+}
+
+/** The listener address a client connection reached (of its TCP socket: see rawSocket). */
+export function localEndpoint(socket: Socket): { address: string; port: number } {
+  const raw = rawSocket(socket);
+  return { address: raw.localAddress ?? '', port: raw.localPort ?? 0 };
 }
 
 /** What a request forwards as X-Forwarded-For, and the client address it settles on. */

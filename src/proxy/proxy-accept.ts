@@ -9,10 +9,11 @@
  * and the rate limiter's ip key.
  *
  * Bytes read past the header (a request, or a TLS ClientHello, sent in the same segment)
- * are handed on: unshifted onto the socket for plain HTTP; for TLS, whose native wrapper
- * reads the socket's handle directly and would miss them, through a stream that replays
- * them first (see handOver).
+ * are handed on: unshifted onto the socket for HTTP/1.1; for TLS and HTTP/2, whose native
+ * sessions read the socket's handle directly and would miss them, through a stream that
+ * replays them first (see handOver).
  */
+import http from 'node:http';
 import type { Server } from 'node:net';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -34,7 +35,8 @@ export interface ProxyProtocolHost {
 export function acceptProxyProtocol(server: Server, host: ProxyProtocolHost, timeoutMs: () => number): void {
   const serve = server.listeners('connection') as Array<(socket: Duplex) => void>;
   server.removeAllListeners('connection');
-  const tls = serve.length > 0 && isTlsServer(server);
+  // node:http reads bytes unshifted onto the socket; TLS and HTTP/2 sessions read its handle.
+  const replays = !(server instanceof http.Server);
   server.on('connection', (socket: Socket) => {
     const peer = peerAddress(socket);
     const refuse = (reason: string): void => {
@@ -58,21 +60,17 @@ export function acceptProxyProtocol(server: Server, host: ProxyProtocolHost, tim
       if (r.state === 'error') return done(() => refuse(r.reason));
       done(() => {
         if (r.source !== undefined) setProxySource(socket, r.source);
-        handOver(server, serve, socket, buf.subarray(r.length), tls);
+        handOver(server, serve, socket, buf.subarray(r.length), replays);
       });
     };
     socket.on('data', onData).on('error', onEnd).on('end', onEnd);
   });
 }
 
-function isTlsServer(server: Server): boolean {
-  return 'setSecureContext' in server || 'addContext' in server;
-}
-
 /** Gives the socket, and what was read past the header, to the server's own connection handling. */
-function handOver(server: Server, serve: ReadonlyArray<(socket: Duplex) => void>, socket: Socket, rest: Buffer, tls: boolean): void {
+function handOver(server: Server, serve: ReadonlyArray<(socket: Duplex) => void>, socket: Socket, rest: Buffer, replays: boolean): void {
   socket.pause();
-  if (rest.length === 0 || !tls) {
+  if (rest.length === 0 || !replays) {
     if (rest.length > 0) socket.unshift(rest);
     for (const l of serve) l.call(server, socket);
     socket.resume();

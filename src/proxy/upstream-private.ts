@@ -14,7 +14,7 @@ import type { EventEmitter } from 'node:events';
 import { Client, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
-import { peerEndpoint } from './client-address.js';
+import { localEndpoint, peerEndpoint } from './client-address.js';
 import { buildProxyHeader } from './proxy-protocol.js';
 
 /** What a client connection is known by: its socket, or for HTTP/2 its session. */
@@ -59,7 +59,7 @@ export class PrivateConnections {
   #client(server: Server, req: IncomingMessage): Client {
     const t = this.#config.timeouts;
     const from = peerEndpoint(req.socket);
-    const to = { address: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 };
+    const to = localEndpoint(req.socket);
     const header = buildProxyHeader(this.#version, { source: from, destination: to });
     return new Client(server.origin, {
       keepAliveTimeout: this.#config.keep_alive,

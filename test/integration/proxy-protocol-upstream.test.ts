@@ -6,6 +6,7 @@
  * parses the header itself with raw sockets, then serves HTTP on what follows.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseProxyHeader, type ProxySource } from '../../src/proxy/proxy-protocol.js';
@@ -51,10 +52,10 @@ describe('proxy_protocol on an upstream', () => {
     return { url: raw.url, conns };
   }
 
-  function config(origin: string, version: string): string {
+  function config(origin: string, version: string, listener = ''): string {
     return [
       'listen:',
-      '  - { address: 127.0.0.1:0, proxy_protocol: true }',
+      `  - { address: 127.0.0.1:0, proxy_protocol: true${listener} }`,
       'admin: { listen: 127.0.0.1:0 }',
       'trusted_proxies: [127.0.0.1]',
       'upstreams:',
@@ -89,6 +90,29 @@ describe('proxy_protocol on an upstream', () => {
     a.destroy();
     await waitFor(() => origin.conns[0]!.closed, 10_000, "a's upstream connection to close");
     expect(origin.conns[1]!.closed).toBe(false);
+  });
+
+  it('gives an HTTP/2 connection one upstream connection for all its streams', async () => {
+    const origin = await proxyOrigin();
+    const bw = await h.bulwark(config(origin.url, 'v2', ', http2: true'));
+    const socket = net.connect(bw.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('PROXY TCP4 203.0.113.9 10.0.0.1 9999 80\r\n');
+    const session = http2.connect(`http://127.0.0.1:${bw.port}`, { createConnection: () => socket });
+    h.defer(() => session.destroy());
+    const get = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':path': path });
+        req.on('response', (head) => resolve(Number(head[':status'])));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+    expect(await Promise.all([get('/s1'), get('/s2')])).toEqual([200, 200]);
+    expect(await get('/s3')).toBe(200);
+    expect(origin.conns.map((c) => [c.source?.address, [...c.paths].sort()])).toEqual([['203.0.113.9', ['/s1', '/s2', '/s3']]]);
+    session.destroy();
+    await waitFor(() => origin.conns[0]!.closed, 10_000, 'the upstream connection to close with the session');
   });
 
   it('is validated: v1 or v2, and http:// servers only', () => {

@@ -7,6 +7,7 @@
  * overlong v1 line and a truncated v2 header each close the connection, reach no origin and
  * are logged; over TLS, a ClientHello sent in the same segment as the header is not lost.
  */
+import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -127,8 +128,27 @@ describe('proxy_protocol on a listener', () => {
     expect(refusals(bw)[0]).toMatchObject({ reason: 'PROXY protocol listener: the peer is not in trusted_proxies' });
   });
 
-  it('serves TLS behind the header, the ClientHello in the same segment included', async () => {
-    const { bw, seen } = await setup({ listener: `, tls: { cert: "${certs.site.cert}", key: "${certs.site.key}" }, http2: false` });
+  it('serves HTTP/2 (h2c) behind the header, the source as the client', async () => {
+    const { bw, seen } = await setup({ listener: ', http2: true' });
+    const socket = net.connect(bw.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('PROXY TCP6 2001:db8::5 2001:db8::1 4000 80\r\n');
+    const session = http2.connect(`http://127.0.0.1:${bw.port}`, { createConnection: () => socket });
+    h.defer(() => session.destroy());
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':path': '/h2' });
+      req.on('response', (head) => resolve(Number(head[':status'])));
+      req.on('error', reject);
+      req.resume();
+      req.end();
+    });
+    expect(status).toBe(200);
+    expect(seen).toEqual([{ url: '/h2', xff: ['2001:db8::5'] }]);
+    expect((await waitAccess(bw, 1))[0]).toMatchObject({ client: '2001:db8::5' });
+  });
+
+  it.each([false, true])('serves TLS behind the header, the ClientHello in the same segment included (http2: %s)', async (h2) => {
+    const { bw, seen } = await setup({ listener: `, tls: { cert: "${certs.site.cert}", key: "${certs.site.key}" }, http2: ${h2}` });
     for (const together of [false, true]) {
       // A relay in front, as a TCP balancer would be: it sends the header, then the client's bytes.
       const relay = net.createServer((client) => {
