@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FrontConfig, ListenAddress, Listener } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import { awaitContinue } from './body-limit.js';
 import { applyH2, createH2TlsServer, createH2cServer, h2Connect } from './front-h2.js';
 import { hstsValue, listenerOf, redirectToHttps, redirectUpgrade, setListener } from './front-listener.js';
 import { ProxyResponse } from './response-writer.js';
@@ -136,12 +137,12 @@ export function createFrontServer(listener: Listener, front: FrontConfig, proxy:
   setListener(server, listener);
   const handlers = listenerHandlers(server, proxy);
   server.on('request', handlers.handle);
-  // Expect: 100-continue (RFC 9110 §10.1.1). bulwark answers it itself: an oversized body is
-  // refused before the client sends it; otherwise 100 goes out at once, so nothing stalls
-  // waiting for an upstream that never sees the Expect header.
+  // Expect: 100-continue (RFC 9110 §10.1.1). bulwark answers it itself once the request is
+  // admitted (body-limit.ts): a body its route refuses is refused before the client sends
+  // it; otherwise 100 goes out at once, so nothing stalls waiting for an upstream that never
+  // sees the Expect header. A redirect listener never admits a body.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const cl = Number(req.headers['content-length']);
-    if (!(cl > front.max_body_size) && listenerOf(server)?.redirect_https === undefined) res.writeContinue();
+    if (listenerOf(server)?.redirect_https === undefined) awaitContinue(res);
     handlers.handle(req, res);
   });
   server.on('upgrade', handlers.upgrade);

@@ -17,7 +17,7 @@ import type { LatencyHistogram } from '../core/latency.js';
 import type { CustomSchedulers } from '../balancer/index.js';
 import type { StickyStoreFactory } from '../balancer/sticky/index.js';
 import { accessRecord, countAnswer, observeDuration, type AccessRecord } from './access-record.js';
-import { BodyLimit, bodyTooLarge } from './body-limit.js';
+import { BodyLimit, admitBody, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
@@ -163,6 +163,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       else if (cl === undefined) body = req.pipe(new BodyLimit(max));
     }
 
+    admitBody(res);
     const buffering = this.#state.buffering;
     const init = { req, res, requestId: id, upstream, route, setCookie: r.setCookie, ctx: new RequestContext(req, r.path), path: r.path, headers: r.head.headers, body, start, buffering, host };
     const ex = new Exchange(init, this, this.#exchangeDone);

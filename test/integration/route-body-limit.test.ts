@@ -60,3 +60,25 @@ describe('route max_body_size over a smaller front limit', () => {
     expect(up.requests.filter((q) => q.complete)).toHaveLength(0);
   });
 });
+
+describe('Expect: 100-continue against a route limit', () => {
+  it('answers 413 without 100 Continue when Content-Length is over the route limit (no upload for nothing)', async () => {
+    const { up, bw } = await setup({});
+    const conn = await h.raw(bw.port);
+    const r = await conn.request('POST /upload/a HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\nExpect: 100-continue\r\n\r\n');
+    expect(r.status).toBe(413);
+    expect(conn.data).not.toMatch(/^HTTP\/1\.1 100/);
+    expect(up.requests).toHaveLength(0);
+  });
+
+  it('still sends 100 Continue for a body within the route limit', async () => {
+    const { bw } = await setup({});
+    const conn = await h.raw(bw.port);
+    conn.write('POST /upload/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+    const [interim] = await conn.waitResponses(1);
+    expect(interim!.status).toBe(100);
+    conn.write('hello');
+    const all = await conn.waitResponses(2);
+    expect((JSON.parse(all[1]!.body) as Echo).length).toBe(5);
+  });
+});
