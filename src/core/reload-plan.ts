@@ -28,8 +28,8 @@ export const UPSTREAM_PARTS = {
   scheduler: ['scheduler', 'hash_key'],
   /** The sticky-session table. */
   sticky: ['sticky'],
-  /** Health checker (its probes connect with `tls`), outlier detector, breaker and slow start (runtime/fault-tolerance). */
-  faultTolerance: ['health_check', 'outlier_detection', 'circuit_breaker', 'slow_start', 'tls'],
+  /** Health checker (its probes connect with `tls` and `proxy_protocol`), outlier detector, breaker and slow start (runtime/fault-tolerance). */
+  faultTolerance: ['health_check', 'outlier_detection', 'circuit_breaker', 'slow_start', 'tls', 'proxy_protocol'],
 } as const satisfies Record<string, ReadonlyArray<keyof UpstreamConfig>>;
 
 export type UpstreamPart = keyof typeof UPSTREAM_PARTS;

@@ -76,11 +76,14 @@ export class HealthChecker {
   #started = false;
   #stopped = false;
 
-  /** `tls`: the upstream's settings for its https:// servers (absent: Node's defaults). */
-  constructor(servers: readonly Server[], config: HealthCheckConfig, deps: HealthCheckerDeps, tls?: UpstreamTls) {
+  /**
+   * `tls`: the upstream's settings for its https:// servers (absent: Node's defaults);
+   * `proxyProtocol`: its proxy_protocol (http checks send a LOCAL header first).
+   */
+  constructor(servers: readonly Server[], config: HealthCheckConfig, deps: HealthCheckerDeps, tls?: UpstreamTls, proxyProtocol?: 'v1' | 'v2') {
     this.#config = config;
     this.#deps = deps;
-    this.#probe = config.type === 'tcp' ? tcpProbe(config, tls) : httpProbe(config, tls);
+    this.#probe = config.type === 'tcp' ? tcpProbe(config, tls) : httpProbe(config, tls, proxyProtocol);
     this.sync(servers);
   }
 

@@ -15,6 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { HealthCheckConfig, UpstreamTls } from '../core/config.js';
 import { tlsClientOptions } from '../core/upstream-tls.js';
+import { headedSocket, localProxyHeader } from '../proxy/proxy-protocol.js';
 import { describeFailure, endpointOf, runProbe, type Done, type Probe } from './probe.js';
 
 /** Most body bytes read when looking for `expect_body`. */
@@ -23,7 +24,8 @@ const USER_AGENT = 'bulwark-health-check';
 
 type HttpCheckConfig = Pick<HealthCheckConfig, 'timeout' | 'method' | 'path' | 'host' | 'expect_status' | 'expect_body'>;
 
-export function httpProbe(config: HttpCheckConfig, tls?: UpstreamTls): Probe {
+/** `proxyProtocol`: the upstream's proxy_protocol; an http:// check then sends a LOCAL header first (HAProxy's check-send-proxy). */
+export function httpProbe(config: HttpCheckConfig, tls?: UpstreamTls, proxyProtocol?: 'v1' | 'v2'): Probe {
   const { min, max } = config.expect_status;
   return (server, signal) =>
     runProbe(config.timeout, signal, (done) => {
@@ -38,6 +40,7 @@ export function httpProbe(config: HttpCheckConfig, tls?: UpstreamTls): Probe {
         agent: false,
         headers: { host: config.host ?? ep.authority, connection: 'close', 'user-agent': USER_AGENT },
         ...(ep.tls ? tlsClientOptions(tls, server.origin) : {}),
+        ...(proxyProtocol === undefined || ep.tls ? {} : { agent: undefined, createConnection: () => headedSocket(ep.host, ep.port, localProxyHeader(proxyProtocol)) }),
       });
       req.on('socket', (socket) => {
         if (!socket.connecting) connected = true;

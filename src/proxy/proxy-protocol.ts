@@ -11,7 +11,7 @@
  *   the connection's own peer stands. Headers over MAX_V2_LENGTH bytes are refused.
  * Anything else, or an address that does not read as one, is an error: the caller closes.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import net, { isIPv4, isIPv6, type Socket } from 'node:net';
 
 /** The client a header names; undefined for LOCAL / UNKNOWN / UNSPEC (use the peer). */
 export interface ProxySource {
@@ -134,6 +134,27 @@ export function buildProxyHeader(version: 'v1' | 'v2', c: ProxyEndpoints): Buffe
     out.writeUInt16BE(c.source.port, 48);
     out.writeUInt16BE(c.destination.port, 50);
   }
+  return out;
+}
+
+/** A TCP connection to host:port whose first bytes are `header` (written at once: it goes before anything written later). */
+export function headedSocket(host: string, port: number, header: Buffer): Socket {
+  const socket = net.connect({ host, port });
+  socket.setNoDelay(true);
+  socket.write(header);
+  return socket;
+}
+
+/**
+ * The header of a connection bulwark makes for itself (a health check): v2 LOCAL, or v1
+ * UNKNOWN, which tell the receiver to use the connection's own addresses (HAProxy's
+ * check-send-proxy).
+ */
+export function localProxyHeader(version: 'v1' | 'v2'): Buffer {
+  if (version === 'v1') return Buffer.from('PROXY UNKNOWN\r\n', 'latin1');
+  const out = Buffer.alloc(16);
+  V2_SIG.copy(out);
+  out[12] = 0x20;
   return out;
 }
 

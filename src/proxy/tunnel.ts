@@ -26,6 +26,8 @@ import { tlsClientOptions } from '../core/upstream-tls.js';
 import type { Server } from '../core/server.js';
 import { forwardResponseHeaders } from './headers.js';
 import { errorBody } from './respond.js';
+import { headedSocket } from './proxy-protocol.js';
+import { clientProxyHeader } from './upstream-private.js';
 import type { UpstreamRuntime } from './upstream.js';
 
 export type TunnelDone = (status: number, upstream: string | undefined, server: string | undefined, error: string, detail?: string) => void;
@@ -86,15 +88,20 @@ export function tunnel(o: TunnelOptions): void {
   const url = new URL(server.origin);
   const secure = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || (secure ? 443 : 80);
+  const pp = o.upstream.config.proxy_protocol;
   const upReq = (secure ? https : http).request({
     host,
-    port: Number(url.port) || (secure ? 443 : 80),
+    port,
     ...(secure ? tlsClientOptions(o.upstream.config.tls, server.origin) : {}),
     method: o.method,
     path: o.path,
     headers: [...o.headers, 'connection', 'upgrade', 'upgrade', o.protocol],
     agent: false,
     setHost: false,
+    // proxy_protocol (http:// servers only): the header names this client connection. Node
+    // uses createConnection only without an agent (still a connection of its own).
+    ...(pp === undefined || secure ? {} : { agent: undefined, createConnection: () => headedSocket(host, port, clientProxyHeader(pp, socket as net.Socket)) }),
   });
   o.upstream.attemptStart(server);
   o.tunnels.add(socket);

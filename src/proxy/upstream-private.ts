@@ -9,18 +9,23 @@
  * connection and server, and the upstream's `connections` cap does not bound them.
  */
 import type { IncomingMessage } from 'node:http';
-import net from 'node:net';
+import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { Client, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
 import { localEndpoint, peerEndpoint } from './client-address.js';
-import { buildProxyHeader } from './proxy-protocol.js';
+import { buildProxyHeader, headedSocket } from './proxy-protocol.js';
 
 /** What a client connection is known by: its socket, or for HTTP/2 its session. */
 function connectionOf(req: IncomingMessage): EventEmitter {
   const stream = (req as IncomingMessage & { stream?: { session?: EventEmitter } }).stream;
   return req.httpVersionMajor === 2 && stream?.session !== undefined ? stream.session : req.socket;
+}
+
+/** The header naming the client connection `socket` (its peer, and the listener address it reached). */
+export function clientProxyHeader(version: 'v1' | 'v2', socket: Socket): Buffer {
+  return buildProxyHeader(version, { source: peerEndpoint(socket), destination: localEndpoint(socket) });
 }
 
 export class PrivateConnections {
@@ -58,22 +63,17 @@ export class PrivateConnections {
 
   #client(server: Server, req: IncomingMessage): Client {
     const t = this.#config.timeouts;
-    const from = peerEndpoint(req.socket);
-    const to = localEndpoint(req.socket);
-    const header = buildProxyHeader(this.#version, { source: from, destination: to });
+    const header = clientProxyHeader(this.#version, req.socket);
     return new Client(server.origin, {
       keepAliveTimeout: this.#config.keep_alive,
       keepAliveMaxTimeout: this.#config.keep_alive,
       headersTimeout: t.response,
       bodyTimeout: t.idle,
       connect: (opts, callback) => {
-        const socket = net.connect({ host: opts.hostname, port: Number(opts.port) || 80 });
+        const socket = headedSocket(opts.hostname, Number(opts.port) || 80, header);
         const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), t.connect);
-        socket.setNoDelay(true);
         socket.once('connect', () => {
           clearTimeout(timer);
-          // The header goes first and alone: nothing else is written before undici writes.
-          socket.write(header);
           callback(null, socket);
         });
         socket.once('error', (err) => {

@@ -37,7 +37,7 @@ export function attachFaultTolerance(u: UpstreamRuntime, deps: { clock: Clock; r
 
   let health: HealthChecker | undefined;
   if (c.health_check !== undefined && deps.activeChecks !== false) {
-    health = new HealthChecker(servers, c.health_check, deps, c.tls);
+    health = new HealthChecker(servers, c.health_check, deps, c.tls, c.proxy_protocol);
     health.onResult((r) => {
       r.server.lastCheck = { ok: r.ok, detail: r.detail, durationMs: r.durationMs, at: deps.clock.now() };
       log.debug({ event: 'health_check', server: r.server.id, ok: r.ok, detail: r.detail, duration_ms: r.durationMs }, `check ${r.server.id}: ${r.ok ? 'ok' : 'failed'}: ${r.detail}`);

@@ -30,6 +30,10 @@ describe('proxy_protocol on an upstream', () => {
       (req.socket as net.Socket & { conn?: Conn }).conn?.paths.push(req.url ?? '');
       res.end('ok');
     });
+    app.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+      (socket as net.Socket & { conn?: Conn }).conn?.paths.push(`upgrade ${req.url ?? ''}`);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    });
     const raw = await h.rawOrigin((socket) => {
       let buf = Buffer.alloc(0);
       const onData = (d: Buffer): void => {
@@ -52,7 +56,7 @@ describe('proxy_protocol on an upstream', () => {
     return { url: raw.url, conns };
   }
 
-  function config(origin: string, version: string, listener = ''): string {
+  function config(origin: string, version: string, listener = '', upstream = ''): string {
     return [
       'listen:',
       `  - { address: 127.0.0.1:0, proxy_protocol: true${listener} }`,
@@ -61,6 +65,7 @@ describe('proxy_protocol on an upstream', () => {
       'upstreams:',
       '  web:',
       `    proxy_protocol: ${version}`,
+      ...(upstream ? [upstream] : []),
       '    servers:',
       `      - { url: "${origin}" }`,
       'routes:',
@@ -113,6 +118,21 @@ describe('proxy_protocol on an upstream', () => {
     expect(origin.conns.map((c) => [c.source?.address, [...c.paths].sort()])).toEqual([['203.0.113.9', ['/s1', '/s2', '/s3']]]);
     session.destroy();
     await waitFor(() => origin.conns[0]!.closed, 10_000, 'the upstream connection to close with the session');
+  });
+
+  it('sends a LOCAL header on http health checks, and the client’s on a WebSocket tunnel', async () => {
+    const origin = await proxyOrigin();
+    const bw = await h.bulwark(config(origin.url, 'v2', '', '    health_check: { path: /health, interval: 200ms, timeout: 200ms }'));
+    await waitFor(() => origin.conns.filter((c) => c.paths.includes('/health')).length >= 2, 10_000, 'two health checks');
+    const checks = origin.conns.filter((c) => c.paths.includes('/health'));
+    expect(checks.every((c) => c.source === undefined)).toBe(true); // LOCAL: the check's own addresses
+    const server = bw.app.proxy.state.upstreams.get('web')!.servers.all[0]!;
+    expect(server.hasFlag('failed_health_check')).toBe(false);
+    const ws = await h.raw(bw.port);
+    ws.write('PROXY TCP4 203.0.113.77 10.0.0.1 7777 80\r\nGET /chat HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    expect((await ws.waitResponses(1))[0]!.status).toBe(101);
+    const tunnel = origin.conns.find((c) => c.paths.includes('upgrade /chat'));
+    expect(tunnel?.source).toEqual({ address: '203.0.113.77', port: 7777, family: 4 });
   });
 
   it('is validated: v1 or v2, and http:// servers only', () => {
