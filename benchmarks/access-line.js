@@ -25,6 +25,7 @@ function records(n) {
     time: t0 + (i >> 4),
     method: 'GET',
     path: `/api/v1/items/${i % 1000}?page=${i % 7}`,
+    protocol: 'HTTP/1.1',
     status: 200,
     upstream: 'web',
     server: `web-${(i % 3) + 1}`,

@@ -116,6 +116,7 @@ class LoggedRelay extends Relay {
       time: Math.round(performance.timeOrigin + this.start),
       method: this.req.method,
       path: this.req.url,
+      protocol: this.req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
       status: this.res.statusCode,
       upstream: 'bench',
       server: this.server,

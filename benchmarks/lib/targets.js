@@ -139,7 +139,14 @@ const bulwarkScraped = async (ctx) => {
  */
 const bulwarkTls = (ctx) => startBulwark(ctx, 'bulwark-tls', true, BULWARK_CLI, [], { tls: benchCert(ctx.tmpDir) });
 
-async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env, tls } = {}) {
+/**
+ * `bulwark` speaking HTTP/2 to clients: cleartext h2c (prior knowledge), or h2 over TLS by
+ * ALPN. For h2.js, whose load generator (h2load) speaks both; autocannon speaks HTTP/1.1 only.
+ */
+const bulwarkH2c = (ctx) => startBulwark(ctx, 'bulwark-h2c', true, BULWARK_CLI, [], { h2: true });
+const bulwarkH2 = (ctx) => startBulwark(ctx, 'bulwark-h2', true, BULWARK_CLI, [], { tls: benchCert(ctx.tmpDir), h2: true });
+
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env, tls, h2 = false } = {}) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -149,7 +156,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
   fs.writeFileSync(
     confPath,
     [
-      ...(tls ? [`listen:`, `  - address: 127.0.0.1:${port}`, `    tls: { cert: ${tls.cert}, key: ${tls.key} }`, `    http2: false`] : [`listen: 127.0.0.1:${port}`]),
+      ...(tls || h2 ? [`listen:`, `  - address: 127.0.0.1:${port}`, ...(tls ? [`    tls: { cert: ${tls.cert}, key: ${tls.key} }`] : []), `    http2: ${h2}`] : [`listen: 127.0.0.1:${port}`]),
       `admin: { listen: 127.0.0.1:${adminPort} }`,
       `log: { level: info, access: ${access} }`,
       ...(workers ? [`workers: ${workers}`] : []),
@@ -226,6 +233,9 @@ export const TARGETS = {
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-full-workers-${n}`, bulwarkFullWorkersN(n)])),
   // Opt-in: TLS termination, against nginx-tls and haproxy-tls (same certificate: certs.js).
   'bulwark-tls': bulwarkTls,
+  // Opt-in, for h2.js (h2load): HTTP/2 to clients, h2c and over TLS.
+  'bulwark-h2c': bulwarkH2c,
+  'bulwark-h2': bulwarkH2,
   // nginx (1 worker process) and HAProxy (1 thread), when installed (peers.js); -tls: terminating TLS.
   ...PEER_TARGETS,
   // Opt-in: the floor plus the forwarding fields every proxy here must set (see undici-floor.js).

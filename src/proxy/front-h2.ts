@@ -28,7 +28,7 @@ import type tls from 'node:tls';
 import type { FrontConfig } from '../core/config.js';
 import type { ResponseOwner } from './response-writer.js';
 
-const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 const kCut = Symbol('bulwark.cutByProxy');
 const kGuard = Symbol('bulwark.h2Guard');
@@ -80,6 +80,13 @@ class Rate {
   }
 }
 
+/** The request body did not arrive within front.timeouts.request: the stream is reset (CANCEL). */
+function cutSlow(stream: http2.ServerHttp2Stream): void {
+  if (stream.closed || stream.readableEnded) return;
+  (stream as unknown as Record<symbol, boolean>)[kCut] = true;
+  stream.close(NGHTTP2_CANCEL);
+}
+
 function calm(session: http2.ServerHttp2Session, what: string): void {
   if (!session.destroyed) session.destroy(new Error(`client over front.${what}`), NGHTTP2_ENHANCE_YOUR_CALM);
 }
@@ -97,7 +104,12 @@ function watchSession(guard: Guard, session: http2.ServerHttp2Session): void {
   session.on('remoteSettings', onControl);
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
     open++;
+    // front.timeouts.request, as Node's requestTimeout for HTTP/1.1: a request body still
+    // coming in after it (a slow upload holding its stream) has its stream reset.
+    const slow = stream.endAfterHeaders ? undefined : setTimeout(cutSlow, guard.front.timeouts.request, stream);
+    if (slow !== undefined) stream.once('end', () => clearTimeout(slow));
     stream.once('close', () => {
+      clearTimeout(slow);
       open--;
       const cut = (stream as unknown as Record<symbol, boolean>)[kCut] === true;
       // `aborted`: closed before the response ended (Node ends the writable side itself then).

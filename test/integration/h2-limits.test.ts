@@ -108,6 +108,18 @@ describe('HTTP/2 limits', () => {
     expect(c.goawayCode()).toBe(NGHTTP2_ENHANCE_YOUR_CALM);
   });
 
+  it('resets a stream whose request body is not complete within front.timeouts.request; the connection goes on', async () => {
+    const { bw, hits } = await proxy({ timeouts: { request: '400ms', headers: '400ms' } });
+    const s = await h2Session(h, bw.url);
+    const stuck = s.request({ ':method': 'POST', ':path': '/upload', 'content-length': '100' }, { endStream: false });
+    stuck.write('only part of it');
+    const closed = new Promise<number>((r) => stuck.on('close', () => r(stuck.rstCode ?? -1)));
+    stuck.on('error', () => {});
+    expect(await closed).toBe(NGHTTP2_CANCEL);
+    expect(hits()).toBe(0);
+    expect((await h2Request(s, { ':path': '/next' })).status).toBe(200);
+  });
+
   it('closes an idle connection after front.timeouts.keep_alive, but not one with a stream open', async () => {
     const { bw } = await proxy({ timeouts: { keep_alive: '300ms' } }, (req, res) => void setTimeout(() => res.end('slow'), req.url === '/slow' ? 900 : 0));
     const idle = await h2Session(h, bw.url);
