@@ -16,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { responseOutcome, type AttemptOutcome } from '../core/outcome.js';
@@ -133,7 +133,7 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
    * runs. A client that goes away meanwhile ends the exchange as aborted.
    */
   bufferThenRun(settings: BodyBufferSettings): void {
-    this.#cancelBody = bufferBody(this.req, settings, (err, body) => {
+    this.#cancelBody = bufferBody(this.#body instanceof Readable ? this.#body : this.req, settings, (err, body) => {
       this.#cancelBody = undefined;
       // Too large (chunked, past max_body_size), or the temp file failed.
       if (err !== null) return this.#fail(err.status, err.message, err.code, true);

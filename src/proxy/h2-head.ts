@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
 
 /** A request head read from HTTP/2, as HTTP/1.1 fields. */
 export interface H2Head {
@@ -80,4 +81,28 @@ export function isH2(req: IncomingMessage): boolean {
  */
 export function hasH2Body(req: IncomingMessage): boolean {
   return isH2(req) && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
+}
+
+/**
+ * The body of an HTTP/2 request, as a stream that ends only when the client ended it.
+ * node:http2's compat request ends its body when its stream closes, a reset included (an
+ * RST_STREAM mid-upload, or nghttp2's own reset for a DATA length that disagrees with
+ * Content-Length, RFC 9113 §8.1.1), and the end comes before the 'aborted' that tells a
+ * reset apart. Forwarded as is, a truncated upload would reach the upstream as a complete
+ * chunked body. So the end is passed on one turn of the event loop later, once the reset
+ * (handled in the same socket read) would have marked the stream aborted; an aborted
+ * stream's body errors instead, and the upstream request is aborted with it.
+ */
+export function h2Body(req: IncomingMessage): Readable {
+  const stream = (req as unknown as Http2ServerRequest).stream;
+  const body = new PassThrough();
+  // Its reader (undici, or the request buffer) has its own listener; this one keeps an error
+  // after that reader has gone from being thrown.
+  body.on('error', () => {});
+  req.pipe(body, { end: false });
+  req.once('end', () => setImmediate(() => (stream.aborted ? body.destroy(new Error('HTTP/2 stream reset before its body ended')) : body.end())));
+  req.once('aborted', () => {
+    if (!req.readableEnded) body.destroy(new Error('HTTP/2 stream reset before its body ended'));
+  });
+  return body;
 }

@@ -21,7 +21,7 @@ import { BodyLimit, admitBody, bodyTooLarge } from './body-limit.js';
 import { condemn, isCondemned } from './connection.js';
 import { Exchange } from './exchange.js';
 import { onRetiringListener, type FrontHandlers } from './front.js';
-import { hasH2Body, isH2 } from './h2-head.js';
+import { h2Body, hasH2Body, isH2 } from './h2-head.js';
 import type { TrustedProxies } from './client-address.js';
 import { rateLimitedDetail, rateWait } from './rate-check.js';
 import { sendError } from './respond.js';
@@ -153,6 +153,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       if (Number(cl) > max) return this.#local(req, res, start, id, 413, ErrorCodes.BODY_TOO_LARGE, bodyTooLarge(max).message, host, upstream.name, true);
       if (cl !== '0') body = req;
     } else if (r.head.chunked || hasH2Body(req)) body = req;
+    // A reset HTTP/2 stream's body must not end as if whole (h2-head.ts).
+    if (body !== null && isH2(req)) body = h2Body(req);
     let buffer: BodyBufferSettings | undefined;
     if (body !== null) {
       const state = this.#state;
@@ -160,7 +162,7 @@ export class Proxy implements FrontHandlers, UpgradeHost {
       // connection); without that, small ones still are when retries are on, to replay them.
       if (state.config.front.buffer_requests) buffer = route.limitBody(state.requestBuffering);
       else if (cl !== undefined && upstream.retry !== undefined && Number(cl) <= upstream.retry.bufferLimit) buffer = route.limitBody(state.retryBuffering);
-      else if (cl === undefined) body = req.pipe(new BodyLimit(max));
+      else if (cl === undefined) body = body.pipe(new BodyLimit(max));
     }
 
     admitBody(res);

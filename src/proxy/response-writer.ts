@@ -155,8 +155,10 @@ function isContentLength(name: string): boolean {
 }
 
 function onClose(this: ServerResponse): void {
-  // 'close' also follows a normal finish; only an unfinished response means an abort.
-  if (!this.writableFinished) (this as ProxyResponse).exchange!.abortFromClient();
+  // 'close' also follows a normal finish; only an unfinished response means an abort. Node's
+  // HTTP/2 compat response emits 'finish' whenever its stream closes, a reset included: one
+  // bulwark did not end itself (writableEnded) is unfinished too.
+  if (!this.writableFinished || !this.writableEnded) (this as ProxyResponse).exchange!.abortFromClient();
 }
 
 function onDrain(this: ServerResponse): void {
