@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { routedConfig, useHarness } from '../helpers/harness.js';
 import { FRAME, RawH2, frame, get, h2Request, h2Session, h2c, hpack } from '../helpers/h2.js';
 import { waitFor } from '../helpers/net.js';
+import { adminPost, startApp } from '../helpers/reload.js';
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_CANCEL } = http2.constants;
 
@@ -43,6 +44,28 @@ describe('HTTP/2 limits', () => {
     await waitFor(() => c.rstCode(1) !== undefined && c.frames.some((f) => f.type === FRAME.HEADERS && f.stream === 3), 5000, 'the reset and the next answer');
     expect(c.rstCode(1)).toBe(NGHTTP2_PROTOCOL_ERROR);
     expect(hits()).toBe(1);
+  });
+
+  it('resets an extended CONNECT stream (RFC 8441 is not offered)', async () => {
+    const { bw, hits } = await proxy();
+    const c = await RawH2.open(h, bw.port);
+    c.headers(1, [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'http'], [':path', '/chat'], [':authority', 'h2.test']]);
+    await waitFor(() => c.rstCode(1) !== undefined, 5000, 'the reset');
+    expect(c.rstCode(1)).toBe(NGHTTP2_PROTOCOL_ERROR);
+    expect(hits()).toBe(0);
+  });
+
+  it('applies a reload of the h2 limits: new connections get the new SETTINGS', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const yaml = (streams: number) => h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }], { front: { h2_max_concurrent_streams: streams } }));
+    const bw = await startApp(h, yaml(3), { watch: false });
+    const before = await h2Session(h, bw.url);
+    await waitFor(() => before.remoteSettings.maxConcurrentStreams === 3, 5000, 'the first SETTINGS');
+    await bw.save(yaml(7));
+    expect(JSON.parse((await adminPost(bw.adminUrl, '/reload')).text)).toMatchObject({ result: 'applied' });
+    const after = await h2Session(h, bw.url);
+    await waitFor(() => after.remoteSettings.maxConcurrentStreams === 7, 5000, 'the new SETTINGS');
+    expect((await h2Request(before, { ':path': '/' })).status).toBe(200);
   });
 
   it('answers 431 to a header list over h2_max_header_list_size; a smaller one passes', async () => {
