@@ -16,12 +16,23 @@
  * Per process: with `workers: N` each worker keeps its own buckets, so a client spread
  * over the workers may get up to N × the rate (see README).
  */
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../core/clock.js';
 import type { RateLimitConfig } from '../core/config-rate.js';
 
 /** Buckets kept per limited route; about 3.3 MB reserved by lru-cache per limiter. */
 export const MAX_RATE_KEYS = 100_000;
+
+/**
+ * Keys longer than this are kept as their SHA-256: a header key is the client's to choose,
+ * up to front.max_header_size, and 100,000 kept keys of 16 KiB each would be 1.6 GB.
+ */
+const MAX_KEY_LENGTH = 64;
+
+function bucketKey(key: string): string {
+  return key.length <= MAX_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
+}
 
 interface Bucket {
   tokens: number;
@@ -52,7 +63,8 @@ export class RateLimiter {
    * Takes one token from `key`'s bucket. Returns 0 when the request is admitted, else the
    * milliseconds until a token is there (never 0: at least 1).
    */
-  take(key: string): number {
+  take(clientKey: string): number {
+    const key = bucketKey(clientKey);
     const now = this.#clock.now();
     const burst = this.config.burst;
     const b = this.#buckets.get(key);
