@@ -35,13 +35,24 @@ export class RateLimiters {
  * Takes a token for `req` from `limiter`: 0 when admitted, else ms until the next token.
  * `clientIp` is the request's client address (proxy/client-address.ts). A request without
  * a key (no such header, or an empty one) is not limited, as nginx's limit_req does.
+ * A header key takes a token from every distinct copy of the field: upstreams read the
+ * first copy or the last (Node keeps the first Authorization, HAProxy's req.hdr() the
+ * last), so a client whose key is spent must not pass by adding a decoy copy beside it.
  */
 export function rateWait(req: IncomingMessage, limiter: RateLimiter | undefined, clientIp: string): number {
   if (limiter === undefined) return 0;
   const k = limiter.config.key;
-  const v = k.kind === 'ip' ? clientIp : req.headers[k.name];
-  const key = Array.isArray(v) ? v.join(', ') : v;
-  return key === undefined || key === '' ? 0 : limiter.take(key);
+  if (k.kind === 'ip') return clientIp === '' ? 0 : limiter.take(clientIp);
+  const raw = req.rawHeaders;
+  const charged: string[] = [];
+  let wait = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const v = raw[i + 1]!;
+    if (raw[i]!.length !== k.name.length || raw[i]!.toLowerCase() !== k.name || v === '' || charged.includes(v)) continue;
+    charged.push(v);
+    wait = Math.max(wait, limiter.take(v));
+  }
+  return wait;
 }
 
 /** What a 429's body and access line say (names no server: see respond.ts). */
