@@ -49,7 +49,8 @@ function hostOnly(host: string | undefined): string | undefined {
 /** Where a request goes on https: the same host (its port replaced by `port`) and target; undefined without a valid Host. */
 export function httpsLocation(req: http.IncomingMessage, port: number): string | undefined {
   let target = req.url ?? '/';
-  let host = req.headers.host;
+  // HTTP/2 carries the authority in :authority (RFC 9113 §8.3.1); Host is optional there.
+  let host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   if (!target.startsWith('/')) {
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
     try {

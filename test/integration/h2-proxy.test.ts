@@ -141,6 +141,17 @@ describe('HTTP/2 to clients (h2c)', () => {
     expect(await stopped).toBe(true);
   });
 
+  it('answers 308 to https on an h2c listener with redirect_https, from :authority', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const yaml = routedConfig({ web: [origin.url] }, [{ upstream: 'web' }]).replace(/^listen: .*$/m, 'listen: [{ address: "127.0.0.1:0", http2: true, redirect_https: 8443 }]');
+    const bw = await h.bulwark(yaml);
+    const s = await h2Session(h, bw.url);
+    const r = await h2Request(s, { ':path': '/x?y=1', ':authority': 'shop.test:8080' });
+    expect([r.status, r.headers['location']]).toEqual([308, 'https://shop.test:8443/x?y=1']);
+    const post = await h2Request(s, { ':method': 'POST', ':path': '/form', ':authority': 'shop.test', 'content-length': '3' }, 'a=1');
+    expect([post.status, post.headers['location']]).toEqual([308, 'https://shop.test:8443/form']);
+  });
+
   it('logs an HTTP/2 request with its protocol', async () => {
     const origin = await h.origin((_req, res) => res.end('ok'));
     const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }])));
