@@ -8,13 +8,14 @@
  * are logged; over TLS, a ClientHello sent in the same segment as the header is not lost.
  */
 import http2 from 'node:http2';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { buildProxyHeader } from '../../src/proxy/proxy-protocol.js';
 import { useCerts } from '../helpers/certs.js';
 import { accessLines, useHarness, waitAccess } from '../helpers/harness.js';
-import { rawValues, waitFor, withTimeout } from '../helpers/net.js';
+import { rawValues, send, waitFor, withTimeout } from '../helpers/net.js';
 import type { TestBulwark } from '../helpers/bulwark.js';
 
 const certs = useCerts('bulwark-proxyproto-', { site: {} });
@@ -116,6 +117,30 @@ describe('proxy_protocol on a listener', () => {
     expect([conn.data, seen]).toEqual(['', []]);
     await waitFor(() => refusals(bw).length === 1, 10_000, 'the refusal logged');
     expect(refusals(bw)[0]).toMatchObject({ reason: 'no complete PROXY protocol header in time' });
+  });
+
+  it('follows reloads: proxy_protocol switched on rebinds the listener; trusted_proxies applies to the next connection', async () => {
+    const seen: string[] = [];
+    const origin = await h.origin((req, res) => {
+      seen.push(rawValues(req.rawHeaders, 'x-forwarded-for').join());
+      res.end('ok');
+    });
+    const bw = await h.bulwark(config(origin.url).replace(', proxy_protocol: true', ''), { watch: false });
+    const reload = async (text: string) => {
+      await writeFile(bw.configFile, text);
+      expect((await send(bw.adminUrl, { method: 'POST', path: '/reload' })).status).toBe(200);
+    };
+    expect((await send(bw.url, { path: '/' })).status).toBe(200);
+    await reload(config(origin.url));
+    const port = bw.app.addresses[0]!.port;
+    const conn = await h.raw(port);
+    conn.write(V1 + GET('/pp'));
+    expect((await conn.waitResponses(1))[0]!.status).toBe(200);
+    await reload(config(origin.url, { trusted: '10.0.0.0/8' }));
+    const refused = await h.raw(bw.app.addresses[0]!.port);
+    refused.write(V1 + GET('/no'));
+    await withTimeout(refused.closed, 10_000, 'the connection to close');
+    expect(seen).toEqual(['127.0.0.1', '203.0.113.7']);
   });
 
   it('closes a connection from a peer outside trusted_proxies, valid header or not', async () => {
