@@ -41,8 +41,8 @@ const post = (path: string, extra: Array<[string, string]> = []): Array<[string,
 describe('HTTP/2 attacks on the downgrade to HTTP/1.1', () => {
   const h = useHarness();
 
-  for (const buffered of [true, false]) {
-    it(`a stream reset mid-upload never reaches the origin as a whole request (buffer_requests ${buffered})`, async () => {
+  for (const [buffered, how] of [[true, 'RST_STREAM'], [false, 'RST_STREAM'], [true, 'a closed connection'], [false, 'a closed connection']] as const) {
+    it(`an upload cut by ${how} never reaches the origin as a whole request (buffer_requests ${buffered})`, async () => {
       const o = recording();
       const origin = await h.origin(o.handler);
       const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }], { front: { buffer_requests: buffered } })));
@@ -50,7 +50,8 @@ describe('HTTP/2 attacks on the downgrade to HTTP/1.1', () => {
       c.headers(1, post('/up'), false);
       c.write(frame(FRAME.DATA, 0, 1, Buffer.alloc(100, 97)));
       if (!buffered) await waitFor(() => origin.requests.length === 1, 10_000, 'the streamed request at the origin');
-      c.write(frame(FRAME.RST_STREAM, 0, 1, CANCEL));
+      if (how === 'RST_STREAM') c.write(frame(FRAME.RST_STREAM, 0, 1, CANCEL));
+      else c.socket.destroy();
       const [line] = await waitAccess(bw, 1);
       expect(line).toMatchObject({ status: 499, error: 'BLWK_CLIENT_ABORTED' });
       if (buffered) expect(origin.requests).toHaveLength(0);
