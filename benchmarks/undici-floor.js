@@ -19,10 +19,15 @@
 // distance from it is those three plus routing, scheduling, the fault-tolerance
 // bookkeeping and the request checks.
 //
+// With TLS_CERT=<file> TLS_KEY=<file> (the opt-in `undici-tls` target) it listens with
+// node:https and that certificate, ALPN http/1.1, Node's defaults otherwise (session
+// tickets on): the floor of what Node's TLS costs, for `bulwark-tls` to be compared with.
+//
 // Usage: node benchmarks/undici-floor.js <listenPort> <originPort> [<originPort>...]
 //   (or LISTEN_PORT=<p> ORIGIN_PORTS=<p1,p2,...>; listen port 0 = any free port)
 // Prints "ready <port>" on stdout once listening.
 import http from 'node:http';
+import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
@@ -136,7 +141,8 @@ class LoggedRelay extends Relay {
 const serverNames = originPorts.map((p) => `127.0.0.1:${Number(p)}`);
 
 let next = 0;
-const server = http.createServer((req, res) => {
+const TLS = process.env.TLS_CERT ? { cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY), ALPNProtocols: ['http/1.1'] } : null;
+const onRequest = (req, res) => {
   const start = logAccess === null ? 0 : performance.now();
   const n = next;
   const pool = pools[n];
@@ -170,7 +176,8 @@ const server = http.createServer((req, res) => {
   const handler = logAccess === null ? new Relay(res) : new LoggedRelay(res, req, id, serverNames[n], start, host);
   // Only stream a request body when there is one; a GET with a stream body would go out chunked.
   pool.dispatch({ path: req.url, method: req.method, headers, body: hasBody ? req : null }, handler);
-});
+};
+const server = TLS === null ? http.createServer(onRequest) : https.createServer(TLS, onRequest);
 server.keepAliveTimeout = 65_000;
 
 server.listen(listenPort, '127.0.0.1', () => {

@@ -29,13 +29,14 @@ async function direct({ origins }) {
   };
 }
 
-/** A standalone proxy script from this folder: `<script> 0 <originPorts...>`. */
-function scriptProxy(name, file, env) {
+/** A standalone proxy script from this folder: `<script> 0 <originPorts...>`; `tls`: serving certs.js's certificate. */
+function scriptProxy(name, file, env, tls = false) {
   return async ({ origins, tmpDir }) => {
     // ACCESS_LOG names a file in the run's temporary folder (each target has its own).
-    const e = env?.ACCESS_LOG === undefined ? env : { ...env, ACCESS_LOG: path.join(tmpDir, `${name}-${env.ACCESS_LOG}`) };
+    let e = env?.ACCESS_LOG === undefined ? env : { ...env, ACCESS_LOG: path.join(tmpDir, `${name}-${env.ACCESS_LOG}`) };
+    if (tls) e = { ...e, TLS_CERT: benchCert(tmpDir).cert, TLS_KEY: benchCert(tmpDir).key };
     const { child, port } = await spawnReady(name, path.join(BENCH_DIR, file), [0, ...origins.map((o) => o.port)], { env: e, pinned: true });
-    return { url: `http://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
+    return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, cpuPids: [child.pid], stop: () => stop(child) };
   };
 }
 
@@ -243,4 +244,6 @@ export const TARGETS = {
   // Opt-in: the same plus bulwark's access log (needs dist/). Not quite all a request must
   // cost: see undici-floor.js for what it leaves out.
   'undici-fwd-log': scriptProxy('undici-fwd-log', 'undici-floor.js', { FORWARDED: '1', ACCESS_LOG: 'access.log' }),
+  // Opt-in: the floor over node:https with certs.js's certificate: what Node's TLS costs, for bulwark-tls.
+  'undici-tls': scriptProxy('undici-tls', 'undici-floor.js', {}, true),
 };
