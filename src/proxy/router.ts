@@ -50,7 +50,12 @@ export class Router<T> {
   }
 }
 
-/** Lower-cases a Host value and removes its port: "API.Example.com:8080" → "api.example.com". */
+/**
+ * Lower-cases a Host value and removes its port and a trailing dot: "API.Example.com.:8080"
+ * → "api.example.com". The dot makes an absolute DNS name (RFC 1034 §3.1) that origins
+ * read as the same host; kept, it would let a client pass a host route's rate_limit and
+ * header rules to a catch-all route (no configured host ends with a dot). nginx drops it too.
+ */
 export function hostName(host: string | undefined): string {
   if (host === undefined || host === '') return '';
   let end = host.length;
@@ -60,5 +65,6 @@ export function hostName(host: string | undefined): string {
     const colon = host.lastIndexOf(':');
     if (colon !== -1) end = colon;
   }
+  if (end > 1 && host.charCodeAt(end - 1) === 46 /* . */) end--;
   return host.slice(0, end).toLowerCase();
 }
