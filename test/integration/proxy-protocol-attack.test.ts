@@ -7,27 +7,15 @@
  * byte); a v2 header announcing 64 KiB of TLVs is refused from its first 16 bytes.
  */
 import { describe, expect, it } from 'vitest';
-import { useHarness, waitAccess } from '../helpers/harness.js';
+import { routedConfig, useHarness, waitAccess } from '../helpers/harness.js';
 import { rawValues, waitFor, withTimeout } from '../helpers/net.js';
 
 const V1 = 'PROXY TCP4 203.0.113.7 10.0.0.1 40000 8080\r\n';
 
+/** Upstream "web" on `origin` behind a proxy_protocol listener that trusts 127.0.0.1. */
 function config(origin: string): string {
-  return [
-    'listen:',
-    '  - { address: 127.0.0.1:0, proxy_protocol: true }',
-    'admin: { listen: 127.0.0.1:0 }',
-    'log: { level: info, access: true }',
-    'front: { timeouts: { headers: 1s } }',
-    'trusted_proxies: [127.0.0.1]',
-    'upstreams:',
-    '  web:',
-    '    servers:',
-    `      - { url: "${origin}" }`,
-    'routes:',
-    '  - upstream: web',
-    '',
-  ].join('\n');
+  const yaml = routedConfig({ web: [origin] }, [{ upstream: 'web' }], { front: { timeouts: { headers: '1s' } } });
+  return `${yaml.replace(/^listen: .*$/m, 'listen: [{ address: "127.0.0.1:0", proxy_protocol: true }]')}trusted_proxies: [127.0.0.1]\n`;
 }
 
 describe('proxy_protocol spoofing', () => {
