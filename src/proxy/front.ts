@@ -13,6 +13,7 @@ import type { FrontConfig, ListenAddress, Listener } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { awaitContinue } from './body-limit.js';
 import { applyH2, createH2TlsServer, createH2cServer, h2Connect } from './front-h2.js';
+import { onH2Limit, type H2LimitHook } from './h2-guard.js';
 import { hstsValue, listenerOf, redirectToHttps, redirectUpgrade, setListener } from './front-listener.js';
 import { ProxyResponse } from './response-writer.js';
 import { TlsContexts } from './tls-context.js';
@@ -22,6 +23,8 @@ export interface FrontHandlers {
   handle(req: http.IncomingMessage, res: http.ServerResponse): void;
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
   connect(req: http.IncomingMessage, socket: Duplex): void;
+  /** Told of each HTTP/2 connection closed for going over a front.h2_* cap (h2-guard.ts). */
+  onH2Limit?: H2LimitHook | undefined;
 }
 
 /** What a graceful drain reads and sets (implemented by Proxy). */
@@ -135,6 +138,7 @@ export function createFrontServer(listener: Listener, front: FrontConfig, proxy:
     ServerResponse: ProxyResponse as unknown as typeof http.ServerResponse,
   }, front);
   setListener(server, listener);
+  onH2Limit(server, (peer, limit) => proxy.onH2Limit?.(peer, limit));
   const handlers = listenerHandlers(server, proxy);
   server.on('request', handlers.handle);
   // Expect: 100-continue (RFC 9110 §10.1.1). bulwark answers it itself once the request is

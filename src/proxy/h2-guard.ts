@@ -4,7 +4,7 @@
  * connection and per second: streams the client reset before their response ended ("rapid
  * reset", CVE-2023-44487: each one costs an upstream request while the client pays one
  * frame), and PING and SETTINGS frames; past either cap the connection gets
- * GOAWAY(ENHANCE_YOUR_CALM) and is closed. Also the front timeouts, per connection
+ * GOAWAY(ENHANCE_YOUR_CALM) and is closed, and `onLimit` told (runtime/ logs it). Also the front timeouts, per connection
  * (keep_alive: idle with no open stream) and per stream (request: a body still coming).
  *
  * A drain or a retiring listener (front.ts, listeners.ts) calls the server's
@@ -14,7 +14,9 @@
 import type http from 'node:http';
 import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import type { FrontConfig } from '../core/config.js';
+import { peerAddress } from './client-address.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
@@ -26,9 +28,13 @@ export function markCut(stream: http2.Http2Stream): void {
   (stream as unknown as Record<symbol, boolean>)[kCut] = true;
 }
 
+/** Told of a connection closed for going over a cap: the client's address and the key ("front.h2_..."). */
+export type H2LimitHook = (peer: string, limit: string) => void;
+
 /** The live limits and sessions of one HTTP/2 server (replaced in place on reload). */
 class Guard {
   readonly sessions = new Set<http2.ServerHttp2Session>();
+  onLimit: H2LimitHook | undefined;
   constructor(public front: FrontConfig) {}
 }
 
@@ -53,8 +59,10 @@ function cutSlow(stream: http2.ServerHttp2Stream): void {
   stream.close(NGHTTP2_CANCEL);
 }
 
-function calm(session: http2.ServerHttp2Session, what: string): void {
-  if (!session.destroyed) session.destroy(new Error(`client over front.${what}`), NGHTTP2_ENHANCE_YOUR_CALM);
+function calm(guard: Guard, session: http2.ServerHttp2Session, what: string): void {
+  if (session.destroyed) return;
+  guard.onLimit?.(peerAddress(session.socket as Socket), `front.${what}`);
+  session.destroy(new Error(`client over front.${what}`), NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
 /** Watches one client connection: its open streams, resets and control frames, and its idle time. */
@@ -64,7 +72,7 @@ function watchSession(guard: Guard, session: http2.ServerHttp2Session): void {
   const control = new Rate();
   let open = 0;
   const onControl = (): void => {
-    if (control.over(guard.front.h2_max_control_frames_per_second)) calm(session, 'h2_max_control_frames_per_second');
+    if (control.over(guard.front.h2_max_control_frames_per_second)) calm(guard, session, 'h2_max_control_frames_per_second');
   };
   session.on('ping', onControl);
   session.on('remoteSettings', onControl);
@@ -79,7 +87,7 @@ function watchSession(guard: Guard, session: http2.ServerHttp2Session): void {
       open--;
       const cut = (stream as unknown as Record<symbol, boolean>)[kCut] === true;
       // `aborted`: closed before the response ended (Node ends the writable side itself then).
-      if (stream.aborted && !cut && resets.over(guard.front.h2_max_resets_per_second)) calm(session, 'h2_max_resets_per_second');
+      if (stream.aborted && !cut && resets.over(guard.front.h2_max_resets_per_second)) calm(guard, session, 'h2_max_resets_per_second');
     });
   });
   // front.timeouts.keep_alive: a connection with no open stream and no traffic for that long
@@ -113,6 +121,12 @@ export function guardH2Server(server: http2.Http2Server | http2.Http2SecureServe
     for (const session of guard.sessions) session.destroy();
   };
   return s;
+}
+
+/** Sets who is told of connections closed for going over a cap (no-op on a server that is not HTTP/2). */
+export function onH2Limit(server: http.Server, hook: H2LimitHook): void {
+  const guard = (server as unknown as Record<symbol, Guard | undefined>)[kGuard];
+  if (guard !== undefined) guard.onLimit = hook;
 }
 
 /** Gives a reload's front settings to the guard of `server`; false when it is not an HTTP/2 server. */

@@ -67,6 +67,8 @@ export class Proxy implements FrontHandlers, UpgradeHost {
   draining = false;
   /** Told of each connection a PROXY protocol listener closed (untrusted peer, bad header): logged. */
   onProxyRefused: ((peer: string, reason: string) => void) | undefined;
+  /** Told of each HTTP/2 connection closed for going over a front.h2_* cap: logged. */
+  onH2Limit: ((peer: string, limit: string) => void) | undefined;
 
   /** The running config's trusted_proxies (a PROXY protocol listener reads it per connection). */
   get trustedProxies(): TrustedProxies {

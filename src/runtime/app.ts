@@ -132,6 +132,7 @@ export class App {
     this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, stickyStore: opts.stickyStore, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     this.proxy.onProxyRefused = (peer, reason) => logging.logger.warn({ event: 'proxy_protocol_refused', peer, reason }, `connection from ${peer} closed: ${reason}`);
+    this.proxy.onH2Limit = (peer, limit) => logging.logger.warn({ event: 'h2_limit', peer, limit }, `HTTP/2 connection from ${peer} closed (GOAWAY): over ${limit}`);
     const { proxy, listeners, overrides, faultTolerance, configFile } = this;
     const alerts = (this.alerts = new Alerts(clock, logging.logger));
     // A worker sends no alerts: its primary sends each one once for the group.

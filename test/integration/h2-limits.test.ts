@@ -109,6 +109,8 @@ describe('HTTP/2 limits', () => {
     await waitFor(() => c.closed, 10_000, 'the connection to close');
     const used = process.cpuUsage(cpu);
     expect(c.goawayCode()).toBe(NGHTTP2_ENHANCE_YOUR_CALM);
+    await waitFor(() => bw.logs.some((l) => l['event'] === 'h2_limit'), 5000, 'the h2_limit line');
+    expect(bw.logs.filter((l) => l['event'] === 'h2_limit').map((l) => l['limit'])).toEqual(['front.h2_max_resets_per_second']);
     // GOAWAY's last stream id: what the proxy took before it closed (the rest was never processed).
     const goaway = c.frames.find((f) => f.type === FRAME.GOAWAY)!;
     expect(goaway.payload.readUInt32BE(0) & 0x7fffffff).toBeLessThan(2 * 2000);
@@ -129,6 +131,10 @@ describe('HTTP/2 limits', () => {
     c.write(Buffer.concat(Array.from({ length: 200 }, make)));
     await waitFor(() => c.closed, 10_000, 'the connection to close');
     expect(c.goawayCode()).toBe(NGHTTP2_ENHANCE_YOUR_CALM);
+    await waitFor(() => bw.logs.some((l) => l['event'] === 'h2_limit'), 5000, 'the h2_limit line');
+    expect(bw.logs.filter((l) => l['event'] === 'h2_limit')).toEqual([
+      expect.objectContaining({ level: 40, peer: '127.0.0.1', limit: 'front.h2_max_control_frames_per_second' }),
+    ]);
   });
 
   it('resets a stream whose request body is not complete within front.timeouts.request; the connection goes on', async () => {
