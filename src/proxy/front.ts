@@ -73,7 +73,21 @@ export function applyFront(server: http.Server, front: FrontConfig): void {
   // answered, then the connection closes, as HAProxy does without `option abortonclose`.
   // Node's own default aborts the request at the FIN (front.abort_on_close: true).
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = !front.abort_on_close;
+  setHandshakeTimeout(server, server.headersTimeout);
   applyH2(server, front);
+}
+
+/**
+ * A TLS listener's handshake gets the time a request head gets (the head timeout only
+ * starts once it is done). node:tls copies the server's `handshakeTimeout` option into a
+ * field of its own that each new connection reads, and offers no setter: a reload sets
+ * that field. Throws if Node no longer has it (a test covers the reload, so this shows).
+ */
+function setHandshakeTimeout(server: http.Server, ms: number): void {
+  if (!('setSecureContext' in server)) return; // not TLS
+  const field = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
+  if (field === undefined) throw new Error('node:tls has no handshake-timeout field on its servers: cannot apply front.timeouts.headers to handshakes');
+  (server as unknown as Record<symbol, number>)[field] = ms;
 }
 
 /**
@@ -106,8 +120,8 @@ function listenerHandlers(server: http.Server, proxy: FrontHandlers): FrontHandl
 function serverFor(listener: Listener, options: http.ServerOptions, front: FrontConfig): http.Server {
   if (listener.tls === undefined) return listener.http2 ? createH2cServer(front) : http.createServer(options);
   const contexts = new TlsContexts(listener.tls);
-  // A handshake gets the time a request head gets: the head timeout only starts once it is done.
-  const secure = { ...contexts.serverOptions, handshakeTimeout: options.headersTimeout };
+  // handshakeTimeout: set by applyFront (setHandshakeTimeout), at creation and on reload.
+  const secure = contexts.serverOptions;
   const server = listener.http2 ? createH2TlsServer(options, secure, front) : https.createServer({ ...options, ...secure, ALPNProtocols: ['http/1.1'] });
   contexts.attach(server as unknown as tls.Server);
   return server as unknown as http.Server;

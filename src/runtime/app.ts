@@ -32,6 +32,7 @@ import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import { appMetrics, followRunning } from './metrics.js';
 import type { GroupReadings } from './status-view.js';
 import { Alerts } from './alerts/index.js';
+import { CertificateExpiry } from './cert-expiry.js';
 
 export interface AppOptions {
   /** The config file: read at start and on every reload, and watched. */
@@ -106,6 +107,8 @@ export class App {
   readonly metrics: BulwarkMetrics;
   /** The alert webhooks (`alerts:`); their counters are in /status. */
   readonly alerts: Alerts;
+  /** The TLS listeners' certificates: their expiry in /metrics and /status, and the warnings. */
+  readonly certificates: CertificateExpiry;
   readonly role: AppRole;
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
   readonly refresh: (() => Promise<void>) | undefined;
@@ -138,6 +141,8 @@ export class App {
     // A worker sends no alerts: its primary sends each one once for the group.
     if (role !== 'worker') alerts.configure(config.alerts);
     const serverEvents = new ServerEvents(logging.logger, alerts, opts.relayedFlags);
+    // A group's workers leave the warnings to their primary, which warns once for the group.
+    this.certificates = new CertificateExpiry(clock, role === 'worker' ? undefined : logging.logger);
     const metrics = (this.metrics = appMetrics(this, clock, opts.processMetrics ?? true));
     // What the appliers of a reload work on (runtime/apply).
     const ctx: ApplyContext = { configFile, env, clock, random, logging, proxy, listeners, overrides, faultTolerance, serverEvents, metrics, alerts, activeChecks: role !== 'worker' };
@@ -182,6 +187,7 @@ export class App {
       throw err;
     }
     if (role === 'worker') return app;
+    app.#followCertificates();
     if (opts.watch !== false) {
       app.#watcher = new ConfigWatcher(opts.configFile, () => void app.reload('file'));
       app.#watcher.start();
@@ -206,6 +212,7 @@ export class App {
     const o = (await this.#onReloaded?.(done)) ?? done;
     const log = this.logging.logger;
     if (o.result === 'applied') {
+      if (this.role !== 'worker') this.#followCertificates();
       log.info({ event: 'config_reloaded', trigger, version: o.version, changes: o.changes }, `config reloaded (${trigger}): version ${o.version}`);
       for (const k of o.needs_restart ?? []) log.warn({ event: 'needs_restart', key: k }, `${k} changed in ${this.configFile}: needs a restart to take effect`);
       // The agent is started, stopped or reconfigured to match (runtime/backup-sidecar).
@@ -215,6 +222,12 @@ export class App {
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
     }
     return o;
+  }
+
+  /** The certificates of the running listeners, named by their bound addresses (configured ones in a group's primary). */
+  #followCertificates(): void {
+    const bound = this.addresses;
+    this.certificates.follow(this.config.listen, (i) => fmt(bound[i]) || `${this.config.listen[i]!.address.host}:${this.config.listen[i]!.address.port}`);
   }
 
   /** Logs what the loaded config warns of (a certificate close to expiry); a worker's own parse repeats its primary's, at debug. */
@@ -250,6 +263,7 @@ export class App {
       const clean = await drain(this.frontServers, this.proxy, drainMs);
       await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();
+      this.certificates.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();
       await this.proxy.close();

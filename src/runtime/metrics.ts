@@ -14,6 +14,7 @@ import type { FaultTolerance } from './fault-tolerance.js';
 import type { Applier, ApplyContext } from './apply.js';
 import type { ConfigStatus } from './reload.js';
 import type { GroupReadings } from './status-view.js';
+import type { ServedCertificate } from './cert-expiry.js';
 
 export interface MetricsHost {
   readonly proxy: Proxy;
@@ -25,6 +26,8 @@ export interface MetricsHost {
   readonly backup: { runs(): ReturnType<MetricsSource['backup']> };
   /** A worker group's primary: the workers' own flags and open connections. */
   readonly group?: GroupReadings | undefined;
+  /** The TLS listeners' certificates (runtime/cert-expiry). */
+  readonly certificates?: { readonly served: readonly ServedCertificate[] };
 }
 
 /** One running upstream with the parts it configures, as the metrics read it. */
@@ -65,6 +68,7 @@ export function appMetrics(host: MetricsHost, clock: Clock, processMetrics: bool
     alerts: () => host.alerts.counters(),
     perServer: () => host.status.config.metrics.per_server,
     backup: () => host.backup.runs(),
+    certificates: () => host.certificates?.served ?? [],
   };
   return createMetrics(source, processMetrics);
 }

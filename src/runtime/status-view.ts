@@ -10,6 +10,7 @@ import type { UpstreamRuntime } from '../proxy/upstream.js';
 import type { FaultTolerance } from './fault-tolerance.js';
 import type { Override } from './overrides.js';
 import type { ConfigStatus } from './reload.js';
+import type { ServedCertificate } from './cert-expiry.js';
 
 /** What a worker group's primary knows of its workers beyond the summed counters (runtime/group/counters). */
 export interface GroupReadings {
@@ -52,6 +53,19 @@ export interface StatusSource {
   readonly refresh?: (() => Promise<void>) | undefined;
   /** A worker group's primary: its workers' own flags, shown per server as `worker_flags`. */
   readonly group?: GroupReadings | undefined;
+  /** The TLS listeners' certificates (runtime/cert-expiry), shown as `tls`. */
+  readonly certificates?: { readonly served: readonly ServedCertificate[] };
+}
+
+/** `tls`: each TLS listener's certificates with their notAfter (names and file only: never PEM or key text). */
+function tlsDetails(served: readonly ServedCertificate[]): Array<Record<string, unknown>> {
+  const by = new Map<string, Array<Record<string, unknown>>>();
+  for (const c of served) {
+    const list = by.get(c.listener) ?? [];
+    by.set(c.listener, list);
+    list.push({ names: c.names.split(','), file: c.file, not_after: new Date(c.notAfter).toISOString() });
+  }
+  return [...by].map(([listener, certificates]) => ({ listener, certificates }));
 }
 
 /** Fault-tolerance state for /status: breaker states, outlier counters, queue and retries. */
@@ -92,7 +106,8 @@ export function statusView(app: StatusSource): RuntimeView {
     }),
     extra: () => {
       const backup = app.backup.status();
-      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...app.extraStatus?.() };
+      const tls = tlsDetails(app.certificates?.served ?? []);
+      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...(tls.length === 0 ? {} : { tls }), ...app.extraStatus?.() };
     },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name), app.group),

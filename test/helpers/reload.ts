@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { App } from '../../src/runtime/app.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { StatusServer } from './fault.js';
 import type { Harness } from './harness.js';
 import type { Origin } from './origin.js';
@@ -59,6 +60,8 @@ export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Process and Node metrics on /metrics (default false: they outlive the App). */
   readonly processMetrics?: boolean;
+  /** The App's clock (default the system's). */
+  readonly clock?: Clock;
 }
 
 /** Starts bulwark in-process on `yaml` written to a fresh temp folder; stopped after the test. */
@@ -71,7 +74,7 @@ export async function startApp(h: Harness, yaml: string, opts: StartOptions = {}
   const logDestination = {
     write: (chunk: string): void => void logs.push(...chunk.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)),
   };
-  const app = await App.start({ configFile, logDestination, watch: opts.watch, env: opts.env, processMetrics: opts.processMetrics ?? false });
+  const app = await App.start({ configFile, logDestination, watch: opts.watch, env: opts.env, processMetrics: opts.processMetrics ?? false, clock: opts.clock });
   h.defer(() => app.stop(200));
   const port = app.addresses[0]!.port;
   const adminPort = app.adminAddress!.port;

@@ -19,6 +19,7 @@ import { trafficMetrics } from './traffic.js';
 import { alertMetrics } from './alerts.js';
 import { backupMetrics } from './backup.js';
 import { latencyMetrics } from './latency.js';
+import { tlsMetrics } from './tls.js';
 
 export interface BulwarkMetrics {
   readonly registry: Registry;
@@ -50,6 +51,7 @@ export function createMetrics(src: MetricsSource, processMetrics: boolean): Bulw
   const checks = checkMetrics(registry, src);
   alertMetrics(registry, src);
   backupMetrics(registry, src);
+  tlsMetrics(registry, src);
   return { registry, reloaded: config.reloaded, watch: health.watch, followChecks: checks.followChecks };
 }
 

@@ -58,6 +58,8 @@ export interface MetricsSource {
   backup(): { readonly ok: number; readonly failed: number; readonly lastSuccessAt: number | undefined } | undefined;
   /** The alert webhooks' delivery counters, totals since start. */
   alerts(): { readonly sent: number; readonly failed: number; readonly dropped: number };
+  /** The certificates the TLS listeners serve: listener address, names (comma-separated) and notAfter (epoch ms). */
+  readonly certificates?: (() => Iterable<{ readonly listener: string; readonly names: string; readonly notAfter: number }>) | undefined;
 }
 
 /**
