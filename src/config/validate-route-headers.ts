@@ -19,7 +19,7 @@ const EDIT_KEYS = ['set', 'remove'] as const;
 const HOP = 'is a hop-by-hop field (RFC 9110 §7.6.1): it describes one connection and never crosses bulwark';
 /** Why a field may not be set or removed, on either side. */
 const REFUSED: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'].map((n) => [n, HOP])),
+  ...Object.fromEntries(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'http2-settings'].map((n) => [n, HOP])),
   'content-length': "frames the message body: it is the sender's to set, never a route's",
   expect: 'is answered by bulwark itself (RFC 9110 §10.1.1) and never forwarded',
   'x-request-id': "is bulwark's request id (kept from the client or made) and is what the logs are joined on",

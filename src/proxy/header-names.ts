@@ -22,6 +22,9 @@ export const HOP_BY_HOP_FIELDS: readonly string[] = [
   'proxy-authorization',
   'te',
   'trailer',
+  // The h2c upgrade's settings, a connection option (RFC 7540 §3.2.1); node:http2 throws on
+  // it in a response, which left an HTTP/2 client's stream unanswered.
+  'http2-settings',
   // Not hop-by-hop, but a proxy must answer it itself (Node sends 100 Continue for us)
   // and undici refuses to send it (RFC 9110 §10.1.1).
   'expect',
