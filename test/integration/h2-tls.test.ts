@@ -5,8 +5,6 @@
  * X-Forwarded-Proto: https and the listener's HSTS; curl --http2 gets HTTP/2.
  */
 import { execFile } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -43,17 +41,12 @@ describe('HTTP/2 on a TLS listener', () => {
   });
 
   it('tunnels a WebSocket over an HTTP/1.1 connection on that port (WebSockets are HTTP/1.1 only)', async () => {
-    const server = http.createServer((_req, res) => res.end('plain'));
-    const wss = new WebSocketServer({ server });
+    // The harness closes the origin, and every socket it accepted, upgraded ones included.
+    const origin = await h.origin((_req, res) => res.end('plain'));
+    const wss = new WebSocketServer({ server: origin.server });
+    h.defer(() => wss.close());
     wss.on('connection', (ws) => ws.on('message', (d) => ws.send(`echo:${String(d)}`)));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    h.defer(async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise((r) => wss.close(r));
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    });
-    const bw = await startApp(h, tlsConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, certs.site));
+    const bw = await startApp(h, tlsConfig(origin.url, certs.site));
     const ws = new WebSocket(`wss://127.0.0.1:${bw.app.addresses[0]!.port}/chat`, { ca: certs.ca.pem, servername: 'localhost' } as WebSocket.ClientOptions);
     h.defer(() => ws.terminate());
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
