@@ -15,6 +15,7 @@ import type http from 'node:http';
 import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FrontConfig } from '../core/config.js';
 import { peerAddress } from './client-address.js';
 
@@ -65,6 +66,15 @@ function calm(guard: Guard, session: http2.ServerHttp2Session, what: string): vo
   session.destroy(new Error(`client over front.${what}`), NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
+/**
+ * The socket under a session: node:http2 hands out only a proxy of it, which refuses
+ * destroy(), and keeps the socket itself under an internal symbol (read defensively).
+ */
+function socketOf(session: http2.ServerHttp2Session): Duplex | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'socket');
+  return key === undefined ? undefined : (session as unknown as Record<symbol, Duplex | undefined>)[key];
+}
+
 /** Watches one client connection: its open streams, resets and control frames, and its idle time. */
 function watchSession(guard: Guard, session: http2.ServerHttp2Session): void {
   guard.sessions.add(session);
@@ -93,7 +103,13 @@ function watchSession(guard: Guard, session: http2.ServerHttp2Session): void {
   // front.timeouts.keep_alive: a connection with no open stream and no traffic for that long
   // is closed (GOAWAY first). One with open streams is left to them (send timeout, spool.ts).
   session.setTimeout(guard.front.timeouts.keep_alive, () => {
-    if (open === 0) session.close();
+    if (open > 0) return;
+    const socket = socketOf(session);
+    session.close();
+    // close() ends the socket and waits for it to finish, which a client that neither reads
+    // nor closes (no preface, a header block never ended) never lets happen: its socket
+    // would be held for ever. It gets one more idle period, then it is cut.
+    if (socket !== undefined) setTimeout(() => socket.destroy(), guard.front.timeouts.keep_alive).unref();
   });
   session.once('close', () => guard.sessions.delete(session));
   // A socket error ends the session; without a listener it would be thrown.

@@ -12,9 +12,10 @@
  *   connection-specific ones) and targets that are not origin-form never reach it.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { accessLines, routedConfig, useHarness, waitAccess } from '../helpers/harness.js';
-import { FRAME, RawH2, frame, get, h2c } from '../helpers/h2.js';
+import { FRAME, RawH2, frame, get, h2c, hpack } from '../helpers/h2.js';
 import { waitFor } from '../helpers/net.js';
 
 const CANCEL = Buffer.from([0, 0, 0, 8]);
@@ -101,6 +102,41 @@ describe('HTTP/2 attacks on the downgrade to HTTP/1.1', () => {
     await waitFor(() => bw.app.proxy.inFlight === 0, 10_000, 'no request in flight');
     const [line] = await waitAccess(bw, 1);
     expect(line).toMatchObject({ error: 'BLWK_CLIENT_ABORTED' });
+  });
+
+  it('closes connections that never start or never end a header block, after front.timeouts.keep_alive', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }], { front: { timeouts: { keep_alive: '1s' } } })));
+    const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(FRAME.SETTINGS, 0, 0)]);
+    const sends: Record<string, Buffer> = {
+      silent: Buffer.alloc(0),
+      'half a preface': Buffer.from('PRI * HTTP/2.0\r\n'),
+      'a preface alone': preface,
+      // HEADERS without END_HEADERS, and no CONTINUATION ever.
+      'an unended header block': Buffer.concat([preface, frame(FRAME.HEADERS, 0, 1, hpack(get('/')))]),
+    };
+    for (const bytes of Object.values(sends)) {
+      // Neither reads nor closes: only bulwark can end these connections.
+      const s = net.connect(bw.port, '127.0.0.1');
+      h.defer(() => s.destroy());
+      s.on('error', () => {});
+      if (bytes.length > 0) s.write(bytes);
+    }
+    const server = bw.app.listeners.servers[0]!;
+    const count = (): Promise<number> => new Promise((resolve) => server.getConnections((_err, n) => resolve(n)));
+    let open = 0;
+    for (let i = 0; i < 100 && open < 4; i++) {
+      open = await count();
+      if (open < 4) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(open).toBe(4);
+    const deadline = Date.now() + 15_000;
+    while (open > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      open = await count();
+    }
+    expect(open).toBe(0);
+    expect(origin.requests).toHaveLength(0);
   });
 
   it('never forwards CR, LF or NUL in a value, invalid or upper-case names, or connection-specific fields', async () => {
