@@ -64,6 +64,27 @@ describe('HTTP/2 attacks on the downgrade to HTTP/1.1', () => {
     });
   }
 
+  for (const buffered of [true, false]) {
+    it(`a body without Content-Length over the route's max_body_size never reaches the origin whole (buffer_requests ${buffered})`, async () => {
+      const o = recording();
+      const origin = await h.origin(o.handler);
+      const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web', rules: { max_body_size: '1kib' } }], { front: { buffer_requests: buffered } })));
+      const c = await RawH2.open(h, bw.port);
+      c.headers(1, post('/big'), false);
+      c.write(frame(FRAME.DATA, 0, 1, Buffer.alloc(800, 97)));
+      if (!buffered) await waitFor(() => origin.requests.length === 1, 10_000, 'the streamed request at the origin');
+      c.write(frame(FRAME.DATA, 1, 1, Buffer.alloc(800, 97)));
+      const [line] = await waitAccess(bw, 1);
+      expect(line).toMatchObject({ error: 'BLWK_BODY_TOO_LARGE' });
+      await waitFor(() => bw.app.proxy.inFlight === 0, 10_000, 'no request in flight');
+      if (buffered) expect(origin.requests).toHaveLength(0);
+      else {
+        await waitFor(() => o.ends.has('/big'), 10_000, 'the origin request to end');
+        expect(o.ends.get('/big')).toMatch(/^aborted/);
+      }
+    });
+  }
+
   it('a DATA length that disagrees with Content-Length never reaches the origin as a whole request', async () => {
     const o = recording();
     const origin = await h.origin(o.handler);
