@@ -6,16 +6,19 @@
  * replaced; a header dribbled a byte at a time is cut at the head timeout (not re-armed per
  * byte); a v2 header announcing 64 KiB of TLVs is refused from its first 16 bytes.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { useCerts } from '../helpers/certs.js';
 import { routedConfig, useHarness, waitAccess } from '../helpers/harness.js';
 import { rawValues, waitFor, withTimeout } from '../helpers/net.js';
 
 const V1 = 'PROXY TCP4 203.0.113.7 10.0.0.1 40000 8080\r\n';
+const certs = useCerts('bulwark-pp-attack-', { site: {} });
 
-/** Upstream "web" on `origin` behind a proxy_protocol listener that trusts 127.0.0.1. */
-function config(origin: string): string {
-  const yaml = routedConfig({ web: [origin] }, [{ upstream: 'web' }], { front: { timeouts: { headers: '1s' } } });
-  return `${yaml.replace(/^listen: .*$/m, 'listen: [{ address: "127.0.0.1:0", proxy_protocol: true }]')}trusted_proxies: [127.0.0.1]\n`;
+/** Upstream "web" on `origin` behind a proxy_protocol listener (with `listener`'s other keys) that trusts 127.0.0.1. */
+function config(origin: string, listener = ''): string {
+  const yaml = routedConfig({ web: [origin] }, [{ upstream: 'web' }], { front: { timeouts: { headers: '1s', keep_alive: '1s' } } });
+  return `${yaml.replace(/^listen: .*$/m, `listen: [{ address: "127.0.0.1:0", proxy_protocol: true${listener} }]`)}trusted_proxies: [127.0.0.1]\n`;
 }
 
 describe('proxy_protocol spoofing', () => {
@@ -28,6 +31,35 @@ describe('proxy_protocol spoofing', () => {
     });
     return { bw: await h.bulwark(config(origin.url)), seen };
   }
+
+  it('frees connections that stall right after the header: plain, h2c, and TLS with a ClientHello never finished', async () => {
+    const origin = await h.origin((_req, res) => res.end('ok'));
+    const tlsKeys = `, tls: { cert: "${certs.site.cert}", key: "${certs.site.key}" }`;
+    // A ClientHello record header announcing 512 bytes, and only 20 of them.
+    const partialHello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), Buffer.alloc(9, 1)]);
+    for (const [listener, after] of [['', ''], [', http2: true', ''], [', http2: true', 'PRI * HTTP/2.0\r\n'], [tlsKeys, ''], [tlsKeys, partialHello], [`${tlsKeys}, http2: true`, partialHello]] as const) {
+      const bw = await h.bulwark(config(origin.url, listener));
+      const s = net.connect(bw.port, '127.0.0.1');
+      h.defer(() => s.destroy());
+      s.on('error', () => {});
+      s.write(Buffer.concat([Buffer.from(V1), Buffer.from(after)])); // and reads nothing
+      const server = bw.app.listeners.servers[0]!;
+      const count = (): Promise<number> => new Promise((resolve) => server.getConnections((_e, n) => resolve(n)));
+      let open = 0;
+      // Accepted first (every timeout here is a second or more), then freed.
+      for (let i = 0; i < 200 && open === 0; i++) {
+        open = await count();
+        if (open === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(open).toBe(1);
+      const deadline = Date.now() + 15_000;
+      while (open > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        open = await count();
+      }
+      expect([listener, after.length, open]).toEqual([listener, after.length, 0]);
+    }
+  }, 60_000);
 
   it("never reads a client's own PROXY line behind the balancer's header", async () => {
     const { bw, seen } = await setup();
