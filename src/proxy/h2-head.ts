@@ -106,3 +106,35 @@ export function h2Body(req: IncomingMessage): Readable {
   });
   return body;
 }
+
+/**
+ * The fields node:http2 sends at most once (its kSingleValueHeaders; a second copy makes it
+ * throw, which would leave the stream unanswered). An HTTP/1.1 upstream may repeat them.
+ */
+const SINGLE_VALUE = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age', 'authorization',
+  'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5', 'content-range', 'content-type',
+  'date', 'dnt', 'etag', 'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'range', 'referer',
+  'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent', 'x-content-type-options',
+]);
+
+/**
+ * Drops, in place, the repeated copies of fields HTTP/2 responses carry once (the first
+ * copy stands, as most clients read the first), from a flat [name, value, ...] list with
+ * lower-case names. Other repeated fields (Set-Cookie) are left as they are.
+ */
+export function dropRepeatedSingles(flat: string[]): void {
+  let seen: Set<string> | undefined;
+  let w = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (SINGLE_VALUE.has(name)) {
+      if (seen?.has(name)) continue;
+      (seen ??= new Set()).add(name);
+    }
+    flat[w++] = name;
+    flat[w++] = flat[i + 1]!;
+  }
+  flat.length = w;
+}

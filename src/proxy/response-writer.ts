@@ -8,7 +8,7 @@
  * on them, and it is never reused); the client gets the complete response at once.
  */
 import { STATUS_CODES, ServerResponse } from 'node:http';
-import { isH2 } from './h2-head.js';
+import { dropRepeatedSingles, isH2 } from './h2-head.js';
 import { dropFields, forwardTrailers } from './headers.js';
 import { Spool, type BufferingSettings, type SpoolEvents } from './spool.js';
 
@@ -63,7 +63,9 @@ export class ResponseWriter {
     // A custom reason phrase is kept; the standard one is what Node writes anyway (without
     // checking it again).
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
-    if (statusMessage && statusMessage !== STATUS_CODES[status] && !isH2(this.#res.req)) this.#res.writeHead(status, statusMessage, fields);
+    const h2 = isH2(this.#res.req);
+    if (h2) dropRepeatedSingles(fields);
+    if (statusMessage && statusMessage !== STATUS_CODES[status] && !h2) this.#res.writeHead(status, statusMessage, fields);
     else this.#res.writeHead(status, fields);
     if (noBody) {
       this.#noBody = true;

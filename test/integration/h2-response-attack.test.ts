@@ -33,6 +33,17 @@ describe('connection-specific fields in an upstream answer to an HTTP/2 client',
     expect(bw.app.proxy.inFlight).toBe(0);
   });
 
+  it('answers an HTTP/2 client when a field node:http2 takes once comes twice (the first stands)', async () => {
+    const twice = ['Content-Type: text/plain', 'Content-Type: text/html', 'Date: Sat, 05 Dec 2026 06:00:00 GMT', 'Date: Sat, 05 Dec 2026 07:00:00 GMT', 'ETag: "a"', 'ETag: "b"', 'Location: /a', 'Location: /b'];
+    const origin = await h.rawOrigin((s) => {
+      s.on('data', () => void s.write(`HTTP/1.1 200 OK\r\n${twice.join('\r\n')}\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ncontent-length: 2\r\n\r\nok`));
+    });
+    const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }])));
+    const r = await withTimeout(h2Request(await h2Session(h, bw.url), { ':path': '/' }), 10_000, 'the answer');
+    expect([r.status, r.headers['content-type'], r.headers['date'], r.headers['etag'], r.headers['location'], r.body.toString()]).toEqual([200, 'text/plain', 'Sat, 05 Dec 2026 06:00:00 GMT', '"a"', '/a', 'ok']);
+    expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
   it("never forwards a client's HTTP2-Settings", async () => {
     const origin = await h.origin((req, res) => res.end(JSON.stringify(rawValues(req.rawHeaders, 'http2-settings'))));
     const bw = await h.bulwark(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }]));
