@@ -1,7 +1,8 @@
 // Full TLS handshakes per second (issue 16): every request on a new connection, as a
 // browser's first visit or a client without session resumption makes them. Targets:
-// `bulwark-tls`, `nginx-tls` and `haproxy-tls` (lib/targets.js, lib/peers.js), all serving
-// the same throwaway certificate (lib/certs.js: RSA 2048, or BENCH_CERT_KEY=ec).
+// `bulwark-tls`, `undici-tls` (the floor: what Node's own TLS costs, see undici-floor.js),
+// `nginx-tls` and `haproxy-tls` (lib/targets.js, lib/peers.js), all serving the same
+// throwaway certificate (lib/certs.js: RSA 2048, or BENCH_CERT_KEY=ec).
 //
 // HS_CONNECTIONS loops (default 8) each connect, handshake (TLS 1.3 unless the target
 // refuses it; no session is ever reused, so every handshake is a full one), send one GET
@@ -31,7 +32,7 @@ const int = (name, def) => {
 const ROUNDS = int('HS_ROUNDS', 3);
 const SECONDS = int('HS_SECONDS', 3);
 const CONNECTIONS = int('HS_CONNECTIONS', 8);
-const REQUESTED = (process.env.HS_TARGETS ?? 'bulwark-tls,nginx-tls,haproxy-tls').split(',').map((s) => s.trim()).filter(Boolean);
+const REQUESTED = (process.env.HS_TARGETS ?? 'bulwark-tls,undici-tls,nginx-tls,haproxy-tls').split(',').map((s) => s.trim()).filter(Boolean);
 for (const t of REQUESTED) if (!TARGETS[t] || !t.endsWith('-tls')) throw new Error(`HS_TARGETS: "${t}" is not a TLS target (known: ${Object.keys(TARGETS).filter((n) => n.endsWith('-tls')).join(', ')})`);
 if (REQUESTED.some((t) => t.startsWith('bulwark')) && !fs.existsSync(BULWARK_CLI)) {
   console.error(`bulwark is not built (${BULWARK_CLI} is missing): run \`npm run build\` first`);

@@ -8,7 +8,8 @@
 //   bulwark-full, bulwark-workers (BENCH_WORKERS workers), nginx and haproxy (lib/peers.js)
 // and, when named in BENCH_TARGETS: bulwark-nolog (access log off), undici-fwd (the
 // floor plus the X-Forwarded-* and X-Request-Id fields) and undici-fwd-log (that plus
-// bulwark's access log); see undici-floor.js.
+// bulwark's access log); see undici-floor.js. With TLS: bulwark-tls, undici-tls (the
+// floor over node:https), nginx-tls and haproxy-tls, all serving lib/certs.js's certificate.
 //
 // A round starts every target fresh and warms each up; then the measured load is
 // given in BENCH_SLICE-second slices that take turns between the targets, so all of
