@@ -85,6 +85,31 @@ describe('HTTP/2 attacks on the downgrade to HTTP/1.1', () => {
     });
   }
 
+  it('takes request trailers as the end of the body and forwards none; framing fields in them reset the stream', async () => {
+    const o = recording();
+    const seen: string[][] = [];
+    const origin = await h.origin((req, res) => {
+      req.on('end', () => seen.push([...req.rawHeaders, ...req.rawTrailers]));
+      o.handler(req, res);
+    });
+    const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }], { front: { buffer_requests: false } })));
+    const c = await RawH2.open(h, bw.port);
+    c.headers(1, post('/t'), false);
+    c.write(frame(FRAME.DATA, 0, 1, Buffer.alloc(10, 97)));
+    c.headers(1, [['x-trailer', 'evil']]);
+    await waitFor(() => o.ends.has('/t'), 10_000, 'the origin request to end');
+    expect(o.ends.get('/t')).toBe('end 10');
+    expect(seen[0]!.join(' ')).not.toMatch(/x-trailer|evil/i);
+    // Content-Length in trailers is malformed (RFC 9110 §6.5.1): nghttp2 resets the stream.
+    c.headers(3, post('/cl'), false);
+    c.write(frame(FRAME.DATA, 0, 3, Buffer.alloc(10, 97)));
+    c.headers(3, [['content-length', '999']]);
+    await waitFor(() => c.rstCode(3) !== undefined, 10_000, 'the stream reset');
+    await waitFor(() => bw.app.proxy.inFlight === 0, 10_000, 'no request in flight');
+    await waitFor(() => o.ends.size === origin.requests.length, 10_000, 'every origin request to end');
+    expect(o.ends.get('/cl') ?? 'never sent').toMatch(/^(aborted|never sent)/);
+  });
+
   it('a DATA length that disagrees with Content-Length never reaches the origin as a whole request', async () => {
     const o = recording();
     const origin = await h.origin(o.handler);
