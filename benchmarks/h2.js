@@ -22,15 +22,12 @@ import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js'
 import { PIN, pinHarness } from './lib/pin.js';
 import { cpuSeconds } from './lib/proc.js';
 import { median } from './lib/stats.js';
+import { envInt } from './lib/env.js';
 
-/** The H2_* settings, each a positive integer from the environment or its default. */
-const { H2_ROUNDS: ROUNDS, H2_SECONDS: SECONDS, H2_CONCURRENCY: CONCURRENCY, H2_CONNECTIONS } = Object.fromEntries(
-  Object.entries({ H2_ROUNDS: 3, H2_SECONDS: 5, H2_CONCURRENCY: 50, H2_CONNECTIONS: 5 }).map(([key, def]) => {
-    const value = Number(process.env[key] ?? def);
-    if (Number.isInteger(value) && value > 0) return [key, value];
-    throw new Error(`${key} must be a positive integer, got "${process.env[key]}"`);
-  }),
-);
+const ROUNDS = envInt('H2_ROUNDS', 3);
+const SECONDS = envInt('H2_SECONDS', 5);
+const CONCURRENCY = envInt('H2_CONCURRENCY', 50);
+const H2_CONNECTIONS = envInt('H2_CONNECTIONS', 5);
 if (CONCURRENCY % H2_CONNECTIONS !== 0) throw new Error('H2_CONCURRENCY must be a multiple of H2_CONNECTIONS');
 /** Each HTTP/2 target and the HTTP/1.1 target it is compared with. */
 const TWIN = { 'bulwark-h2c': 'bulwark', 'bulwark-h2': 'bulwark-tls' };

@@ -23,15 +23,11 @@ import { PIN, pinHarness } from './lib/pin.js';
 import { ensurePeers } from './lib/peers.js';
 import { cpuSeconds } from './lib/proc.js';
 import { median } from './lib/stats.js';
+import { envInt } from './lib/env.js';
 
-const int = (name, def) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, got "${process.env[name]}"`);
-  return v;
-};
-const ROUNDS = int('HS_ROUNDS', 3);
-const SECONDS = int('HS_SECONDS', 3);
-const CONNECTIONS = int('HS_CONNECTIONS', 8);
+const ROUNDS = envInt('HS_ROUNDS', 3);
+const SECONDS = envInt('HS_SECONDS', 3);
+const CONNECTIONS = envInt('HS_CONNECTIONS', 8);
 const REQUESTED = (process.env.HS_TARGETS ?? 'bulwark-tls,undici-tls,nginx-tls,haproxy-tls').split(',').map((s) => s.trim()).filter(Boolean);
 for (const t of REQUESTED) if (!TARGETS[t] || !t.endsWith('-tls')) throw new Error(`HS_TARGETS: "${t}" is not a TLS target (known: ${Object.keys(TARGETS).filter((n) => n.endsWith('-tls')).join(', ')})`);
 if (REQUESTED.some((t) => t.startsWith('bulwark')) && !fs.existsSync(BULWARK_CLI)) {

@@ -22,15 +22,11 @@ import { percentile } from './lib/percentile.js';
 import { PIN, pinHarness } from './lib/pin.js';
 import { ensurePeers } from './lib/peers.js';
 import { median } from './lib/stats.js';
+import { envInt } from './lib/env.js';
 
-const int = (name, def) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, got "${process.env[name]}"`);
-  return v;
-};
-const ROUNDS = int('LAT_ROUNDS', 5);
-const REQUESTS = int('LAT_REQUESTS', 2000);
-const WARMUP = int('LAT_WARMUP', 500);
+const ROUNDS = envInt('LAT_ROUNDS', 5);
+const REQUESTS = envInt('LAT_REQUESTS', 2000);
+const WARMUP = envInt('LAT_WARMUP', 500);
 const ORIGINS = 3;
 
 if (!fs.existsSync(BULWARK_CLI)) {

@@ -16,15 +16,11 @@ import { cpuSeconds } from './lib/proc.js';
 import { exitAfter, guardRun } from './lib/lifecycle.js';
 import { TARGETS, BENCH_DIR, BULWARK_CLI, startOrigins } from './lib/targets.js';
 import { rssBytes, processSockets } from './lib/procfs.js';
+import { envInt } from './lib/env.js';
 
-const int = (name, def) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, got "${process.env[name]}"`);
-  return v;
-};
-const REQUESTS = int('SOAK_REQUESTS', 1_000_000);
-const CHECKPOINT = Math.min(int('SOAK_CHECKPOINT', 100_000), REQUESTS);
-const CONNECTIONS = int('SOAK_CONNECTIONS', 50);
+const REQUESTS = envInt('SOAK_REQUESTS', 1_000_000);
+const CHECKPOINT = Math.min(envInt('SOAK_CHECKPOINT', 100_000), REQUESTS);
+const CONNECTIONS = envInt('SOAK_CONNECTIONS', 50);
 const ORIGINS = 3;
 const RSS_GOAL = 1.1; // issue 15: RSS after 1M within 10% of RSS after 100k
 // bulwark's defaults (README): an idle pooled upstream connection is closed after
