@@ -44,6 +44,22 @@ describe('connection-specific fields in an upstream answer to an HTTP/2 client',
     expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2']);
   });
 
+  it('answers 502 when the upstream status is one HTTP/2 cannot carry (600-999), and serves the next stream', async () => {
+    const origin = await h.rawOrigin((s) => {
+      s.on('data', (d: Buffer) => {
+        const odd = d.toString('latin1').startsWith('GET /odd');
+        s.write(`HTTP/1.1 ${odd ? '600 Odd' : '200 OK'}\r\ncontent-length: 2\r\n\r\nok`);
+      });
+    });
+    const bw = await h.bulwark(h2c(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }])));
+    const s = await h2Session(h, bw.url);
+    const r = await withTimeout(h2Request(s, { ':path': '/odd' }), 10_000, 'the answer to a 600 (a stall means the stream was left unanswered)');
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).not.toContain('127.0.0.1');
+    expect((await withTimeout(h2Request(s, { ':path': '/ok' }), 10_000, 'the next stream')).status).toBe(200);
+    expect(bw.app.proxy.inFlight).toBe(0);
+  });
+
   it("never forwards a client's HTTP2-Settings", async () => {
     const origin = await h.origin((req, res) => res.end(JSON.stringify(rawValues(req.rawHeaders, 'http2-settings'))));
     const bw = await h.bulwark(routedConfig({ web: [origin.url] }, [{ upstream: 'web' }]));
