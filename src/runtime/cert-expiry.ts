@@ -86,6 +86,8 @@ export class CertificateExpiry {
   /** Warns of every certificate due, then sleeps until the next one is (a day at most). */
   #check(): void {
     this.stop();
+    // No TLS listener: no timer (nothing to remind of, and nothing on the App's clock).
+    if (this.#served.length === 0) return;
     const now = this.#clock.now();
     let next = now + DAY_MS;
     const byCert = new Map<string, ServedCertificate[]>();
