@@ -195,3 +195,6 @@ export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export function defaultServerName(upstream: string, index: number): string {
   return `${upstream}-${index + 1}`;
 }
+
+/** fleet.prefix: the namespace of bulwark's Redis keys when the file names none. */
+export const DEFAULT_FLEET_PREFIX = 'bulwark:';

@@ -10,7 +10,7 @@ import { formatDuration } from '../core/format.js';
 import { planUpstream, same, type UpstreamPlan } from '../core/reload-plan.js';
 
 /** Settings bound at start-up: a change is reported, and the running value kept until a restart. */
-export const RESTART_KEYS = ['admin.listen', 'admin.token_env', 'front.max_header_size', 'workers'] as const;
+export const RESTART_KEYS = ['admin.listen', 'admin.token_env', 'front.max_header_size', 'workers', 'fleet'] as const;
 
 export interface ReloadPlan {
   /** False when the configs are equivalent (e.g. only comments changed). */

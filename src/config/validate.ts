@@ -29,9 +29,10 @@ import { readUpstreams } from './validate-upstreams.js';
 import { directory, readBackup } from './validate-backup.js';
 import { readFront } from './validate-front.js';
 import { readAlerts } from './validate-alerts.js';
+import { readFleet } from './validate-fleet.js';
 import { boolean, envName, integer, oneOf } from './validate-values.js';
 
-const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers', 'trusted_proxies'] as const;
+const TOP_KEYS = ['listen', 'admin', 'log', 'metrics', 'front', 'upstreams', 'routes', 'backup', 'alerts', 'workers', 'trusted_proxies', 'fleet'] as const;
 
 /**
  * Validates a whole document. Always returns a config (bad values replaced by defaults)
@@ -63,6 +64,7 @@ export function validateConfig(checker: Checker, root: ParsedNode | null): Bulwa
     backup: readBackup(checker, top),
     alerts: readAlerts(checker, top),
     trusted_proxies: trusted,
+    fleet: readFleet(checker, top),
   };
 }
 

@@ -5,6 +5,7 @@
  * else parses config. Keys keep the YAML spelling so error paths and code agree. An
  * upstream's blocks are in config-upstream.ts, re-exported here.
  */
+import type { FleetConfig } from './config-fleet.js';
 import type { RateLimitConfig } from './config-rate.js';
 import type { RouteHeaders, SplitSticky, SplitTarget } from './config-route.js';
 import type { UpstreamConfig } from './config-upstream.js';
@@ -201,7 +202,6 @@ export interface AlertsConfig extends AlertDelivery {
   /** The events sent; all of ALERT_EVENTS by default. */
   readonly on: readonly AlertEvent[];
 }
-
 export interface BulwarkConfig {
   readonly listen: readonly Listener[];
   /** Processes serving traffic (`workers: auto | N`, `auto` resolved to the core count); 1: one process, no cluster. */
@@ -222,4 +222,6 @@ export interface BulwarkConfig {
   readonly backup: BackupConfig | undefined;
   /** Absent: no alerts are sent. */
   readonly alerts: AlertsConfig | undefined;
+  /** Absent: the node is alone and Redis is never touched. */
+  readonly fleet: FleetConfig | undefined;
 }

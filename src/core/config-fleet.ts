@@ -1,0 +1,24 @@
+/**
+ * @module core/config-fleet
+ * The `fleet:` block (issue 17): several bulwark nodes sharing state through Redis.
+ * So far a node only heartbeats there and reads the others' heartbeats (runtime/fleet).
+ */
+
+/** How to reach Redis; `redis: URL` is the short form of `{ url }`. */
+export interface FleetRedis {
+  /** redis:// or rediss:// (TLS), with an optional /DB number. */
+  readonly url: string;
+  /** Names of environment variables holding the ACL user name and password (never the secrets in the file). */
+  readonly username_env: string | undefined;
+  readonly password_env: string | undefined;
+  /** TLS to Redis; true when the URL is rediss://. */
+  readonly tls: boolean;
+}
+
+export interface FleetConfig {
+  readonly redis: FleetRedis;
+  /** This node's name in the fleet; default the machine's hostname. */
+  readonly node: string;
+  /** Namespace of every key bulwark writes, so that fleets can share one Redis. */
+  readonly prefix: string;
+}
