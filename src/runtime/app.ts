@@ -20,6 +20,7 @@ import { Proxy } from '../proxy/proxy.js';
 import { RuntimeOverrides } from './overrides.js';
 import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
+import { Fleet } from './fleet/index.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from '../proxy/listeners.js';
 import { createLogging, type Logging } from '../log/index.js';
@@ -109,6 +110,8 @@ export class App {
   readonly alerts: Alerts;
   /** The TLS listeners' certificates: their expiry in /metrics and /status, and the warnings. */
   readonly certificates: CertificateExpiry;
+  /** With `fleet:` (not in a worker): the heartbeat into Redis and the node list in /status. */
+  readonly fleet: Fleet | undefined;
   readonly role: AppRole;
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
   readonly refresh: (() => Promise<void>) | undefined;
@@ -152,6 +155,9 @@ export class App {
     }
     followRunning(proxy.state, ctx);
     this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, appliersFor(role)), () => clock.now());
+    const status = this.status;
+    const local = { configVersion: () => status.version, lastReload: () => status.loadedAt };
+    this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local }) : undefined;
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
     this.adminServer = createAdmin(this, clock, token);
   }
@@ -187,6 +193,8 @@ export class App {
       throw err;
     }
     if (role === 'worker') return app;
+    // In the background: Redis, up or down, never holds the start.
+    app.fleet?.start();
     app.#followCertificates();
     if (opts.watch !== false) {
       app.#watcher = new ConfigWatcher(opts.configFile, () => void app.reload('file'));
@@ -264,6 +272,7 @@ export class App {
       await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();
       this.certificates.stop();
+      this.fleet?.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();
       await this.proxy.close();

@@ -55,6 +55,8 @@ export interface StatusSource {
   readonly group?: GroupReadings | undefined;
   /** The TLS listeners' certificates (runtime/cert-expiry), shown as `tls`. */
   readonly certificates?: { readonly served: readonly ServedCertificate[] };
+  /** With `fleet:`: the nodes seen through Redis, shown as `fleet`. */
+  readonly fleet?: { status(): Record<string, unknown> } | undefined;
 }
 
 /** `tls`: each TLS listener's certificates with their notAfter (names and file only: never PEM or key text). */
@@ -107,7 +109,7 @@ export function statusView(app: StatusSource): RuntimeView {
     extra: () => {
       const backup = app.backup.status();
       const tls = tlsDetails(app.certificates?.served ?? []);
-      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...(tls.length === 0 ? {} : { tls }), ...app.extraStatus?.() };
+      return { ...(backup === undefined ? {} : { backup }), alerts: app.alerts.status(), ...(tls.length === 0 ? {} : { tls }), ...(app.fleet === undefined ? {} : { fleet: app.fleet.status() }), ...app.extraStatus?.() };
     },
     upstreams: () => app.proxy.state.upstreams.values(),
     upstreamDetails: (name) => upstreamDetails(app.proxy.state.upstreams.get(name), app.faultTolerance.get(name), app.group),

@@ -38,7 +38,7 @@ describe('the report cap', () => {
     // An explicit key (`? `): a plain implicit key may only be 1024 characters long.
     const [issue] = parseConfig(`${MINIMAL}? ${key}\n: 1\n`, 'x.yaml').issues;
     expect(issue!.path).toMatch(/^k{600}… \(99200 characters cut\) …k{200}$/);
-    expect(issue!.rule).toMatch(/^unknown key "k{587}… \(\d+ characters cut\) ….*backup, alerts, workers, trusted_proxies$/);
+    expect(issue!.rule).toMatch(/^unknown key "k{587}… \(\d+ characters cut\) ….*backup, alerts, workers, trusted_proxies, fleet$/);
     expect(formatConfigIssue(issue!).length).toBeLessThan(2100);
   });
 });

@@ -73,7 +73,7 @@ describe('issue positions', () => {
   it('points a value reached through an alias at the anchored value', () => {
     const text = 'x-timeout: &t 5\nupstreams:\n  web:\n    keep_alive: *t\n    servers: [{ url: "http://a" }]\nroutes: [{ upstream: web }]\n';
     expect(located(text)).toEqual([
-      [1, 1, 'x-timeout', 'unknown key "x-timeout"; expected one of: listen, admin, log, metrics, front, upstreams, routes, backup, alerts, workers, trusted_proxies'],
+      [1, 1, 'x-timeout', 'unknown key "x-timeout"; expected one of: listen, admin, log, metrics, front, upstreams, routes, backup, alerts, workers, trusted_proxies, fleet'],
       [1, 15, 'upstreams.web.keep_alive', 'must be a duration like 500ms, 2s, 1m or 7d'],
     ]);
   });

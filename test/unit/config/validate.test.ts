@@ -250,7 +250,7 @@ describe('front', () => {
 describe('document shape', () => {
   it('rejects unknown keys at every level, suggesting the closest', () => {
     expect(onlyRule(`${MINIMAL}lsten: 80\n`, 'lsten')).toBe(
-      'unknown key "lsten"; expected one of: listen, admin, log, metrics, front, upstreams, routes, backup, alerts, workers, trusted_proxies (did you mean "listen"?)',
+      'unknown key "lsten"; expected one of: listen, admin, log, metrics, front, upstreams, routes, backup, alerts, workers, trusted_proxies, fleet (did you mean "listen"?)',
     );
     expect(onlyRule(yamlWith({ front: { timeout: {} } }), 'front.timeout')).toMatch(/did you mean "timeouts"/);
     expect(onlyRule(yamlWith({ front: { timeouts: { keepalive: '1s' } } }), 'front.timeouts.keepalive')).toMatch(

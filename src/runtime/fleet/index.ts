@@ -1,0 +1,122 @@
+/**
+ * @module runtime/fleet
+ * Fleet membership through Redis (issue 17, first part). Every HEARTBEAT_MS the node writes
+ * its hash `PREFIX node:NAME` (node, config_version, last_reload, last_seen) and adds NAME
+ * to the set `PREFIX nodes`, then reads every node's hash back. /status shows the last list
+ * read; nothing waits on Redis: while it is down the list stays as last read and this
+ * node's own entry is kept from local state. `last_seen` is the writer's wall clock, so a
+ * node counts as healthy when another's clock is within the 3-beat window of its own.
+ */
+import type pino from 'pino';
+import type { Clock, Random, TimerHandle } from '../../core/clock.js';
+import type { FleetConfig } from '../../core/config-fleet.js';
+import { RedisLink } from './link.js';
+
+export const HEARTBEAT_MS = 1000;
+/** A node seen within this many heartbeats is healthy. */
+const HEALTHY_BEATS = 3;
+/** A node gone for an hour drops out of the list (its hash expires). */
+const NODE_TTL_MS = 3_600_000;
+
+/** What the node reports of itself. */
+export interface FleetLocal {
+  configVersion(): number;
+  lastReload(): number;
+}
+
+interface NodeEntry {
+  node: string;
+  config_version: number;
+  last_reload: number;
+  last_seen: number | undefined;
+}
+
+export interface FleetDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: pino.Logger;
+  readonly local: FleetLocal;
+}
+
+export class Fleet {
+  readonly #link: RedisLink;
+  #nodes: NodeEntry[] = [];
+  #lastWrite: number | undefined;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(private readonly config: FleetConfig, private readonly deps: FleetDeps) {
+    this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger);
+  }
+
+  /** Connects in the background and starts beating; returns at once. */
+  start(): void {
+    this.#link.start();
+    this.#schedule(0);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.deps.clock.clearTimeout(this.#timer);
+    this.#link.stop();
+  }
+
+  /** The /status `fleet` section. */
+  status(): Record<string, unknown> {
+    const now = this.deps.clock.now();
+    const self = this.#self(this.#lastWrite);
+    const nodes = [self, ...this.#nodes.filter((n) => n.node !== self.node)].sort((a, b) => a.node.localeCompare(b.node));
+    return {
+      node: this.config.node,
+      connected: this.#link.ready,
+      leader: null,
+      nodes: nodes.map((n) => ({
+        node: n.node,
+        config_version: n.config_version,
+        last_reload: new Date(n.last_reload).toISOString(),
+        last_seen: n.last_seen === undefined ? null : new Date(n.last_seen).toISOString(),
+        healthy: n.last_seen !== undefined && now - n.last_seen <= HEALTHY_BEATS * HEARTBEAT_MS,
+      })),
+    };
+  }
+
+  #self(lastSeen: number | undefined): NodeEntry {
+    return { node: this.config.node, config_version: this.deps.local.configVersion(), last_reload: this.deps.local.lastReload(), last_seen: lastSeen };
+  }
+
+  #schedule(ms: number): void {
+    if (!this.#stopped) this.#timer = this.deps.clock.setTimeout(() => void this.#beat().finally(() => this.#schedule(HEARTBEAT_MS)), ms);
+  }
+
+  /** One heartbeat: write ours, read all. A failure only skips this beat (the link logs outages). */
+  async #beat(): Promise<void> {
+    if (!this.#link.ready) return;
+    const { client } = this.#link;
+    const { prefix, node } = this.config;
+    const now = this.deps.clock.now();
+    const self = this.#self(now);
+    try {
+      await client
+        .multi()
+        .hSet(`${prefix}node:${node}`, { node, config_version: self.config_version, last_reload: self.last_reload, last_seen: now })
+        .pExpire(`${prefix}node:${node}`, NODE_TTL_MS)
+        .sAdd(`${prefix}nodes`, node)
+        .exec();
+      this.#lastWrite = now;
+      const names = await client.sMembers(`${prefix}nodes`);
+      const read = await Promise.all(names.map(async (name) => ({ name, hash: await client.hGetAll(`${prefix}node:${name}`) })));
+      // A name whose hash expired is gone: drop it from the set too.
+      const gone = read.filter((r) => r.hash['node'] === undefined).map((r) => r.name);
+      if (gone.length > 0) await client.sRem(`${prefix}nodes`, gone);
+      this.#nodes = read.filter((r) => r.hash['node'] !== undefined).map(({ hash }) => ({
+        node: hash['node']!,
+        config_version: Number(hash['config_version']),
+        last_reload: Number(hash['last_reload']),
+        last_seen: Number(hash['last_seen']),
+      }));
+    } catch (err) {
+      this.deps.logger.debug({ event: 'fleet_heartbeat_failed', error: String(err) }, `fleet: heartbeat failed: ${String(err)}`);
+    }
+  }
+}
