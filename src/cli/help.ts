@@ -63,6 +63,7 @@ Commands:
   start -c FILE      start the proxy with the given config file
   validate -c FILE   check a config file; prints every error, exits 1 if any
   check -c FILE      a Nagios plugin: are enough servers of each upstream available?
+  fleet status       the nodes of this node's fleet (through Redis) and their health
   backup <command>   snapshots of the config and sessions: list, create, verify,
                      restore, prune, agent (bulwark backup --help for details)
   help [COMMAND]     show this help, or a command's own (as COMMAND --help does)
@@ -78,7 +79,7 @@ SIGINT drain in-flight requests (front.timeouts.drain), then exit 0; a second on
 once with status 1.
 `;
 
-export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check', CommandHelp>> = {
+export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check' | 'fleet', CommandHelp>> = {
   start: {
     synopsis: 'bulwark start [-c FILE]',
     about: [
@@ -137,5 +138,20 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check', Comma
     env: [ENV.adminUrl, ENV.adminToken],
     example: 'bulwark check -c /etc/bulwark/bulwark.yaml --upstream web --warn 1 --crit 0',
     exit: '0 OK; 1 WARNING; 2 CRITICAL; 3 UNKNOWN (also for bad usage). With --format json: 0 once the object is printed (its "exit" field has the state).',
+  },  fleet: {
+    synopsis: 'bulwark fleet status [-c FILE] [--admin URL] [--json]',
+    about: [
+      "Asks a running node's admin API (GET /status) for its view of the fleet: every node seen",
+      'through Redis with its config version, last reload, last heartbeat and health (seen within',
+      '3 heartbeats), and whether this node is connected to Redis.',
+    ].join('\n'),
+    options: [
+      ['--admin URL', 'the admin API (e.g. http://127.0.0.1:9901); default: BULWARK_ADMIN_URL, else admin.listen from FILE'],
+      ['--json', "print /status's fleet object as JSON instead of a table"],
+    ],
+    file: 'the config file, for admin.listen and admin.token_env',
+    env: [ENV.adminUrl, ENV.adminToken],
+    example: 'bulwark fleet status -c /etc/bulwark/bulwark.yaml --admin http://127.0.0.1:9901',
+    exit: '0 when printed; 1 when the admin API cannot be reached, refuses, or the node runs without fleet:; 2 bad usage.',
   },
 };

@@ -12,6 +12,7 @@ import type { Running } from '../runtime/running.js';
 import { startFromFile } from '../runtime/start.js';
 import { backupCommand, backupHelp } from './backup/commands.js';
 import { checkCommand } from './check.js';
+import { fleetCommand } from './fleet.js';
 import { COMMAND_HELP, renderHelp, USAGE } from './help.js';
 
 /**
@@ -23,7 +24,7 @@ function helpFor(words: readonly string[]): string | undefined {
   if (command === undefined) return USAGE;
   if (command === 'backup') return backupHelp(rest);
   if (rest.length > 0) return undefined;
-  return command === 'start' || command === 'validate' || command === 'check' ? renderHelp(COMMAND_HELP[command]) : undefined;
+  return command === 'start' || command === 'validate' || command === 'check' || command === 'fleet' ? renderHelp(COMMAND_HELP[command]) : undefined;
 }
 
 /** `bulwark help [COMMAND...]`: exit 0 with the help on stdout, or 2 for an unknown command. */
@@ -104,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'backup') return backupCommand(argv.slice(1));
   // `check` is a Nagios plugin: its own flags, and exit 3 (UNKNOWN) for bad usage.
   if (argv[0] === 'check') return checkCommand(argv.slice(1));
+  if (argv[0] === 'fleet') return fleetCommand(argv.slice(1));
   if (argv[0] === 'help') return help(argv.slice(1));
   let parsed;
   try {

@@ -1,0 +1,53 @@
+/**
+ * @module cli/fleet
+ * `bulwark fleet status`: parses the flags, asks runtime/fleet/query for a node's view of
+ * the fleet, and prints it as a table (or the raw object with --json).
+ */
+import { parseArgs } from 'node:util';
+import { describeError } from '../core/errors.js';
+import { readFleetStatus, type FleetView } from '../runtime/fleet/query.js';
+import { COMMAND_HELP, renderHelp } from './help.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c', default: 'conf/bulwark.yaml' },
+  admin: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The view as text: a header line, then one row per node. */
+export function fleetTable(f: FleetView): string {
+  const head = `fleet: node ${f.node}, ${f.connected ? 'connected to Redis' : 'NOT connected to Redis (showing the last nodes read)'}, leader: ${f.leader ?? 'none'}`;
+  const rows = [['NODE', 'CONFIG', 'LAST RELOAD', 'LAST SEEN', 'HEALTHY'], ...f.nodes.map((n) => [n.node, String(n.config_version), n.last_reload, n.last_seen ?? 'never', n.healthy ? 'yes' : 'no'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return [head, ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n') + '\n';
+}
+
+/** Runs `bulwark fleet ARGV...`; resolves with the exit status (2: bad usage). */
+export async function fleetCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`bulwark fleet: ${(err as Error).message}\n\n${renderHelp(COMMAND_HELP.fleet)}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(renderHelp(COMMAND_HELP.fleet));
+    return 0;
+  }
+  if (positionals[0] !== 'status' || positionals.length > 1) {
+    const what = positionals[0] === undefined ? 'a subcommand is required' : positionals[0] !== 'status' ? `unknown subcommand "${positionals[0]}"` : `unexpected argument "${positionals[1]}"`;
+    process.stderr.write(`bulwark fleet: ${what}\n\n${renderHelp(COMMAND_HELP.fleet)}`);
+    return 2;
+  }
+  try {
+    const view = await readFleetStatus({ configFile: values.config, admin: values.admin, env });
+    process.stdout.write(values.json === true ? `${JSON.stringify(view, null, 2)}\n` : fleetTable(view));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`bulwark fleet: ${describeError(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * @module test/integration/fleet/cli
+ * `bulwark fleet status --admin URL` (the built CLI, a real process) against nodes that
+ * heartbeat into a real redis-server; and its answer for a node without `fleet:`.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { simpleConfig } from '../../helpers/bulwark.js';
+import { assertBuilt, runCli } from '../../helpers/cli.js';
+import { useHarness } from '../../helpers/harness.js';
+import { startRedis } from '../../helpers/redis.js';
+
+const h = useHarness();
+
+beforeAll(assertBuilt);
+
+describe('bulwark fleet status', () => {
+  it('prints every node with its config version, last heartbeat and health', async () => {
+    const redis = await startRedis();
+    h.defer(() => redis.close());
+    const origin = await h.origin();
+    const fleet = (name: string): string => simpleConfig([origin.url], { top: `fleet: { redis: "${redis.url}", node: ${name}, prefix: "cli:${process.pid}:" }` });
+    const a = await h.bulwark(fleet('lb-a'), { watch: false });
+    await h.bulwark(fleet('lb-b'), { watch: false });
+    // Polled: the nodes appear with their first heartbeats (generous bound for a busy machine).
+    const deadline = Date.now() + 20_000;
+    let out = '';
+    while (!/^lb-a .* yes$/m.test(out) || !/^lb-b .* yes$/m.test(out)) {
+      if (Date.now() > deadline) throw new Error(`both nodes never showed healthy:\n${out}`);
+      const r = await runCli(['fleet', 'status', '-c', a.configFile, '--admin', a.adminUrl]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      out = r.stdout;
+    }
+    expect(out.split('\n')[0]).toBe('fleet: node lb-a, connected to Redis, leader: none');
+    expect(out.split('\n')[1]).toMatch(/^NODE +CONFIG +LAST RELOAD +LAST SEEN +HEALTHY$/);
+    expect(out).toMatch(/^lb-a +1 +\d{4}-\d\d-\d\dT[\d:.]+Z +\d{4}-\d\d-\d\dT[\d:.]+Z +yes$/m);
+    const json = await runCli(['fleet', 'status', '-c', a.configFile, '--admin', a.adminUrl, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ node: 'lb-a', connected: true, leader: null });
+  }, 60_000);
+
+  it('exits 1 naming the node when it runs without fleet:, and 2 for a bad subcommand', async () => {
+    const { bw } = await h.proxied();
+    const r = await runCli(['fleet', 'status', '-c', bw.configFile, '--admin', bw.adminUrl]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the bulwark at ${bw.adminUrl} runs without a fleet: block`);
+    const bad = await runCli(['fleet', 'push']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bulwark fleet: unknown subcommand "push"\n\nUsage: bulwark fleet status/);
+  }, 60_000);
+});
