@@ -1,13 +1,15 @@
 /**
  * @module test/integration/fleet/cli
  * `bulwark fleet status --admin URL` (the built CLI, a real process) against nodes that
- * heartbeat into a real redis-server; and its answer for a node without `fleet:`.
+ * heartbeat into a real redis-server; and its answer for a node without `fleet:`. A real
+ * `bulwark start` with Redis down serves, warns once, and still stops at once on SIGTERM.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simpleConfig } from '../../helpers/bulwark.js';
-import { assertBuilt, runCli } from '../../helpers/cli.js';
+import { assertBuilt, CliProcess, runCli } from '../../helpers/cli.js';
+import { send } from '../../helpers/net.js';
 import { useHarness } from '../../helpers/harness.js';
-import { startRedis } from '../../helpers/redis.js';
+import { freePort, startRedis } from '../../helpers/redis.js';
 
 const h = useHarness();
 
@@ -46,5 +48,19 @@ describe('bulwark fleet status', () => {
     const bad = await runCli(['fleet', 'push']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bulwark fleet: unknown subcommand "push"\n\nUsage: bulwark fleet status/);
+  }, 60_000);
+
+  it('a bulwark process serves with Redis down, warns once, and exits 0 on SIGTERM (the retries hold nothing open)', async () => {
+    const origin = await h.origin();
+    const port = await freePort();
+    const p = await CliProcess.start(h, simpleConfig([origin.url], { top: `fleet: { redis: "redis://127.0.0.1:${port}", node: lb-a }` }));
+    expect((await send(p.url)).status).toBe(200);
+    await p.waitForLog((l) => l['event'] === 'fleet_redis_down', 20_000);
+    const r = await runCli(['fleet', 'status', '-c', p.file, '--admin', `http://127.0.0.1:${p.adminPort}`]);
+    expect(r.stdout.split('\n')[0]).toBe('fleet: node lb-a, NOT connected to Redis (showing the last nodes read), leader: none');
+    expect(r.stdout).toMatch(/^lb-a +1 +\S+ +never +no$/m);
+    p.signal('SIGTERM');
+    expect(await p.waitExit(20_000)).toEqual({ code: 0, signal: null });
+    expect(p.logs().filter((l) => l['event'] === 'fleet_redis_down')).toHaveLength(1);
   }, 60_000);
 });
