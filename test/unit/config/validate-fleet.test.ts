@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { diffConfig } from '../../../src/config/index.js';
 import { located, MINIMAL, onlyRule, valid, yamlWith } from './fixtures.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
@@ -41,5 +42,19 @@ describe('fleet block', () => {
     expect(onlyRule(yamlWith({ fleet: { redis: URL, node: 'lb a' } }), 'fleet.node')).toMatch(/like lb-a$/);
     expect(onlyRule(yamlWith({ fleet: { redis: URL, prefix: '' } }), 'fleet.prefix')).toMatch(/non-empty key prefix/);
     expect(onlyRule(yamlWith({ fleet: { redis: URL, leader: true } }), 'fleet.leader')).toMatch(/unknown key/);
+  });
+});
+
+describe('fleet on reload', () => {
+  it('needs a restart: a reload that adds, changes or drops it keeps the running fleet', () => {
+    const alone = valid(MINIMAL);
+    const inFleet = valid(yamlWith({ fleet: { redis: URL, node: 'lb-a' } }));
+    const renamed = valid(yamlWith({ fleet: { redis: URL, node: 'lb-b' } }));
+    for (const [running, next] of [[alone, inFleet], [inFleet, renamed], [inFleet, alone]] as const) {
+      const p = diffConfig(running, next);
+      expect(p.restartRequired).toEqual(['fleet']);
+      expect(p.config.fleet).toEqual(running.fleet);
+    }
+    expect(diffConfig(inFleet, valid(yamlWith({ fleet: { redis: URL, node: 'lb-a' } }))).restartRequired).toEqual([]);
   });
 });
