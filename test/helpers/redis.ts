@@ -13,6 +13,9 @@ export interface TestRedis {
   readonly url: string;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that keeps its connections open but answers nothing (a hung host). */
+  pause(): void;
+  resume(): void;
   /** Stops it if it runs; idempotent. */
   close(): Promise<void>;
 }
@@ -83,6 +86,8 @@ export async function startRedis(port?: number): Promise<TestRedis> {
       await stop();
       child = await launch(p);
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     close: stop,
   };
 }

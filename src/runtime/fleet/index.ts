@@ -47,7 +47,7 @@ export class Fleet {
   #stopped = false;
 
   constructor(private readonly config: FleetConfig, private readonly deps: FleetDeps) {
-    this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger);
+    this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger, deps.clock);
   }
 
   /** Connects in the background and starts beating; returns at once. */

@@ -7,7 +7,7 @@
  */
 import type pino from 'pino';
 import { createClient } from 'redis';
-import type { Random } from '../../core/clock.js';
+import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { FleetRedis } from '../../core/config-fleet.js';
 
 /** Back-off between connection attempts: 100 ms doubling to 2 s, ±20 % so that nodes spread out. */
@@ -18,12 +18,33 @@ export function retryDelay(retries: number, random: Random): number {
 
 export type RedisClient = ReturnType<typeof createClient>;
 
+export interface LinkLimits {
+  /** A command not answered within this is rejected, even once written to the socket. */
+  readonly commandTimeoutMs: number;
+  /** Commands written or waiting at once; past it a command is rejected at once. */
+  readonly maxQueued: number;
+}
+export const LINK_LIMITS: LinkLimits = { commandTimeoutMs: 2000, maxQueued: 10_000 };
+/** How often a connected link checks that Redis still answers. */
+export const PROBE_MS = 1000;
+
 export class RedisLink {
   readonly client: RedisClient;
   /** True while an outage is in progress (or before the first connection, once an attempt failed). */
   #down = false;
+  /** Connected, but the last PING went unanswered: Redis hangs. */
+  #hung = false;
+  #probeTimer: TimerHandle | undefined;
+  #stopped = false;
 
-  constructor(redis: FleetRedis, env: NodeJS.ProcessEnv, random: Random, private readonly logger: pino.Logger) {
+  constructor(
+    redis: FleetRedis,
+    env: NodeJS.ProcessEnv,
+    random: Random,
+    private readonly logger: pino.Logger,
+    private readonly clock: Clock,
+    limits: LinkLimits = LINK_LIMITS,
+  ) {
     const socket = { connectTimeout: 2000, reconnectStrategy: (retries: number) => retryDelay(retries, random) };
     this.client = createClient({
       url: redis.url,
@@ -31,6 +52,8 @@ export class RedisLink {
       password: redis.password_env === undefined ? undefined : env[redis.password_env],
       // Commands fail at once while disconnected instead of queueing: fleet state is best-effort.
       disableOfflineQueue: true,
+      commandOptions: { timeout: limits.commandTimeoutMs, rejectInFlight: true },
+      commandsQueueMaxLength: limits.maxQueued,
       socket: redis.tls ? { tls: true, ...socket } : { tls: false, ...socket },
     });
     // node-redis emits 'error' for each failed attempt; without a listener it would throw.
@@ -38,8 +61,9 @@ export class RedisLink {
     this.client.on('ready', () => this.#ready());
   }
 
+  /** Connected and answering: false during an outage and while Redis hangs. */
   get ready(): boolean {
-    return this.client.isReady;
+    return this.client.isReady && !this.#hung;
   }
 
   /** Starts connecting in the background; resolves at once. */
@@ -48,11 +72,31 @@ export class RedisLink {
       // Only a close during an attempt ends connect(): the strategy never gives up.
       if (this.client.isOpen) this.logger.error({ event: 'fleet_redis_failed', error: String(err) }, `fleet: Redis connection gave up: ${String(err)}`);
     });
+    this.#scheduleProbe();
   }
 
   /** Drops the connection and any retry; pending commands reject. */
   stop(): void {
+    this.#stopped = true;
+    if (this.#probeTimer !== undefined) this.clock.clearTimeout(this.#probeTimer);
     if (this.client.isOpen) this.client.destroy();
+  }
+
+  #scheduleProbe(): void {
+    if (!this.#stopped) this.#probeTimer = this.clock.setTimeout(() => void this.#probe().finally(() => this.#scheduleProbe()), PROBE_MS);
+  }
+
+  /** One PING while connected (a lost connection is node-redis's to notice, with 'error' and 'ready'). */
+  async #probe(): Promise<void> {
+    if (!this.client.isReady) return;
+    try {
+      await this.client.ping();
+      if (this.#hung) this.#ready();
+    } catch (err) {
+      if (this.#stopped || !this.client.isReady) return;
+      this.#hung = true;
+      this.#lost(err);
+    }
   }
 
   #lost(err: unknown): void {
@@ -63,6 +107,7 @@ export class RedisLink {
 
   #ready(): void {
     this.#down = false;
+    this.#hung = false;
     this.logger.info({ event: 'fleet_redis_up' }, 'fleet: connected to Redis');
   }
 }
