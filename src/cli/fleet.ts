@@ -15,6 +15,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The subcommands fleetCommand runs; `bulwark help fleet SUBCOMMAND` answers for each. */
+export const FLEET_SUBCOMMANDS: readonly string[] = ['status'];
+
 /** The view as text: a header line, then one row per node. */
 export function fleetTable(f: FleetView): string {
   const head = `fleet: node ${f.node}, ${f.connected ? 'connected to Redis' : 'NOT connected to Redis (showing the last nodes read)'}, leader: ${f.leader ?? 'none'}`;

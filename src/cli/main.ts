@@ -12,7 +12,7 @@ import type { Running } from '../runtime/running.js';
 import { startFromFile } from '../runtime/start.js';
 import { backupCommand, backupHelp } from './backup/commands.js';
 import { checkCommand } from './check.js';
-import { fleetCommand } from './fleet.js';
+import { FLEET_SUBCOMMANDS, fleetCommand } from './fleet.js';
 import { COMMAND_HELP, renderHelp, USAGE } from './help.js';
 
 /**
@@ -23,6 +23,8 @@ function helpFor(words: readonly string[]): string | undefined {
   const [command, ...rest] = words;
   if (command === undefined) return USAGE;
   if (command === 'backup') return backupHelp(rest);
+  // `bulwark fleet status --help` shows the fleet help, so `bulwark help fleet status` does too.
+  if (command === 'fleet' && rest.length === 1 && FLEET_SUBCOMMANDS.includes(rest[0]!)) return renderHelp(COMMAND_HELP.fleet);
   if (rest.length > 0) return undefined;
   return command === 'start' || command === 'validate' || command === 'check' || command === 'fleet' ? renderHelp(COMMAND_HELP[command]) : undefined;
 }

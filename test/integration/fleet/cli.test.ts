@@ -50,6 +50,18 @@ describe('bulwark fleet status', () => {
     expect(bad.stderr).toMatch(/^bulwark fleet: unknown subcommand "push"\n\nUsage: bulwark fleet status/);
   }, 60_000);
 
+  it('help fleet status prints the fleet help, as help fleet and fleet status --help do', async () => {
+    for (const args of [['help', 'fleet', 'status'], ['help', 'fleet'], ['fleet', 'status', '--help'], ['fleet', '--help']]) {
+      const r = await runCli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: bulwark fleet status /);
+      expect(r.stdout).toContain('Example:\n  bulwark fleet status ');
+    }
+    const unknown = await runCli(['help', 'fleet', 'frob']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no help for "fleet frob": no such command');
+  }, 60_000);
+
   it('a bulwark process serves with Redis down, warns once, and exits 0 on SIGTERM (the retries hold nothing open)', async () => {
     const origin = await h.origin();
     const port = await freePort();
