@@ -6,6 +6,8 @@
 // Every request gets the same small 200 response; the connection is kept alive.
 // ORIGIN_STATUS=<code> answers that status instead: a run whose targets all relay fast
 // 502s, to check that a benchmark gives no verdict on failed responses.
+// A request with `x-bench-session: ID` and no JSESSIONID cookie gets `Set-Cookie: JSESSIONID=ID`,
+// as an application creating a session does (the sticky learn-mode targets, fleet.js).
 import http from 'node:http';
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
@@ -19,12 +21,15 @@ const BODY = Buffer.from('hello world\n');
 const server = http.createServer((req, res) => {
   // Drain any request body (proxies may send one), then answer.
   req.resume();
-  res.writeHead(STATUS, {
+  const headers = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': BODY.length,
     'cache-control': 'no-store',
     'x-origin': String(server.address().port),
-  });
+  };
+  const session = req.headers['x-bench-session'];
+  if (session !== undefined && !(req.headers.cookie ?? '').includes('JSESSIONID=')) headers['set-cookie'] = `JSESSIONID=${session}; Path=/`;
+  res.writeHead(STATUS, headers);
   res.end(BODY);
 });
 

@@ -61,6 +61,7 @@ const COSTS = [
   ['cluster SCHED_NONE against SCHED_RR', 'bulwark-workers-none', 'bulwark-workers-rr'],
   ["bulwark's default scheduling against SCHED_RR (A/A before a change of default)", 'bulwark-workers', 'bulwark-workers-rr'],
   ['all features', 'bulwark-full', 'bulwark'],
+  ['fleet mode, sticky learn (issue 17)', 'bulwark-fleet', 'bulwark-sticky', 'goal: CPU per request ≤ 1.10×, p99 ≤ 1.10×'],
   ...['health', 'outlier', 'breaker', 'retries'].map((f) => [`${f} alone`, `bulwark-with-${f}`, 'bulwark']),
   ['this build against BENCH_B_CLI, all features', 'bulwark-full', 'bulwark-full-b'],
   ['metrics scraped (BENCH_SCRAPE_MS)', 'bulwark-scraped', 'bulwark'],

@@ -34,9 +34,17 @@ export const sliceCount = (load) => Math.max(1, Math.round(load.duration / load.
  * (see README "What is measured"); a target that fails gets { error }.
  */
 export async function measureRound(names, { origins, tmpDir }, load) {
-  const run = (url, duration) =>
+  // `t.requests`: the target's own request mix (autocannon's `requests`, e.g. sessions.js), else GET /.
+  const run = (t, duration) =>
     // loadgenThreads > 1: autocannon's own worker threads share the connections (its histograms merged).
-    autocannon({ url, connections: load.connections, pipelining: load.pipelining, duration, ...(load.loadgenThreads > 1 ? { workers: load.loadgenThreads } : {}) });
+    autocannon({
+      url: t.url,
+      connections: load.connections,
+      pipelining: load.pipelining,
+      duration,
+      ...(t.requests ? { requests: t.requests } : {}),
+      ...(load.loadgenThreads > 1 ? { workers: load.loadgenThreads } : {}),
+    });
   const threads = Math.max(1, load.loadgenThreads ?? 1);
   const out = {};
   /** Targets still being measured; `all` keeps every started one, so all are stopped. */
@@ -60,7 +68,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
       if (!started[name]) continue;
       acc[name] = { warmupRequests: 0, completed: 0, seconds: 0, cpu: 0, loadgenCpu: 0, non2xx: 0, errors: 0, timeouts: 0, p50: [], p99: [] };
       try {
-        if (load.warmup > 0) acc[name].warmupRequests = (await run(started[name].url, load.warmup)).requests.total;
+        if (load.warmup > 0) acc[name].warmupRequests = (await run(started[name], load.warmup)).requests.total;
       } catch (e) {
         fail(name, e);
       }
@@ -76,10 +84,10 @@ export async function measureRound(names, { origins, tmpDir }, load) {
         try {
           // Back from idle (the others' turns), a process first runs its idle-time GC and
           // regrows its young generation: a short unmeasured ramp keeps that out.
-          if (load.ramp > 0) a.warmupRequests += (await run(t.url, load.ramp)).requests.total;
+          if (load.ramp > 0) a.warmupRequests += (await run(t, load.ramp)).requests.total;
           const cpu0 = cpuOf(t.cpuPids);
           const lg0 = ownCpu();
-          const r = await run(t.url, sliceSeconds);
+          const r = await run(t, sliceSeconds);
           a.loadgenCpu += ownCpu() - lg0;
           a.cpu += cpuOf(t.cpuPids) - cpu0;
           a.completed += r.requests.total;

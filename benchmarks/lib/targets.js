@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
+import { cpuSeconds, freePort, spawnReady, spawnTracked, waitHttp200, stop } from './proc.js';
 import { proxyCommand } from './pin.js';
 import { PEER_TARGETS } from './peers.js';
 import { benchCert } from './certs.js';
+import { startRedisServer } from './redis.js';
+import { learnLoad } from './sessions.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = path.resolve(HERE, '..');
@@ -147,7 +149,39 @@ const bulwarkTls = (ctx) => startBulwark(ctx, 'bulwark-tls', true, BULWARK_CLI, 
 const bulwarkH2c = (ctx) => startBulwark(ctx, 'bulwark-h2c', true, BULWARK_CLI, [], { h2: true });
 const bulwarkH2 = (ctx) => startBulwark(ctx, 'bulwark-h2', true, BULWARK_CLI, [], { tls: benchCert(ctx.tmpDir), h2: true });
 
-async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env, tls, h2 = false } = {}) {
+/**
+ * Issue 17's cost of fleet mode: sticky learn mode (`JSESSIONID`, sessions.js's load: one
+ * request in 10 starts a session, the others carry a pinned one) on a node alone
+ * (`bulwark-sticky`) and on a node of a fleet (`bulwark-fleet`: a redis-server of its own,
+ * started with it on the harness's cores, so its CPU is not the proxy's; the pins go to
+ * Redis as the fleet shares them). The difference is what fleet mode costs a request.
+ */
+const STICKY_LEARN = [`    sticky: { mode: learn, name: JSESSIONID }`];
+const bulwarkSticky = async (ctx) => ({ ...(await startBulwark(ctx, 'bulwark-sticky', true, BULWARK_CLI, STICKY_LEARN)), requests: learnLoad(`s${Date.now()}`) });
+const bulwarkFleet = async (ctx) => {
+  const redis = await startRedisServer('redis-bulwark-fleet');
+  let t;
+  try {
+    t = await startBulwark(ctx, 'bulwark-fleet', true, BULWARK_CLI, STICKY_LEARN, { top: [`fleet: { redis: "${redis.url}", node: bench, prefix: "bench:" }`] });
+  } catch (e) {
+    await redis.stop();
+    throw e;
+  }
+  let redisCpuSeconds = null;
+  return {
+    ...t,
+    requests: learnLoad(`f${Date.now()}`),
+    stop: async () => {
+      redisCpuSeconds ??= cpuSeconds(redis.child.pid);
+      await t.stop();
+      await redis.stop();
+    },
+    // Redis's CPU over the target's life (warm-up and ramps included), for information.
+    after: () => ({ ...t.after(), redisCpuSeconds }),
+  };
+};
+
+async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI, upstreamLines = [], { workers, env, tls, h2 = false, top = [] } = {}) {
   const [port, adminPort] = [await freePort(), await freePort()];
   // Files named after the target: targets of a round run side by side, and a shared conf
   // file would be hot-reloaded by the one that wrote it first.
@@ -161,6 +195,7 @@ async function startBulwark({ origins, tmpDir }, name, access, cli = BULWARK_CLI
       `admin: { listen: 127.0.0.1:${adminPort} }`,
       `log: { level: info, access: ${access} }`,
       ...(workers ? [`workers: ${workers}`] : []),
+      ...top,
       `upstreams:`,
       `  bench:`,
       `    scheduler: round-robin`,
@@ -232,6 +267,9 @@ export const TARGETS = {
   'bulwark-workers-none': bulwarkWorkers('none'),
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-workers-${n}`, bulwarkWorkersN(n)])),
   ...Object.fromEntries([2, 4, 8, 16].map((n) => [`bulwark-full-workers-${n}`, bulwarkFullWorkersN(n)])),
+  // Opt-in: sticky learn mode alone and in a fleet through Redis (issue 17: the cost of fleet mode).
+  'bulwark-sticky': bulwarkSticky,
+  'bulwark-fleet': bulwarkFleet,
   // Opt-in: TLS termination, against nginx-tls and haproxy-tls (same certificate: certs.js).
   'bulwark-tls': bulwarkTls,
   // Opt-in, for h2.js (h2load): HTTP/2 to clients, h2c and over TLS.
