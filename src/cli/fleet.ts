@@ -20,7 +20,7 @@ export const FLEET_SUBCOMMANDS: readonly string[] = ['status'];
 
 /** The view as text: a header line, then one row per node. */
 export function fleetTable(f: FleetView): string {
-  const head = `fleet: node ${f.node}, ${f.connected ? 'connected to Redis' : 'NOT connected to Redis (showing the last nodes read)'}, leader: ${f.leader ?? 'none'}`;
+  const head = `fleet: node ${f.node}, ${f.connected ? 'connected to Redis' : 'NOT connected to Redis (showing the last nodes read)'}, leader: ${f.leader === null ? 'none' : `${f.leader} (term ${f.leader_term ?? '?'})`}`;
   const rows = [['NODE', 'CONFIG', 'LAST RELOAD', 'LAST SEEN', 'HEALTHY'], ...f.nodes.map((n) => [n.node, String(n.config_version), n.last_reload, n.last_seen ?? 'never', n.healthy ? 'yes' : 'no'])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return [head, ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n') + '\n';

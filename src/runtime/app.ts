@@ -272,7 +272,7 @@ export class App {
       await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();
       this.certificates.stop();
-      this.fleet?.stop();
+      await this.fleet?.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();
       await this.proxy.close();

@@ -10,6 +10,7 @@
 import type pino from 'pino';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { FleetConfig } from '../../core/config-fleet.js';
+import { LeaderLease } from './leader.js';
 import { RedisLink } from './link.js';
 
 export const HEARTBEAT_MS = 1000;
@@ -41,6 +42,8 @@ export interface FleetDeps {
 
 export class Fleet {
   readonly #link: RedisLink;
+  /** The leader lease: current() is this node's term while it leads (for leader-only jobs). */
+  readonly lease: LeaderLease;
   #nodes: NodeEntry[] = [];
   #lastWrite: number | undefined;
   #timer: TimerHandle | undefined;
@@ -48,17 +51,22 @@ export class Fleet {
 
   constructor(private readonly config: FleetConfig, private readonly deps: FleetDeps) {
     this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger, deps.clock);
+    const link = this.#link;
+    this.lease = new LeaderLease(config.prefix, config.node, { client: () => (link.ready ? link.client : undefined), clock: deps.clock, logger: deps.logger });
   }
 
   /** Connects in the background and starts beating; returns at once. */
   start(): void {
     this.#link.start();
     this.#schedule(0);
+    this.lease.start();
   }
 
-  stop(): void {
+  /** Gives up the lease if held (so another node leads at once), then drops the connection. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) this.deps.clock.clearTimeout(this.#timer);
+    await this.lease.stop();
     this.#link.stop();
   }
 
@@ -67,10 +75,12 @@ export class Fleet {
     const now = this.deps.clock.now();
     const self = this.#self(this.#lastWrite);
     const nodes = [self, ...this.#nodes.filter((n) => n.node !== self.node)].sort((a, b) => a.node.localeCompare(b.node));
+    const leader = this.lease.leader();
     return {
       node: this.config.node,
       connected: this.#link.ready,
-      leader: null,
+      leader: leader?.node ?? null,
+      leader_term: leader?.token ?? null,
       nodes: nodes.map((n) => ({
         node: n.node,
         config_version: n.config_version,

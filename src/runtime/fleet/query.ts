@@ -19,6 +19,8 @@ export interface FleetView {
   readonly node: string;
   readonly connected: boolean;
   readonly leader: string | null;
+  /** The leader's term: its fencing token (each new leader's is higher). */
+  readonly leader_term: number | null;
   readonly nodes: readonly FleetNodeView[];
 }
 

@@ -26,18 +26,18 @@ describe('bulwark fleet status', () => {
     // Polled: the nodes appear with their first heartbeats (generous bound for a busy machine).
     const deadline = Date.now() + 20_000;
     let out = '';
-    while (!/^lb-a .* yes$/m.test(out) || !/^lb-b .* yes$/m.test(out)) {
+    while (!/^lb-a .* yes$/m.test(out) || !/^lb-b .* yes$/m.test(out) || /leader: none$/m.test(out)) {
       if (Date.now() > deadline) throw new Error(`both nodes never showed healthy:\n${out}`);
       const r = await runCli(['fleet', 'status', '-c', a.configFile, '--admin', a.adminUrl]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       out = r.stdout;
     }
-    expect(out.split('\n')[0]).toBe('fleet: node lb-a, connected to Redis, leader: none');
+    expect(out.split('\n')[0]).toMatch(/^fleet: node lb-a, connected to Redis, leader: lb-[ab] \(term \d+\)$/);
     expect(out.split('\n')[1]).toMatch(/^NODE +CONFIG +LAST RELOAD +LAST SEEN +HEALTHY$/);
     expect(out).toMatch(/^lb-a +1 +\d{4}-\d\d-\d\dT[\d:.]+Z +\d{4}-\d\d-\d\dT[\d:.]+Z +yes$/m);
     const json = await runCli(['fleet', 'status', '-c', a.configFile, '--admin', a.adminUrl, '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ node: 'lb-a', connected: true, leader: null });
+    expect(JSON.parse(json.stdout)).toMatchObject({ node: 'lb-a', connected: true, leader: expect.stringMatching(/^lb-[ab]$/), leader_term: expect.any(Number) });
   }, 60_000);
 
   it('exits 1 naming the node when it runs without fleet:, and 2 for a bad subcommand', async () => {

@@ -12,7 +12,7 @@ import { send, waitFor } from '../../helpers/net.js';
 import { freePort, startRedis } from '../../helpers/redis.js';
 
 interface FleetNode { node: string; config_version: number; last_reload: string; last_seen: string | null; healthy: boolean }
-interface FleetStatus { node: string; connected: boolean; leader: null; nodes: FleetNode[] }
+interface FleetStatus { node: string; connected: boolean; leader: string | null; leader_term: number | null; nodes: FleetNode[] }
 
 const h = useHarness();
 // Generous: the suite must pass on a busy 2-core machine.
@@ -56,10 +56,14 @@ async function serves(bw: TestBulwark): Promise<void> {
 describe('fleet membership through Redis', () => {
   it('shows every node, with its config version and health, in each node\'s /status', async () => {
     const { redis, a, b } = await twoNodes();
+    const leaders = new Set<string | null>();
     for (const bw of [a, b]) {
-      const f = await waitFleet(bw, (s) => healthyNames(s).length === 2, 'both nodes healthy');
+      const f = await waitFleet(bw, (s) => healthyNames(s).length === 2 && s.leader !== null, 'both nodes healthy and a leader');
+      leaders.add(f.leader);
       expect(f.connected).toBe(true);
-      expect(f.leader).toBeNull();
+      // One leader, and both nodes name the same one (the lease is a single key).
+      expect(['lb-a', 'lb-b']).toContain(f.leader);
+      expect(f.leader_term).toBeGreaterThan(0);
       expect(f.nodes.map((n) => n.node)).toEqual(['lb-a', 'lb-b']);
       for (const n of f.nodes) {
         expect(n.config_version).toBe(1);
@@ -67,6 +71,7 @@ describe('fleet membership through Redis', () => {
         expect(Number.isNaN(Date.parse(n.last_seen!))).toBe(false);
       }
     }
+    expect(leaders.size).toBe(1);
     expect((await fleetStatus(a)).node).toBe('lb-a');
     // A node that stops beating turns unhealthy in the others' view (after 3 heartbeats).
     await a.stop();
