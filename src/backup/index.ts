@@ -14,6 +14,7 @@ export {
   type PartName,
 } from './format.js';
 export { fsError } from './files.js';
+export { readFence, type FenceToken } from './fence.js';
 export { createSnapshot, listSnapshots, type SnapshotInput, type SnapshotListing } from './store.js';
 export {
   BackupInvalidError,

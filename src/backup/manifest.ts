@@ -86,6 +86,10 @@ function shapeProblems(v: Record<string, unknown>): string[] {
     const ok = isRecord(p) && p.file === file && isCount(p.bytes) && typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256);
     need(ok, `parts.${part} must be { file: "${file}", bytes, sha256 }`);
   }
+  if (v.fleet !== undefined) {
+    const f = v.fleet;
+    need(isRecord(f) && typeof f.node === 'string' && f.node.length > 0 && Number.isSafeInteger(f.token) && (f.token as number) >= 1, 'fleet must be { node, token } (token a whole number from 1)');
+  }
   need(typeof v.checksum === 'string', 'checksum is missing');
   return problems;
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { entryProblem, type StickyEntry } from '../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
 import { encryptPart, newEncryption } from './crypto.js';
+import { checkFence, commitFence, type FenceToken } from './fence.js';
 import { errnoCode, fsError, removeTempFolders, syncDir, writeDurable } from './files.js';
 import { FORMAT_VERSION, idTime, makeId, MANIFEST_FILE, newestFirst, partFile, sha256Hex, TMP_PREFIX } from './format.js';
 import type { Manifest, PartInfo, PartName } from './format.js';
@@ -30,6 +31,11 @@ export interface SnapshotInput {
   readonly key?: string;
   /** Epoch ms; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * A fleet snapshot: the leader's node and fencing token. Refused (BLWK_BACKUP_FENCED) when
+   * `dir` already committed a higher token; recorded in the manifest and in `dir`'s fence.
+   */
+  readonly fence?: FenceToken;
 }
 
 export interface SnapshotListing {
@@ -53,6 +59,8 @@ function checkInput(input: SnapshotInput): void {
     if (problem !== undefined) badInput(`sessions[${i}]: ${problem}`);
   });
   if (input.key !== undefined && (typeof input.key !== 'string' || input.key.length === 0)) badInput('key must be a non-empty string');
+  const f = input.fence;
+  if (f !== undefined && (typeof f.node !== 'string' || f.node.length === 0 || !Number.isSafeInteger(f.token) || f.token < 1)) badInput('fence must be { node, token } (token a whole number from 1)');
 }
 
 /** Writes a new snapshot into `dir` (created if missing) and returns its manifest. */
@@ -68,7 +76,11 @@ export async function createSnapshot(dir: string, input: SnapshotInput): Promise
   const release = await acquireLock(dir);
   try {
     await removeTempFolders(dir);
-    return await writeSnapshot(dir, makeId(now, randomBytes(2).toString('hex')), input);
+    // Checked and committed under the lock, so no higher token can land in between (backup/fence).
+    if (input.fence !== undefined) await checkFence(dir, input.fence);
+    const manifest = await writeSnapshot(dir, makeId(now, randomBytes(2).toString('hex')), input);
+    if (input.fence !== undefined) await commitFence(dir, input.fence, manifest.id);
+    return manifest;
   } finally {
     await release();
   }
@@ -97,6 +109,7 @@ async function writeSnapshot(dir: string, id: string, input: SnapshotInput): Pro
       encrypted,
       ...(enc ? { encryption: enc.info } : {}),
       parts,
+      ...(input.fence ? { fleet: { node: input.fence.node, token: input.fence.token } } : {}),
     });
     await writeDurable(join(tmp, MANIFEST_FILE), manifestText(manifest));
     await syncDir(tmp);

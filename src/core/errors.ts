@@ -34,6 +34,8 @@ export const ErrorCodes = {
   BACKUP_INPUT: 'BLWK_BACKUP_INPUT',
   /** No snapshot has the id given, or none that verifies was taken at or before the time given. */
   BACKUP_NOT_FOUND: 'BLWK_BACKUP_NOT_FOUND',
+  /** A fleet snapshot under a fencing token lower than one the backup directory already committed (a stale leader). */
+  BACKUP_FENCED: 'BLWK_BACKUP_FENCED',
   /** A command was used wrongly (unknown command or option, a missing or extra argument): exit status 2. */
   USAGE: 'BLWK_USAGE',
   /** The admin API could not be reached (the backup commands and agent talk to bulwark through it). */
