@@ -198,3 +198,5 @@ export function defaultServerName(upstream: string, index: number): string {
 
 /** fleet.prefix: the namespace of bulwark's Redis keys when the file names none. */
 export const DEFAULT_FLEET_PREFIX = 'bulwark:';
+/** fleet.timeout: the longest a request waits on Redis. */
+export const DEFAULT_FLEET_TIMEOUT_MS = 5;

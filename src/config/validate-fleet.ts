@@ -6,11 +6,11 @@
 import { hostname } from 'node:os';
 import { isMap } from 'yaml';
 import type { FleetConfig, FleetRedis } from '../core/config-fleet.js';
-import { DEFAULT_FLEET_PREFIX } from './defaults.js';
+import { DEFAULT_FLEET_PREFIX, DEFAULT_FLEET_TIMEOUT_MS } from './defaults.js';
 import { Invalid, type Block, type Checker, type Parse } from './validate-context.js';
-import { boolean, envName, text } from './validate-values.js';
+import { boolean, durationUpTo, envName, text } from './validate-values.js';
 
-const KEYS = ['redis', 'node', 'prefix'] as const;
+const KEYS = ['redis', 'node', 'prefix', 'timeout', 'cookie_key_env'] as const;
 const REDIS_KEYS = ['url', 'username_env', 'password_env', 'tls'] as const;
 const URL_RULE = 'must be a redis:// or rediss:// URL like redis://127.0.0.1:6379/0';
 
@@ -68,5 +68,8 @@ export function readFleet(checker: Checker, top: Block): FleetConfig | undefined
   const redis = readRedis(checker, fleet);
   const node = fleet.read('node', nodeName, hostname());
   const pre = fleet.read('prefix', prefix, DEFAULT_FLEET_PREFIX);
-  return redis && { redis, node, prefix: pre };
+  // A request waits at most this long on Redis: a second is already far past useful.
+  const timeout = fleet.read('timeout', durationUpTo(1000, '1s'), DEFAULT_FLEET_TIMEOUT_MS);
+  const cookieKeyEnv = fleet.read('cookie_key_env', envName('BULWARK_COOKIE_KEY'), undefined);
+  return redis && { redis, node, prefix: pre, timeout, cookie_key_env: cookieKeyEnv };
 }

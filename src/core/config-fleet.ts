@@ -21,4 +21,12 @@ export interface FleetConfig {
   readonly node: string;
   /** Namespace of every key bulwark writes, so that fleets can share one Redis. */
   readonly prefix: string;
+  /** The longest (ms) a request waits on Redis (a sticky read on a local miss); past it, local state decides. */
+  readonly timeout: number;
+  /**
+   * Name of the environment variable holding the key that signs `sticky: { mode: cookie }`
+   * cookies, so that any node routes them with no shared table; undefined: cookie-mode pins
+   * are shared through Redis like the other modes'.
+   */
+  readonly cookie_key_env: string | undefined;
 }

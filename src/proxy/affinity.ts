@@ -7,14 +7,16 @@
  * response; learn mode learns the application's own session cookie from responses.
  * Retries never follow the pin: a retry goes to a server this request has not tried.
  * Pins are read and written through the upstream's StickyStore (the table itself unless a
- * factory is given), so a store shared by a worker group needs no change here.
+ * factory is given), so a store shared by a worker group needs no change here. A fleet's
+ * store may also look a key up elsewhere (lookup(), awaited once by the exchange), or sign
+ * cookie-mode cookies that carry their server (store.signer): then no table is read for them.
  */
 import type { IncomingMessage } from 'node:http';
 import type { StickyConfig } from '../core/config.js';
 import type { Server } from '../core/server.js';
 import { headerValues } from './headers.js';
 import { learnFromSetCookie, newSessionId, REPIN_REASONS, setCookieHeader, stickyKey, StickyTable } from '../balancer/sticky/index.js';
-import type { StickyStore, StickyStoreFactory } from '../balancer/sticky/index.js';
+import type { RepinReason, StickyStore, StickyStoreFactory } from '../balancer/sticky/index.js';
 
 export class Affinity {
   readonly config: StickyConfig;
@@ -30,7 +32,7 @@ export class Affinity {
   constructor(config: StickyConfig, upstream: string, servers: () => readonly Server[], table?: StickyTable, store?: StickyStoreFactory, now?: () => number) {
     this.config = config;
     this.table = table ?? new StickyTable(config, { upstream, now });
-    this.store = store?.(this.table) ?? this.table;
+    this.store = store?.(this.table, () => servers().map((s) => s.name)) ?? this.table;
     this.#servers = servers;
     this.#maxAgeSec = Math.round(config.ttl / 1000);
   }
@@ -40,9 +42,19 @@ export class Affinity {
     return stickyKey(this.config, { headers: req.headers, clientIp });
   }
 
+  /**
+   * For a key get() does not know, what the store asks of a shared copy (see StickyStore.lookup);
+   * undefined: nothing to wait for. The caller awaits it at most once per request.
+   */
+  lookup(key: string): Promise<void> | undefined {
+    if (this.store.lookup === undefined || this.store.signer !== undefined || this.store.get(key) !== undefined) return undefined;
+    return this.store.lookup(key);
+  }
+
   /** The server `key` is pinned to, when it is in `servers` and usable (caller checks limits). */
   pinned(key: string, servers: readonly Server[]): Server | undefined {
-    const name = this.store.get(key);
+    const signer = this.store.signer;
+    const name = signer === undefined ? this.store.get(key) : signer.read(key);
     if (name === undefined) return undefined;
     for (const s of servers) if (s.name === name) return s.available ? s : undefined;
     return undefined;
@@ -54,7 +66,8 @@ export class Affinity {
    * "" when the session has no pin yet.
    */
   missReason(key: string): string {
-    const name = this.table.get(key);
+    const signer = this.store.signer;
+    const name = signer === undefined ? this.table.get(key) : signer.read(key);
     if (name === undefined) return '';
     const s = this.#servers().find((x) => x.name === name);
     const why = s === undefined ? 'gone' : s.available ? 'busy' : (s.flags.keys().next().value ?? 'unavailable');
@@ -68,6 +81,7 @@ export class Affinity {
    */
   commit(key: string | undefined, server: Server, responseHead: readonly string[], secure = false): string | undefined {
     const mode = this.config.mode;
+    if (mode === 'cookie' && this.store.signer !== undefined) return this.#signed(key, server, secure);
     // Cookie mode only honours ids bulwark issued (and still holds): an unknown id gets a
     // fresh cookie, so clients can't fill the table with invented ids.
     if (mode === 'cookie' && (key === undefined || this.store.get(key) === undefined)) {
@@ -88,7 +102,25 @@ export class Affinity {
   #pin(key: string, server: Server): void {
     const old = this.store.get(key);
     if (old === server.name) return;
+    this.store.set(key, server.name, this.#why(old));
+  }
+
+  /** Why a session pinned to the server named `old` moved: it is gone, carries a flag, or was passed over. */
+  #why(old: string | undefined): RepinReason {
     const was = old === undefined ? undefined : this.#servers().find((s) => s.name === old);
-    this.store.set(key, server.name, was === undefined ? REPIN_REASONS[0] : was.available ? REPIN_REASONS[2] : REPIN_REASONS[1]);
+    return was === undefined ? REPIN_REASONS[0] : was.available ? REPIN_REASONS[2] : REPIN_REASONS[1];
+  }
+
+  /**
+   * Signed cookie mode: a new cookie when the request's does not verify or names another
+   * server than the one that answered (a move, counted like a re-pin; a signed cookie whose
+   * server this upstream no longer has counts as server_removed). No table is touched.
+   */
+  #signed(key: string | undefined, server: Server, secure: boolean): string | undefined {
+    const signer = this.store.signer!;
+    const was = key === undefined ? undefined : signer.read(key);
+    if (was === server.name) return undefined;
+    if (was !== undefined || (key !== undefined && signer.signed(key))) this.table.countRepin(this.#why(was));
+    return setCookieHeader(this.config.name!, signer.mint(server.name), { secure, maxAgeSec: this.#maxAgeSec });
   }
 }

@@ -101,6 +101,8 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
   #queued = false;
   /** The session key of a request on a sticky upstream (read on the first attempt). */
   #stickyKey: string | undefined;
+  /** The sticky store's lookup of the key elsewhere (a fleet's Redis) was asked for: once per request. */
+  #lookedUp = false;
   /** The request came in over TLS: a session cookie it is given is Secure. */
   #secure = false;
   /** The client connection, watched while this response is queued behind pipelined ones. */
@@ -159,6 +161,11 @@ export class Exchange implements AttemptOwner, Waiter, SpoolEvents, ResponseOwne
     if (aff !== undefined && this.#attempts === 0) {
       const key = (this.#stickyKey = aff.key(this.req, this.#i.ctx.clientIp));
       this.#secure = isTls(this.req, this.res);
+      // A key this node does not hold may be pinned by another node: wait (the store bounds
+      // it by fleet.timeout) for the pin to be read into the local table, then run again.
+      const wait = key === undefined || this.#lookedUp ? undefined : aff.lookup(key);
+      this.#lookedUp = true;
+      if (wait !== undefined) return void wait.then(() => this.run());
       const pinned = key === undefined ? undefined : aff.pinned(key, this.upstream.servers.all);
       const free = pinned !== undefined && pinned.activeRequests < this.upstream.maxConcurrent;
       // Noted once: a request woken from the queue keeps "…,queued".

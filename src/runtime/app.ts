@@ -21,6 +21,8 @@ import { RuntimeOverrides } from './overrides.js';
 import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { Fleet } from './fleet/index.js';
+import { RedisLink } from './fleet/link.js';
+import { cookieKeyProblem, fleetSticky, type FleetSticky } from './fleet/sticky.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from '../proxy/listeners.js';
 import { createLogging, type Logging } from '../log/index.js';
@@ -119,6 +121,10 @@ export class App {
   readonly sessionsImported: AppOptions['sessionsImported'];
   readonly #onReloaded: AppOptions['onReloaded'];
   readonly #reloader: Reloader;
+  /** With `fleet:` in a process that serves: the sticky tables shared through Redis. */
+  readonly #sticky: FleetSticky | undefined;
+  /** A worker's own Redis connection for them (the Fleet, with its link, runs in the primary). */
+  readonly #stickyLink: RedisLink | undefined;
   #watcher: ConfigWatcher | undefined;
   #stopping: Promise<boolean> | undefined;
 
@@ -135,7 +141,9 @@ export class App {
     this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
-    this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, stickyStore: opts.stickyStore, onAccess: config.log.access ? logging.access : undefined });
+    this.#sticky = config.fleet && role !== 'primary' ? fleetSticky(config.fleet, { clock, logger: logging.logger, env }) : undefined;
+    const stickyStore = this.#sticky?.factory(opts.stickyStore) ?? opts.stickyStore;
+    this.proxy = new Proxy(config, { random, clock, schedulers: opts.schedulers, stickyStore, onAccess: config.log.access ? logging.access : undefined });
     this.listeners = new FrontListeners(config.front, this.proxy);
     this.proxy.onProxyRefused = (peer, reason) => logging.logger.warn({ event: 'proxy_protocol_refused', peer, reason }, `connection from ${peer} closed: ${reason}`);
     this.proxy.onH2Limit = (peer, limit) => logging.logger.warn({ event: 'h2_limit', peer, limit }, `HTTP/2 connection from ${peer} closed (GOAWAY): over ${limit}`);
@@ -158,6 +166,7 @@ export class App {
     const status = this.status;
     const local = { configVersion: () => status.version, lastReload: () => status.loadedAt };
     this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local }) : undefined;
+    if (this.#sticky !== undefined) this.#sticky.attach(this.fleet?.link ?? (this.#stickyLink = new RedisLink(config.fleet!.redis, env, random, logging.logger, clock)));
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
     this.adminServer = createAdmin(this, clock, token);
   }
@@ -179,7 +188,7 @@ export class App {
   static async start(opts: AppOptions): Promise<App> {
     const { config, text, warnings } = await (opts.load ?? (() => loadConfigFile(opts.configFile, parseOptions(opts))))();
     const token = adminToken(config, opts.env ?? process.env);
-    const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env);
+    const noKey = keyProblem(config, opts.configFile, opts.env ?? process.env) ?? cookieKeyProblem(config.fleet, opts.configFile, opts.env ?? process.env);
     if (noKey !== undefined) throw new BulwarkError(ErrorCodes.CONFIG_INVALID, `${noKey}: refusing to start`);
     const app = new App(config, text, token, opts);
     app.#warn(warnings?.map(formatConfigIssue));
@@ -192,6 +201,8 @@ export class App {
       await app.stop(0);
       throw err;
     }
+    // A worker's own link for the shared sticky tables (in the background, like the Fleet's).
+    app.#stickyLink?.start();
     if (role === 'worker') return app;
     // In the background: Redis, up or down, never holds the start.
     app.fleet?.start();
@@ -272,6 +283,8 @@ export class App {
       await agentStopped;
       for (const ft of this.faultTolerance.values()) ft.stop();
       this.certificates.stop();
+      this.#sticky?.close();
+      this.#stickyLink?.stop();
       await this.fleet?.stop();
       await new Promise<void>((r) => (this.adminServer.listening ? this.adminServer.close(() => r()) : r()));
       this.adminServer.closeAllConnections();

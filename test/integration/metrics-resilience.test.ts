@@ -166,14 +166,14 @@ describe('GET /metrics: tunnels, resilience and per_server', () => {
     // alice's server answers 503: retried on the other one, which alice is re-pinned to.
     home.error(503);
     expect((await send(bw.url, { headers: alice })).status).toBe(200);
-    expect(reasons(await scrape(bw.adminUrl))).toEqual(['server_busy_or_failed=1', 'server_removed=0', 'server_unavailable=0']);
+    expect(reasons(await scrape(bw.adminUrl))).toEqual(['server_busy_or_failed=1', 'server_not_in_view=0', 'server_removed=0', 'server_unavailable=0']);
     // A reload removes alice's new server: her next request is re-pinned to the one left.
     home.answer();
     await bw.save(yaml([home]), 'rename');
     await waitVersion(bw.adminUrl, 2);
     expect((await send(bw.url, { headers: alice })).status).toBe(200);
     const m = await scrape(bw.adminUrl);
-    expect(reasons(m)).toEqual(['server_busy_or_failed=1', 'server_removed=1', 'server_unavailable=0']);
+    expect(reasons(m)).toEqual(['server_busy_or_failed=1', 'server_not_in_view=0', 'server_removed=1', 'server_unavailable=0']);
     expect(m.value('bulwark_sticky_entries', WEB)).toBe(1);
     expect(other.count()).toBe(1);
   });

@@ -16,7 +16,7 @@ const TOKEN = 'metrics-admin-token';
 // A killed origin refuses at once; a live one gets a generous timeout (the machine may be loaded).
 const CHECKS = `    health_check: { ${Object.entries({ ...FAST_CHECKS, interval: '500ms', timeout: '500ms' }).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 const FLAGS = ['failed_health_check', 'ejected', 'circuit_open', 'draining', 'disabled'];
-const REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed'];
+const REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed', 'server_not_in_view'];
 
 /** Origins that answer 500 on /fail and 200 with their name otherwise. */
 async function origins(h: Harness, names: readonly string[]): Promise<Array<Origin & { name: string }>> {

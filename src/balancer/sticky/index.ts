@@ -8,6 +8,7 @@
 export { REPIN_REASONS, StickyTable } from './table.js';
 export type { RepinReason } from './table.js';
 export type { StickyStore, StickyStoreFactory } from './store.js';
+export { CookieSigner, MIN_COOKIE_KEY_LENGTH } from './signed.js';
 export { KeyWalk } from './walk.js';
 export { entryProblem, MAX_KEY_LENGTH } from './entry.js';
 export type { ImportCounts, ImportMode, StickyEntry } from './entry.js';

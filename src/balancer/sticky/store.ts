@@ -10,6 +10,7 @@
  * set() to its local table before returning (the response being forwarded relies on it),
  * and keep the table's ttl semantics (get() restarts a pin's ttl).
  */
+import type { CookieSigner } from './signed.js';
 import type { RepinReason, StickyTable } from './table.js';
 
 export interface StickyStore {
@@ -17,10 +18,22 @@ export interface StickyStore {
   get(key: string): string | undefined;
   /** Pins `key` to `server` for a fresh ttl; `reason` says why a live pin moved (see REPIN_REASONS). */
   set(key: string, server: string, reason?: RepinReason | 'other'): void;
+  /**
+   * Optional, for a store shared beyond this process (a fleet's Redis): called once for a
+   * request whose key get() does not know. Returns undefined when there is nothing to wait
+   * for; else a promise that settles (never rejects) once the pin, if found elsewhere, is in
+   * the local table, or once the store's own bound on the wait has passed.
+   */
+  lookup?(key: string): Promise<void> | undefined;
+  /**
+   * Optional, cookie mode only: the cookie carries its server, signed (see signed.ts), and
+   * the proxy reads and mints cookies with it instead of pinning through get() and set().
+   */
+  readonly signer?: CookieSigner;
 }
 
 /**
  * Builds an upstream's store around its table (called again after a reload that kept the
- * table). Absent: the table is the store.
+ * table); `servers` gives the upstream's server names now. Absent: the table is the store.
  */
-export type StickyStoreFactory = (table: StickyTable) => StickyStore;
+export type StickyStoreFactory = (table: StickyTable, servers?: () => readonly string[]) => StickyStore;

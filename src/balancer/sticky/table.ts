@@ -32,9 +32,10 @@ interface Pin {
  * Why a session left its server (the proxy says which, see proxy/affinity): the server was
  * removed from the config, it carries a flag (down, ejected, circuit open, draining,
  * disabled), or it was available but passed over (at max_concurrent, or its attempt failed
- * and a retry on another server answered).
+ * and a retry on another server answered), or (in a fleet) a pin read from another node named
+ * a server this node does not have.
  */
-export const REPIN_REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed'] as const;
+export const REPIN_REASONS = ['server_removed', 'server_unavailable', 'server_busy_or_failed', 'server_not_in_view'] as const;
 export type RepinReason = (typeof REPIN_REASONS)[number];
 
 /** Distinct pin objects kept for reuse; beyond this (only a strange import gets there) pins are not shared. */
@@ -42,6 +43,8 @@ const MAX_SHARED_PINS = 4096;
 
 export class StickyTable {
   readonly upstream: string;
+  /** How sessions are keyed (config.mode): a store may treat cookie mode apart (see signed.ts). */
+  readonly mode: StickyConfig['mode'];
   /** set() calls that moved a live pin to another server (its server was gone or unavailable). */
   repins = 0;
   /** The same re-pins by the reason the caller gave (for metrics); survives reloads with the table. */
@@ -57,6 +60,7 @@ export class StickyTable {
 
   constructor(config: StickyConfig, options: { readonly upstream: string; readonly now?: () => number }) {
     this.upstream = options.upstream;
+    this.mode = config.mode;
     this.#now = options.now ?? Date.now;
     this.#ttl = config.ttl;
     this.#cache = new LRUCache<string, Pin>({
@@ -88,11 +92,14 @@ export class StickyTable {
   set(key: string, server: string, reason: RepinReason | 'other' = 'other'): void {
     if (this.#walks.size !== 0) this.#disturb(key);
     const old = this.#cache.peek(key);
-    if (old !== undefined && old.server !== server) {
-      this.repins++;
-      this.repinReasons.set(reason, (this.repinReasons.get(reason) ?? 0) + 1);
-    }
+    if (old !== undefined && old.server !== server) this.countRepin(reason);
     this.#cache.set(key, this.#pin(server));
+  }
+
+  /** Counts a session moved off its server where set() cannot see the move (a fleet's pin this node never held). */
+  countRepin(reason: RepinReason | 'other'): void {
+    this.repins++;
+    this.repinReasons.set(reason, (this.repinReasons.get(reason) ?? 0) + 1);
   }
 
   delete(key: string): boolean {

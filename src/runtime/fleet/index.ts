@@ -55,6 +55,11 @@ export class Fleet {
     this.lease = new LeaderLease(config.prefix, config.node, { client: () => (link.ready ? link.client : undefined), clock: deps.clock, logger: deps.logger });
   }
 
+  /** The node's Redis connection (shared sticky tables write through it too). */
+  get link(): RedisLink {
+    return this.#link;
+  }
+
   /** Connects in the background and starts beating; returns at once. */
   start(): void {
     this.#link.start();

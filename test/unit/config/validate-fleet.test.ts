@@ -20,12 +20,14 @@ describe('fleet block', () => {
       redis: { url: URL, username_env: undefined, password_env: undefined, tls: false },
       node: hostname(),
       prefix: 'bulwark:',
+      timeout: 5,
+      cookie_key_env: undefined,
     });
   });
 
   it('takes redis as a mapping; rediss:// means tls unless written', () => {
-    const fleet = valid(yamlWith({ fleet: { redis: { url: 'rediss://r.internal:6380', username_env: 'R_USER', password_env: 'R_PASS' }, node: 'lb-a', prefix: 'bulwark:prod:' } })).fleet;
-    expect(fleet).toEqual({ redis: { url: 'rediss://r.internal:6380', username_env: 'R_USER', password_env: 'R_PASS', tls: true }, node: 'lb-a', prefix: 'bulwark:prod:' });
+    const fleet = valid(yamlWith({ fleet: { redis: { url: 'rediss://r.internal:6380', username_env: 'R_USER', password_env: 'R_PASS' }, node: 'lb-a', prefix: 'bulwark:prod:', timeout: '20ms', cookie_key_env: 'LB_COOKIE_KEY' } })).fleet;
+    expect(fleet).toEqual({ redis: { url: 'rediss://r.internal:6380', username_env: 'R_USER', password_env: 'R_PASS', tls: true }, node: 'lb-a', prefix: 'bulwark:prod:', timeout: 20, cookie_key_env: 'LB_COOKIE_KEY' });
   });
 
   it('requires redis, pointing at the block, or at its key when the block is empty', () => {
@@ -42,6 +44,9 @@ describe('fleet block', () => {
     expect(onlyRule(yamlWith({ fleet: { redis: URL, node: 'lb a' } }), 'fleet.node')).toMatch(/like lb-a$/);
     expect(onlyRule(yamlWith({ fleet: { redis: URL, prefix: '' } }), 'fleet.prefix')).toMatch(/non-empty key prefix/);
     expect(onlyRule(yamlWith({ fleet: { redis: URL, leader: true } }), 'fleet.leader')).toMatch(/unknown key/);
+    expect(onlyRule(yamlWith({ fleet: { redis: URL, timeout: '2s' } }), 'fleet.timeout')).toBe('must be at most 1s');
+    expect(onlyRule(yamlWith({ fleet: { redis: URL, timeout: 'soon' } }), 'fleet.timeout')).toMatch(/must be a duration/);
+    expect(onlyRule(yamlWith({ fleet: { redis: URL, cookie_key_env: 'my key' } }), 'fleet.cookie_key_env')).toMatch(/environment variable name/);
   });
 });
 

@@ -1,0 +1,180 @@
+/**
+ * @module runtime/fleet/sticky-sync
+ * The writing side of the fleet's sticky tables (see runtime/fleet/sticky): dirty pins out
+ * on the next event-loop turn, batched touches every TOUCH_EVERY_MS (ttl/4 if less), and the
+ * resync when Redis answers again (first connection included). Nothing here is awaited by a
+ * request; a failed write leaves its key dirty, to go out with the next batch or the resync.
+ */
+import type pino from 'pino';
+import type { Clock } from '../../core/clock.js';
+import type { StickyTable } from '../../balancer/sticky/index.js';
+import type { RedisClient } from './link.js';
+
+/** What the store needs of the fleet's Redis link (runtime/fleet/link RedisLink). */
+export interface StickyLink {
+  readonly ready: boolean;
+  readonly client: RedisClient;
+}
+
+/** One upstream's shared table: the keys owed to Redis. */
+export interface SharedTable {
+  readonly upstream: string;
+  readonly table: StickyTable;
+  /** The upstream's server names now (undefined: not known, every name is taken). */
+  readonly names: (() => readonly string[]) | undefined;
+  /** Pins made here and not yet written. */
+  readonly dirty: Set<string>;
+  /** Keys read here since the last touch. */
+  readonly read: Set<string>;
+}
+
+export interface FleetStickyDeps {
+  readonly clock: Clock;
+  readonly logger: pino.Logger;
+  /** The key signing cookie-mode cookies (fleet.cookie_key_env's value); absent: cookie pins are shared like the rest. */
+  readonly cookieKey?: Buffer;
+}
+
+/** The longest a read key waits before its touch goes out. */
+export const TOUCH_EVERY_MS = 1_000;
+const MIN_TOUCH_EVERY_MS = 10;
+/** Dirty keys kept per table while Redis is away; past it the oldest are dropped (and logged once). */
+export const MAX_DIRTY = 100_000;
+/** Writes in flight at once during a resync (the link caps its queue at 10,000). */
+const RESYNC_BATCH = 1_000;
+
+export class StickySync {
+  #link: StickyLink | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** The link was ready at the last tick: when it turns ready again, resync. */
+  #connected = false;
+  #dropping = false;
+  #stopped = false;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly deps: FleetStickyDeps,
+    private readonly tables: ReadonlyMap<string, SharedTable>,
+  ) {}
+
+  redisKey(upstream: string, key: string): string {
+    return `${this.prefix}sticky:${upstream}:${key}`;
+  }
+
+  start(link: StickyLink): void {
+    this.#link = link;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+  }
+
+  /** A pin made here: owed to Redis. */
+  pinned(shared: SharedTable, key: string): void {
+    this.#owe(shared, key);
+    if (this.#immediate === undefined && this.#connected && this.#link?.ready) {
+      this.#immediate = setImmediate(() => {
+        this.#immediate = undefined;
+        void this.#writeDirty(this.#link!.client);
+      });
+    }
+  }
+
+  /** A pin read here: its ttl is restarted in Redis with the next touch. */
+  touched(shared: SharedTable, key: string): void {
+    if (shared.read.size < MAX_DIRTY) shared.read.add(key);
+  }
+
+  /** Marks `key` dirty (a failed write too: it waits for the next tick, not the next turn). */
+  #owe(shared: SharedTable, key: string): void {
+    const { dirty } = shared;
+    dirty.delete(key); // re-added at the young end
+    if (dirty.size >= MAX_DIRTY) this.#drop(shared);
+    dirty.add(key);
+  }
+
+  #drop(shared: SharedTable): void {
+    shared.dirty.delete(shared.dirty.values().next().value!);
+    if (this.#dropping) return;
+    this.#dropping = true;
+    this.deps.logger.warn({ event: 'fleet_sticky_backlog_full', upstream: shared.upstream, max: MAX_DIRTY }, `fleet: ${MAX_DIRTY} sticky pins of upstream ${shared.upstream} wait for Redis; the oldest are dropped from the backlog`);
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    let every = TOUCH_EVERY_MS;
+    for (const s of this.tables.values()) every = Math.min(every, s.table.ttl / 4);
+    this.#timer = setTimeout(() => void this.#tick().finally(() => this.#schedule()), Math.max(MIN_TOUCH_EVERY_MS, every));
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    const link = this.#link!;
+    if (!link.ready) return void (this.#connected = false);
+    if (!this.#connected) {
+      this.#connected = true;
+      this.#dropping = false;
+      return this.#resync(link.client);
+    }
+    await Promise.all([this.#writeDirty(link.client), this.#touch(link.client)]);
+  }
+
+  /** Writes `key`'s local pin with its remaining ttl (only where Redis has none: `nx`); undefined when it expired here. */
+  #write(client: RedisClient, s: SharedTable, key: string, now: number, nx: boolean): Promise<unknown> | undefined {
+    const server = s.table.peek(key);
+    const expires = s.table.expiresAt(key, now);
+    if (server === undefined || expires === undefined) return undefined;
+    const expiration = { type: 'PX' as const, value: Math.max(1, expires - now) };
+    return client.set(this.redisKey(s.upstream, key), server, nx ? { expiration, condition: 'NX' } : { expiration });
+  }
+
+  async #writeDirty(client: RedisClient): Promise<void> {
+    const now = this.deps.clock.now();
+    const writes: Array<Promise<unknown>> = [];
+    for (const s of this.tables.values()) {
+      const keys = [...s.dirty];
+      s.dirty.clear();
+      for (const key of keys) writes.push(this.#write(client, s, key, now, false)?.catch(() => this.#owe(s, key)) ?? Promise.resolve());
+    }
+    await Promise.all(writes);
+  }
+
+  /** Restarts the ttl in Redis of each key read here; one Redis lost (restarted empty) is written back, unless another node did. */
+  async #touch(client: RedisClient): Promise<void> {
+    const touches: Array<Promise<unknown>> = [];
+    for (const s of this.tables.values()) {
+      const keys = [...s.read];
+      s.read.clear();
+      for (const key of keys) {
+        const rk = this.redisKey(s.upstream, key);
+        touches.push(client.pExpire(rk, s.table.ttl).then((n) => (n === 0 ? this.#write(client, s, key, this.deps.clock.now(), true) : undefined)).catch(() => undefined));
+      }
+    }
+    await Promise.all(touches);
+  }
+
+  /** Redis answers again (or for the first time): every live local pin out, dirty ones over Redis's, the others NX. */
+  async #resync(client: RedisClient): Promise<void> {
+    let written = 0;
+    for (const s of this.tables.values()) {
+      const dirty = new Set(s.dirty);
+      s.dirty.clear();
+      // Read first: the table changes while the batches are awaited.
+      const keys = [...s.table.entries()].map((e) => e.key);
+      const now = this.deps.clock.now();
+      for (let i = 0; i < keys.length; i += RESYNC_BATCH) {
+        const batch = keys.slice(i, i + RESYNC_BATCH).map((key) => {
+          const w = this.#write(client, s, key, now, !dirty.has(key));
+          if (w !== undefined) written++;
+          return w?.catch(() => (dirty.has(key) ? this.#owe(s, key) : undefined));
+        });
+        await Promise.all(batch);
+      }
+    }
+    this.deps.logger.info({ event: 'fleet_sticky_resynced', pins: written }, `fleet: ${written} sticky pins written back to Redis`);
+  }
+}

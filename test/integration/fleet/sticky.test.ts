@@ -1,0 +1,217 @@
+/**
+ * @module test/integration/fleet/sticky
+ * Sticky tables shared by a fleet through a real redis-server (issue 17): real bulwark
+ * processes (test/helpers/fleet) in front of three real origins. A session pinned on one
+ * node is honoured by the others (learn, header, ip; cookie mode through a signed cookie);
+ * a node killed with SIGKILL under load loses no session when its clients move on; Redis
+ * killed under load fails no request, and the pins made during the outage reach Redis when
+ * it returns.
+ */
+import type http from 'node:http';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt } from '../../helpers/cli.js';
+import { startFleet, type NodeSpec, type TestFleet } from '../../helpers/fleet.js';
+import { useHarness } from '../../helpers/harness.js';
+import { waitFor } from '../../helpers/net.js';
+import type { Origin } from '../../helpers/origin.js';
+
+const h = useHarness();
+const NAMES = ['a', 'b', 'c'];
+const COOKIE_KEY_ENV = 'BULWARK_TEST_STICKY_COOKIE_KEY';
+let sessions = 0;
+
+beforeAll(assertBuilt);
+
+/** An origin answering with its name, which gives a client without one a session cookie SID. */
+function sessionOrigin(name: string): http.RequestListener {
+  return (req, res) => {
+    const headers: Record<string, string> = { 'x-origin': name };
+    if (!/(^|; )SID=/.test(req.headers.cookie ?? '')) headers['set-cookie'] = `SID=${name}-${++sessions}; Path=/`;
+    res.writeHead(200, headers);
+    res.end(name);
+  };
+}
+
+/**
+ * One upstream per sticky mode over the same three origins, routed by path prefix.
+ * `servers(node)`: how many of the origins a node has (default all three).
+ */
+function config(origins: readonly Origin[], fleetExtra = 'timeout: 1s', top = '', servers = (_node: string) => origins.length): (spec: NodeSpec) => string {
+  const modes: Record<string, string> = { learn: '{ mode: learn, name: SID }', header: '{ mode: header, name: X-Session }', ip: '{ mode: ip }', cookie: '{ mode: cookie }' };
+  return (spec) =>
+    [
+      'listen: 127.0.0.1:0',
+      'admin: { listen: 127.0.0.1:0 }',
+      'log: { level: info, access: false }',
+      top,
+      // Generous: a busy 2-core machine may take a while to answer a GET.
+      spec.fleetBlock(fleetExtra),
+      'upstreams:',
+      ...Object.entries(modes).flatMap(([name, sticky]) => [
+        `  ${name}:`,
+        '    scheduler: round-robin',
+        `    sticky: ${sticky}`,
+        '    servers:',
+        ...origins.slice(0, servers(spec.name)).map((o, i) => `      - { url: "${o.url}", name: ${NAMES[i]} }`),
+      ]),
+      'routes:',
+      ...Object.keys(modes).map((m) => `  - { match: { path_prefix: /${m}/ }, upstream: ${m} }`),
+      '',
+    ].join('\n');
+}
+
+interface Answer {
+  status: number;
+  origin: string;
+  setCookie: string[];
+}
+
+async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${base}${path}`, { headers });
+  await res.arrayBuffer();
+  return { status: res.status, origin: res.headers.get('x-origin') ?? '', setCookie: res.headers.getSetCookie() };
+}
+
+function cookie(a: Answer, name: string): string {
+  const c = a.setCookie.find((s) => s.startsWith(`${name}=`));
+  expect(c, `Set-Cookie ${name}`).toBeDefined();
+  return c!.slice(name.length + 1).split(';')[0]!;
+}
+
+async function fleetOf(n: number, fleetExtra?: string, top?: string, servers?: (node: string) => number): Promise<TestFleet> {
+  const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+  const f = await startFleet(h, { names: ['lb-a', 'lb-b', 'lb-c'].slice(0, n), config: config(origins, fleetExtra, top, servers) });
+  // Connected, and the first write-back done: from here a pin made on one node reaches Redis at once.
+  await waitFor(() => f.nodes.every((x) => events(f, x.name, 'fleet_sticky_resynced') >= 1), 30_000, 'every node to sync with Redis');
+  return f;
+}
+
+const events = (f: TestFleet, node: string, event: string): number => f.node(node).proc.logs().filter((l) => l['event'] === event).length;
+
+/** Each session's requests, sent by `next(session, i)`'s node until stop(); what each session saw. */
+function load(cookies: readonly string[], node: (session: number, i: number) => string): { stop(): Promise<void>; origins: Array<Set<string>>; statuses: number[]; failed: () => number } {
+  const origins = cookies.map(() => new Set<string>());
+  const statuses: number[] = [];
+  let errors = 0;
+  let running = true;
+  const loops = cookies.map(async (c, s) => {
+    for (let i = 0; running; i++) {
+      try {
+        const r = await get(node(s, i), '/learn/', { cookie: `SID=${c}` });
+        statuses.push(r.status);
+        origins[s]!.add(r.origin);
+      } catch {
+        errors++;
+      }
+    }
+  });
+  return {
+    origins,
+    statuses,
+    failed: () => errors + statuses.filter((x) => x !== 200).length,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function learnt(base: string, n: number): Promise<Array<{ cookie: string; origin: string }>> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const r = await get(base, '/learn/');
+    out.push({ cookie: cookie(r, 'SID'), origin: r.origin });
+  }
+  return out;
+}
+
+/** Every node but the first answers each of `n` requests from the origin the first pinned. */
+async function honoured(f: TestFleet, path: string, headers: Record<string, string>, pinned: string, n = 3): Promise<void> {
+  for (const node of f.nodes.slice(1)) for (let i = 0; i < n; i++) expect((await get(node.url, path, headers)).origin).toBe(pinned);
+}
+
+describe('sticky tables shared through Redis', () => {
+  it('a session pinned on A is honoured by B and C: learn, header and ip mode', async () => {
+    const f = await fleetOf(3);
+    const [a] = f.nodes;
+    for (let s = 0; s < 4; s++) {
+      const learnt = await get(a!.url, '/learn/');
+      await honoured(f, '/learn/', { cookie: `SID=${cookie(learnt, 'SID')}` }, learnt.origin);
+      const session = { 'x-session': `user-${s}` };
+      await honoured(f, '/header/', session, (await get(a!.url, '/header/', session)).origin);
+    }
+    // Every client of this test is 127.0.0.1: one session.
+    await honoured(f, '/ip/', {}, (await get(a!.url, '/ip/')).origin, 6);
+  }, 90_000);
+
+  it('cookie mode with fleet.cookie_key_env: a signed, opaque cookie any node routes, with Redis down', async () => {
+    process.env[COOKIE_KEY_ENV] = 'k'.repeat(16) + '0123456789abcdef';
+    h.defer(() => delete process.env[COOKIE_KEY_ENV]);
+    const f = await fleetOf(3, `cookie_key_env: ${COOKIE_KEY_ENV}`);
+    await f.redis.stop();
+    const first = await get(f.nodes[0]!.url, '/cookie/');
+    const value = cookie(first, 'bulwark_sid');
+    expect(value).toMatch(/^[\w-]{22}\.[\w-]{16}\.[\w-]{22}$/);
+    // Opaque: nothing of the server's address, in clear or decoded (its name is checked in the unit test).
+    const port = new URL(f.nodes[0]!.url).port;
+    for (const text of [value, ...value.split('.').map((p) => Buffer.from(p, 'base64url').toString('latin1'))]) expect(text).not.toMatch(/127\.0\.0\.1|localhost/);
+    expect(value).not.toContain(port);
+    await honoured(f, '/cookie/', { cookie: `bulwark_sid=${value}` }, first.origin);
+    // A tampered cookie does not verify: a fresh one, for whichever server answered.
+    const forged = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
+    const again = await get(f.nodes[1]!.url, '/cookie/', { cookie: `bulwark_sid=${forged}` });
+    expect(cookie(again, 'bulwark_sid')).not.toBe(forged);
+  }, 90_000);
+
+  it('a pin naming a server this node does not have is re-pinned and counted (server_not_in_view)', async () => {
+    // lb-b has servers a and b only: the third session A pins (round-robin: to c) is not in its view.
+    const f = await fleetOf(2, undefined, '', (node) => (node === 'lb-b' ? 2 : 3));
+    const onC = (await learnt(f.nodes[0]!.url, 3)).find((x) => x.origin === 'c')!;
+    const moved = await get(f.nodes[1]!.url, '/learn/', { cookie: `SID=${onC.cookie}` });
+    expect(['a', 'b']).toContain(moved.origin);
+    expect((await get(f.nodes[1]!.url, '/learn/', { cookie: `SID=${onC.cookie}` })).origin).toBe(moved.origin);
+    const metrics = await (await fetch(`${f.nodes[1]!.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^bulwark_sticky_reassignments_total\{upstream="learn",reason="server_not_in_view"\} 1$/m);
+  }, 90_000);
+
+  it('kill -9 A under load: its clients move to B and lose no session', async () => {
+    const f = await fleetOf(2);
+    const [a, b] = [f.nodes[0]!, f.nodes[1]!];
+    const pins = await learnt(a.url, 20);
+    const onB = pins.map(() => 0);
+    // Each client sends to A until A fails it, then to B (a client's own failover).
+    const current = pins.map(() => a.url);
+    const run = load(pins.map((p) => p.cookie), (s) => current[s]!);
+    await new Promise((r) => setTimeout(r, 500));
+    await f.kill('lb-a');
+    const moved = load(pins.map((p) => p.cookie), (s) => (onB[s]!++, b.url));
+    await waitFor(() => onB.every((n) => n >= 5), 30_000, 'every client to reach B five times');
+    await run.stop();
+    await moved.stop();
+    expect(moved.failed()).toBe(0);
+    pins.forEach((p, s) => expect([...moved.origins[s]!], `session ${s}`).toEqual([p.origin]));
+    pins.forEach((p, s) => expect([...run.origins[s]!].filter((o) => o !== p.origin), `session ${s} on A`).toEqual([]));
+  }, 90_000);
+
+  it('Redis killed under load: no request fails, sessions keep their server, and pins made meanwhile reach Redis when it returns', async () => {
+    const f = await fleetOf(3);
+    const nodes = f.nodes.map((n) => n.url);
+    const pins = await learnt(nodes[0]!, 12);
+    // Each session's requests go round the three nodes.
+    const run = load(pins.map((p) => p.cookie), (s, i) => nodes[(s + i) % 3]!);
+    await new Promise((r) => setTimeout(r, 1000));
+    await f.redis.stop();
+    await waitFor(() => f.nodes.every((n) => events(f, n.name, 'fleet_redis_down') === 1), 20_000, 'every node to see Redis gone');
+    // Sessions that start during the outage, on A only.
+    const during = await learnt(nodes[0]!, 3);
+    await new Promise((r) => setTimeout(r, 1000));
+    await f.redis.restart();
+    await waitFor(() => f.nodes.every((n) => events(f, n.name, 'fleet_sticky_resynced') === 2), 30_000, 'every node to write its pins back');
+    await run.stop();
+    expect(run.failed()).toBe(0);
+    expect(run.statuses.length).toBeGreaterThan(100);
+    pins.forEach((p, s) => expect([...run.origins[s]!], `session ${s}`).toEqual([p.origin]));
+    // B and C never saw these sessions: they read them from the restarted Redis.
+    for (const d of during) await honoured(f, '/learn/', { cookie: `SID=${d.cookie}` }, d.origin);
+  }, 120_000);
+});
