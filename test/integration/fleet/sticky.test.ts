@@ -8,11 +8,13 @@
  * it returns.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt } from '../../helpers/cli.js';
 import { startFleet, type NodeSpec, type TestFleet } from '../../helpers/fleet.js';
+import { waitAsync } from '../../helpers/group.js';
 import { useHarness } from '../../helpers/harness.js';
-import { waitFor } from '../../helpers/net.js';
+import { send, waitFor } from '../../helpers/net.js';
+import { assertBuilt as built, runCli, tempConfig } from '../../helpers/cli.js';
 import type { Origin } from '../../helpers/origin.js';
 
 const h = useHarness();
@@ -20,7 +22,7 @@ const NAMES = ['a', 'b', 'c'];
 const COOKIE_KEY_ENV = 'BULWARK_TEST_STICKY_COOKIE_KEY';
 let sessions = 0;
 
-beforeAll(assertBuilt);
+beforeAll(built);
 
 /** An origin answering with its name, which gives a client without one a session cookie SID. */
 function sessionOrigin(name: string): http.RequestListener {
@@ -66,16 +68,40 @@ interface Answer {
   setCookie: string[];
 }
 
+/** One request on a fresh connection (so that a node's workers all get some). */
 async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, { headers });
-  await res.arrayBuffer();
-  return { status: res.status, origin: res.headers.get('x-origin') ?? '', setCookie: res.headers.getSetCookie() };
+  const r = await send(base, { path, headers });
+  return { status: r.status, origin: String(r.headers['x-origin'] ?? ''), setCookie: ([] as string[]).concat(r.headers['set-cookie'] ?? []) };
+}
+
+/** Sends one command to Redis over a raw connection (RESP); resolves with the first reply line. */
+function redisCommand(port: number, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    socket.on('data', (c) => {
+      data += String(c);
+      if (data.includes('\r\n')) socket.end();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data.split('\r\n')[0]!));
+  });
 }
 
 function cookie(a: Answer, name: string): string {
   const c = a.setCookie.find((s) => s.startsWith(`${name}=`));
   expect(c, `Set-Cookie ${name}`).toBeDefined();
   return c!.slice(name.length + 1).split(';')[0]!;
+}
+
+/**
+ * Waits until Redis holds a pin of `upstream` for `key` (a KEYS pattern): a pin is written
+ * just after the response that made it, so a client as quick as this test could ask another
+ * node before it lands (on a busy machine the node can be descheduled in between).
+ */
+async function inRedis(f: TestFleet, upstream: string, key: string): Promise<void> {
+  await waitAsync(async () => (await redisCommand(f.redis.port, ['KEYS', `${f.prefix}sticky:${upstream}:${key}`])) !== '*0', 10_000, `the pin ${upstream}:${key} in Redis`);
 }
 
 async function fleetOf(n: number, fleetExtra?: string, top?: string, servers?: (node: string) => number): Promise<TestFleet> {
@@ -136,12 +162,17 @@ describe('sticky tables shared through Redis', () => {
     const [a] = f.nodes;
     for (let s = 0; s < 4; s++) {
       const learnt = await get(a!.url, '/learn/');
+      await inRedis(f, 'learn', cookie(learnt, 'SID'));
       await honoured(f, '/learn/', { cookie: `SID=${cookie(learnt, 'SID')}` }, learnt.origin);
       const session = { 'x-session': `user-${s}` };
-      await honoured(f, '/header/', session, (await get(a!.url, '/header/', session)).origin);
+      const pinned = (await get(a!.url, '/header/', session)).origin;
+      await inRedis(f, 'header', `user-${s}`);
+      await honoured(f, '/header/', session, pinned);
     }
     // Every client of this test is 127.0.0.1: one session.
-    await honoured(f, '/ip/', {}, (await get(a!.url, '/ip/')).origin, 6);
+    const ip = (await get(a!.url, '/ip/')).origin;
+    await inRedis(f, 'ip', '*');
+    await honoured(f, '/ip/', {}, ip, 6);
   }, 90_000);
 
   it('cookie mode with fleet.cookie_key_env: a signed, opaque cookie any node routes, with Redis down', async () => {
@@ -167,6 +198,7 @@ describe('sticky tables shared through Redis', () => {
     // lb-b has servers a and b only: the third session A pins (round-robin: to c) is not in its view.
     const f = await fleetOf(2, undefined, '', (node) => (node === 'lb-b' ? 2 : 3));
     const onC = (await learnt(f.nodes[0]!.url, 3)).find((x) => x.origin === 'c')!;
+    await inRedis(f, 'learn', onC.cookie);
     const moved = await get(f.nodes[1]!.url, '/learn/', { cookie: `SID=${onC.cookie}` });
     expect(['a', 'b']).toContain(moved.origin);
     expect((await get(f.nodes[1]!.url, '/learn/', { cookie: `SID=${onC.cookie}` })).origin).toBe(moved.origin);
@@ -178,6 +210,7 @@ describe('sticky tables shared through Redis', () => {
     const f = await fleetOf(2);
     const [a, b] = [f.nodes[0]!, f.nodes[1]!];
     const pins = await learnt(a.url, 20);
+    for (const p of pins) await inRedis(f, 'learn', p.cookie);
     const onB = pins.map(() => 0);
     // Each client sends to A until A fails it, then to B (a client's own failover).
     const current = pins.map(() => a.url);
@@ -214,4 +247,63 @@ describe('sticky tables shared through Redis', () => {
     // B and C never saw these sessions: they read them from the restarted Redis.
     for (const d of during) await honoured(f, '/learn/', { cookie: `SID=${d.cookie}` }, d.origin);
   }, 120_000);
+
+  it('works with workers: 2 on a node: each worker reads and writes the shared table', async () => {
+    const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+    const withWorkers = config(origins);
+    const f = await startFleet(h, { names: ['lb-a', 'lb-b'], config: (spec) => withWorkers(spec).replace('listen: 127.0.0.1:0\n', spec.name === 'lb-a' ? 'listen: 127.0.0.1:0\nworkers: 2\n' : 'listen: 127.0.0.1:0\n') });
+    // Each of lb-a's two workers syncs on its own connection.
+    await waitFor(() => events(f, 'lb-a', 'fleet_sticky_resynced') >= 2 && events(f, 'lb-b', 'fleet_sticky_resynced') >= 1, 30_000, 'every process to sync with Redis');
+    const [a, b] = [f.nodes[0]!, f.nodes[1]!];
+    for (let s = 0; s < 4; s++) {
+      // Pinned on the single node, honoured by both workers (fresh connections: cluster hands them round).
+      const onB = await get(b.url, '/header/', { 'x-session': `b-${s}` });
+      await inRedis(f, 'header', `b-${s}`);
+      for (let i = 0; i < 4; i++) expect((await get(a.url, '/header/', { 'x-session': `b-${s}` })).origin).toBe(onB.origin);
+      // Learnt by a worker, honoured by the single node.
+      const onA = await get(a.url, '/learn/');
+      await inRedis(f, 'learn', cookie(onA, 'SID'));
+      for (let i = 0; i < 3; i++) expect((await get(b.url, '/learn/', { cookie: `SID=${cookie(onA, 'SID')}` })).origin).toBe(onA.origin);
+    }
+  }, 90_000);
+
+  it('a session used only on A outlives its ttl on B too (batched touches restart its ttl in Redis)', async () => {
+    const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+    const base = config(origins);
+    const f = await startFleet(h, { names: ['lb-a', 'lb-b'], config: (spec) => base(spec).replace('{ mode: header, name: X-Session }', '{ mode: header, name: X-Session, ttl: 2s }') });
+    await waitFor(() => f.nodes.every((x) => events(f, x.name, 'fleet_sticky_resynced') >= 1), 30_000, 'every node to sync with Redis');
+    const session = { 'x-session': 'long' };
+    const pinned = (await get(f.nodes[0]!.url, '/header/', session)).origin;
+    await inRedis(f, 'header', 'long');
+    // Twice the ttl of use on A alone: without touches the Redis key would expire after 2 s.
+    const until = Date.now() + 4000;
+    while (Date.now() < until) {
+      expect((await get(f.nodes[0]!.url, '/header/', session)).origin).toBe(pinned);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await honoured(f, '/header/', session, pinned);
+  }, 90_000);
+
+  it('a malformed pin in Redis is logged and skipped: the request is balanced and served', async () => {
+    const f = await fleetOf(1);
+    for (const [key, value] of [['ctl', 'a\u0001b'], ['long', 'x'.repeat(300)]] as const) {
+      expect(await redisCommand(f.redis.port, ['SET', `${f.prefix}sticky:header:${key}`, value])).toBe('+OK');
+      const r = await get(f.nodes[0]!.url, '/header/', { 'x-session': key });
+      expect(r.status).toBe(200);
+      expect(NAMES).toContain(r.origin);
+    }
+    const bad = await f.nodes[0]!.proc.waitForLog((l) => l['event'] === 'fleet_sticky_invalid', 10_000);
+    expect(bad).toMatchObject({ upstream: 'header', key: 'ctl' });
+    // The node's own pin went to Redis over the bad value.
+    await waitAsync(async () => (await redisCommand(f.redis.port, ['GET', `${f.prefix}sticky:header:ctl`])).startsWith('$1'), 10_000, 'the re-pin in Redis');
+  }, 90_000);
+
+  it('refuses to start when fleet.cookie_key_env names an unset or short variable', async () => {
+    const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+    const yaml = config(origins, `cookie_key_env: ${COOKIE_KEY_ENV}_UNSET`)({ name: 'lb-a', redisUrl: 'redis://127.0.0.1:1', prefix: 'p:', fleetBlock: (extra) => `fleet: { redis: "redis://127.0.0.1:1", node: lb-a, ${extra} }` });
+    const file = await tempConfig(h, yaml);
+    const r = await runCli(['start', '-c', file], 20_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain(`fleet.cookie_key_env: names ${COOKIE_KEY_ENV}_UNSET, which is not set or empty`);
+  }, 60_000);
 });
