@@ -1,0 +1,101 @@
+/**
+ * @module runtime/fleet/config
+ * The fleet config in Redis: the hash `PREFIX config` (version, text, node, at) and the
+ * counter `PREFIX config:version`. A push INCRs the counter, writes the hash and publishes
+ * the version on the channel `PREFIX config`, all in one script, so the hash always holds
+ * the newest version and versions only grow. Nodes follow it with check(): on every
+ * heartbeat (which also covers a late join and a reconnect) and on each message. What is
+ * read is untrusted: a malformed hash is logged once per version and skipped.
+ */
+import type pino from 'pino';
+import { MAX_CONFIG_BYTES } from '../../config/index.js';
+import type { RedisClient } from './link.js';
+
+/** A stored fleet config. */
+export interface FleetConfigEntry {
+  readonly version: number;
+  readonly text: string;
+  /** The node it was pushed on, and when (ms since the epoch, that node's clock). */
+  readonly node: string;
+  readonly at: number;
+}
+
+const PUSH = `local v = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], 'version', v, 'text', ARGV[1], 'node', ARGV[2], 'at', ARGV[3])
+redis.call('PUBLISH', KEYS[2], v)
+return v`;
+
+/** The channel a push publishes its version on (the hash's own name). */
+export const configChannel = (prefix: string): string => `${prefix}config`;
+
+/** The entry in a hash read from Redis, or why it is not one. */
+export function entryOf(hash: Record<string, string>): FleetConfigEntry | string {
+  const version = Number(hash['version']);
+  const at = Number(hash['at']);
+  const { text, node } = hash;
+  if (!Number.isSafeInteger(version) || version < 1) return `version ${JSON.stringify(hash['version'] ?? null)} is not a positive integer`;
+  if (typeof text !== 'string') return 'it has no text';
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) return `its text is over ${MAX_CONFIG_BYTES} bytes`;
+  return { version, text, node: node ?? '', at: Number.isFinite(at) ? at : 0 };
+}
+
+export class FleetConfigSync {
+  readonly #key: string;
+  #current: FleetConfigEntry | undefined;
+  /** The last version found malformed (logged once, not once a beat). */
+  #badVersion: string | undefined;
+  #checking: Promise<void> | undefined;
+
+  /**
+   * `client` is the link's client while it is ready (else undefined: nothing is tried).
+   * `onNew` is told each newer entry found, in version order, once.
+   */
+  constructor(
+    prefix: string,
+    private readonly client: () => RedisClient | undefined,
+    private readonly logger: pino.Logger,
+    private readonly onNew: (entry: FleetConfigEntry) => void,
+  ) {
+    this.#key = configChannel(prefix);
+  }
+
+  /** The newest entry read (undefined until one is found). */
+  get current(): FleetConfigEntry | undefined {
+    return this.#current;
+  }
+
+  /** Stores `text` as the next version and publishes it; rejects while Redis is unreachable. */
+  async push(text: string, node: string, at: number): Promise<number> {
+    const client = this.client();
+    if (client === undefined) throw new Error('Redis is unreachable');
+    return Number(await client.eval(PUSH, { keys: [`${this.#key}:version`, this.#key], arguments: [text, node, String(at)] }));
+  }
+
+  /** Reads the stored version, and the whole entry when it is newer than the current one. Never rejects. */
+  check(): Promise<void> {
+    // One check at a time: a message arriving during a beat's check waits for it.
+    this.#checking ??= this.#check().finally(() => (this.#checking = undefined));
+    return this.#checking;
+  }
+
+  async #check(): Promise<void> {
+    const client = this.client();
+    if (client === undefined) return;
+    try {
+      const stored = await client.hGet(this.#key, 'version');
+      if (stored === null || stored === undefined || stored === this.#badVersion || Number(stored) <= (this.#current?.version ?? 0)) return;
+      const hash = await client.hGetAll(this.#key);
+      const entry = entryOf(hash);
+      if (typeof entry === 'string') {
+        this.#badVersion = stored;
+        this.logger.warn({ event: 'fleet_config_malformed', key: this.#key, reason: entry }, `fleet: the config stored at ${this.#key} is malformed (${entry}); skipped`);
+        return;
+      }
+      if (entry.version <= (this.#current?.version ?? 0)) return;
+      this.#current = entry;
+      this.onNew(entry);
+    } catch (err) {
+      this.logger.debug({ event: 'fleet_config_read_failed', error: String(err) }, `fleet: reading the fleet config failed: ${String(err)}`);
+    }
+  }
+}
