@@ -12,6 +12,7 @@ import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { FleetConfig } from '../../core/config-fleet.js';
 import { LeaderLease } from './leader.js';
 import { RedisLink } from './link.js';
+import { FleetPubSub, type MessageHandler } from './pubsub.js';
 
 export const HEARTBEAT_MS = 1000;
 /** A node seen within this many heartbeats is healthy. */
@@ -44,6 +45,7 @@ export class Fleet {
   readonly #link: RedisLink;
   /** The leader lease: current() is this node's term while it leads (for leader-only jobs). */
   readonly lease: LeaderLease;
+  readonly #pubsub: FleetPubSub;
   #nodes: NodeEntry[] = [];
   #lastWrite: number | undefined;
   #timer: TimerHandle | undefined;
@@ -52,6 +54,7 @@ export class Fleet {
   constructor(private readonly config: FleetConfig, private readonly deps: FleetDeps) {
     this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger, deps.clock);
     const link = this.#link;
+    this.#pubsub = new FleetPubSub(link, config.prefix, deps.logger);
     this.lease = new LeaderLease(config.prefix, config.node, { client: () => (link.ready ? link.client : undefined), clock: deps.clock, logger: deps.logger });
   }
 
@@ -63,6 +66,7 @@ export class Fleet {
   /** Connects in the background and starts beating; returns at once. */
   start(): void {
     this.#link.start();
+    this.#pubsub.start();
     this.#schedule(0);
     this.lease.start();
   }
@@ -72,7 +76,23 @@ export class Fleet {
     this.#stopped = true;
     if (this.#timer !== undefined) this.deps.clock.clearTimeout(this.#timer);
     await this.lease.stop();
+    this.#pubsub.stop();
     this.#link.stop();
+  }
+
+  /** Calls `handler` with each message on the channel `PREFIX + name` (the node's one subscriber connection). */
+  subscribe(name: string, handler: MessageHandler): void {
+    this.#pubsub.subscribe(name, handler);
+  }
+
+  /** Publishes on `PREFIX + name`; rejects at once while Redis is down. */
+  publish(name: string, message: string): Promise<number> {
+    return this.#pubsub.publish(name, message);
+  }
+
+  /** Runs `hook` on each (re)connection, once subscribed to every channel: the place to reread durable state. */
+  onConnected(hook: () => void): void {
+    this.#pubsub.onConnected(hook);
   }
 
   /** The /status `fleet` section. */

@@ -36,6 +36,8 @@ export class RedisLink {
   #hung = false;
   #probeTimer: TimerHandle | undefined;
   #stopped = false;
+  readonly #onUp: (() => void)[] = [];
+  readonly #onDown: (() => void)[] = [];
 
   constructor(
     redis: FleetRedis,
@@ -64,6 +66,16 @@ export class RedisLink {
   /** Connected and answering: false during an outage and while Redis hangs. */
   get ready(): boolean {
     return this.client.isReady && !this.#hung;
+  }
+
+  /** Called each time the link becomes ready: connected, or answering again after a hang. */
+  onUp(fn: () => void): void {
+    this.#onUp.push(fn);
+  }
+
+  /** Called once when an outage (lost or hung connection) begins. */
+  onDown(fn: () => void): void {
+    this.#onDown.push(fn);
   }
 
   /** Starts connecting in the background; resolves at once. */
@@ -103,11 +115,13 @@ export class RedisLink {
     if (this.#down) return;
     this.#down = true;
     this.logger.warn({ event: 'fleet_redis_down', error: String(err) }, `fleet: Redis unreachable (${String(err)}); serving on local state and retrying`);
+    for (const fn of this.#onDown) fn();
   }
 
   #ready(): void {
     this.#down = false;
     this.#hung = false;
     this.logger.info({ event: 'fleet_redis_up' }, 'fleet: connected to Redis');
+    for (const fn of this.#onUp) fn();
   }
 }
