@@ -95,7 +95,7 @@ export function resilienceMetrics(registry: Registry, src: MetricsSource): void 
   );
   upstreamCounter(
     'bulwark_sticky_reassignments_total',
-    'Sessions re-pinned to another server, by reason: server_removed (a reload removed it), server_unavailable (it carries a flag) or server_busy_or_failed (at max_concurrent, or its attempt failed and a retry answered).',
+    'Sessions re-pinned to another server, by reason: server_removed (a reload removed it), server_unavailable (it carries a flag), server_busy_or_failed (at max_concurrent, or its attempt failed and a retry answered) or server_not_in_view (in a fleet: the pin read from Redis names a server this node does not have).',
     'reason',
     (u) => u.sticky && REPIN_REASONS.map((r) => [r, u.sticky!.repins.get(r) ?? 0] as const),
   );
