@@ -40,6 +40,8 @@ import { BENCH_DIR, BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.j
 const TRIES = envInt('FLEET_TRIES', 20);
 const CLIENTS = envInt('FLEET_CLIENTS', 20);
 const KILL_AT_MS = envInt('FLEET_KILL_AT_MS', 3000);
+/** fleet.timeout of the nodes (ms; unset: bulwark's default): how long a sticky lookup may wait on Redis. */
+const NODE_TIMEOUT_MS = process.env.FLEET_TIMEOUT_MS === undefined ? undefined : envInt('FLEET_TIMEOUT_MS', 5);
 const PROPAGATION_LIMIT_MS = 10_000;
 const POLL_MS = 2;
 const NAMES = ['lb-a', 'lb-b', 'lb-c'];
@@ -70,7 +72,7 @@ async function startNode(name, redis, origins) {
   const [port, adminPort] = [await freePort(), await freePort()];
   const conf = path.join(tmpDir, `${name}.yaml`);
   const local = [`listen: 127.0.0.1:${port}`, `admin: { listen: 127.0.0.1:${adminPort} }`, 'log: { level: info, access: false }'];
-  fs.writeFileSync(conf, [...local, `fleet: { redis: "${redis.url}", node: ${name}, prefix: "${PREFIX}" }`, sharedBlocks(origins)].join('\n'));
+  fs.writeFileSync(conf, [...local, `fleet: { redis: "${redis.url}", node: ${name}, prefix: "${PREFIX}"${NODE_TIMEOUT_MS === undefined ? '' : `, timeout: ${NODE_TIMEOUT_MS}ms`} }`, sharedBlocks(origins)].join('\n'));
   const child = spawnTracked(name, process.execPath, [BULWARK_CLI, 'start', '-c', conf], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (d) => (tail = (tail + d).slice(-2000)));
@@ -221,7 +223,7 @@ const ms = (v) => (v === null || v === undefined ? '-' : v.toFixed(1));
 
 async function main() {
   const startedAt = new Date();
-  console.log(`fleet: 3 nodes, 1 redis-server, 3 origins | ${TRIES} tries per propagation part | node ${process.version}, ${os.cpus().length} CPUs`);
+  console.log(`fleet: 3 nodes, 1 redis-server, 3 origins | ${TRIES} tries per propagation part | fleet.timeout ${NODE_TIMEOUT_MS === undefined ? 'default' : `${NODE_TIMEOUT_MS}ms`} | node ${process.version}, ${os.cpus().length} CPUs`);
   const origins = await startOrigins(3);
   const redis = await startRedisServer();
   const nodes = [];
@@ -246,7 +248,7 @@ async function main() {
   const result = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    config: { tries: TRIES, clients: CLIENTS, killAtMs: KILL_AT_MS, pollMs: POLL_MS, limitMs: PROPAGATION_LIMIT_MS },
+    config: { tries: TRIES, clients: CLIENTS, killAtMs: KILL_AT_MS, nodeTimeoutMs: NODE_TIMEOUT_MS ?? 'default', pollMs: POLL_MS, limitMs: PROPAGATION_LIMIT_MS },
     env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length },
     override,
     configPush: push,
