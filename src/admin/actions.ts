@@ -31,4 +31,6 @@ export interface AdminActions {
   backupReport(report: unknown): ActionResult;
   server(upstream: string, server: string, action: ServerAction): ActionResult;
   weight(upstream: string, server: string, weight: unknown): ActionResult;
+  /** For a fleet's backup agent: the shared sessions and the fencing token, from the leader only (else 409; 404 without a fleet). */
+  fleetSnapshot(): Promise<ActionResult>;
 }

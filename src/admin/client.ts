@@ -132,6 +132,11 @@ export class AdminClient {
     return this.request('POST', `/sessions/import?mode=${mode}`, ndjson, 'application/x-ndjson');
   }
 
+  /** GET /fleet/snapshot: 200 from the fleet's leader, 409 from any other node. */
+  fleetSnapshot(): Promise<AdminReply> {
+    return this.request('GET', '/fleet/snapshot');
+  }
+
   reload(): Promise<AdminReply> {
     return this.request('POST', '/reload');
   }

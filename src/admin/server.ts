@@ -119,6 +119,11 @@ export function createAdminServer(opts: AdminOptions): http.Server {
       );
       return;
     }
+    if (path === '/fleet/snapshot') {
+      if (method !== 'GET') return wrongMethod('GET');
+      void actions.fleetSnapshot().then((r) => result(res, r));
+      return;
+    }
     if (path === '/backup/report') {
       if (method !== 'POST') return wrongMethod('POST');
       readJson(req).then(

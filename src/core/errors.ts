@@ -36,6 +36,8 @@ export const ErrorCodes = {
   BACKUP_NOT_FOUND: 'BLWK_BACKUP_NOT_FOUND',
   /** A fleet snapshot under a fencing token lower than one the backup directory already committed (a stale leader). */
   BACKUP_FENCED: 'BLWK_BACKUP_FENCED',
+  /** A fleet-wide job (the fleet backup snapshot) was asked of a node that is not the fleet's leader. */
+  FLEET_NOT_LEADER: 'BLWK_FLEET_NOT_LEADER',
   /** A command was used wrongly (unknown command or option, a missing or extra argument): exit status 2. */
   USAGE: 'BLWK_USAGE',
   /** The admin API could not be reached (the backup commands and agent talk to bulwark through it). */

@@ -13,6 +13,7 @@ import { createAdminServer } from '../admin/server.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { BackupSidecar } from './backup-sidecar.js';
+import type { Fleet } from './fleet/index.js';
 import { createAdminActions, type RuntimeOverrides } from './overrides.js';
 import { describeRejection, type ReloadOutcome } from './reload.js';
 import { sessionTables } from './sessions.js';
@@ -25,6 +26,8 @@ export interface AdminHost extends StatusSource {
   readonly backup: BackupSidecar;
   readonly adminAddress: AddressInfo | undefined;
   readonly metrics: BulwarkMetrics;
+  /** With `fleet:` (not in a worker). */
+  readonly fleet?: Fleet | undefined;
   /** Told each session import applied (a group's primary passes it to its workers). */
   readonly sessionsImported?: ((entries: readonly StickyEntry[], mode: ImportMode) => void) | undefined;
   reload(trigger: 'api'): Promise<ReloadOutcome>;
@@ -59,6 +62,7 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     // Exports pace themselves while requests are in flight (see runtime/sessions).
     sessions: sessionTables(state, () => host.proxy.inFlight > 0, (entries, mode) => host.sessionsImported?.(entries, mode)),
     backupReport: (r) => host.backup.reported(r),
+    fleetSnapshot: host.fleet && (() => host.fleet!.snapshot()),
   });
   return createAdminServer({
     view: statusView(host),

@@ -137,7 +137,6 @@ export class App {
     this.extraStatus = opts.extraStatus;
     this.refresh = opts.refresh;
     this.group = opts.group;
-    this.sessionsImported = opts.sessionsImported;
     this.#onReloaded = opts.onReloaded;
     this.status = { version: 1, loadedAt: clock.now(), text, config, lastError: undefined, needsRestart: [] };
     const logging = (this.logging = createLogging(config.log.level, opts.logDestination, accessSettings(config.log)));
@@ -166,6 +165,9 @@ export class App {
     const status = this.status;
     const local = { configVersion: () => status.version, lastReload: () => status.loadedAt };
     this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local }) : undefined;
+    const fleet = this.fleet;
+    // A session import (a restore) on a fleet node goes into Redis too, for every node to read.
+    this.sessionsImported = fleet === undefined ? opts.sessionsImported : (entries, mode) => (opts.sessionsImported?.(entries, mode), fleet.pinsImported(entries));
     if (this.#sticky !== undefined) this.#sticky.attach(this.fleet?.link ?? (this.#stickyLink = new RedisLink(config.fleet!.redis, env, random, logging.logger, clock)));
     this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
     this.adminServer = createAdmin(this, clock, token);

@@ -55,6 +55,8 @@ export interface ActionDeps {
   readonly sessions: SessionTables;
   /** Keeps the backup sidecar's last report for /status. */
   readonly backupReport: (report: Record<string, unknown>) => void;
+  /** With `fleet:`: the leader's snapshot source (runtime/fleet/snapshot). */
+  readonly fleetSnapshot?: (() => Promise<ActionResult>) | undefined;
 }
 
 export function createAdminActions(deps: ActionDeps): AdminActions {
@@ -80,6 +82,7 @@ export function createAdminActions(deps: ActionDeps): AdminActions {
     config: deps.config,
     exportSessions: () => deps.sessions.exportAll(),
     importSessions: (text, mode) => deps.sessions.importAll(text, mode),
+    fleetSnapshot: () => deps.fleetSnapshot?.() ?? Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' }),
     backupReport(report: unknown): ActionResult {
       if (typeof report !== 'object' || report === null || Array.isArray(report)) {
         return { ok: false, status: 400, error: 'report must be a JSON object' };

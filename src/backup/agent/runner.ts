@@ -15,6 +15,7 @@ import { same } from '../../config/index.js';
 import { listSnapshots } from '../index.js';
 import type { AdminClient } from '../../admin/client.js';
 import { adminClientFor } from './admin-client.js';
+import { BulwarkError, ErrorCodes } from '../../core/errors.js';
 import { describeError } from './errors.js';
 import { backupSettingsFrom, type BackupSettings } from './settings.js';
 import { pruneIfDue, takeSnapshot } from './snapshot.js';
@@ -142,9 +143,18 @@ export class Runner {
       report = { ok: true, trigger, last_snapshot: m.id, at, sessions: m.session_count, config_version: m.config_version, duration_ms: t.ms };
     } catch (err) {
       const error = describeError(err);
+      if (err instanceof BulwarkError && err.code === ErrorCodes.FLEET_NOT_LEADER) {
+        // A fleet's follower: the leader's agent takes the fleet's snapshot; this run is done.
+        this.#log.info({ event: 'snapshot_skipped', trigger, reason: err.message }, `snapshot (${trigger}) skipped: ${err.message}`);
+        return this.#report({ ok: true, trigger, skipped: 'not the fleet leader', last_snapshot: null, at });
+      }
       this.#log.error({ event: 'snapshot_failed', trigger, error }, `snapshot (${trigger}) failed: ${error}`);
       report = { ok: false, trigger, last_snapshot: null, at, error };
     }
+    await this.#report(report);
+  }
+
+  async #report(report: Record<string, unknown>): Promise<void> {
     const dir = this.#s.backup.dir;
     const listed = await listSnapshots(dir).catch(() => undefined);
     // A failed run still names the newest snapshot there is (an earlier run's, or a previous agent's).

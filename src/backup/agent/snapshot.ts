@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createSnapshot, listSnapshots, planRetention, prune, type Manifest, type RetentionPolicy } from '../index.js';
 import { decodeNdjson, describeProblem } from '../../balancer/sticky/index.js';
 import { BulwarkError, ErrorCodes } from '../../core/errors.js';
-import type { AdminClient } from '../../admin/client.js';
+import { errorText, type AdminClient } from '../../admin/client.js';
 import { snapshotBytes } from './catalog.js';
 import { requireWriteKey, type BackupSettings } from './settings.js';
 
@@ -29,11 +29,14 @@ export interface Taken {
 export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockWaitMs = 5000): Promise<Taken> {
   requireWriteKey(s);
   const t0 = performance.now();
-  const [config, ndjson] = await Promise.all([client.config(), client.exportSessions()]);
+  // In a fleet the leader's term comes first: its token fences the write (backup/fence).
+  const fleet = s.config.fleet === undefined ? undefined : await fleetPart(client);
+  const [config, ndjson] = await Promise.all([client.config(), fleet?.sessions ?? client.exportSessions()]);
   const { entries: sessions, problems } = decodeNdjson(ndjson);
   // The proxy wrote every line with the same codec: a bad one means a broken transfer.
-  if (problems.length > 0) throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `GET /sessions/export: ${describeProblem(problems[0]!)}`);
-  const input = { configText: config.text, configVersion: config.version, sessions, key: s.key };
+  if (problems.length > 0) throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `GET ${fleet ? '/fleet/snapshot' : '/sessions/export'}: ${describeProblem(problems[0]!)}`);
+  const fence = fleet && { node: fleet.node, token: fleet.token };
+  const input = { configText: config.text, configVersion: config.version, sessions, key: s.key, ...(fence ? { fence } : {}) };
   const deadline = Date.now() + lockWaitMs;
   for (;;) {
     try {
@@ -46,6 +49,20 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
       await sleep(100);
     }
   }
+}
+
+/**
+ * GET /fleet/snapshot: the fleet's pins and the leader's term. A node that does not lead
+ * answers 409, thrown as BLWK_FLEET_NOT_LEADER (the agent skips the run; `create` fails).
+ */
+async function fleetPart(client: AdminClient): Promise<{ node: string; token: number; sessions: string }> {
+  const r = await client.fleetSnapshot();
+  if (r.status === 409) throw new BulwarkError(ErrorCodes.FLEET_NOT_LEADER, errorText(r.text));
+  const body = r.status === 200 ? (JSON.parse(r.text) as Record<string, unknown>) : undefined;
+  if (body === undefined || typeof body['node'] !== 'string' || !Number.isSafeInteger(body['token']) || typeof body['sessions'] !== 'string') {
+    throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `admin API GET ${client.url}/fleet/snapshot answered ${r.status}: ${errorText(r.text)}`);
+  }
+  return { node: body['node'], token: body['token'] as number, sessions: body['sessions'] };
 }
 
 /**
@@ -68,6 +85,7 @@ export async function pruneIfDue(dir: string, policy: RetentionPolicy, key: stri
 export async function createCommand(client: AdminClient, s: BackupSettings, out: (line: string) => void): Promise<number> {
   const t = await takeSnapshot(client, s);
   const m = t.manifest;
-  out(`created snapshot ${m.id} in ${s.backup.dir}: config version ${m.config_version}, ${m.session_count} sessions, ${t.bytes} bytes${m.encrypted ? ', encrypted' : ''} (${t.ms} ms)`);
+  const leader = m.fleet ? `, fleet leader ${m.fleet.node} (term ${m.fleet.token})` : '';
+  out(`created snapshot ${m.id} in ${s.backup.dir}: config version ${m.config_version}, ${m.session_count} sessions, ${t.bytes} bytes${m.encrypted ? ', encrypted' : ''}${leader} (${t.ms} ms)`);
   return 0;
 }

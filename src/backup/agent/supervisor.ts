@@ -147,7 +147,8 @@ export class BackupSupervisor {
     }
     if (v === undefined || typeof v !== 'object' || v === null) return void this.#log.info({ event: 'backup_agent_output', agent_pid: agentPid, line }, line);
     const { level, msg, time: _time, pid, ...fields } = v;
-    if (fields['event'] === 'snapshot_created') this.stall.snapshot();
+    // A fleet follower's skipped run is progress too: the leader's agent writes the snapshot.
+    if (fields['event'] === 'snapshot_created' || fields['event'] === 'snapshot_skipped') this.stall.snapshot();
     if (fields['event'] === 'agent_started') this.#agentReady();
     const label = (typeof level === 'number' ? pino.levels.labels[level] : undefined) ?? 'info';
     const log = this.#log[label as pino.Level] ?? this.#log.info;

@@ -8,10 +8,13 @@
  * node counts as healthy when another's clock is within the 3-beat window of its own.
  */
 import type pino from 'pino';
+import type { ActionResult } from '../../admin/actions.js';
+import type { StickyEntry } from '../../balancer/sticky/index.js';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { FleetConfig } from '../../core/config-fleet.js';
 import { LeaderLease } from './leader.js';
 import { RedisLink } from './link.js';
+import { leaderSnapshot, scanPins, writePins } from './snapshot.js';
 import { FleetPubSub, type MessageHandler } from './pubsub.js';
 
 export const HEARTBEAT_MS = 1000;
@@ -93,6 +96,30 @@ export class Fleet {
   /** Runs `hook` on each (re)connection, once subscribed to every channel: the place to reread durable state. */
   onConnected(hook: () => void): void {
     this.#pubsub.onConnected(hook);
+  }
+
+  /** GET /fleet/snapshot: every shared pin and this node's term, while it leads (else 409). */
+  snapshot(): Promise<ActionResult> {
+    const read = (): ReturnType<typeof scanPins> => scanPins(this.#link.client, this.config.prefix, this.deps.clock.now());
+    return leaderSnapshot(this.lease.current(), this.lease.leader()?.node ?? null, read).catch((err: unknown) => ({
+      ok: false as const,
+      status: 503,
+      error: `cannot read the fleet's sessions from Redis: ${String(err)}`,
+    }));
+  }
+
+  /** Sessions imported on this node (a restore): written into Redis in the background, for the whole fleet. */
+  pinsImported(entries: readonly StickyEntry[]): void {
+    const { logger } = this.deps;
+    if (entries.length === 0) return;
+    if (!this.#link.ready) {
+      logger.warn({ event: 'fleet_sessions_import_local', entries: entries.length }, `fleet: Redis is unreachable: ${entries.length} imported sessions stay on this node`);
+      return;
+    }
+    void writePins(this.#link.client, this.config.prefix, entries, this.deps.clock.now()).then(
+      (n) => logger.info({ event: 'fleet_sessions_imported', written: n }, `fleet: ${n} imported sessions written to Redis`),
+      (err: unknown) => logger.warn({ event: 'fleet_sessions_import_failed', error: String(err) }, `fleet: imported sessions not written to Redis: ${String(err)}`),
+    );
   }
 
   /** The /status `fleet` section. */
