@@ -47,7 +47,7 @@ export class Affinity {
    * undefined: nothing to wait for. The caller awaits it at most once per request.
    */
   lookup(key: string): Promise<void> | undefined {
-    if (this.store.lookup === undefined || this.store.signer !== undefined || this.store.get(key) !== undefined) return undefined;
+    if (this.store.lookup === undefined || this.store.signer !== undefined || this.table.peek(key) !== undefined) return undefined;
     return this.store.lookup(key);
   }
 

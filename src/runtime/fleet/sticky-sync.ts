@@ -2,8 +2,9 @@
  * @module runtime/fleet/sticky-sync
  * The writing side of the fleet's sticky tables (see runtime/fleet/sticky): dirty pins out
  * on the next event-loop turn, batched touches every TOUCH_EVERY_MS (ttl/4 if less), and the
- * resync when Redis answers again (first connection included). Nothing here is awaited by a
- * request; a failed write leaves its key dirty, to go out with the next batch or the resync.
+ * resync when Redis answers again (first connection included), each as pipelines of at most
+ * RESYNC_BATCH commands. Nothing here is awaited by a request; a failed write leaves its key
+ * dirty, to go out with the next tick or the resync.
  */
 import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
@@ -35,12 +36,17 @@ export interface FleetStickyDeps {
   readonly cookieKey?: Buffer;
 }
 
-/** The longest a read key waits before its touch goes out. */
-export const TOUCH_EVERY_MS = 1_000;
+/**
+ * The longest a read key waits before its touch goes out (a quarter of the ttl if less): a
+ * session used only through this node may expire in Redis up to this much before it does here.
+ */
+export const TOUCH_EVERY_MS = 10_000;
+/** How often dirty keys are retried and the link checked (a resync once it answers again). */
+const TICK_MS = 1_000;
 const MIN_TOUCH_EVERY_MS = 10;
 /** Dirty keys kept per table while Redis is away; past it the oldest are dropped (and logged once). */
 export const MAX_DIRTY = 100_000;
-/** Writes in flight at once during a resync (the link caps its queue at 10,000). */
+/** Commands in one pipeline (the link caps its queue at 10,000). */
 const RESYNC_BATCH = 1_000;
 
 export class StickySync {
@@ -49,6 +55,7 @@ export class StickySync {
   #immediate: NodeJS.Immediate | undefined;
   /** The link was ready at the last tick: when it turns ready again, resync. */
   #connected = false;
+  #lastTouch = 0;
   #dropping = false;
   #stopped = false;
 
@@ -106,75 +113,93 @@ export class StickySync {
 
   #schedule(): void {
     if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#tick().finally(() => this.#schedule()), Math.min(TICK_MS, this.#touchEvery()));
+    this.#timer.unref();
+  }
+
+  /** TOUCH_EVERY_MS, or a quarter of the shortest ttl if less. */
+  #touchEvery(): number {
     let every = TOUCH_EVERY_MS;
     for (const s of this.tables.values()) every = Math.min(every, s.table.ttl / 4);
-    this.#timer = setTimeout(() => void this.#tick().finally(() => this.#schedule()), Math.max(MIN_TOUCH_EVERY_MS, every));
-    this.#timer.unref();
+    return Math.max(MIN_TOUCH_EVERY_MS, every);
   }
 
   async #tick(): Promise<void> {
     const link = this.#link!;
     if (!link.ready) return void (this.#connected = false);
+    const now = this.deps.clock.now();
     if (!this.#connected) {
       this.#connected = true;
       this.#dropping = false;
+      this.#lastTouch = now;
       return this.#resync(link.client);
     }
-    await Promise.all([this.#writeDirty(link.client), this.#touch(link.client)]);
+    const touch = now - this.#lastTouch >= this.#touchEvery();
+    if (touch) this.#lastTouch = now;
+    await Promise.all([this.#writeDirty(link.client), touch ? this.#touch(link.client) : undefined]);
   }
 
-  /** Writes `key`'s local pin with its remaining ttl (only where Redis has none: `nx`); undefined when it expired here. */
-  #write(client: RedisClient, s: SharedTable, key: string, now: number, nx: boolean): Promise<unknown> | undefined {
-    const server = s.table.peek(key);
-    const expires = s.table.expiresAt(key, now);
-    if (server === undefined || expires === undefined) return undefined;
-    const expiration = { type: 'PX' as const, value: Math.max(1, expires - now) };
-    return client.set(this.redisKey(s.upstream, key), server, nx ? { expiration, condition: 'NX' } : { expiration });
+  /**
+   * Writes each key's local pin with its remaining ttl (`nx`: only where Redis has none),
+   * RESYNC_BATCH to a pipeline; a key that expired here is skipped. Resolves to the keys
+   * whose batch failed.
+   */
+  async #write(client: RedisClient, keys: ReadonlyArray<readonly [SharedTable, string]>, nx: (s: SharedTable, key: string) => boolean): Promise<Array<readonly [SharedTable, string]>> {
+    const failed: Array<readonly [SharedTable, string]> = [];
+    for (let i = 0; i < keys.length; i += RESYNC_BATCH) {
+      const batch = keys.slice(i, i + RESYNC_BATCH);
+      const multi = client.multi();
+      const now = this.deps.clock.now();
+      let queued = 0;
+      for (const [s, key] of batch) {
+        const server = s.table.peek(key);
+        const expires = s.table.expiresAt(key, now);
+        if (server === undefined || expires === undefined) continue;
+        const expiration = { type: 'PX' as const, value: Math.max(1, expires - now) };
+        multi.set(this.redisKey(s.upstream, key), server, nx(s, key) ? { expiration, condition: 'NX' } : { expiration });
+        queued++;
+      }
+      if (queued > 0) await multi.execAsPipeline().catch(() => failed.push(...batch));
+    }
+    return failed;
   }
 
   async #writeDirty(client: RedisClient): Promise<void> {
-    const now = this.deps.clock.now();
-    const writes: Array<Promise<unknown>> = [];
+    const keys: Array<readonly [SharedTable, string]> = [];
     for (const s of this.tables.values()) {
-      const keys = [...s.dirty];
+      for (const key of s.dirty) keys.push([s, key]);
       s.dirty.clear();
-      for (const key of keys) writes.push(this.#write(client, s, key, now, false)?.catch(() => this.#owe(s, key)) ?? Promise.resolve());
     }
-    await Promise.all(writes);
+    for (const [s, key] of await this.#write(client, keys, () => false)) this.#owe(s, key);
   }
 
   /** Restarts the ttl in Redis of each key read here; one Redis lost (restarted empty) is written back, unless another node did. */
   async #touch(client: RedisClient): Promise<void> {
-    const touches: Array<Promise<unknown>> = [];
+    const keys: Array<readonly [SharedTable, string]> = [];
     for (const s of this.tables.values()) {
-      const keys = [...s.read];
+      for (const key of s.read) keys.push([s, key]);
       s.read.clear();
-      for (const key of keys) {
-        const rk = this.redisKey(s.upstream, key);
-        touches.push(client.pExpire(rk, s.table.ttl).then((n) => (n === 0 ? this.#write(client, s, key, this.deps.clock.now(), true) : undefined)).catch(() => undefined));
-      }
     }
-    await Promise.all(touches);
+    for (let i = 0; i < keys.length; i += RESYNC_BATCH) {
+      const batch = keys.slice(i, i + RESYNC_BATCH);
+      const multi = client.multi();
+      for (const [s, key] of batch) multi.pExpire(this.redisKey(s.upstream, key), s.table.ttl);
+      const replies = await multi.execAsPipeline().catch(() => undefined);
+      if (replies !== undefined) await this.#write(client, batch.filter((_k, j) => (replies as unknown[])[j] === 0), () => true);
+    }
   }
 
   /** Redis answers again (or for the first time): every live local pin out, dirty ones over Redis's, the others NX. */
   async #resync(client: RedisClient): Promise<void> {
-    let written = 0;
+    let pins = 0;
     for (const s of this.tables.values()) {
       const dirty = new Set(s.dirty);
       s.dirty.clear();
       // Read first: the table changes while the batches are awaited.
-      const keys = [...s.table.entries()].map((e) => e.key);
-      const now = this.deps.clock.now();
-      for (let i = 0; i < keys.length; i += RESYNC_BATCH) {
-        const batch = keys.slice(i, i + RESYNC_BATCH).map((key) => {
-          const w = this.#write(client, s, key, now, !dirty.has(key));
-          if (w !== undefined) written++;
-          return w?.catch(() => (dirty.has(key) ? this.#owe(s, key) : undefined));
-        });
-        await Promise.all(batch);
-      }
+      const keys = [...s.table.entries()].map((e) => [s, e.key] as const);
+      pins += keys.length;
+      for (const [, key] of await this.#write(client, keys, (_s, key) => !dirty.has(key))) if (dirty.has(key)) this.#owe(s, key);
     }
-    this.deps.logger.info({ event: 'fleet_sticky_resynced', pins: written }, `fleet: ${written} sticky pins written back to Redis`);
+    this.deps.logger.info({ event: 'fleet_sticky_resynced', pins }, `fleet: ${pins} sticky pins written back to Redis`);
   }
 }
