@@ -35,7 +35,8 @@ import { guardRun, exitAfter } from './lib/lifecycle.js';
 import { freePort, spawnTracked, stop, waitHttp200 } from './lib/proc.js';
 import { percentile } from './lib/percentile.js';
 import { startRedisServer } from './lib/redis.js';
-import { BENCH_DIR, BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.js';
+import { saveResult } from './lib/results.js';
+import { BULWARK_CLI, REPO_ROOT, startOrigins } from './lib/targets.js';
 
 const TRIES = envInt('FLEET_TRIES', 20);
 const CLIENTS = envInt('FLEET_CLIENTS', 20);
@@ -245,20 +246,8 @@ async function main() {
 
   for (const n of nodes) await Promise.all([n.proxy.close(), n.admin.close()]).catch(() => {});
   await Promise.all(nodes.map((n) => stop(n.child)));
-  const result = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    config: { tries: TRIES, clients: CLIENTS, killAtMs: KILL_AT_MS, nodeTimeoutMs: NODE_TIMEOUT_MS ?? 'default', pollMs: POLL_MS, limitMs: PROPAGATION_LIMIT_MS },
-    env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length },
-    override,
-    configPush: push,
-    failover: fail,
-  };
-  const dir = path.join(BENCH_DIR, 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `fleet-${startedAt.toISOString().replace(/:/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  console.log(`results: ${path.relative(process.cwd(), file)}`);
+  const config = { tries: TRIES, clients: CLIENTS, killAtMs: KILL_AT_MS, nodeTimeoutMs: NODE_TIMEOUT_MS ?? 'default', pollMs: POLL_MS, limitMs: PROPAGATION_LIMIT_MS };
+  console.log(`results: ${saveResult('fleet', startedAt, config, { override, configPush: push, failover: fail })}`);
   return 0;
 }
 

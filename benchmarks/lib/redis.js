@@ -1,22 +1,13 @@
 // A throwaway redis-server for the fleet benchmarks: 127.0.0.1, a free port, no persistence.
 // It runs where the harness runs (under BENCH_PIN: on the harness's cores, beside the
 // origins), so its CPU is never charged to a proxy; cpuPids lets a bench report it apart.
-import net from 'node:net';
+import { execFile } from 'node:child_process';
 import { freePort, spawnTracked, stop } from './proc.js';
 
-/** True when something on `port` answers PING with +PONG within 1 s. */
+/** True when a Redis on `port` answers PING (asked with redis-cli, which comes with redis-server). */
 export function redisPings(port) {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      data += chunk;
-      if (data.includes('\r\n')) socket.end();
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(data.startsWith('+PONG')));
+    execFile('redis-cli', ['-p', String(port), 'ping'], { timeout: 1000 }, (err, stdout) => resolve(!err && stdout.trim() === 'PONG'));
   });
 }
 

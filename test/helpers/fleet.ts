@@ -102,9 +102,23 @@ export async function startFleet(h: Harness, opts: FleetOptions): Promise<TestFl
       nodes[nodes.indexOf(node(name))] = fresh;
       return fresh;
     },
-    async status(name) {
-      const res = await fetch(`${node(name).adminUrl}/status`);
-      return ((await res.json()) as { fleet: Record<string, unknown> }).fleet;
-    },
+    status: (name) => fleetStatusAt(node(name).adminUrl),
   };
+}
+
+/** GET /status's `fleet` object from the admin listener at `adminUrl`. */
+export async function fleetStatusAt<T = Record<string, unknown>>(adminUrl: string): Promise<T> {
+  const res = await fetch(`${adminUrl}/status`);
+  return ((await res.json()) as { fleet: T }).fleet;
+}
+
+/** Polls fleetStatusAt(adminUrl) until `cond` holds of it (`timeoutMs`: a hang guard, not a timing assertion). */
+export async function waitFleetStatus<T>(adminUrl: string, cond: (f: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = await fleetStatusAt<T>(adminUrl);
+    if (cond(f)) return f;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(f)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
