@@ -13,6 +13,7 @@ import { createAdminServer } from '../admin/server.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { BackupSidecar } from './backup-sidecar.js';
+import type { FleetOverrides } from './fleet/overrides.js';
 import type { Fleet } from './fleet/index.js';
 import { createAdminActions, type RuntimeOverrides } from './overrides.js';
 import { describeRejection, type ReloadOutcome } from './reload.js';
@@ -26,6 +27,8 @@ export interface AdminHost extends StatusSource {
   readonly backup: BackupSidecar;
   readonly adminAddress: AddressInfo | undefined;
   readonly metrics: BulwarkMetrics;
+  /** With `fleet:`: each override made here goes to the other nodes too. */
+  readonly fleetOverrides?: FleetOverrides | undefined;
   /** With `fleet:` (not in a worker). */
   readonly fleet?: Fleet | undefined;
   /** Told each session import applied (a group's primary passes it to its workers). */
@@ -62,6 +65,7 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     // Exports pace themselves while requests are in flight (see runtime/sessions).
     sessions: sessionTables(state, () => host.proxy.inFlight > 0, (entries, mode) => host.sessionsImported?.(entries, mode)),
     backupReport: (r) => host.backup.reported(r),
+    onOverride: host.fleetOverrides && ((upstream, server, change) => host.fleetOverrides!.local(upstream, server, change)),
     fleetSnapshot: host.fleet && (() => host.fleet!.snapshot()),
   });
   return createAdminServer({

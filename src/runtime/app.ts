@@ -17,7 +17,8 @@ import type { ImportMode, StickyEntry, StickyStoreFactory } from '../balancer/st
 import { ConfigWatcher, loadConfigFile, type ParseOptions } from '../config/index.js';
 import { drain, listen } from '../proxy/front.js';
 import { Proxy } from '../proxy/proxy.js';
-import { RuntimeOverrides } from './overrides.js';
+import { overrideActions, RuntimeOverrides } from './overrides.js';
+import { shareOverrides, type FleetOverrides } from './fleet/overrides.js';
 import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { Fleet } from './fleet/index.js';
@@ -114,6 +115,8 @@ export class App {
   readonly certificates: CertificateExpiry;
   /** With `fleet:` (not in a worker): the heartbeat into Redis and the node list in /status. */
   readonly fleet: Fleet | undefined;
+  /** With `fleet:` (not in a worker): drain/disable/enable/weight shared with every node. */
+  readonly fleetOverrides: FleetOverrides | undefined;
   readonly role: AppRole;
   readonly extraStatus: (() => Record<string, unknown>) | undefined;
   readonly refresh: (() => Promise<void>) | undefined;
@@ -165,6 +168,7 @@ export class App {
     const status = this.status;
     const local = { configVersion: () => status.version, lastReload: () => status.loadedAt };
     this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local }) : undefined;
+    this.fleetOverrides = this.fleet && shareOverrides(this.fleet, config.fleet!, overrideActions(() => proxy.state, overrides, clock), clock, logging.logger);
     const fleet = this.fleet;
     // A session import (a restore) on a fleet node goes into Redis too, for every node to read.
     this.sessionsImported = fleet === undefined ? opts.sessionsImported : (entries, mode) => (opts.sessionsImported?.(entries, mode), fleet.pinsImported(entries));

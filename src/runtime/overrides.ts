@@ -55,12 +55,14 @@ export interface ActionDeps {
   readonly sessions: SessionTables;
   /** Keeps the backup sidecar's last report for /status. */
   readonly backupReport: (report: Record<string, unknown>) => void;
+  /** Told each drain/disable/enable/weight made through this API and applied (a fleet shares it). */
+  readonly onOverride?: ((upstream: string, server: string, change: { state: ServerAction } | { weight: number }) => void) | undefined;
   /** With `fleet:`: the leader's snapshot source (runtime/fleet/snapshot). */
   readonly fleetSnapshot?: (() => Promise<ActionResult>) | undefined;
 }
 
-export function createAdminActions(deps: ActionDeps): AdminActions {
-  const { state, overrides, clock, reload } = deps;
+/** drain/disable/enable and weight on this process's servers; createAdminActions and a fleet's received overrides use them. */
+export function overrideActions(state: () => ProxyState, overrides: RuntimeOverrides, clock: Clock): Pick<AdminActions, 'server' | 'weight'> {
   const find = (upstream: string, name: string): { server: Server; refresh: () => void } | ActionResult => {
     const u = state().upstreams.get(upstream);
     if (u === undefined) return { ok: false, status: 404, error: `no upstream "${upstream}"` };
@@ -78,18 +80,6 @@ export function createAdminActions(deps: ActionDeps): AdminActions {
   });
 
   return {
-    reload,
-    config: deps.config,
-    exportSessions: () => deps.sessions.exportAll(),
-    importSessions: (text, mode) => deps.sessions.importAll(text, mode),
-    fleetSnapshot: () => deps.fleetSnapshot?.() ?? Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' }),
-    backupReport(report: unknown): ActionResult {
-      if (typeof report !== 'object' || report === null || Array.isArray(report)) {
-        return { ok: false, status: 400, error: 'report must be a JSON object' };
-      }
-      deps.backupReport({ ...(report as Record<string, unknown>), received_at: new Date(clock.now()).toISOString() });
-      return { ok: true, body: { ok: true } };
-    },
     server(upstream: string, name: string, action: ServerAction): ActionResult {
       const f = find(upstream, name);
       if ('ok' in f) return f;
@@ -120,5 +110,30 @@ export function createAdminActions(deps: ActionDeps): AdminActions {
       overrides.update(f.server, { weight });
       return { ok: true, body: describe(f.server) };
     },
+  };
+}
+
+export function createAdminActions(deps: ActionDeps): AdminActions {
+  const { clock, reload, onOverride } = deps;
+  const applied = overrideActions(deps.state, deps.overrides, clock);
+  const told = (r: ActionResult, tell: () => void): ActionResult => {
+    if (r.ok) tell();
+    return r;
+  };
+  return {
+    reload,
+    config: deps.config,
+    exportSessions: () => deps.sessions.exportAll(),
+    importSessions: (text, mode) => deps.sessions.importAll(text, mode),
+    fleetSnapshot: () => deps.fleetSnapshot?.() ?? Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' }),
+    backupReport(report: unknown): ActionResult {
+      if (typeof report !== 'object' || report === null || Array.isArray(report)) {
+        return { ok: false, status: 400, error: 'report must be a JSON object' };
+      }
+      deps.backupReport({ ...(report as Record<string, unknown>), received_at: new Date(clock.now()).toISOString() });
+      return { ok: true, body: { ok: true } };
+    },
+    server: (upstream, name, action) => told(applied.server(upstream, name, action), () => onOverride?.(upstream, name, { state: action })),
+    weight: (upstream, name, weight) => told(applied.weight(upstream, name, weight), () => onOverride?.(upstream, name, { weight: weight as number })),
   };
 }
