@@ -59,8 +59,10 @@ export class CookieSigner {
   signed(value: string): boolean {
     const parts = value.split('.');
     if (parts.length !== 3 || parts.some((p, i) => p.length !== PARTS[i])) return false;
-    const given = Buffer.from(parts[2]!, 'base64url');
-    const want = Buffer.from(this.#mac(parts[0]!, parts[1]!), 'base64url');
+    // The text, not the decoded bytes: base64url's last character carries unused bits, and a
+    // cookie differing only in them must not pass for the one that was signed.
+    const given = Buffer.from(parts[2]!, 'latin1');
+    const want = Buffer.from(this.#mac(parts[0]!, parts[1]!), 'latin1');
     return given.length === want.length && timingSafeEqual(given, want);
   }
 

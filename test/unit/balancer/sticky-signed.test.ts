@@ -32,6 +32,16 @@ describe('CookieSigner', () => {
     for (const bad of ['', 'x', 'a.b.c', `${v}.x`, v.slice(1)]) expect(s.read(bad)).toBeUndefined();
   });
 
+  it('refuses a MAC that differs only in the unused bits of its last base64url character', () => {
+    const s = signer();
+    const v = s.mint('app-1.internal');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = v.slice(0, -1) + alphabet[alphabet.indexOf(v.at(-1)!) ^ 1]!;
+    expect(Buffer.from(twin.split('.')[2]!, 'base64url')).toEqual(Buffer.from(v.split('.')[2]!, 'base64url'));
+    expect(s.read(twin)).toBeUndefined();
+    expect(s.signed(twin)).toBe(false);
+  });
+
   it('reads a signed value whose server is gone as none, yet still knows it was signed', () => {
     const v = signer().mint('app-2.internal');
     const fewer = signer(KEY, 'web', ['app-1.internal']);
