@@ -7,7 +7,7 @@
  * Needs the built CLI (`npm run build`; call assertBuilt in a beforeAll).
  */
 import type { Harness } from './harness.js';
-import { CliProcess } from './cli.js';
+import { CliProcess, tempConfig } from './cli.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 let counter = 0;
@@ -66,6 +66,15 @@ function specFor(name: string, redis: TestRedis, prefix: string): NodeSpec {
   };
 }
 
+/** Generous: a node with workers, on a busy 2-core machine, can take seconds to listen. */
+const START_MS = 30_000;
+
+async function launch(h: Harness, yaml: string): Promise<CliProcess> {
+  const p = CliProcess.spawn(h, await tempConfig(h, yaml));
+  await p.started(START_MS);
+  return p;
+}
+
 function wrap(name: string, proc: CliProcess): FleetNode {
   return { name, proc, url: proc.url, adminUrl: `http://127.0.0.1:${proc.adminPort}` };
 }
@@ -81,7 +90,7 @@ export async function startFleet(h: Harness, opts: FleetOptions): Promise<TestFl
   const prefix = opts.prefix ?? uniquePrefix();
   const yamlOf = (name: string): string => opts.config(specFor(name, redis, prefix));
   const nodes: FleetNode[] = [];
-  for (const name of opts.names) nodes.push(wrap(name, await CliProcess.start(h, yamlOf(name))));
+  for (const name of opts.names) nodes.push(wrap(name, await launch(h, yamlOf(name))));
   const node = (name: string): FleetNode => {
     const n = nodes.find((x) => x.name === name);
     if (n === undefined) throw new Error(`no fleet node named ${name}`);
@@ -98,7 +107,7 @@ export async function startFleet(h: Harness, opts: FleetOptions): Promise<TestFl
       await n.proc.waitExit(20_000);
     },
     async restart(name) {
-      const fresh = wrap(name, await CliProcess.start(h, yamlOf(name)));
+      const fresh = wrap(name, await launch(h, yamlOf(name)));
       nodes[nodes.indexOf(node(name))] = fresh;
       return fresh;
     },

@@ -10,7 +10,8 @@
 import type http from 'node:http';
 import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, type NodeSpec, type TestFleet } from '../../helpers/fleet.js';
+import { startFleet, uniquePrefix, type NodeSpec, type TestFleet } from '../../helpers/fleet.js';
+import { startRedis } from '../../helpers/redis.js';
 import { waitAsync } from '../../helpers/group.js';
 import { useHarness } from '../../helpers/harness.js';
 import { send, waitFor } from '../../helpers/net.js';
@@ -305,5 +306,24 @@ describe('sticky tables shared through Redis', () => {
     const r = await runCli(['start', '-c', file], 20_000);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain(`fleet.cookie_key_env: names ${COOKIE_KEY_ENV}_UNSET, which is not set or empty`);
+  }, 60_000);
+
+  it('a hung Redis holds a request with an unknown key no longer than fleet.timeout', async () => {
+    const redis = await startRedis();
+    h.defer(() => redis.close());
+    const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+    const yaml = config(origins, 'timeout: 20ms')({ name: 'lb-a', redisUrl: redis.url, prefix: 'p:', fleetBlock: (extra) => `fleet: { redis: "${redis.url}", node: lb-a, prefix: "${uniquePrefix('hung')}", ${extra} }` });
+    const bw = await h.bulwark(yaml, { watch: false });
+    await waitFor(() => bw.logs.some((l) => l['event'] === 'fleet_sticky_resynced'), 30_000, 'the first sync');
+    redis.pause();
+    h.defer(() => redis.resume());
+    // Sent at once, before the link's next PING can call Redis hung: each looks its key up.
+    const took = await Promise.all(Array.from({ length: 20 }, async (_x, i) => {
+      const t = Date.now();
+      expect((await get(bw.url, '/header/', { 'x-session': `hung-${i}` })).status).toBe(200);
+      return Date.now() - t;
+    }));
+    // Unbounded, each would wait for the link's 2 s command timeout; 20 ms is the bound, the rest is a busy machine's slack.
+    expect(Math.max(...took)).toBeLessThan(1500);
   }, 60_000);
 });
