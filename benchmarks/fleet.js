@@ -107,11 +107,18 @@ function untilEach(nodes, t0, check) {
   );
 }
 
-/** Runs `tries` changes; each resolves with ms per observing node. Stops at a try that never propagates. */
+/**
+ * Runs up to TRIES changes; each resolves with ms per observing node, or a string saying why the
+ * change was refused. Stops at a refused change or one that never propagates.
+ */
 async function propagation(label, observers, tryOnce) {
   const tries = [];
   for (let i = 0; i < TRIES; i++) {
     const t = await tryOnce(i);
+    if (typeof t === 'string') {
+      console.log(`  ${label}: ${t}; stopping this part`);
+      break;
+    }
     tries.push(t);
     if (t.some((ms) => ms === null)) {
       console.log(`  ${label}: try ${i + 1} did not reach ${observers.filter((_, k) => t[k] === null).map((n) => n.name).join(', ')} within ${PROPAGATION_LIMIT_MS} ms; stopping this part`);
@@ -147,10 +154,7 @@ function configPush(nodes, origins) {
     const mark = `${process.pid}-${i + 1}`;
     const t0 = performance.now();
     const r = await call(nodes[1].admin, { method: 'POST', path: '/fleet/config', headers: { 'content-type': 'application/yaml' }, body: sharedBlocks(origins, mark) });
-    if (r.status !== 200) {
-      console.log(`  config push: POST /fleet/config answered ${r.status}: ${r.text.slice(0, 200)}`);
-      return nodes.map(() => null);
-    }
+    if (r.status !== 200) return `POST /fleet/config answered ${r.status}: ${r.text.trim().slice(0, 200)}`;
     return untilEach(nodes, t0, async (n) => (await call(n.proxy, {})).headers['x-fleet-push'] === mark);
   });
 }
