@@ -33,4 +33,6 @@ export interface AdminActions {
   weight(upstream: string, server: string, weight: unknown): ActionResult;
   /** For a fleet's backup agent: the shared sessions and the fencing token, from the leader only (else 409; 404 without a fleet). */
   fleetSnapshot(): Promise<ActionResult>;
+  /** POST /fleet/config: `text` validated on this node and stored for the fleet (400 with its issues; 404 without a fleet). `label` names it in issues. */
+  fleetConfig(text: string, label: string): Promise<ActionResult>;
 }

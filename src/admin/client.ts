@@ -137,6 +137,11 @@ export class AdminClient {
     return this.request('GET', '/fleet/snapshot');
   }
 
+  /** POST /fleet/config: the YAML text, named `file` in the issues a 400 lists. */
+  fleetConfig(text: string, file: string): Promise<AdminReply> {
+    return this.request('POST', `/fleet/config?file=${encodeURIComponent(file)}`, text, 'application/yaml');
+  }
+
   reload(): Promise<AdminReply> {
     return this.request('POST', '/reload');
   }

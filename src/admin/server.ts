@@ -35,6 +35,8 @@ export interface AdminOptions {
 
 /** Session imports carry whole tables (100k entries is ~10 MB). */
 const MAX_IMPORT = 256 * 1024 * 1024;
+/** A pushed fleet config: the largest config file read (config/load MAX_CONFIG_BYTES, 1 MiB). */
+const MAX_CONFIG_BODY = 1024 * 1024;
 
 const SERVER_INFO = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const SERVER_PATH = /^\/servers\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(drain|disable|enable|weight)$/;
@@ -122,6 +124,16 @@ export function createAdminServer(opts: AdminOptions): http.Server {
     if (path === '/fleet/snapshot') {
       if (method !== 'GET') return wrongMethod('GET');
       void actions.fleetSnapshot().then((r) => result(res, r));
+      return;
+    }
+    if (path === '/fleet/config') {
+      if (method !== 'POST') return wrongMethod('POST');
+      // ?file=NAME (bulwark fleet push sends the file's name) names the text in the issues.
+      const label = (new URL(target, 'http://admin').searchParams.get('file') ?? '').slice(0, 200) || 'pushed config';
+      readText(req, MAX_CONFIG_BODY).then(
+        async (text) => result(res, await actions.fleetConfig(text, label)),
+        (err: Error) => send(res, 413, { error: `${err.message} (the config size limit)` }),
+      );
       return;
     }
     if (path === '/backup/report') {

@@ -64,6 +64,7 @@ Commands:
   validate -c FILE   check a config file; prints every error, exits 1 if any
   check -c FILE      a Nagios plugin: are enough servers of each upstream available?
   fleet status       the nodes of this node's fleet (through Redis) and their health
+  fleet push FILE    store FILE as the fleet's shared config, for every node to apply
   backup <command>   snapshots of the config and sessions: list, create, verify,
                      restore, prune, agent (bulwark backup --help for details)
   help [COMMAND]     show this help, or a command's own (as COMMAND --help does)
@@ -139,11 +140,13 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check' | 'fle
     example: 'bulwark check -c /etc/bulwark/bulwark.yaml --upstream web --warn 1 --crit 0',
     exit: '0 OK; 1 WARNING; 2 CRITICAL; 3 UNKNOWN (also for bad usage). With --format json: 0 once the object is printed (its "exit" field has the state).',
   },  fleet: {
-    synopsis: 'bulwark fleet status [-c FILE] [--admin URL] [--json]',
+    synopsis: 'bulwark fleet status [-c FILE] [--admin URL] [--json] | bulwark fleet push [-c FILE] [--admin URL] PUSHED',
     about: [
-      "Asks a running node's admin API (GET /status) for its view of the fleet: every node seen",
-      'through Redis with its config version, last reload, last heartbeat and health (seen within',
+      "status asks a running node's admin API (GET /status) for its view of the fleet: every node seen",
+      'through Redis with its fleet config version, last reload, last heartbeat and health (seen within',
       '3 heartbeats), and whether this node is connected to Redis.',
+      "push sends PUSHED (YAML: the shared blocks, no listen, admin, fleet or workers) to the node's",
+      'POST /fleet/config: validated there, stored in Redis with the next version, applied by every node.',
     ].join('\n'),
     options: [
       ['--admin URL', 'the admin API (e.g. http://127.0.0.1:9901); default: BULWARK_ADMIN_URL, else admin.listen from FILE'],
@@ -152,6 +155,6 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check' | 'fle
     file: 'the config file, for admin.listen and admin.token_env',
     env: [ENV.adminUrl, ENV.adminToken],
     example: 'bulwark fleet status -c /etc/bulwark/bulwark.yaml --admin http://127.0.0.1:9901',
-    exit: '0 when printed; 1 when the admin API cannot be reached, refuses, or the node runs without fleet:; 2 bad usage.',
+    exit: '0 when printed (status) or stored (push); 1 when the admin API cannot be reached, refuses (push: the issues are printed, nothing is stored), or the node runs without fleet:; 2 bad usage.',
   },
 };

@@ -9,6 +9,7 @@ import type { ImportMode, StickyEntry } from '../balancer/sticky/index.js';
 import type { Clock } from '../core/clock.js';
 import type { BulwarkConfig } from '../core/config.js';
 import { BulwarkError, ErrorCodes } from '../core/errors.js';
+import type { ActionResult } from '../admin/actions.js';
 import { createAdminServer } from '../admin/server.js';
 import type { BulwarkMetrics } from '../admin/metrics/index.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -34,6 +35,8 @@ export interface AdminHost extends StatusSource {
   /** Told each session import applied (a group's primary passes it to its workers). */
   readonly sessionsImported?: ((entries: readonly StickyEntry[], mode: ImportMode) => void) | undefined;
   reload(trigger: 'api'): Promise<ReloadOutcome>;
+  /** With `fleet:`: POST /fleet/config (runtime/fleet/config-load). */
+  pushFleetConfig?(text: string, label: string): Promise<ActionResult>;
 }
 
 /** The admin token from `admin.token_env`; throws when the config names an unset variable. */
@@ -67,6 +70,7 @@ export function createAdmin(host: AdminHost, clock: Clock, token: string | undef
     backupReport: (r) => host.backup.reported(r),
     onOverride: host.fleetOverrides && ((upstream, server, change) => host.fleetOverrides!.local(upstream, server, change)),
     fleetSnapshot: host.fleet && (() => host.fleet!.snapshot()),
+    fleetConfig: host.fleet && ((text, label) => host.pushFleetConfig!(text, label)),
   });
   return createAdminServer({
     view: statusView(host),

@@ -23,6 +23,9 @@ import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { Fleet } from './fleet/index.js';
 import { RedisLink } from './fleet/link.js';
+import { fleetLoader, pushFleetConfig, type PushDeps } from './fleet/config-load.js';
+import { fleetVersionOf } from '../config/fleet-config.js';
+import type { ActionResult } from '../admin/actions.js';
 import { cookieKeyProblem, fleetSticky, type FleetSticky } from './fleet/sticky.js';
 import { attachFaultTolerance, type FaultTolerance } from './fault-tolerance.js';
 import { FrontListeners } from '../proxy/listeners.js';
@@ -124,6 +127,8 @@ export class App {
   readonly sessionsImported: AppOptions['sessionsImported'];
   readonly #onReloaded: AppOptions['onReloaded'];
   readonly #reloader: Reloader;
+  /** With `fleet:` (not in a worker): what POST /fleet/config checks and stores with (runtime/fleet/config-load). */
+  readonly #push: PushDeps | undefined;
   /** With `fleet:` in a process that serves: the sticky tables shared through Redis. */
   readonly #sticky: FleetSticky | undefined;
   /** A worker's own Redis connection for them (the Fleet, with its link, runs in the primary). */
@@ -164,12 +169,17 @@ export class App {
       faultTolerance.set(u.name, attachFaultTolerance(u, ctx, logging.logger));
     }
     followRunning(proxy.state, ctx);
-    this.#reloader = new Reloader(opts.load ?? fileLoader(configFile, parseOptions(opts)), this.status, (plan) => applyPlan(plan, ctx, appliersFor(role)), () => clock.now());
+    const local = opts.load ?? fileLoader(configFile, parseOptions(opts));
+    // A fleet node's reloads put the newest fleet config it read in front of its local blocks.
+    const load = config.fleet && role !== 'worker' ? fleetLoader(local, configFile, parseOptions(opts), () => this.fleet?.configs.current) : local;
+    this.#reloader = new Reloader(load, this.status, (plan) => applyPlan(plan, ctx, appliersFor(role)), () => clock.now());
     const status = this.status;
-    const local = { configVersion: () => status.version, lastReload: () => status.loadedAt };
-    this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local }) : undefined;
+    const reported = { configVersion: () => fleetVersionOf(status.text), lastReload: () => status.loadedAt, configError: () => status.lastError?.errors.join('\n') };
+    const onConfig = (): void => void this.reload('fleet');
+    this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local: reported, onConfig }) : undefined;
     this.fleetOverrides = this.fleet && shareOverrides(this.fleet, config.fleet!, overrideActions(() => proxy.state, overrides, clock), clock, logging.logger);
     const fleet = this.fleet;
+    this.#push = fleet && { local, file: configFile, opts: parseOptions(opts), configs: fleet.configs, node: config.fleet!.node, now: () => clock.now(), logger: logging.logger };
     // A session import (a restore) on a fleet node goes into Redis too, for every node to read.
     this.sessionsImported = fleet === undefined ? opts.sessionsImported : (entries, mode) => (opts.sessionsImported?.(entries, mode), fleet.pinsImported(entries));
     if (this.#sticky !== undefined) this.#sticky.attach(this.fleet?.link ?? (this.#stickyLink = new RedisLink(config.fleet!.redis, env, random, logging.logger, clock)));
@@ -247,6 +257,12 @@ export class App {
       log.error({ event: 'config_rejected', trigger, errors: o.errors }, `config rejected (${trigger}), still running version ${o.version}:\n${o.errors?.join('\n')}`);
     }
     return o;
+  }
+
+  /** POST /fleet/config: validated here with this node's local blocks, then stored for the fleet (runtime/fleet/config-load). */
+  pushFleetConfig(text: string, label: string): Promise<ActionResult> {
+    if (this.#push === undefined) return Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' });
+    return pushFleetConfig(text, label, this.#push);
   }
 
   /** The certificates of the running listeners, named by their bound addresses (configured ones in a group's primary). */

@@ -59,6 +59,8 @@ export interface ActionDeps {
   readonly onOverride?: ((upstream: string, server: string, change: { state: ServerAction } | { weight: number }) => void) | undefined;
   /** With `fleet:`: the leader's snapshot source (runtime/fleet/snapshot). */
   readonly fleetSnapshot?: (() => Promise<ActionResult>) | undefined;
+  /** With `fleet:`: checks and stores a pushed fleet config (runtime/fleet/config-load). */
+  readonly fleetConfig?: ((text: string, label: string) => Promise<ActionResult>) | undefined;
 }
 
 /** drain/disable/enable and weight on this process's servers; createAdminActions and a fleet's received overrides use them. */
@@ -125,6 +127,7 @@ export function createAdminActions(deps: ActionDeps): AdminActions {
     config: deps.config,
     exportSessions: () => deps.sessions.exportAll(),
     importSessions: (text, mode) => deps.sessions.importAll(text, mode),
+    fleetConfig: (text, label) => deps.fleetConfig?.(text, label) ?? Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' }),
     fleetSnapshot: () => deps.fleetSnapshot?.() ?? Promise.resolve({ ok: false, status: 404, error: 'this bulwark runs without a fleet: block' }),
     backupReport(report: unknown): ActionResult {
       if (typeof report !== 'object' || report === null || Array.isArray(report)) {

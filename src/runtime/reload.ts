@@ -16,7 +16,8 @@ import { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/errors
 import type { BulwarkConfig } from '../core/config.js';
 import { diffConfig, loadConfigFile, same, type ParseOptions, type ReloadPlan } from '../config/index.js';
 
-export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api';
+/** `fleet`: a newer fleet config read from Redis (runtime/fleet/config). */
+export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api' | 'fleet';
 
 export interface ReloadOutcome {
   readonly result: 'applied' | 'unchanged' | 'rejected';

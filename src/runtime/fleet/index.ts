@@ -12,6 +12,7 @@ import type { ActionResult } from '../../admin/actions.js';
 import type { StickyEntry } from '../../balancer/sticky/index.js';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import type { FleetConfig } from '../../core/config-fleet.js';
+import { FleetConfigSync, type FleetConfigEntry } from './config.js';
 import { LeaderLease } from './leader.js';
 import { RedisLink } from './link.js';
 import { leaderSnapshot, scanPins, writePins } from './snapshot.js';
@@ -25,8 +26,11 @@ const NODE_TTL_MS = 3_600_000;
 
 /** What the node reports of itself. */
 export interface FleetLocal {
+  /** The fleet config version the node runs (0: its local file alone). */
   configVersion(): number;
   lastReload(): number;
+  /** Why its last reload was refused (a fleet config it could not apply), until one succeeds. */
+  configError?(): string | undefined;
 }
 
 interface NodeEntry {
@@ -34,6 +38,7 @@ interface NodeEntry {
   config_version: number;
   last_reload: number;
   last_seen: number | undefined;
+  config_error: string | undefined;
 }
 
 export interface FleetDeps {
@@ -42,6 +47,8 @@ export interface FleetDeps {
   readonly env: NodeJS.ProcessEnv;
   readonly logger: pino.Logger;
   readonly local: FleetLocal;
+  /** Told each newer fleet config read from Redis (runtime/fleet/config). */
+  readonly onConfig?: ((entry: FleetConfigEntry) => void) | undefined;
 }
 
 export class Fleet {
@@ -49,6 +56,8 @@ export class Fleet {
   /** The leader lease: current() is this node's term while it leads (for leader-only jobs). */
   readonly lease: LeaderLease;
   readonly #pubsub: FleetPubSub;
+  /** The fleet config: pushed through it; followed on its channel, on each (re)connection and each heartbeat. */
+  readonly configs: FleetConfigSync;
   #nodes: NodeEntry[] = [];
   #lastWrite: number | undefined;
   #timer: TimerHandle | undefined;
@@ -58,6 +67,9 @@ export class Fleet {
     this.#link = new RedisLink(config.redis, deps.env, deps.random, deps.logger, deps.clock);
     const link = this.#link;
     this.#pubsub = new FleetPubSub(link, config.prefix, deps.logger);
+    const configs = (this.configs = new FleetConfigSync(config.prefix, () => (link.ready ? link.client : undefined), deps.logger, (e) => deps.onConfig?.(e)));
+    this.#pubsub.subscribe('config', () => void configs.check());
+    this.#pubsub.onConnected(() => void configs.check());
     this.lease = new LeaderLease(config.prefix, config.node, { client: () => (link.ready ? link.client : undefined), clock: deps.clock, logger: deps.logger });
   }
 
@@ -139,12 +151,14 @@ export class Fleet {
         last_reload: new Date(n.last_reload).toISOString(),
         last_seen: n.last_seen === undefined ? null : new Date(n.last_seen).toISOString(),
         healthy: n.last_seen !== undefined && now - n.last_seen <= HEALTHY_BEATS * HEARTBEAT_MS,
+        config_error: n.config_error ?? null,
       })),
     };
   }
 
   #self(lastSeen: number | undefined): NodeEntry {
-    return { node: this.config.node, config_version: this.deps.local.configVersion(), last_reload: this.deps.local.lastReload(), last_seen: lastSeen };
+    const { local } = this.deps;
+    return { node: this.config.node, config_version: local.configVersion(), last_reload: local.lastReload(), last_seen: lastSeen, config_error: local.configError?.() };
   }
 
   #schedule(ms: number): void {
@@ -161,11 +175,13 @@ export class Fleet {
     try {
       await client
         .multi()
-        .hSet(`${prefix}node:${node}`, { node, config_version: self.config_version, last_reload: self.last_reload, last_seen: now })
+        .hSet(`${prefix}node:${node}`, { node, config_version: self.config_version, last_reload: self.last_reload, last_seen: now, config_error: self.config_error ?? '' })
         .pExpire(`${prefix}node:${node}`, NODE_TTL_MS)
         .sAdd(`${prefix}nodes`, node)
         .exec();
       this.#lastWrite = now;
+      // A message missed (the subscriber lags its link): each beat catches up with the stored version too.
+      await this.configs.check();
       const names = await client.sMembers(`${prefix}nodes`);
       const read = await Promise.all(names.map(async (name) => ({ name, hash: await client.hGetAll(`${prefix}node:${name}`) })));
       // A name whose hash expired is gone: drop it from the set too.
@@ -176,6 +192,7 @@ export class Fleet {
         config_version: Number(hash['config_version']),
         last_reload: Number(hash['last_reload']),
         last_seen: Number(hash['last_seen']),
+        config_error: hash['config_error'] || undefined,
       }));
     } catch (err) {
       this.deps.logger.debug({ event: 'fleet_heartbeat_failed', error: String(err) }, `fleet: heartbeat failed: ${String(err)}`);

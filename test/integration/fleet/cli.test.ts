@@ -35,7 +35,8 @@ describe('bulwark fleet status', () => {
     }
     expect(out.split('\n')[0]).toMatch(/^fleet: node lb-a, connected to Redis, leader: lb-[ab] \(term \d+\)$/);
     expect(out.split('\n')[1]).toMatch(/^NODE +CONFIG +LAST RELOAD +LAST SEEN +HEALTHY$/);
-    expect(out).toMatch(/^lb-a +1 +\d{4}-\d\d-\d\dT[\d:.]+Z +\d{4}-\d\d-\d\dT[\d:.]+Z +yes$/m);
+    // CONFIG: the fleet config version (0: nothing pushed, the local file alone).
+    expect(out).toMatch(/^lb-a +0 +\d{4}-\d\d-\d\dT[\d:.]+Z +\d{4}-\d\d-\d\dT[\d:.]+Z +yes$/m);
     const json = await runCli(['fleet', 'status', '-c', a.configFile, '--admin', a.adminUrl, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ node: 'lb-a', connected: true, leader: expect.stringMatching(/^lb-[ab]$/), leader_term: expect.any(Number) });
   }, 60_000);
@@ -45,9 +46,12 @@ describe('bulwark fleet status', () => {
     const r = await runCli(['fleet', 'status', '-c', bw.configFile, '--admin', bw.adminUrl]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`the bulwark at ${bw.adminUrl} runs without a fleet: block`);
-    const bad = await runCli(['fleet', 'push']);
+    const bad = await runCli(['fleet', 'pull']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^bulwark fleet: unknown subcommand "push"\n\nUsage: bulwark fleet status/);
+    expect(bad.stderr).toMatch(/^bulwark fleet: unknown subcommand "pull"\n\nUsage: bulwark fleet status/);
+    const noFile = await runCli(['fleet', 'push']);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/^bulwark fleet: push needs the FILE to push\n/);
   }, 60_000);
 
   it('help fleet status prints the fleet help, as help fleet and fleet status --help do', async () => {
@@ -70,7 +74,7 @@ describe('bulwark fleet status', () => {
     await p.waitForLog((l) => l['event'] === 'fleet_redis_down', 20_000);
     const r = await runCli(['fleet', 'status', '-c', p.file, '--admin', `http://127.0.0.1:${p.adminPort}`]);
     expect(r.stdout.split('\n')[0]).toBe('fleet: node lb-a, NOT connected to Redis (showing the last nodes read), leader: none');
-    expect(r.stdout).toMatch(/^lb-a +1 +\S+ +never +no$/m);
+    expect(r.stdout).toMatch(/^lb-a +0 +\S+ +never +no$/m);
     p.signal('SIGTERM');
     expect(await p.waitExit(20_000)).toEqual({ code: 0, signal: null });
     expect(p.logs().filter((l) => l['event'] === 'fleet_redis_down')).toHaveLength(1);
