@@ -178,6 +178,8 @@ export class App {
     const onConfig = (): void => void this.reload('fleet');
     this.fleet = config.fleet && role !== 'worker' ? new Fleet(config.fleet, { clock, random, env, logger: logging.logger, local: reported, onConfig }) : undefined;
     this.fleetOverrides = this.fleet && shareOverrides(this.fleet, config.fleet!, overrideActions(() => proxy.state, overrides, clock), clock, logging.logger);
+    // A config change that ends an override here ends it on every node (and in Redis, for nodes started later).
+    overrides.onClear = (s, ended) => this.fleetOverrides?.ended(s.upstream, s.name, ended);
     const fleet = this.fleet;
     this.#push = fleet && { local, file: configFile, opts: parseOptions(opts), configs: fleet.configs, node: config.fleet!.node, now: () => clock.now(), logger: logging.logger };
     // A session import (a restore) on a fleet node goes into Redis too, for every node to read.

@@ -63,11 +63,19 @@ const serverEvents: Applier = {
   },
 };
 
-/** A config change to a server ends its runtime override, drain and disable included. */
+/**
+ * A config change to a server ends its runtime override, drain and disable included. A new
+ * URL or a removal ends it with the old Server object: cleared too, so that a fleet ends it.
+ */
 const overrides: Applier = {
   name: 'overrides',
-  attach: (plan, ctx, { next }) => {
+  attach: (plan, ctx, { prev, next }) => {
     for (const [name, up] of plan.upstreams) {
+      const old = prev.upstreams.get(name)?.servers;
+      for (const server of [...up.removed, ...[...up.servers].filter(([, a]) => a === 'replace').map(([s]) => s)]) {
+        const s = old?.find(server);
+        if (s !== undefined) ctx.overrides.clear(s);
+      }
       for (const [server, action] of up.servers) {
         const s = action === 'update' ? next.upstreams.get(name)?.servers.find(server) : undefined;
         if (s === undefined) continue;

@@ -20,6 +20,8 @@ export class RuntimeOverrides {
   readonly #overrides = new WeakMap<Server, Override>();
   /** Told each update (a group's primary passes weight overrides on to its workers). */
   onUpdate: ((server: Server, change: Override) => void) | undefined;
+  /** Told each override a config change ended (a fleet ends it on every node). */
+  onClear: ((server: Server, ended: Override) => void) | undefined;
 
   get(server: Server): Override | undefined {
     return this.#overrides.get(server);
@@ -27,7 +29,9 @@ export class RuntimeOverrides {
 
   /** Forgets a server's override (a config change touched it). */
   clear(server: Server): void {
+    const ended = this.#overrides.get(server);
     this.#overrides.delete(server);
+    if (ended !== undefined) this.onClear?.(server, ended);
   }
 
   update(server: Server, change: Override): void {
@@ -63,8 +67,11 @@ export interface ActionDeps {
   readonly fleetConfig?: ((text: string, label: string) => Promise<ActionResult>) | undefined;
 }
 
+/** The admin API's server actions, and the end of a weight override (the configured weight again). */
+export type OverrideActions = Pick<AdminActions, 'server' | 'weight'> & { resetWeight(upstream: string, server: string): ActionResult };
+
 /** drain/disable/enable and weight on this process's servers; createAdminActions and a fleet's received overrides use them. */
-export function overrideActions(state: () => ProxyState, overrides: RuntimeOverrides, clock: Clock): Pick<AdminActions, 'server' | 'weight'> {
+export function overrideActions(state: () => ProxyState, overrides: RuntimeOverrides, clock: Clock): OverrideActions {
   const find = (upstream: string, name: string): { server: Server; refresh: () => void } | ActionResult => {
     const u = state().upstreams.get(upstream);
     if (u === undefined) return { ok: false, status: 404, error: `no upstream "${upstream}"` };
@@ -110,6 +117,19 @@ export function overrideActions(state: () => ProxyState, overrides: RuntimeOverr
       f.server.weight = weight;
       f.refresh();
       overrides.update(f.server, { weight });
+      return { ok: true, body: describe(f.server) };
+    },
+    resetWeight(upstream: string, name: string): ActionResult {
+      const f = find(upstream, name);
+      if ('ok' in f) return f;
+      const configured = state().config.upstreams.get(upstream)?.servers.find((s) => s.name === name)?.weight;
+      if (configured === undefined || overrides.get(f.server)?.weight === undefined) return { ok: true, body: describe(f.server) };
+      f.server.configuredWeight = configured;
+      f.server.weight = configured;
+      f.refresh();
+      // Told as a weight first (a group's primary passes it on to its workers), then dropped.
+      overrides.update(f.server, { weight: configured });
+      overrides.update(f.server, { weight: undefined });
       return { ok: true, body: describe(f.server) };
     },
   };

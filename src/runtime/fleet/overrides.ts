@@ -25,7 +25,8 @@ export interface OverrideRecord {
   readonly upstream: string;
   readonly server: string;
   readonly field: OverrideField;
-  readonly value: ServerAction | number;
+  /** A weight of 'config': the override ended, the configured weight again. */
+  readonly value: ServerAction | number | 'config';
   /** Wall-clock ms of the change, then the node that made it: the last writer wins. */
   readonly at: number;
   readonly node: string;
@@ -35,6 +36,7 @@ export interface OverrideRecord {
 export interface OverrideTarget {
   server(upstream: string, server: string, action: ServerAction): ActionResult;
   weight(upstream: string, server: string, weight: unknown): ActionResult;
+  resetWeight(upstream: string, server: string): ActionResult;
 }
 
 export interface OverridesDeps {
@@ -79,7 +81,8 @@ export function parseRecord(text: string): OverrideRecord | string {
   if (r['field'] === 'state') {
     if (r['value'] !== 'drain' && r['value'] !== 'disable' && r['value'] !== 'enable') return 'a state value must be drain, disable or enable';
   } else if (r['field'] === 'weight') {
-    if (typeof r['value'] !== 'number' || !Number.isInteger(r['value']) || r['value'] < 1 || r['value'] > 1000) return 'a weight value must be an integer from 1 to 1000';
+    const w = r['value'];
+    if (w !== 'config' && (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 1000)) return 'a weight value must be an integer from 1 to 1000 or "config"';
   } else return 'field must be state or weight';
   return r as unknown as OverrideRecord;
 }
@@ -95,8 +98,14 @@ export class FleetOverrides {
 
   constructor(private readonly target: OverrideTarget, private readonly deps: OverridesDeps) {}
 
+  /** A config change ended an override here: it ends on every node (enable; the configured weight). */
+  ended(upstream: string, server: string, ended: { state?: unknown; weight?: unknown }): void {
+    if (ended.state !== undefined) this.local(upstream, server, { state: 'enable' });
+    if (ended.weight !== undefined) this.local(upstream, server, { weight: 'config' });
+  }
+
   /** Made on this node's admin API and already applied here: stamp it and announce it. */
-  local(upstream: string, server: string, change: { state: ServerAction } | { weight: number }): void {
+  local(upstream: string, server: string, change: { state: ServerAction } | { weight: number | 'config' }): void {
     const [field, value] = 'state' in change ? (['state', change.state] as const) : (['weight', change.weight] as const);
     const key = fieldKey({ upstream, server, field });
     const at = Math.max(this.deps.clock.now(), (this.#seen.get(key)?.at ?? -1) + 1);
@@ -179,7 +188,8 @@ export class FleetOverrides {
     if (!newer(record, this.#seen.get(key))) return;
     this.#seen.set(key, record);
     const { upstream, server, value } = record;
-    const result = typeof value === 'number' ? this.target.weight(upstream, server, value) : this.target.server(upstream, server, value);
+    const result =
+      value === 'config' ? this.target.resetWeight(upstream, server) : typeof value === 'number' ? this.target.weight(upstream, server, value) : this.target.server(upstream, server, value);
     const outcome = result.ok ? 'applied' : `not applied here: ${result.error}`;
     this.deps.logger.info({ event: 'fleet_override_received', upstream, server, [record.field]: value, from: record.node, applied: result.ok }, `fleet: ${record.field} ${String(value)} of ${upstream}/${server} from ${record.node} ${outcome}`);
   }

@@ -8,7 +8,7 @@
  */
 import type pino from 'pino';
 import type { Clock } from '../../core/clock.js';
-import type { StickyTable } from '../../balancer/sticky/index.js';
+import type { StickyStore, StickyTable } from '../../balancer/sticky/index.js';
 import type { RedisClient } from './link.js';
 
 /** What the store needs of the fleet's Redis link (runtime/fleet/link RedisLink). */
@@ -21,6 +21,8 @@ export interface StickyLink {
 export interface SharedTable {
   readonly upstream: string;
   readonly table: StickyTable;
+  /** The store the fleet's wraps (the table itself, or a worker's group store): pins read from Redis go in through it. */
+  readonly base: StickyStore;
   /** The upstream's server names now (undefined: not known, every name is taken). */
   readonly names: (() => readonly string[]) | undefined;
   /** Pins made here and not yet written. */

@@ -55,7 +55,7 @@ export class FleetSticky {
   factory(inner?: StickyStoreFactory): StickyStoreFactory {
     return (table, names) => {
       const base = inner?.(table, names) ?? table;
-      const shared = this.#share(table, names);
+      const shared = this.#share(table, names, base);
       const signer = this.deps.cookieKey !== undefined && table.mode === 'cookie' ? new CookieSigner(this.deps.cookieKey, table.upstream, names ?? (() => [])) : undefined;
       const sync = this.#sync;
       const store: StickyStore = {
@@ -76,9 +76,9 @@ export class FleetSticky {
   }
 
   /** The entry for `table`, kept (with what it owes Redis) when a reload keeps the table. */
-  #share(table: StickyTable, names: SharedTable['names']): SharedTable {
+  #share(table: StickyTable, names: SharedTable['names'], base: StickyStore): SharedTable {
     const old = this.#tables.get(table.upstream);
-    const shared = old?.table === table ? { ...old, names } : { upstream: table.upstream, table, names, dirty: new Set<string>(), read: new Set<string>() };
+    const shared = old?.table === table ? { ...old, names, base } : { upstream: table.upstream, table, names, base, dirty: new Set<string>(), read: new Set<string>() };
     this.#tables.set(table.upstream, shared);
     return shared;
   }
@@ -111,8 +111,8 @@ export class FleetSticky {
     if (value === null || value === undefined || shared.table.peek(key) !== undefined) return;
     if (typeof value !== 'string' || !SERVER_RE.test(value)) return this.#bad(shared, key, value);
     if (shared.names !== undefined && !shared.names().includes(value)) return shared.table.countRepin('server_not_in_view');
-    // Straight into the table: it came from Redis, it is not owed back.
-    shared.table.set(key, value);
+    // Through the inner store (a worker's passes it to its group), not back to Redis.
+    shared.base.set(key, value);
   }
 
   /** Logs a malformed value (at most one line every 10 s: Redis is shared, it could be full of them). */

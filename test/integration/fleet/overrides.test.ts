@@ -8,6 +8,7 @@
  * fleet's overrides back from memory). A malformed record in Redis is logged and skipped.
  */
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type TestFleet } from '../../helpers/fleet.js';
@@ -152,6 +153,30 @@ describe('fleet-wide runtime overrides', () => {
     expect(await traffic(f, o, 10)).toEqual({ s1: 0, s2: 30 });
   }, 120_000);
 
+  it('a config change that ends an override on one node ends it on every node, and in Redis for a node started later', async () => {
+    const o = await origins();
+    const f = await fleet(o);
+    await admin(f, 'b', '/servers/app/s1/drain');
+    await admin(f, 'b', '/servers/app/s2/weight', { weight: 9 });
+    await everywhere(f, 's2', (s) => s.weight === 9, 's2 weight 9');
+    await everywhere(f, 's1', (s) => s.flags.includes('draining'), 's1 draining');
+    // A's file gives s1 a new URL (s2's, a replace) and s2 a new weight (an update): both overrides end there.
+    const a = f.node('a').proc;
+    const text = await readFile(a.file, 'utf8');
+    await writeFile(a.file, text.replace(`{ url: "${o.urls[0]}", name: s1 }`, `{ url: "${o.urls[1]}", name: s1 }`).replace(`{ url: "${o.urls[1]}", name: s2 }`, `{ url: "${o.urls[1]}", name: s2, weight: 2 }`));
+    await fetch(`${f.node('a').adminUrl}/reload`, { method: 'POST' });
+    await everywhere(f, 's1', (s) => s.flags.length === 0, 's1 no longer drained');
+    await everywhere(f, 's2', (s) => s.weight !== 9, 's2 back to its configured weight');
+    expect((await server(f, 'b', 's2')).weight).toBe(1);
+    expect((await server(f, 'a', 's2')).weight).toBe(2);
+    // B started again reads the hash: nothing to apply.
+    await f.kill('b');
+    await f.restart('b');
+    await waitFor(() => events(f, 'b', 'fleet_overrides_resynced') >= 1, WAIT, 'b to read the overrides');
+    expect((await server(f, 'b', 's1')).flags).toEqual([]);
+    expect((await server(f, 'b', 's2')).weight).toBe(1);
+  }, 120_000);
+
   it('a malformed override in Redis is logged and skipped; the valid ones are applied', async () => {
     const o = await origins();
     const f = await fleet(o);
@@ -164,7 +189,7 @@ describe('fleet-wide runtime overrides', () => {
     expect((await server(f, 'b', 's2')).weight).toBe(3);
     expect((await server(f, 'b', 's1')).weight).toBe(1);
     const reasons = f.node('b').proc.logs().filter((l) => l['event'] === 'fleet_override_invalid').map((l) => l['reason']);
-    expect(reasons).toEqual(expect.arrayContaining(['not JSON', 'a weight value must be an integer from 1 to 1000']));
+    expect(reasons).toEqual(expect.arrayContaining(['not JSON', 'a weight value must be an integer from 1 to 1000 or "config"']));
     expect((await send(f.node('b').url)).status).toBe(200);
   }, 120_000);
 });

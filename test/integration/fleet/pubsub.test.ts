@@ -67,7 +67,11 @@ function overridesOn(redis: TestRedis, node: string, prefix: string, now: () => 
   const f = fleet(redis, node, prefix);
   const applied: string[] = [];
   const ok = (what: string): ActionResult => (applied.push(what), { ok: true, body: {} });
-  const target = { server: (u: string, s: string, a: ServerAction) => ok(`${u}/${s} ${a}`), weight: (u: string, s: string, w: unknown) => ok(`${u}/${s} weight ${String(w)}`) };
+  const target = {
+    server: (u: string, s: string, a: ServerAction) => ok(`${u}/${s} ${a}`),
+    weight: (u: string, s: string, w: unknown) => ok(`${u}/${s} weight ${String(w)}`),
+    resetWeight: (u: string, s: string) => ok(`${u}/${s} weight config`),
+  };
   const shared = shareOverrides(f, fleetConfig(redis, node, prefix), target, { ...systemClock, now }, pino({ level: 'silent' }));
   let syncs = 0;
   f.onConnected(() => void shared.resync().then(() => (syncs += 1)));

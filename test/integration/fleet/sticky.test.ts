@@ -266,6 +266,12 @@ describe('sticky tables shared through Redis', () => {
       await inRedis(f, 'learn', cookie(onA, 'SID'));
       for (let i = 0; i < 3; i++) expect((await get(b.url, '/learn/', { cookie: `SID=${cookie(onA, 'SID')}` })).origin).toBe(onA.origin);
     }
+    // Pins a worker read from Redis reach its group's tables too (the primary's: export, backups).
+    const exported = async (): Promise<string> => (await fetch(`${a.adminUrl}/sessions/export`)).text();
+    await waitAsync(async () => {
+      const text = await exported();
+      return [0, 1, 2, 3].every((s) => text.includes(`"key":"b-${s}"`));
+    }, 10_000, "the pins read from Redis in lb-a's primary");
   }, 90_000);
 
   it('a session used only on A outlives its ttl on B too (batched touches restart its ttl in Redis)', async () => {
