@@ -185,7 +185,7 @@ export class App {
     // A session import (a restore) on a fleet node goes into Redis too, for every node to read.
     this.sessionsImported = fleet === undefined ? opts.sessionsImported : (entries, mode) => (opts.sessionsImported?.(entries, mode), fleet.pinsImported(entries));
     if (this.#sticky !== undefined) this.#sticky.attach(this.fleet?.link ?? (this.#stickyLink = new RedisLink(config.fleet!.redis, env, random, logging.logger, clock)));
-    this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts });
+    this.backup = new BackupSidecar({ configFile, logger: logging.logger, env, state: () => proxy.state, alerts, fleet: config.fleet !== undefined });
     this.adminServer = createAdmin(this, clock, token);
   }
 

@@ -33,6 +33,12 @@ export interface SidecarDeps {
   readonly state: () => ProxyState;
   /** Failed runs and stalls go out as backup_failed and backup_stalled alerts. */
   readonly alerts?: Pick<Alerts, 'emit'>;
+  /**
+   * A fleet node (`fleet:`; it needs a restart to change): no startup restore. The fleet's
+   * sessions live in Redis, and pins loaded from a snapshot would be local hits that win
+   * over newer pins in Redis; a fresh fleet is restored with `bulwark backup restore`.
+   */
+  readonly fleet?: boolean;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -58,7 +64,10 @@ export class BackupSidecar {
     this.#adminUrl = adminUrl;
     if (backup === undefined) return;
     const { logger, state, env } = this.#d;
-    this.#newest = await restoreSessionsAtStartup({ backup, state, logger, env });
+    if (this.#d.fleet === true) {
+      logger.info({ event: 'backup_restore_skipped', dir: backup.dir }, 'startup restore: skipped on a fleet node (its sessions are read from Redis)');
+      this.#newest = (await newestValid(backup.dir, { key: backupKey(backup, env) }).catch(() => undefined))?.id;
+    } else this.#newest = await restoreSessionsAtStartup({ backup, state, logger, env });
     this.#launch(backup);
   }
 

@@ -46,7 +46,8 @@ function nodeYaml(s: NodeSpec, dir: string, origins: readonly string[]): string 
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bulwark-fleet-backup-'));
-  h.defer(() => rm(dir, { recursive: true, force: true }));
+  // Retried: an agent whose node was kill -9'ed may still be finishing its last run in it.
+  h.defer(() => rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 }));
   return dir;
 }
 
@@ -114,6 +115,22 @@ describe('the fleet backup', () => {
     expect(wrote['written']).toBe(pins.length);
     const y = fresh.node('lb-y');
     for (const [key, server] of pins.slice(9, 18)) expect((await send(y.url, { headers: { 'x-session': key } })).text, key).toBe(server);
+  }, 180_000);
+
+  it('a fleet node restarted does not load the snapshot\'s pins: a pin changed in Redis since is the one it follows', async () => {
+    const dir = await tempDir();
+    const origins = (await h.namedOrigins(['s1', 's2'])).map((o) => o.url);
+    const f = await startFleet(h, { names: ['lb-a', 'lb-b'], config: (s) => nodeYaml(s, dir, origins) });
+    // The session is on s2 in Redis; the newest snapshot still says s1 (it moved since). A token
+    // above the fleet's keeps that snapshot the newest: the agents' later ones are fenced off.
+    await seedPins(f, [['user-0', 's2']]);
+    const stale = [{ key: 'user-0', upstream: 'web', server: 's1', expires_at: Date.now() + 3_600_000 }];
+    await createSnapshot(dir, { configText: 'listen: 127.0.0.1:0\n', configVersion: 1, sessions: stale, fence: { node: 'lb-a', token: 1_000_000 } });
+    await f.kill('lb-b');
+    const b = await f.restart('lb-b');
+    const startup = await b.proc.waitForLog((l) => l['event'] === 'backup_restore_skipped' || l['event'] === 'backup_sessions_restored', WAIT);
+    expect((await send(b.url, { headers: { 'x-session': 'user-0' } })).text).toBe('s2');
+    expect(startup['event']).toBe('backup_restore_skipped');
   }, 180_000);
 
   it('after kill -9 of the leader the new one writes under a higher token, and the old leader\'s late write is refused', async () => {
