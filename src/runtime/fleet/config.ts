@@ -5,7 +5,9 @@
  * the version on the channel `PREFIX config`, all in one script, so the hash always holds
  * the newest version and versions only grow. Nodes follow it with check(): on every
  * heartbeat (which also covers a late join and a reconnect) and on each message. What is
- * read is untrusted: a malformed hash is logged once per version and skipped.
+ * read is untrusted: a malformed hash is logged once per version and skipped. A Redis
+ * restarted empty gets the newest entry back from the first node that finds the hash gone,
+ * so that versions keep growing (the nodes would ignore a version they have passed).
  */
 import type pino from 'pino';
 import { MAX_CONFIG_BYTES } from '../../config/index.js';
@@ -20,10 +22,20 @@ export interface FleetConfigEntry {
   readonly at: number;
 }
 
+/** ARGV[4]: the newest version the pushing node knows; the new one is above it (a counter lost with an emptied Redis). */
 const PUSH = `local v = redis.call('INCR', KEYS[1])
+if v <= tonumber(ARGV[4]) then
+  v = tonumber(ARGV[4]) + 1
+  redis.call('SET', KEYS[1], v)
+end
 redis.call('HSET', KEYS[2], 'version', v, 'text', ARGV[1], 'node', ARGV[2], 'at', ARGV[3])
 redis.call('PUBLISH', KEYS[2], v)
 return v`;
+/** Writes a node's entry back into an emptied Redis (no hash): the counter goes on from its version. */
+const RESTORE = `if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'version', ARGV[1], 'text', ARGV[2], 'node', ARGV[3], 'at', ARGV[4])
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
 
 /** The channel a push publishes its version on (the hash's own name). */
 export const configChannel = (prefix: string): string => `${prefix}config`;
@@ -68,7 +80,8 @@ export class FleetConfigSync {
   async push(text: string, node: string, at: number): Promise<number> {
     const client = this.client();
     if (client === undefined) throw new Error('Redis is unreachable');
-    return Number(await client.eval(PUSH, { keys: [`${this.#key}:version`, this.#key], arguments: [text, node, String(at)] }));
+    const known = String(this.#current?.version ?? 0);
+    return Number(await client.eval(PUSH, { keys: [`${this.#key}:version`, this.#key], arguments: [text, node, String(at), known] }));
   }
 
   /** Reads the stored version, and the whole entry when it is newer than the current one. Never rejects. */
@@ -83,6 +96,7 @@ export class FleetConfigSync {
     if (client === undefined) return;
     try {
       const stored = await client.hGet(this.#key, 'version');
+      if ((stored === null || stored === undefined) && this.#current !== undefined) return await this.#restore(client, this.#current);
       if (stored === null || stored === undefined || stored === this.#badVersion || Number(stored) <= (this.#current?.version ?? 0)) return;
       const hash = await client.hGetAll(this.#key);
       const entry = entryOf(hash);
@@ -96,6 +110,13 @@ export class FleetConfigSync {
       this.onNew(entry);
     } catch (err) {
       this.logger.debug({ event: 'fleet_config_read_failed', error: String(err) }, `fleet: reading the fleet config failed: ${String(err)}`);
+    }
+  }
+
+  async #restore(client: RedisClient, e: FleetConfigEntry): Promise<void> {
+    const args = [String(e.version), e.text, e.node, String(e.at)];
+    if (Number(await client.eval(RESTORE, { keys: [`${this.#key}:version`, this.#key], arguments: args })) === 1) {
+      this.logger.info({ event: 'fleet_config_restored', version: e.version }, `fleet: Redis had lost the fleet config: wrote version ${e.version} back`);
     }
   }
 }

@@ -79,6 +79,30 @@ describe('FleetConfigSync', () => {
     expect(seen).toEqual([8]);
   });
 
+  it('a Redis restarted empty gets the config back from the nodes, and the next push numbers on from it', async () => {
+    const prefix = uniquePrefix('config');
+    const { logger, lines } = logged();
+    const seen: number[] = [];
+    const node = new FleetConfigSync(prefix, () => client, logger, (e) => void seen.push(e.version));
+    await node.push('routes: [a]\n', 'lb-a', 1);
+    await node.push('routes: [b]\n', 'lb-a', 2);
+    await node.check();
+    expect(seen).toEqual([2]);
+    // An empty Redis (a restart without persistence): the counter would start again at 1,
+    // and every node, on version 2, would ignore versions 1 and 2 pushed after it.
+    await client.del([configChannel(prefix), `${configChannel(prefix)}:version`]);
+    await node.check();
+    expect(await client.hGet(configChannel(prefix), 'version')).toBe('2');
+    expect(lines.some((l) => l['event'] === 'fleet_config_restored')).toBe(true);
+    const other = new FleetConfigSync(prefix, () => client, logger, () => {});
+    expect(await other.push('routes: [c]\n', 'lb-b', 3)).toBe(3);
+    await node.check();
+    expect(seen).toEqual([2, 3]);
+    // A pushing node that knows a later version than the counter numbers past it.
+    await client.del([configChannel(prefix), `${configChannel(prefix)}:version`]);
+    expect(await node.push('routes: [d]\n', 'lb-a', 4)).toBe(4);
+  });
+
   it('while Redis is unreachable: a push rejects and a check does nothing', async () => {
     const sync = new FleetConfigSync(uniquePrefix('config'), () => undefined, logged().logger, () => expect.fail('no entry'));
     await expect(sync.push('a: 1\n', 'lb-a', 0)).rejects.toThrow(/Redis is unreachable/);
