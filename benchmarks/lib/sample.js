@@ -11,6 +11,7 @@
 import autocannon from 'autocannon';
 import { cpuSeconds } from './proc.js';
 import { median } from './stats.js';
+import { percentile } from './percentile.js';
 import { TARGETS } from './targets.js';
 
 const cpuOf = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
@@ -24,6 +25,13 @@ const ownCpu = () => {
  * saturated: autocannon then sets the pace, and the target's req/s measures the load generator.
  */
 export const LOADGEN_BOUND = 0.9;
+
+/** The sample's p50 and p99 in ms: from every response time when `exact` (and any was seen), else medians of the slices'. */
+function latencyOf(a, exact) {
+  if (!exact || a.times.length === 0) return { p50: median(a.p50), p99: median(a.p99) };
+  const sorted = Float64Array.from(a.times).sort();
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), latencyFrom: 'every response' };
+}
 
 /** How many turns a target's measured load is cut into (`load` as for measureRound). */
 export const sliceCount = (load) => Math.max(1, Math.round(load.duration / load.slice));
@@ -66,7 +74,7 @@ export async function measureRound(names, { origins, tmpDir }, load) {
     const acc = {};
     for (const name of names) {
       if (!started[name]) continue;
-      acc[name] = { warmupRequests: 0, completed: 0, seconds: 0, cpu: 0, loadgenCpu: 0, non2xx: 0, errors: 0, timeouts: 0, p50: [], p99: [] };
+      acc[name] = { warmupRequests: 0, completed: 0, seconds: 0, cpu: 0, loadgenCpu: 0, non2xx: 0, errors: 0, timeouts: 0, p50: [], p99: [], times: [] };
       try {
         if (load.warmup > 0) acc[name].warmupRequests = (await run(started[name], load.warmup)).requests.total;
       } catch (e) {
@@ -87,7 +95,10 @@ export async function measureRound(names, { origins, tmpDir }, load) {
           if (load.ramp > 0) a.warmupRequests += (await run(t, load.ramp)).requests.total;
           const cpu0 = cpuOf(t.cpuPids);
           const lg0 = ownCpu();
-          const r = await run(t, sliceSeconds);
+          const inst = run(t, sliceSeconds);
+          // `exactLatency`: every response time (float ms), for a p99 finer than autocannon's whole ms.
+          if (t.exactLatency) inst.on('response', (_c, _s, _b, ms) => a.times.push(ms));
+          const r = await inst;
           a.loadgenCpu += ownCpu() - lg0;
           a.cpu += cpuOf(t.cpuPids) - cpu0;
           a.completed += r.requests.total;
@@ -110,9 +121,9 @@ export async function measureRound(names, { origins, tmpDir }, load) {
       out[name] = {
         url: t.url,
         rps: a.seconds > 0 ? a.completed / a.seconds : null,
-        // Per slice; the sample's value is the median over its slices.
-        p50: median(a.p50),
-        p99: median(a.p99),
+        // Per slice, the sample's value the median over its slices; or, with `exactLatency`, the
+        // percentiles of every measured response time (nearest rank).
+        ...latencyOf(a, t.exactLatency === true),
         non2xx: a.non2xx,
         errors: a.errors,
         timeouts: a.timeouts,

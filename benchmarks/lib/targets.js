@@ -154,10 +154,11 @@ const bulwarkH2 = (ctx) => startBulwark(ctx, 'bulwark-h2', true, BULWARK_CLI, []
  * request in 10 starts a session, the others carry a pinned one) on a node alone
  * (`bulwark-sticky`) and on a node of a fleet (`bulwark-fleet`: a redis-server of its own,
  * started with it on the harness's cores, so its CPU is not the proxy's; the pins go to
- * Redis as the fleet shares them). The difference is what fleet mode costs a request.
+ * Redis as the fleet shares them). The difference is what fleet mode costs a request. Their
+ * p50 and p99 come from every response time (exactLatency: sample.js), not whole milliseconds.
  */
 const STICKY_LEARN = [`    sticky: { mode: learn, name: JSESSIONID }`];
-const bulwarkSticky = async (ctx) => ({ ...(await startBulwark(ctx, 'bulwark-sticky', true, BULWARK_CLI, STICKY_LEARN)), requests: learnLoad(`s${Date.now()}`) });
+const bulwarkSticky = async (ctx) => ({ ...(await startBulwark(ctx, 'bulwark-sticky', true, BULWARK_CLI, STICKY_LEARN)), requests: learnLoad(`s${Date.now()}`), exactLatency: true });
 const bulwarkFleet = async (ctx) => {
   const redis = await startRedisServer('redis-bulwark-fleet');
   let t;
@@ -171,6 +172,7 @@ const bulwarkFleet = async (ctx) => {
   return {
     ...t,
     requests: learnLoad(`f${Date.now()}`),
+    exactLatency: true,
     stop: async () => {
       redisCpuSeconds ??= cpuSeconds(redis.child.pid);
       await t.stop();
