@@ -24,10 +24,21 @@ export const LEASE_MS = 5000;
 /** How often the holder renews and the others try to take it. */
 export const LEASE_TICK_MS = 1000;
 
-/** SET NX PX, and only when it was set: INCR the token and store it with the holder's name. */
+/**
+ * SET NX PX, and only when it was set: INCR the token and store it with the holder's name.
+ * The token never falls below ARGV[3], the taker's clock in ms: a Redis restarted empty (or
+ * a fresh one for a restored fleet) starts its counter again, and without that floor its
+ * leaders' tokens would be lower than those the backup storage already holds, and every
+ * snapshot refused. (The floor assumes the nodes' clocks are in sync, as heartbeats do.)
+ */
 const ACQUIRE = `if redis.call('SET', KEYS[1], 'taking', 'NX', 'PX', ARGV[2]) then
   local t = redis.call('INCR', KEYS[2])
-  redis.call('SET', KEYS[1], t .. ' ' .. ARGV[1], 'PX', ARGV[2])
+  local floor = tonumber(ARGV[3])
+  if t < floor then
+    t = floor
+    redis.call('SET', KEYS[2], t)
+  end
+  redis.call('SET', KEYS[1], string.format('%d', t) .. ' ' .. ARGV[1], 'PX', ARGV[2])
   return t
 end
 return 0`;
@@ -122,7 +133,7 @@ export class LeaderLease {
   }
 
   async #acquire(client: RedisClient, sent: number): Promise<void> {
-    const token = Number(await client.eval(ACQUIRE, { keys: [this.#key, `${this.#key}:token`], arguments: [this.node, String(this.leaseMs)] }));
+    const token = Number(await client.eval(ACQUIRE, { keys: [this.#key, `${this.#key}:token`], arguments: [this.node, String(this.leaseMs), String(Math.floor(sent))] }));
     if (!Number.isSafeInteger(token) || token <= 0) return;
     this.#mine = { term: { node: this.node, token }, until: sent + this.leaseMs };
     this.#seen = this.#mine.term;
