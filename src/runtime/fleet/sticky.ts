@@ -106,13 +106,22 @@ export class FleetSticky {
     });
   }
 
-  /** Takes a pin read from Redis into the local table, unless the node pinned the key meanwhile. */
+  /**
+   * Takes a pin read from Redis into the local table. The table had none when the read began:
+   * one there now was made by a request that could not wait (fleet.timeout passed), and that
+   * pin has gone to Redis after this read, over the fleet's. The fleet's wins, here and, written
+   * back, in Redis: the session returns to its server after one stray request.
+   */
   #take(shared: SharedTable, key: string, value: unknown): void {
-    if (value === null || value === undefined || shared.table.peek(key) !== undefined) return;
+    if (value === null || value === undefined) return;
     if (typeof value !== 'string' || !SERVER_RE.test(value)) return this.#bad(shared, key, value);
+    const local = shared.table.peek(key);
+    if (local === value) return;
     if (shared.names !== undefined && !shared.names().includes(value)) return shared.table.countRepin('server_not_in_view');
-    // Through the inner store (a worker's passes it to its group), not back to Redis.
+    // Through the inner store (a worker's passes it to its group), not back to Redis...
     shared.base.set(key, value);
+    // ...unless this node's own pin overwrote it there.
+    if (local !== undefined) this.#sync.pinned(shared, key);
   }
 
   /** Logs a malformed value (at most one line every 10 s: Redis is shared, it could be full of them). */

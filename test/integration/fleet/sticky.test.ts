@@ -76,17 +76,29 @@ async function get(base: string, path: string, headers: Record<string, string> =
 }
 
 /** Sends one command to Redis over a raw connection (RESP); resolves with the first reply line. */
-function redisCommand(port: number, args: readonly string[]): Promise<string> {
+async function redisCommand(port: number, args: readonly string[]): Promise<string> {
+  return (await redisReply(port, args)).split('\r\n')[0]!;
+}
+
+/** GET's value, or undefined for none. */
+async function redisGet(port: number, key: string): Promise<string | undefined> {
+  const [head, value] = (await redisReply(port, ['GET', key])).split('\r\n');
+  return head === '$-1' ? undefined : value;
+}
+
+/** The reply to one command, as read until its first complete line (and a bulk string's value line). */
+function redisReply(port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
     socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
     socket.on('data', (c) => {
       data += String(c);
-      if (data.includes('\r\n')) socket.end();
+      const lines = data.split('\r\n');
+      if (lines.length > (/^\$\d/.test(data) ? 2 : 1)) socket.end();
     });
     socket.on('error', reject);
-    socket.on('close', () => resolve(data.split('\r\n')[0]!));
+    socket.on('close', () => resolve(data));
   });
 }
 
@@ -331,5 +343,32 @@ describe('sticky tables shared through Redis', () => {
     }));
     // Unbounded, each would wait for the link's 2 s command timeout; 20 ms is the bound, the rest is a busy machine's slack.
     expect(Math.max(...took)).toBeLessThan(1500);
+  }, 60_000);
+
+  it("a lookup that outlasts fleet.timeout costs one stray request: the fleet's pin wins back, here and in Redis", async () => {
+    const redis = await startRedis();
+    h.defer(() => redis.close());
+    const origins = await Promise.all(NAMES.map((name) => h.origin(sessionOrigin(name))));
+    const prefix = uniquePrefix('late');
+    const yamlOf = (name: string): string => config(origins, 'timeout: 20ms')({ name, redisUrl: redis.url, prefix, fleetBlock: (extra) => `fleet: { redis: "${redis.url}", node: ${name}, prefix: "${prefix}", ${extra} }` });
+    const a = await h.bulwark(yamlOf('lb-a'), { watch: false });
+    const b = await h.bulwark(yamlOf('lb-b'), { watch: false });
+    await waitFor(() => [a, b].every((n) => n.logs.some((l) => l['event'] === 'fleet_sticky_resynced')), 30_000, 'the first sync');
+    const pins: string[] = [];
+    for (let i = 0; i < 3; i++) pins.push((await get(a.url, '/header/', { 'x-session': `late-${i}` })).origin);
+    const rk = (i: number): string => `${prefix}sticky:header:late-${i}`;
+    await waitAsync(async () => (await Promise.all(pins.map(async (p, i) => (await redisGet(redis.port, rk(i))) === p))).every(Boolean), 10_000, 'the pins in Redis');
+    // One request without a key moves lb-b's round-robin off lb-a's: its picks below differ from the pins.
+    await get(b.url, '/header/');
+    redis.pause();
+    const strays = [];
+    try {
+      for (let i = 0; i < 3; i++) strays.push((await get(b.url, '/header/', { 'x-session': `late-${i}` })).origin);
+    } finally {
+      redis.resume(); // well within the link's 2 s command timeout: its reads are answered late, not lost
+    }
+    expect(strays).not.toEqual(pins);
+    await waitAsync(async () => (await Promise.all(pins.map(async (p, i) => (await redisGet(redis.port, rk(i))) === p))).every(Boolean), 10_000, "the fleet's pins back in Redis");
+    for (let i = 0; i < 3; i++) expect((await get(b.url, '/header/', { 'x-session': `late-${i}` })).origin).toBe(pins[i]);
   }, 60_000);
 });
