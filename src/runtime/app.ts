@@ -23,7 +23,7 @@ import { adminUrlFor } from '../admin/client.js';
 import { BackupSidecar, keyProblem } from './backup-sidecar.js';
 import { Fleet } from './fleet/index.js';
 import { RedisLink } from './fleet/link.js';
-import { fleetLoader, pushFleetConfig, type PushDeps } from './fleet/config-load.js';
+import { fleetLoader, localTextOf, pushFleetConfig, type PushDeps } from './fleet/config-load.js';
 import { fleetVersionOf } from '../config/fleet-config.js';
 import type { ActionResult } from '../admin/actions.js';
 import { cookieKeyProblem, fleetSticky, type FleetSticky } from './fleet/sticky.js';
@@ -181,7 +181,7 @@ export class App {
     // A config change that ends an override here ends it on every node (and in Redis, for nodes started later).
     overrides.onClear = (s, ended) => this.fleetOverrides?.ended(s.upstream, s.name, ended);
     const fleet = this.fleet;
-    this.#push = fleet && { local, file: configFile, opts: parseOptions(opts), configs: fleet.configs, node: config.fleet!.node, now: () => clock.now(), logger: logging.logger };
+    this.#push = fleet && { local: localTextOf(local, configFile), file: configFile, opts: parseOptions(opts), configs: fleet.configs, node: config.fleet!.node, now: () => clock.now(), logger: logging.logger };
     // A session import (a restore) on a fleet node goes into Redis too, for every node to read.
     this.sessionsImported = fleet === undefined ? opts.sessionsImported : (entries, mode) => (opts.sessionsImported?.(entries, mode), fleet.pinsImported(entries));
     if (this.#sticky !== undefined) this.#sticky.attach(this.fleet?.link ?? (this.#stickyLink = new RedisLink(config.fleet!.redis, env, random, logging.logger, clock)));

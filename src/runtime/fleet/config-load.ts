@@ -9,6 +9,7 @@
 import { combineConfig, placeIssues, pushedIssues } from '../../config/fleet-config.js';
 import { parseConfigOffThread, type ParseOptions } from '../../config/index.js';
 import { ConfigError, formatConfigIssue } from '../../core/errors.js';
+import { stat } from 'node:fs/promises';
 import type pino from 'pino';
 import type { ActionResult } from '../../admin/actions.js';
 import type { ConfigLoader } from '../reload.js';
@@ -22,11 +23,29 @@ export const fleetLabel = (version: number): string => `fleet config v${version}
  * fleet config the node has read. Issues in the fleet part name `fleetLabel(version)`.
  */
 export function fleetLoader(local: ConfigLoader, file: string, opts: ParseOptions, current: () => FleetConfigEntry | undefined): ConfigLoader {
+  const localText = localTextOf(local, file);
   return async () => {
-    const own = await local();
     const entry = current();
-    if (entry === undefined) return own;
-    return combined(own.text, file, opts, entry, fleetLabel(entry.version));
+    if (entry === undefined) return local();
+    return combined(await localText(), file, opts, entry, fleetLabel(entry.version));
+  };
+}
+
+/**
+ * The local file's text, validated: read and parsed again only when the file changed (its
+ * inode, size or mtime), as a fleet config arriving leaves it alone; each parse runs in a
+ * worker thread (config/load) and is the bulk of a reload's time. A loader that is not a file
+ * (`stat` fails: an embedder's) is always called.
+ */
+export function localTextOf(local: ConfigLoader, file: string): () => Promise<string> {
+  let cached: { key: string; text: string } | undefined;
+  return async () => {
+    const key = await stat(file).then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`, () => undefined);
+    if (key !== undefined && cached?.key === key) return cached.text;
+    // The key is taken before the read: a file changed in between is read again next time.
+    const { text } = await local();
+    cached = key === undefined ? undefined : { key, text };
+    return text;
   };
 }
 
@@ -43,10 +62,9 @@ async function combined(localText: string, file: string, opts: ParseOptions, ent
  * Why `text`, pushed as the fleet config, would not run on this node with its local blocks
  * (one line per issue, `label:line:col: key.path: rule`); [] when it would.
  */
-export async function pushProblems(text: string, label: string, local: ConfigLoader, file: string, opts: ParseOptions): Promise<string[]> {
+export async function pushProblems(text: string, label: string, localText: () => Promise<string>, file: string, opts: ParseOptions): Promise<string[]> {
   try {
-    const own = await local();
-    await combined(own.text, file, opts, { version: 0, text }, label);
+    await combined(await localText(), file, opts, { version: 0, text }, label);
     return [];
   } catch (err) {
     if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
@@ -56,7 +74,8 @@ export async function pushProblems(text: string, label: string, local: ConfigLoa
 
 /** What a push needs of the node: its loader and file (for the local blocks), its fleet config store. */
 export interface PushDeps {
-  readonly local: ConfigLoader;
+  /** The local file's text, validated (localTextOf). */
+  readonly local: () => Promise<string>;
   readonly file: string;
   readonly opts: ParseOptions;
   readonly configs: FleetConfigSync;

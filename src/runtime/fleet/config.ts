@@ -57,6 +57,8 @@ export class FleetConfigSync {
   /** The last version found malformed (logged once, not once a beat). */
   #badVersion: string | undefined;
   #checking: Promise<void> | undefined;
+  /** A check was asked for while one ran: it may have read before the news, so run once more. */
+  #again = false;
 
   /**
    * `client` is the link's client while it is ready (else undefined: nothing is tried).
@@ -86,8 +88,18 @@ export class FleetConfigSync {
 
   /** Reads the stored version, and the whole entry when it is newer than the current one. Never rejects. */
   check(): Promise<void> {
-    // One check at a time: a message arriving during a beat's check waits for it.
-    this.#checking ??= this.#check().finally(() => (this.#checking = undefined));
+    // One check at a time; one asked for meanwhile (a message during a beat's check) runs after it.
+    if (this.#checking !== undefined) {
+      this.#again = true;
+      return this.#checking;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#again = false;
+        await this.#check();
+      } while (this.#again);
+    };
+    this.#checking = run().finally(() => (this.#checking = undefined));
     return this.#checking;
   }
 

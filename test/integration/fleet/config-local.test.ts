@@ -3,7 +3,7 @@
  * How a node's local file and the fleet config combine, on an in-process node and a real
  * redis-server: once a fleet config runs, the local file's shared blocks are left out (an
  * edit to them changes nothing), while an edit to its local blocks (listen) still reloads,
- * with the fleet config kept in front; and POST /fleet/config answers 404 without fleet:.
+ * with the fleet config kept in front; and POST /fleet/config answers 404 without fleet: (413 over 1 MiB).
  */
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -67,5 +67,8 @@ describe('a fleet node\'s local file under a fleet config', () => {
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({ error: 'this bulwark runs without a fleet: block' });
     expect((await fetch(`${bw.adminUrl}/fleet/config`)).status).toBe(405);
+    // Over the config size limit (1 MiB): refused before it is read whole.
+    const big = await fetch(`${bw.adminUrl}/fleet/config`, { method: 'POST', body: `# ${'x'.repeat(1024 * 1024)}\n` }).catch((err: unknown) => err);
+    if (big instanceof Response) expect(big.status).toBe(413);
   });
 });
