@@ -4,7 +4,8 @@
  * a good push reaches every node (each serves through the pushed upstream and reports the
  * version), a node started late and a node with workers: 2 apply it too; a bad file is
  * refused with positioned errors before anything is stored; a node that cannot apply a
- * pushed config keeps serving its previous one and reports why in the fleet's status.
+ * pushed config keeps serving its previous one and reports why in the fleet's status; with
+ * Redis down a push is refused, and a Redis back empty gets the config back from the nodes.
  */
 import { execFile } from 'node:child_process';
 import { copyFile } from 'node:fs/promises';
@@ -114,5 +115,29 @@ describe('fleet config push', () => {
     for (const n of ['lb-b', 'lb-c']) expect(String((await send(fleet.node(n).url)).body)).toBe('local');
     const table = await runCli(['fleet', 'status', '-c', a.proc.file, '--admin', a.adminUrl], WAIT);
     expect(table.stdout).toMatch(/lb-b refused its last config \(still running the one before\):\n {2}fleet config v1:6:/);
+  }, 180_000);
+
+  it('through a Redis outage: a push is refused (503), nodes keep their config, and a Redis back empty gets it back so the next push reaches all', async () => {
+    const fleet = await fleetOf(await named('local'));
+    const post = (node: string, text: string): Promise<Response> => fetch(`${fleet.node(node).adminUrl}/fleet/config`, { method: 'POST', body: text });
+    expect((await post('lb-a', pushed(await named('one')))).status).toBe(200);
+    for (const n of fleet.nodes) await waitServes(n.url, 'one');
+
+    await fleet.redis.stop();
+    await waitFleetStatus<{ connected: boolean }>(fleet.node('lb-b').adminUrl, (f) => !f.connected, 'lb-b to see Redis down', WAIT);
+    const refused = await post('lb-b', pushed(await named('lost')));
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/fleet config not stored: Redis is unreachable/);
+    for (const n of fleet.nodes) expect(String((await send(n.url)).body)).toBe('one');
+
+    await fleet.redis.restart();
+    const stored = async (): Promise<string> => (await promisify(execFile)('redis-cli', ['-p', String(fleet.redis.port), 'HGET', `${fleet.prefix}config`, 'version'])).stdout.trim();
+    for (const deadline = Date.now() + WAIT; (await stored()) !== '1'; ) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for a node to write version 1 back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const next = await post('lb-c', pushed(await named('two')));
+    expect(await next.json()).toEqual({ version: 2 });
+    for (const n of fleet.nodes) await waitServes(n.url, 'two');
   }, 180_000);
 });
