@@ -63,7 +63,7 @@ export interface Manifest {
   readonly encryption?: EncryptionInfo;
   readonly parts: Readonly<Record<PartName, PartInfo>>;
   /** A fleet snapshot: the leader that took it and its term's fencing token (backup/fence). */
-  readonly fleet?: { readonly node: string; readonly token: number };
+  readonly fleet?: { readonly node: string; readonly token: number; readonly config?: 'fleet' };
   /** sha256 (hex) of the JSON of every other field, so any edit of the manifest is detected. */
   readonly checksum: string;
 }

@@ -89,6 +89,7 @@ function shapeProblems(v: Record<string, unknown>): string[] {
   if (v.fleet !== undefined) {
     const f = v.fleet;
     need(isRecord(f) && typeof f.node === 'string' && f.node.length > 0 && Number.isSafeInteger(f.token) && (f.token as number) >= 1, 'fleet must be { node, token } (token a whole number from 1)');
+    need(!isRecord(f) || f.config === undefined || f.config === 'fleet', 'fleet.config must be "fleet" when present');
   }
   need(typeof v.checksum === 'string', 'checksum is missing');
   return problems;

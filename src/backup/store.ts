@@ -36,6 +36,8 @@ export interface SnapshotInput {
    * `dir` already committed a higher token; recorded in the manifest and in `dir`'s fence.
    */
   readonly fence?: FenceToken;
+  /** With `fence`: 'fleet' when configText is the fleet's pushed config (restore pushes it back to the fleet). */
+  readonly configSource?: 'fleet';
 }
 
 export interface SnapshotListing {
@@ -109,7 +111,7 @@ async function writeSnapshot(dir: string, id: string, input: SnapshotInput): Pro
       encrypted,
       ...(enc ? { encryption: enc.info } : {}),
       parts,
-      ...(input.fence ? { fleet: { node: input.fence.node, token: input.fence.token } } : {}),
+      ...(input.fence ? { fleet: { node: input.fence.node, token: input.fence.token, ...(input.configSource ? { config: input.configSource } : {}) } } : {}),
     });
     await writeDurable(join(tmp, MANIFEST_FILE), manifestText(manifest));
     await syncDir(tmp);

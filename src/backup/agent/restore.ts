@@ -59,7 +59,21 @@ function perUpstream(data: SnapshotData): string {
   return [...counts].map(([u, n]) => `${u}: ${n}`).join(', ') || 'none';
 }
 
+/** A fleet snapshot of a pushed fleet config goes back as the fleet's config (POST /fleet/config), not into one node's file. */
+async function pushFleetConfig(data: SnapshotData, client: () => AdminClient, out: Out): Promise<number> {
+  const admin = client();
+  const r = await admin.fleetConfig(data.configText, `snapshot ${data.manifest.id}`);
+  if (r.status === 200) {
+    const body = JSON.parse(r.text) as { version?: number };
+    out(`config: pushed to the fleet through ${admin.url} as fleet config version ${body.version ?? '?'} (fleet config version ${data.manifest.config_version} in the snapshot)`);
+    return 0;
+  }
+  out(`config: the fleet at ${admin.url} refused the snapshot's fleet config (${r.status}); nothing was stored:\n  ${errorText(r.text)}`);
+  return 1;
+}
+
 async function restoreConfig(s: BackupSettings, data: SnapshotData, client: () => AdminClient, out: Out): Promise<number> {
+  if (data.manifest.fleet?.config === 'fleet') return pushFleetConfig(data, client, out);
   const current = await readFile(s.file, 'utf8').catch(() => undefined);
   if (current === data.configText) {
     out(`config: ${s.file} already holds this config; not rewritten`);
@@ -107,7 +121,8 @@ export async function restoreCommand(s: BackupSettings, o: RestoreOptions, clien
   const sessions = o.only !== 'config';
   out(`snapshot ${m.id}: created ${m.created_at}, config version ${m.config_version}, ${m.session_count} sessions`);
   if (o.dryRun) {
-    if (config) {
+    if (config && data.manifest.fleet?.config === 'fleet') out(`config: the snapshot's fleet config (version ${m.config_version}) would be pushed to the fleet (POST /fleet/config)`);
+    else if (config) {
       const current = (await readFile(s.file, 'utf8').catch(() => undefined)) ?? '';
       const diff = current === data.configText ? [] : lineDiff(current, data.configText);
       out(diff.length === 0 ? `config: ${s.file} already holds this config` : `config: changes to ${s.file}:\n--- ${s.file} (now)\n+++ snapshot ${m.id}`);

@@ -36,7 +36,16 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
   // The proxy wrote every line with the same codec: a bad one means a broken transfer.
   if (problems.length > 0) throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `GET ${fleet ? '/fleet/snapshot' : '/sessions/export'}: ${describeProblem(problems[0]!)}`);
   const fence = fleet && { node: fleet.node, token: fleet.token };
-  const input = { configText: config.text, configVersion: config.version, sessions, key: s.key, ...(fence ? { fence } : {}) };
+  // A fleet running a pushed config: that is the config to keep (the leader's own file only bootstraps it).
+  const shared = fleet?.config;
+  const input = {
+    configText: shared?.text ?? config.text,
+    configVersion: shared?.version ?? config.version,
+    sessions,
+    key: s.key,
+    ...(fence ? { fence } : {}),
+    ...(shared ? { configSource: 'fleet' as const } : {}),
+  };
   const deadline = Date.now() + lockWaitMs;
   for (;;) {
     try {
@@ -55,14 +64,16 @@ export async function takeSnapshot(client: AdminClient, s: BackupSettings, lockW
  * GET /fleet/snapshot: the fleet's pins and the leader's term. A node that does not lead
  * answers 409, thrown as BLWK_FLEET_NOT_LEADER (the agent skips the run; `create` fails).
  */
-async function fleetPart(client: AdminClient): Promise<{ node: string; token: number; sessions: string }> {
+async function fleetPart(client: AdminClient): Promise<{ node: string; token: number; sessions: string; config: { version: number; text: string } | undefined }> {
   const r = await client.fleetSnapshot();
   if (r.status === 409) throw new BulwarkError(ErrorCodes.FLEET_NOT_LEADER, errorText(r.text));
   const body = r.status === 200 ? (JSON.parse(r.text) as Record<string, unknown>) : undefined;
   if (body === undefined || typeof body['node'] !== 'string' || !Number.isSafeInteger(body['token']) || typeof body['sessions'] !== 'string') {
     throw new BulwarkError(ErrorCodes.ADMIN_ERROR, `admin API GET ${client.url}/fleet/snapshot answered ${r.status}: ${errorText(r.text)}`);
   }
-  return { node: body['node'], token: body['token'] as number, sessions: body['sessions'] };
+  const c = body['config'];
+  const config = typeof c === 'object' && c !== null && Number.isSafeInteger((c as { version?: unknown }).version) && typeof (c as { text?: unknown }).text === 'string' ? (c as { version: number; text: string }) : undefined;
+  return { node: body['node'], token: body['token'] as number, sessions: body['sessions'], config };
 }
 
 /**

@@ -113,7 +113,7 @@ export class Fleet {
   /** GET /fleet/snapshot: every shared pin and this node's term, while it leads (else 409). */
   snapshot(): Promise<ActionResult> {
     const read = (): ReturnType<typeof scanPins> => scanPins(this.#link.client, this.config.prefix, this.deps.clock.now());
-    return leaderSnapshot(this.lease.current(), this.lease.leader()?.node ?? null, read).catch((err: unknown) => ({
+    return leaderSnapshot(this.lease.current(), this.lease.leader()?.node ?? null, read, this.configs.current).catch((err: unknown) => ({
       ok: false as const,
       status: 503,
       error: `cannot read the fleet's sessions from Redis: ${String(err)}`,

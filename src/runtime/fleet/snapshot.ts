@@ -77,12 +77,19 @@ function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
+/** The fleet config the fleet runs (runtime/fleet/config), when one was pushed. */
+export interface SharedConfig {
+  readonly version: number;
+  readonly text: string;
+}
+
 /** The GET /fleet/snapshot answer: 409 unless `term` (this node's, while it leads) is set. */
-export async function leaderSnapshot(term: Term | undefined, leader: string | null, read: () => Promise<PinScan>): Promise<ActionResult> {
+export async function leaderSnapshot(term: Term | undefined, leader: string | null, read: () => Promise<PinScan>, config?: SharedConfig): Promise<ActionResult> {
   if (term === undefined) {
     const who = leader === null ? 'no node leads right now' : `${leader} does`;
     return { ok: false, status: 409, error: `this node is not the fleet's leader (${who}): fleet snapshots are taken by the leader only` };
   }
   const scan = await read();
-  return { ok: true, body: { node: term.node, token: term.token, skipped: scan.skipped, sessions: encodeNdjson(scan.sessions) } };
+  const shared = config === undefined ? null : { version: config.version, text: config.text };
+  return { ok: true, body: { node: term.node, token: term.token, skipped: scan.skipped, config: shared, sessions: encodeNdjson(scan.sessions) } };
 }

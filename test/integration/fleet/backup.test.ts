@@ -117,6 +117,30 @@ describe('the fleet backup', () => {
     for (const [key, server] of pins.slice(9, 18)) expect((await send(y.url, { headers: { 'x-session': key } })).text, key).toBe(server);
   }, 180_000);
 
+  it('a fleet running a pushed config: the snapshot keeps that config, and restore pushes it to a fresh fleet', async () => {
+    const dir = await tempDir();
+    const origins = (await h.namedOrigins(['s1', 's2'])).map((o) => o.url);
+    const f = await startFleet(h, { names: ['lb-a', 'lb-b'], config: (s) => nodeYaml(s, dir, origins) });
+    // The shared blocks of a node's file (no listen, admin or fleet), marked so that it can be told apart.
+    const shared = `# pushed-${process.pid}\n${nodeYaml({ fleetBlock: () => 'fleet: {}' } as unknown as NodeSpec, dir, origins).replace(/^(listen|admin|fleet): .*\n/gm, '')}`;
+    const pushed = await fetch(`${f.node('lb-a').adminUrl}/fleet/config?file=shared.yaml`, { method: 'POST', body: shared, headers: { 'content-type': 'application/yaml' } });
+    expect(pushed.status, await pushed.clone().text()).toBe(200);
+    const { version } = (await pushed.json()) as { version: number };
+    const m = await snapshotWhere(dir, (x) => x.fleet?.config === 'fleet' && x.config_version === version);
+    expect((await readSnapshot(dir, m.id)).configText).toBe(shared);
+
+    const fresh = await startFleet(h, { names: ['lb-x', 'lb-y'], config: (s) => nodeYaml(s, dir, origins).replace(/^backup: .*\n/m, '') });
+    const restored = await backupCli(['restore', m.id, '-c', f.node('lb-a').proc.file, '--admin', fresh.node('lb-x').adminUrl]);
+    expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/config: pushed to the fleet through \S+ as fleet config version \d+/);
+    // lb-y, which was not asked, runs it too.
+    const deadline = Date.now() + WAIT;
+    while (!(await (await fetch(`${fresh.node('lb-y').adminUrl}/config`)).text()).includes(`pushed-${process.pid}`)) {
+      if (Date.now() > deadline) throw new Error('lb-y never ran the restored fleet config');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 180_000);
+
   it('a fleet node restarted does not load the snapshot\'s pins: a pin changed in Redis since is the one it follows', async () => {
     const dir = await tempDir();
     const origins = (await h.namedOrigins(['s1', 's2'])).map((o) => o.url);
