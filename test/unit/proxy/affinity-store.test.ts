@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import type { StickyConfig } from '../../../src/core/config.js';
 import { Server } from '../../../src/core/server.js';
-import type { StickyStore, StickyTable } from '../../../src/balancer/sticky/index.js';
+import { CookieSigner, type StickyStore, type StickyTable } from '../../../src/balancer/sticky/index.js';
 import { Affinity } from '../../../src/proxy/affinity.js';
 
 const servers = [1, 2].map((i) => new Server({ upstream: 'web', name: `s${i}`, origin: `http://127.0.0.1:${i}`, weight: 1 }));
@@ -56,5 +56,29 @@ describe('Affinity through a StickyStore', () => {
     a.commit('10.0.0.7', servers[0]!, []);
     expect(shared.get('10.0.0.7')).toBe('s1');
     expect(a.table.size).toBe(0);
+  });
+
+  it("signed cookie mode (a fleet's store.signer): the cookie carries its server, a move mints a new one and counts, no table is used", () => {
+    const signer = new CookieSigner(Buffer.alloc(32, 7), 'web', () => servers.map((s) => s.name));
+    const a = new Affinity(config('cookie', 'bw'), 'web', () => servers, undefined, (t) => ({ get: (k) => t.get(k), set: (k, s, r) => t.set(k, s, r), signer }));
+    const first = /^bw=([^;]+)/.exec(a.commit(undefined, servers[1]!, [])!)![1]!;
+    expect(a.pinned(first, servers)).toBe(servers[1]);
+    expect(a.commit(first, servers[1]!, [])).toBeUndefined();
+    // Its server drained: the one that answered gets the session, with a new cookie, counted as a re-pin.
+    servers[1]!.setFlag('draining', 'test', 1);
+    try {
+      expect(a.pinned(first, servers)).toBeUndefined();
+      expect(a.missReason(first)).toBe('repin(s2:draining)');
+      const moved = /^bw=([^;]+)/.exec(a.commit(first, servers[0]!, [])!)![1]!;
+      expect(signer.read(moved)).toBe('s1');
+      expect(a.table.repinReasons.get('server_unavailable')).toBe(1);
+    } finally {
+      servers[1]!.clearFlag('draining', 'test', 2);
+    }
+    // A cookie that does not verify is replaced without counting a re-pin.
+    expect(a.commit('made-up', servers[0]!, [])).toMatch(/^bw=/);
+    expect(a.table.repins).toBe(1);
+    expect(a.table.size).toBe(0);
+    expect(a.lookup(first)).toBeUndefined();
   });
 });
