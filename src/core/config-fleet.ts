@@ -1,7 +1,8 @@
 /**
  * @module core/config-fleet
  * The `fleet:` block (issue 17): several bulwark nodes sharing state through Redis.
- * So far a node only heartbeats there and reads the others' heartbeats (runtime/fleet).
+ * What a node shares there, and how, is runtime/fleet's (heartbeats, sticky tables, overrides,
+ * the pushed config, the leader lease).
  */
 
 /** How to reach Redis; `redis: URL` is the short form of `{ url }`. */
