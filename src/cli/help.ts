@@ -144,7 +144,8 @@ export const COMMAND_HELP: Readonly<Record<'start' | 'validate' | 'check' | 'fle
     about: [
       "status asks a running node's admin API (GET /status) for its view of the fleet: every node seen",
       'through Redis with its fleet config version, last reload, last heartbeat and health (seen within',
-      '3 heartbeats), and whether this node is connected to Redis.',
+      '3 heartbeats), whether this node is connected to Redis, and the leader with its term (its',
+      'fencing token).',
       "push sends PUSHED (YAML: the shared blocks, no listen, admin, fleet or workers) to the node's",
       'POST /fleet/config: validated there, stored in Redis with the next version, applied by every node.',
     ].join('\n'),
