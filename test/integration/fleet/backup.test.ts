@@ -93,6 +93,11 @@ describe('the fleet backup', () => {
     const follower = f.node(NAMES.find((n) => n !== leader)!);
     await follower.proc.waitForLog((l) => l['event'] === 'snapshot_skipped', WAIT);
     expect((await listSnapshots(dir)).every((l) => l.manifest === undefined || l.manifest.fleet?.node === leader)).toBe(true);
+    // By hand against a follower: refused, naming the leader; nothing written.
+    const byHand = await backupCli(['create', '-c', follower.proc.file, '--admin', follower.adminUrl]);
+    expect(byHand.code).toBe(1);
+    expect(byHand.stderr).toContain('[BLWK_FLEET_NOT_LEADER]');
+    expect(byHand.stderr).toContain(`this node is not the fleet's leader (${leader} does)`);
     const data = await readSnapshot(dir, m.id);
     expect(data.sessions.map((e) => [e.key, e.server]).sort()).toEqual(pins.map(([k, s]) => [k, s]).sort());
 
