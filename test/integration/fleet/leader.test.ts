@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simpleConfig } from '../../helpers/bulwark.js';
 import { assertBuilt } from '../../helpers/cli.js';
-import { startFleet, type TestFleet } from '../../helpers/fleet.js';
+import { startFleet, type FleetNode, type TestFleet } from '../../helpers/fleet.js';
 import { agreedLeader, LEADER_WAIT_MS as WAIT, successor } from '../../helpers/fleet-leader.js';
 import { useHarness } from '../../helpers/harness.js';
 import { LEASE_MS } from '../../../src/runtime/fleet/leader.js';
@@ -19,6 +19,13 @@ const NAMES = ['lb-a', 'lb-b', 'lb-c'];
 async function threeNodes(): Promise<TestFleet> {
   const origin = await h.origin();
   return startFleet(h, { names: NAMES, config: (s) => simpleConfig([origin.url], { top: s.fleetBlock() }) });
+}
+
+/** Three nodes, the leader they agree on, and its process. */
+async function ledFleet(): Promise<{ f: TestFleet; first: { leader: string; term: number }; old: FleetNode }> {
+  const f = await threeNodes();
+  const first = await agreedLeader(f, NAMES);
+  return { f, first, old: f.node(first.leader) };
 }
 
 describe('fleet leader lease', () => {
@@ -41,9 +48,7 @@ describe('fleet leader lease', () => {
   }, 90_000);
 
   it('a leader paused past its lease wakes up as a follower: its renewal fails and it says so', async () => {
-    const f = await threeNodes();
-    const first = await agreedLeader(f, NAMES);
-    const old = f.node(first.leader);
+    const { f, first, old } = await ledFleet();
     old.proc.signal('SIGSTOP');
     h.defer(() => old.proc.signal('SIGCONT'));
     const next = await successor(f, first.leader);
@@ -56,9 +61,7 @@ describe('fleet leader lease', () => {
   }, 90_000);
 
   it('a leader stopped with SIGTERM deletes its lease (fleet_leader_released), and the next term has a higher token', async () => {
-    const f = await threeNodes();
-    const first = await agreedLeader(f, NAMES);
-    const old = f.node(first.leader);
+    const { f, first, old } = await ledFleet();
     old.proc.signal('SIGTERM');
     expect(await old.proc.waitExit(20_000)).toEqual({ code: 0, signal: null });
     expect(old.proc.logs().filter((l) => l['event'] === 'fleet_leader_released').map((l) => l['token'])).toEqual([first.term]);
