@@ -15,8 +15,8 @@ import type { FleetConfig } from '../../core/config-fleet.js';
 import { FleetConfigSync, type FleetConfigEntry } from './config.js';
 import { LeaderLease } from './leader.js';
 import { RedisLink } from './link.js';
-import { leaderSnapshot, scanPins, writePins } from './snapshot.js';
 import { FleetPubSub, type MessageHandler } from './pubsub.js';
+import { leaderSnapshot, scanPins, writePins } from './snapshot.js';
 
 export const HEARTBEAT_MS = 1000;
 /** A node seen within this many heartbeats is healthy. */
