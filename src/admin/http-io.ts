@@ -24,18 +24,30 @@ export function result(res: http.ServerResponse, r: ActionResult): void {
   else send(res, r.status, { error: r.error, ...(r.details ? { details: r.details } : {}) });
 }
 
-/** The request body as UTF-8 text; rejects (the request destroyed) past `max` bytes. */
+/**
+ * Past a body's bound, this much more is read and thrown away so that the refusal (413) can
+ * be answered on a clean connection: destroyed mid-upload, the client got a reset instead.
+ * A body larger still (or declared so) is cut off with no answer.
+ */
+const DISCARD_MAX = 8 * 1024 * 1024;
+
+/**
+ * The request body as UTF-8 text; rejects past `max` bytes, once the rest is read and
+ * discarded (up to DISCARD_MAX more; past that the request is destroyed).
+ */
 export function readText(req: http.IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const tooLarge = new Error(`body larger than ${max} bytes`);
+    req.on('error', reject);
+    if (Number(req.headers['content-length']) > max + DISCARD_MAX) return void req.destroy(tooLarge);
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > max) return req.destroy(new Error(`body larger than ${max} bytes`));
-      chunks.push(c);
+      if (size > max + DISCARD_MAX) return req.destroy(tooLarge);
+      if (size <= max) chunks.push(c);
     });
-    req.on('error', reject);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > max ? reject(tooLarge) : resolve(Buffer.concat(chunks).toString('utf8'))));
   });
 }
 
