@@ -9,6 +9,7 @@
  * A pin is untrusted input: one whose key, value or ttl does not make a valid entry is
  * counted as skipped and left out, never a failure of the snapshot.
  */
+import { MultiErrorReply } from 'redis';
 import { encodeNdjson, entryProblem, type StickyEntry } from '../../balancer/sticky/index.js';
 import type { ActionResult } from '../../admin/actions.js';
 import type { Term } from './leader.js';
@@ -34,7 +35,9 @@ export async function scanPins(client: RedisClient, prefix: string, now: number)
     if (r.keys.length === 0) continue;
     const multi = client.multi();
     for (const k of r.keys) multi.get(k).pTTL(k);
-    const replies = (await multi.exec()) as unknown[];
+    // A key holding no string (a hash, a list: anything may write into Redis) answers GET with
+    // WRONGTYPE, and exec() rejects for it: take every reply anyway, its error one skipped below.
+    const replies = (await multi.exec().catch((err: unknown) => (err instanceof MultiErrorReply ? err.replies : Promise.reject(err)))) as unknown[];
     r.keys.forEach((k, i) => {
       const entry = pinEntry(k.slice(head.length), replies[2 * i], replies[2 * i + 1], now);
       if (entry === undefined) skipped++;
