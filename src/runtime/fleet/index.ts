@@ -183,8 +183,10 @@ export class Fleet {
       // A message missed (the subscriber lags its link): each beat catches up with the stored version too.
       await this.configs.check();
       const names = await client.sMembers(`${prefix}nodes`);
-      const read = await Promise.all(names.map(async (name) => ({ name, hash: await client.hGetAll(`${prefix}node:${name}`) })));
-      // A name whose hash expired is gone: drop it from the set too.
+      // A member whose key is no hash (anything may write into Redis) fails its own read only.
+      const hashOf = (name: string): Promise<Record<string, string>> => client.hGetAll(`${prefix}node:${name}`).catch(() => ({}));
+      const read = await Promise.all(names.map(async (name) => ({ name, hash: await hashOf(name) })));
+      // A name whose hash expired (or is unreadable) is gone: drop it from the set too.
       const gone = read.filter((r) => r.hash['node'] === undefined).map((r) => r.name);
       if (gone.length > 0) await client.sRem(`${prefix}nodes`, gone);
       this.#nodes = read.filter((r) => r.hash['node'] !== undefined).map(({ hash }) => ({
