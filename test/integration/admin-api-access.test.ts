@@ -66,6 +66,9 @@ describe('admin API access control', () => {
     // Without the token nothing changes; with it, everything works.
     expect((await adminPost(bw.adminUrl, '/servers/web/a/drain')).status).toBe(401);
     expect((await adminPost(bw.adminUrl, '/reload')).status).toBe(401);
+    // The fleet endpoints too: the token is checked before the path (with or without fleet:).
+    expect((await adminPost(bw.adminUrl, '/fleet/config')).status).toBe(401);
+    expect((await send(bw.adminUrl, { path: '/fleet/snapshot' })).status).toBe(401);
     const ok = auth(`Bearer ${TOKEN}`);
     const doc = await getStatus(bw.adminUrl, ok);
     expect(doc.config.version).toBe(1);
