@@ -8,6 +8,8 @@
  * - The membership (runtime/fleet/index heartbeat): a member of `PREFIX nodes` whose
  *   `PREFIX node:NAME` is no hash is skipped and dropped from the set. Its WRONGTYPE reply
  *   failed every heartbeat's read, so the node's view of the fleet (/status) froze.
+ * - The fleet config (runtime/fleet/config, config-load): a hash over the size limit, or one
+ *   holding a node's own block (listen), is refused as a push would be; the node keeps serving.
  */
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { scanPins } from '../../../src/runtime/fleet/snapshot.js';
 import { simpleConfig, startBulwark } from '../../helpers/bulwark.js';
 import { uniquePrefix, waitFleetStatus } from '../../helpers/fleet.js';
 import { useHarness } from '../../helpers/harness.js';
+import { send, waitFor } from '../../helpers/net.js';
 import { startRedis } from '../../helpers/redis.js';
 
 const h = useHarness();
@@ -67,5 +70,26 @@ describe('a fleet node reads untrusted data from Redis', () => {
     const deadline = Date.now() + WAIT;
     while ((await client.sIsMember(`${prefix}nodes`, 'evil')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect((await client.sMembers(`${prefix}nodes`)).sort()).toEqual(['lb-a', 'lb-z']);
+  }, 120_000);
+
+  it('config: a hash written straight into Redis that is too large, or holds a local block, is not run; the node keeps serving', async () => {
+    const { url, client } = await redisAndClient();
+    const prefix = uniquePrefix('config');
+    const origin = await h.origin((_req, res) => res.end('local'));
+    const bw = await startBulwark(simpleConfig([origin.url], { top: `fleet: { redis: "${url}", node: lb-a, prefix: "${prefix}" }` }), { watch: false });
+    h.defer(() => bw.stop());
+    type View = { nodes: Array<{ node: string; config_version: number; config_error: string | null }> };
+    await waitFleetStatus<View>(bw.adminUrl, (f) => f.nodes.length === 1, 'the node to reach Redis', WAIT);
+    const store = async (version: number, text: string): Promise<void> => {
+      await client.hSet(`${prefix}config`, { version: String(version), text, node: 'outsider', at: '0' });
+      await client.publish(`${prefix}config`, String(version));
+    };
+
+    await store(1, `# ${'x'.repeat(2 * 1024 * 1024)}\nroutes: []\n`);
+    await waitFor(() => bw.logs.some((l) => l['event'] === 'fleet_config_malformed'), WAIT, 'the oversized config to be logged and skipped');
+    await store(2, 'listen: 127.0.0.1:0\nupstreams:\n  web:\n    servers: [{ url: "http://127.0.0.1:1" }]\nroutes:\n  - upstream: web\n');
+    const f = await waitFleetStatus<View>(bw.adminUrl, (x) => x.nodes[0]!.config_error !== null, 'the node to report the config it refused', WAIT);
+    expect(f.nodes[0]!.config_error).toContain("listen: is a node's own");
+    expect((await send(bw.url)).text).toBe('local');
   }, 120_000);
 });
